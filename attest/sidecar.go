@@ -1,0 +1,41 @@
+package attest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// ErrMalformedSidecar is returned by [ParseSidecar] for anything that is not
+// a JSON array of one or more JSON objects. CEP 50 makes it a retrieval
+// failure, never "no attestations".
+var ErrMalformedSidecar = errors.New("malformed sidecar")
+
+// ParseSidecar splits a sidecar into its bundles, unparsed. It accepts only a
+// JSON array of one or more objects; an empty array, null, a bare object or
+// trailing data are malformed. The bundles themselves are parsed by
+// [Verifier.VerifyBundle], one per verification, because a parsed
+// sigstore-go bundle must not be shared between goroutines.
+func ParseSidecar(data []byte) ([]json.RawMessage, error) {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '[' {
+		return nil, fmt.Errorf("%w: not a JSON array", ErrMalformedSidecar)
+	}
+	if !json.Valid(data) {
+		return nil, fmt.Errorf("%w: invalid JSON", ErrMalformedSidecar)
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformedSidecar, err)
+	}
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("%w: empty array (an advertised sidecar holds at least one bundle)", ErrMalformedSidecar)
+	}
+	for i, b := range raw {
+		if len(b) == 0 || b[0] != '{' {
+			return nil, fmt.Errorf("%w: element %d is not a JSON object", ErrMalformedSidecar, i)
+		}
+	}
+	return raw, nil
+}

@@ -1,0 +1,211 @@
+package attest
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/verify"
+)
+
+// Subject is what a bundle must attest: the package, by name and digest,
+// and the channel it was retrieved from.
+type Subject struct {
+	// Filename is the package filename exactly as in repodata.
+	Filename string
+	// SHA256 is the package's SHA-256 in hex: from the downloaded bytes
+	// when the caller has them, else from the repodata record.
+	SHA256 string
+	// Channel is the URL of the channel the package came from. Empty skips
+	// the targetChannel comparison (ChannelUnchecked).
+	Channel string
+}
+
+// Thresholds are the Sigstore checks a Verifier requires of every bundle.
+// They derive from the trusted material and are never relaxed by option.
+type Thresholds struct {
+	// TransparencyLog is the number of verified log entries required (1).
+	TransparencyLog int `json:"transparencyLog"`
+	// ObserverTimestamps is the number of verified timestamps (log
+	// integrated times or RFC 3161 timestamps) required (1).
+	ObserverTimestamps int `json:"observerTimestamps"`
+	// SignedCertificateTimestamps is 1 when the trusted material lists CT
+	// logs, 0 when it has none (a private instance without CT).
+	SignedCertificateTimestamps int `json:"signedCertificateTimestamps"`
+}
+
+// Verifier verifies bundles against one set of trusted material. It is safe
+// for concurrent use.
+type Verifier struct {
+	material   root.TrustedMaterial
+	sigstore   *verify.Verifier
+	thresholds Thresholds
+}
+
+// NewVerifier returns a Verifier for the trusted material tm, with
+// thresholds fitting it: a transparency-log entry and an observer timestamp
+// always, and an SCT when tm has CT logs.
+func NewVerifier(tm root.TrustedMaterial) (*Verifier, error) {
+	if tm == nil {
+		return nil, errors.New("attest: nil trusted material")
+	}
+	th := Thresholds{TransparencyLog: 1, ObserverTimestamps: 1}
+	opts := []verify.VerifierOption{
+		verify.WithTransparencyLog(th.TransparencyLog),
+		verify.WithObserverTimestamps(th.ObserverTimestamps),
+	}
+	if len(tm.CTLogs()) > 0 {
+		th.SignedCertificateTimestamps = 1
+		opts = append(opts, verify.WithSignedCertificateTimestamps(th.SignedCertificateTimestamps))
+	}
+	sv, err := verify.NewVerifier(tm, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("attest: building the sigstore verifier: %w", err)
+	}
+	return &Verifier{material: tm, sigstore: sv, thresholds: th}, nil
+}
+
+// Thresholds returns the checks v requires of every bundle.
+func (v *Verifier) Thresholds() Thresholds { return v.thresholds }
+
+// VerifySidecar parses a sidecar and verifies each of its bundles
+// independently. The error is non-nil only when the sidecar is malformed
+// ([ErrMalformedSidecar]); a bundle that fails is reported in its Evidence.
+func (v *Verifier) VerifySidecar(data []byte, s Subject) ([]Evidence, error) {
+	raws, err := ParseSidecar(data)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Evidence, len(raws))
+	for i, raw := range raws {
+		out[i] = v.VerifyBundle(i, raw, s)
+	}
+	return out, nil
+}
+
+// VerifyBundle verifies one bundle, given as JSON, against s. index is
+// recorded in the Evidence.
+func (v *Verifier) VerifyBundle(index int, raw []byte, s Subject) Evidence {
+	ev := Evidence{Index: index}
+	digest, err := hex.DecodeString(s.SHA256)
+	if err != nil || len(digest) != 32 {
+		return ev.fail(CodePackageDigestAbsent, "no valid package SHA-256 to compare with: the record has none and no package bytes were given")
+	}
+	b, code, err := parseBundle(raw)
+	if err != nil {
+		return ev.fail(code, err.Error())
+	}
+	ev.MediaType = b.MediaType
+
+	res, err := v.sigstore.Verify(b, verify.NewPolicy(
+		verify.WithArtifactDigest("sha256", digest), verify.WithoutIdentitiesUnsafe()))
+	digestRejected := false
+	if err != nil {
+		// Find out whether the digest alone was refused, for a precise
+		// code: verify a fresh copy without it. Only failures pay this.
+		fresh, _, perr := parseBundle(raw)
+		if perr != nil {
+			return ev.fail(classify(err))
+		}
+		res, err = v.sigstore.Verify(fresh, verify.NewPolicy(verify.WithoutArtifactUnsafe(), verify.WithoutIdentitiesUnsafe()))
+		if err != nil {
+			return ev.fail(classify(err))
+		}
+		digestRejected = true
+	}
+	if res.Signature == nil || res.Signature.Certificate == nil {
+		return ev.fail(CodeCertificate, "signed with a key, not a Fulcio certificate")
+	}
+	ev.SignatureVerified = true
+	cert := res.Signature.Certificate
+	ev.SAN = cert.SubjectAlternativeName
+	ev.Issuer = cert.Extensions.Issuer
+	claims := cert.Extensions
+	ev.Claims = &claims
+	for _, ts := range res.VerifiedTimestamps {
+		ev.Timestamps = append(ev.Timestamps, Timestamp{Type: ts.Type, URI: ts.URI, Time: ts.Timestamp.UTC()})
+	}
+	ev.LogEntries = v.logEntries(b)
+
+	if code, msg := checkStatement(&ev, res, s); code != "" {
+		return ev.fail(code, msg)
+	}
+	if digestRejected { // cannot happen if checkStatement is right; fail closed
+		return ev.fail(CodeSubjectDigest, "sigstore-go refused the package digest")
+	}
+	ev.Verified = true
+	return ev
+}
+
+func (ev Evidence) fail(code Code, msg string) Evidence {
+	ev.Verified = false
+	ev.Code = code
+	ev.Message = msg
+	return ev
+}
+
+// parseBundle parses one bundle. A fresh parse per verification is needed:
+// sigstore-go's Bundle caches state and is not safe to share.
+func parseBundle(raw []byte) (*bundle.Bundle, Code, error) {
+	var b bundle.Bundle
+	if err := b.UnmarshalJSON(raw); err != nil {
+		if errors.Is(err, bundle.ErrUnsupportedMediaType) {
+			return nil, CodeBundleUnsupported, fmt.Errorf("unsupported bundle: %w", err)
+		}
+		return nil, CodeBundleMalformed, fmt.Errorf("not a Sigstore bundle: %w", err)
+	}
+	switch ver, _ := b.Version(); ver {
+	case "v0.1", "v0.2", "v0.3":
+	default:
+		return nil, CodeBundleUnsupported, fmt.Errorf("unsupported bundle media type %q: want v0.1, v0.2 or v0.3", b.MediaType)
+	}
+	if b.GetDsseEnvelope() == nil {
+		return nil, CodeNotDSSE, errors.New("the bundle holds a message signature; a CEP 27 attestation is a DSSE envelope")
+	}
+	return &b, "", nil
+}
+
+func (v *Verifier) logEntries(b *bundle.Bundle) []LogEntry {
+	entries, err := b.TlogEntries()
+	if err != nil {
+		return nil
+	}
+	logs := v.material.RekorLogs()
+	out := make([]LogEntry, 0, len(entries))
+	for _, e := range entries {
+		id := hex.EncodeToString([]byte(e.LogKeyID()))
+		le := LogEntry{LogID: id, Index: e.LogIndex(), IntegratedTime: e.IntegratedTime().UTC()}
+		if l, ok := logs[id]; ok {
+			le.LogURL = l.BaseURL
+		}
+		out = append(out, le)
+	}
+	return out
+}
+
+// classify maps a sigstore-go verification error to a Code. sigstore-go
+// v1.3.0 wraps each stage's error with a fixed prefix; an unknown one maps to
+// CodeSigstore, so a change there degrades the code, never the verdict.
+func classify(err error) (Code, string) {
+	msg := err.Error()
+	stages := []struct {
+		prefix string
+		code   Code
+	}{
+		{"failed to verify log inclusion", CodeTransparencyLog},
+		{"failed to verify timestamps", CodeTimestamp},
+		{"failed to verify leaf certificate", CodeCertificate},
+		{"failed to verify signed certificate timestamp", CodeSCT},
+		{"failed to verify signature", CodeSignature},
+		{"failed to fetch envelope statement", CodeStatementMalformed},
+	}
+	for _, s := range stages {
+		if strings.HasPrefix(msg, s.prefix) {
+			return s.code, msg
+		}
+	}
+	return CodeSigstore, msg
+}

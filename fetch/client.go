@@ -1,0 +1,279 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultMaxSidecarSize  = 4 << 20 // 4 MiB, as rattler
+	DefaultMaxRepodataSize = 1 << 30 // 1 GiB
+	DefaultRetryMax        = 3
+	DefaultRetryWaitMin    = 250 * time.Millisecond
+	DefaultRetryWaitMax    = 5 * time.Second
+	DefaultTimeout         = 2 * time.Minute
+	// maxRetryAfter bounds how long a server's Retry-After can make us wait.
+	maxRetryAfter = 30 * time.Second
+)
+
+// Options configure a Client. The zero value is usable: http(s) only, no
+// file access, the default caps and retries.
+type Options struct {
+	// HTTPClient performs every request. Nil means a dedicated client with
+	// the standard transport; supply one to set proxies, TLS roots or
+	// transport-level timeouts.
+	HTTPClient *http.Client
+	// MaxSidecarSize caps a sidecar's size in bytes (default 4 MiB). The cap
+	// applies to the decoded bytes while they stream.
+	MaxSidecarSize int64
+	// MaxRepodataSize caps a repodata.json document (default 1 GiB).
+	MaxRepodataSize int64
+	// RetryMax is the number of retries after the first attempt (default 3;
+	// a negative value means none). Retries happen on connection errors, 5xx
+	// and 429, never on other 4xx.
+	RetryMax int
+	// RetryWaitMin and RetryWaitMax bound the exponential backoff.
+	RetryWaitMin, RetryWaitMax time.Duration
+	// Timeout bounds one retrieval, retries and body included (default 2 min).
+	Timeout time.Duration
+	// AllowFile permits file:// URLs. Off by default, so that URLs taken from
+	// untrusted input cannot read local files.
+	AllowFile bool
+	// UserAgent is sent with every request, if set.
+	UserAgent string
+	// Logger receives debug records of requests and retries, with URLs
+	// redacted. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Client retrieves repodata and sidecars. It is safe for concurrent use.
+type Client struct {
+	opts  Options
+	retry *retryablehttp.Client
+	log   *slog.Logger
+}
+
+// New returns a Client configured by opts.
+func New(opts Options) *Client {
+	if opts.MaxSidecarSize <= 0 {
+		opts.MaxSidecarSize = DefaultMaxSidecarSize
+	}
+	if opts.MaxRepodataSize <= 0 {
+		opts.MaxRepodataSize = DefaultMaxRepodataSize
+	}
+	switch {
+	case opts.RetryMax == 0:
+		opts.RetryMax = DefaultRetryMax
+	case opts.RetryMax < 0:
+		opts.RetryMax = 0
+	}
+	if opts.RetryWaitMin <= 0 {
+		opts.RetryWaitMin = DefaultRetryWaitMin
+	}
+	if opts.RetryWaitMax <= 0 {
+		opts.RetryWaitMax = DefaultRetryWaitMax
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	c := &Client{opts: opts, log: logger}
+	c.retry = &retryablehttp.Client{
+		HTTPClient:   hc,
+		Logger:       nil, // it would log URLs with their query strings
+		RetryWaitMin: opts.RetryWaitMin,
+		RetryWaitMax: opts.RetryWaitMax,
+		RetryMax:     opts.RetryMax,
+		CheckRetry:   c.checkRetry,
+		Backoff:      backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	return c
+}
+
+// MaxSidecarSize returns the effective sidecar size cap.
+func (c *Client) MaxSidecarSize() int64 { return c.opts.MaxSidecarSize }
+
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	retry, perr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	if retry {
+		attrs := []any{"error", sanitize(err)}
+		if resp != nil {
+			attrs = append(attrs, "url", Redact(resp.Request.URL.String()), "status", resp.StatusCode)
+		}
+		c.log.DebugContext(ctx, "condasigs: retrying request", attrs...)
+	}
+	return retry, perr
+}
+
+func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+	d := retryablehttp.DefaultBackoff(minWait, maxWait, attempt, resp)
+	return min(d, max(maxWait, maxRetryAfter))
+}
+
+// Open returns a reader of the resource at rawURL that fails with
+// [ErrTooLarge] once more than limit bytes have been read. The caller must
+// close it. Failures are *Error values; the caller's context ending is
+// returned as the context's error.
+func (c *Client) Open(ctx context.Context, rawURL string, limit int64) (io.ReadCloser, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, &Error{Kind: KindInvalidURL, URL: Redact(rawURL), Msg: "cannot parse the URL"}
+	}
+	switch u.Scheme {
+	case "http", "https":
+		return c.openHTTP(ctx, u, limit)
+	case "file":
+		if !c.opts.AllowFile {
+			return nil, &Error{Kind: KindInvalidURL, URL: Redact(rawURL),
+				Msg: "file:// URLs are disabled; set fetch.Options.AllowFile to read local channels"}
+		}
+		return openFile(u, limit)
+	default:
+		return nil, &Error{Kind: KindInvalidURL, URL: Redact(rawURL),
+			Msg: fmt.Sprintf("unsupported URL scheme %q: use http, https or file", u.Scheme)}
+	}
+}
+
+// OpenRepodata opens a repodata.json document under the repodata size cap.
+func (c *Client) OpenRepodata(ctx context.Context, rawURL string) (io.ReadCloser, error) {
+	return c.Open(ctx, rawURL, c.opts.MaxRepodataSize)
+}
+
+func (c *Client) openHTTP(parent context.Context, u *url.URL, limit int64) (io.ReadCloser, error) {
+	redacted := Redact(u.String())
+	ctx, cancel := context.WithTimeout(parent, c.opts.Timeout)
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		cancel()
+		return nil, &Error{Kind: KindInvalidURL, URL: redacted, Msg: "cannot build the request"}
+	}
+	if c.opts.UserAgent != "" {
+		req.Header.Set("User-Agent", c.opts.UserAgent)
+	}
+	c.log.DebugContext(parent, "condasigs: GET", "url", redacted)
+	resp, err := c.retry.Do(req)
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		cancel()
+		if perr := parent.Err(); perr != nil {
+			return nil, fmt.Errorf("fetching %s: %w", redacted, perr)
+		}
+		msg := "network failure"
+		if errors.Is(err, context.DeadlineExceeded) {
+			msg = fmt.Sprintf("timed out after %s", c.opts.Timeout)
+		}
+		return nil, &Error{Kind: KindNetwork, URL: redacted, Msg: msg, Err: sanitize(err)}
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		cancel()
+		kind := KindHTTPStatus
+		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
+			kind = KindNotFound
+		}
+		return nil, &Error{Kind: kind, URL: redacted, StatusCode: resp.StatusCode,
+			Msg: fmt.Sprintf("HTTP status %d", resp.StatusCode)}
+	}
+	if resp.ContentLength > limit {
+		resp.Body.Close()
+		cancel()
+		return nil, tooLarge(redacted, limit)
+	}
+	return &cappedReader{r: resp.Body, remaining: limit, limit: limit, url: redacted,
+		parent: parent, closer: func() error { defer cancel(); return resp.Body.Close() }}, nil
+}
+
+func openFile(u *url.URL, limit int64) (io.ReadCloser, error) {
+	redacted := Redact(u.String())
+	if u.Host != "" && u.Host != "localhost" {
+		return nil, &Error{Kind: KindInvalidURL, URL: redacted, Msg: "file:// URLs must not name a remote host"}
+	}
+	f, err := os.Open(u.Path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &Error{Kind: KindNotFound, URL: redacted, Msg: "no such file"}
+		}
+		return nil, &Error{Kind: KindNetwork, URL: redacted, Msg: "cannot open the file", Err: unwrapPath(err)}
+	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, &Error{Kind: KindNotFound, URL: redacted, Msg: "is a directory"}
+	}
+	return &cappedReader{r: f, remaining: limit, limit: limit, url: redacted, closer: f.Close}, nil
+}
+
+// cappedReader fails with ErrTooLarge when more than limit bytes arrive, and
+// turns read errors into *Error values without unredacted URLs.
+type cappedReader struct {
+	r         io.Reader
+	remaining int64
+	limit     int64
+	url       string
+	parent    context.Context
+	closer    func() error
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.remaining < 0 {
+		return 0, tooLarge(c.url, c.limit)
+	}
+	if int64(len(p)) > c.remaining+1 {
+		p = p[:c.remaining+1]
+	}
+	n, err := c.r.Read(p)
+	c.remaining -= int64(n)
+	if c.remaining < 0 {
+		return n - 1, tooLarge(c.url, c.limit)
+	}
+	if err != nil && err != io.EOF {
+		if c.parent != nil && c.parent.Err() != nil {
+			return n, fmt.Errorf("reading %s: %w", c.url, c.parent.Err())
+		}
+		return n, &Error{Kind: KindNetwork, URL: c.url, Msg: "reading the body failed", Err: sanitize(err)}
+	}
+	return n, err
+}
+
+func (c *cappedReader) Close() error { return c.closer() }
+
+func tooLarge(url string, limit int64) error {
+	return &Error{Kind: KindTooLarge, URL: url, Msg: fmt.Sprintf("larger than the cap of %d bytes", limit)}
+}
+
+// sanitize removes URLs from transport errors: *url.Error prints the full
+// URL, query string and all.
+func sanitize(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

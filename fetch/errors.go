@@ -1,0 +1,91 @@
+package fetch
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies a fetch failure. Its string form is a stable code, fit for
+// machine-readable reports.
+type Kind string
+
+// The kinds of failure. All but KindNotAdvertised are retrieval failures in
+// the sense of CEP 50: the package advertised attestations that could not be
+// obtained intact, which is never the same as "no attestations".
+const (
+	KindNotAdvertised Kind = "not-advertised" // the record has no attestations_sha256
+	KindInvalidDigest Kind = "invalid-digest" // attestations_sha256 is not 64 lowercase hex characters
+	KindInvalidURL    Kind = "invalid-url"    // the package URL cannot be used
+	KindNotFound      Kind = "not-found"      // HTTP 404 or a missing file
+	KindHTTPStatus    Kind = "http-status"    // any other unsuccessful HTTP status, after retries
+	KindNetwork       Kind = "network"        // connection or transport failure, after retries
+	KindTooLarge      Kind = "too-large"      // the body exceeds the size cap
+	KindHashMismatch  Kind = "hash-mismatch"  // the bytes do not hash to the advertised value
+	KindMalformed     Kind = "malformed"      // the bytes are not what they must be (e.g. invalid repodata)
+)
+
+// Sentinel errors, one per Kind, for use with errors.Is.
+var (
+	ErrNotAdvertised = &Error{Kind: KindNotAdvertised}
+	ErrInvalidDigest = &Error{Kind: KindInvalidDigest}
+	ErrInvalidURL    = &Error{Kind: KindInvalidURL}
+	ErrNotFound      = &Error{Kind: KindNotFound}
+	ErrHTTPStatus    = &Error{Kind: KindHTTPStatus}
+	ErrNetwork       = &Error{Kind: KindNetwork}
+	ErrTooLarge      = &Error{Kind: KindTooLarge}
+	ErrHashMismatch  = &Error{Kind: KindHashMismatch}
+	ErrMalformed     = &Error{Kind: KindMalformed}
+)
+
+// Error is a fetch failure. URL is always redacted.
+type Error struct {
+	Kind Kind
+	// URL is the redacted URL that was being fetched, if any.
+	URL string
+	// StatusCode is the last HTTP status received, if any.
+	StatusCode int
+	// Msg says what happened, in words for a person.
+	Msg string
+	// Err is the underlying cause, if any. It never carries an unredacted URL.
+	Err error
+}
+
+func (e *Error) Error() string {
+	msg := e.Msg
+	if msg == "" {
+		msg = string(e.Kind)
+	}
+	if e.URL != "" {
+		msg = fmt.Sprintf("%s: %s", e.URL, msg)
+	}
+	if e.Err != nil {
+		msg = fmt.Sprintf("%s: %v", msg, e.Err)
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is an *Error of the same Kind, so that
+// errors.Is(err, fetch.ErrNotFound) matches every not-found failure.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Kind == e.Kind
+}
+
+// KindOf returns the Kind of a fetch failure in err's chain, or "" when err
+// is not one.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return ""
+}
+
+// IsRetrievalFailure reports whether err is a CEP 50 retrieval failure: any
+// fetch failure except "not advertised".
+func IsRetrievalFailure(err error) bool {
+	k := KindOf(err)
+	return k != "" && k != KindNotAdvertised
+}
