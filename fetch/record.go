@@ -74,7 +74,10 @@ func ScanRepodata(r io.Reader, fn func(Record) bool) error {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return malformedRepodata(fmt.Errorf("trailing data after the document"))
+		if err == nil {
+			err = fmt.Errorf("trailing data after the document")
+		}
+		return malformedRepodata(err) // a reader failure (e.g. too large) keeps its kind
 	}
 	return nil
 }
@@ -114,10 +117,14 @@ func scanRecords(dec *json.Decoder, infoSubdir string, fn func(Record) bool) (st
 		if err != nil {
 			return false, err
 		}
-		var rec Record
-		if err := dec.Decode(&rec); err != nil {
+		var recp *Record // a pointer, so that a null record can be told apart
+		if err := dec.Decode(&recp); err != nil {
 			return false, malformedRepodata(fmt.Errorf("record %q: %w", filename, err))
 		}
+		if recp == nil {
+			return false, malformedRepodata(fmt.Errorf("record %q is null, not an object", filename))
+		}
+		rec := *recp
 		rec.Filename = filename
 		if rec.Subdir == "" {
 			rec.Subdir = infoSubdir

@@ -46,7 +46,8 @@ func SidecarURL(packageURL, digest string) (string, error) {
 // PackageLocation is a package URL split into the parts CEP 50 names.
 type PackageLocation struct {
 	// Channel is the channel URL, without a trailing slash, with any user
-	// information and query string of the package URL removed.
+	// information, conda /t/<token> segment and query string of the package
+	// URL removed, so that it can be printed.
 	Channel  string
 	Subdir   string
 	Filename string
@@ -76,7 +77,7 @@ func SplitPackageURL(packageURL string) (PackageLocation, error) {
 	channel.User = nil
 	channel.RawQuery, channel.ForceQuery = "", false
 	channel.Fragment, channel.RawFragment = "", ""
-	channel.Path = strings.TrimSuffix(channelPath, "/")
+	channel.Path = strings.TrimSuffix(stripTokenSegment(channelPath), "/")
 	channel.RawPath = ""
 	return PackageLocation{
 		Channel:     channel.String(),
@@ -128,7 +129,8 @@ func Redact(rawURL string) string {
 func redactTokenSegment(p string) string {
 	segs := strings.Split(p, "/")
 	for i := 0; i+1 < len(segs); i++ {
-		if segs[i] == "t" && segs[i+1] != "" && i+2 < len(segs) {
+		// Also at the end of the path: a channel URL may end with its token.
+		if segs[i] == "t" && segs[i+1] != "" {
 			segs[i+1] = "REDACTED"
 		}
 	}
@@ -168,7 +170,9 @@ func stripTokenSegment(p string) string {
 	segs := strings.Split(p, "/")
 	out := segs[:0]
 	for i := 0; i < len(segs); i++ {
-		if i+2 < len(segs) && segs[i] == "t" && segs[i+1] != "" && i == 1 {
+		// /t/<token>/<channel>, or /t/<token> at the end: with or without a
+		// trailing slash, the token goes.
+		if i == 1 && i+1 < len(segs) && segs[i] == "t" && segs[i+1] != "" {
 			i++ // drop "t" and the token: /t/<token>/<channel>
 			continue
 		}

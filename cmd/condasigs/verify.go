@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/policy"
+	"github.com/condasigs/condasigs/trustroot"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/spf13/cobra"
+)
+
+type verifyFlags struct {
+	trustedRoots    []string
+	tufCache        string
+	identities      []string
+	issuers         []string
+	require         string
+	channelMismatch string
+	artifacts       []string
+	repodata        string
+	channel         string
+	format          string
+	maxSidecarSize  int64
+	timeout         time.Duration
+	verbose         bool
+}
+
+func newVerifyCommand() *cobra.Command {
+	var f verifyFlags
+	cmd := &cobra.Command{
+		Use:   "verify [flags] PACKAGE-URL...",
+		Short: "Verify the attestations of conda packages",
+		Long: `Verify the attestations of conda packages.
+
+Each PACKAGE-URL is <channel>/<subdir>/<filename> (http, https or file). The
+record is read from <channel>/<subdir>/repodata.json (or --repodata), the
+sidecar from the content-addressed URL <package-url>.sigs.<attestations_sha256>.
+
+Exit status: 0 when every package passes (warnings allowed), 1 when any
+fails the policy, 2 for usage, configuration or trust-root problems.`,
+		Example: `  condasigs verify --trusted-root trusted_root.json \
+    --identity 'https://github.com/prefix-dev/sigstore-example/*' \
+    --issuer https://token.actions.githubusercontent.com \
+    https://prefix.dev/sigstore-example/linux-64/signed-package-2.1.0-hb0f4dca_0.conda`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runVerify(cmd.Context(), cmd, f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.trustedRoots, "trusted-root", nil, "trusted_root.json to verify against, no network for trust (repeatable); default: the Sigstore public-good TUF repository")
+	fl.StringVar(&f.tufCache, "tuf-cache", "", "TUF cache directory (default: the user cache directory)")
+	fl.StringArrayVar(&f.identities, "identity", nil, "trusted signer: certificate SAN pattern, '*' matches any run (repeatable, each paired with an --issuer)")
+	fl.StringArrayVar(&f.issuers, "issuer", nil, "OIDC issuer of the --identity in the same position (repeatable)")
+	fl.StringVar(&f.require, "require", "error", "what missing, unretrievable or unverifiable attestations do: error, warn or ignore")
+	fl.StringVar(&f.channelMismatch, "channel-mismatch", "error", "what an attestation for another channel does: error, warn (e.g. for a mirror) or ignore")
+	fl.StringArrayVar(&f.artifacts, "artifact", nil, "package file to hash and check against its record's sha256; matched to a PACKAGE-URL by file name (repeatable)")
+	fl.StringVar(&f.repodata, "repodata", "", "read records from this repodata.json file instead of the channel's")
+	fl.StringVar(&f.channel, "channel", "", "URL of the channel the packages belong to, when PACKAGE-URLs point to a local copy or mirror of it (compared with each attestation's targetChannel)")
+	fl.StringVar(&f.format, "format", "text", "output format: text or json")
+	fl.Int64Var(&f.maxSidecarSize, "max-sidecar-size", fetch.DefaultMaxSidecarSize, "sidecar size cap in bytes")
+	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "overall time limit")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log requests and retries to stderr")
+	return cmd
+}
+
+func runVerify(ctx context.Context, cmd *cobra.Command, f verifyFlags, urls []string) error {
+	if f.format != "text" && f.format != "json" {
+		return usageError("--format must be text or json, not %q", f.format)
+	}
+	pol, err := buildPolicy(f)
+	if err != nil {
+		return err
+	}
+	artifacts, err := hashArtifacts(f.artifacts, urls)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+
+	logger := slog.New(slog.DiscardHandler)
+	if f.verbose {
+		logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	fetcher := fetch.New(fetch.Options{MaxSidecarSize: f.maxSidecarSize, AllowFile: true, Logger: logger, UserAgent: "condasigs"})
+	trust, closeTrust, err := loadTrust(ctx, f, logger)
+	if err != nil {
+		return problem("trusted root: %v", err)
+	}
+	defer closeTrust()
+	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: pol, Fetcher: fetcher, Logger: logger})
+	if err != nil {
+		return problem("%v", err)
+	}
+
+	records := newRecordSource(fetcher, f.repodata)
+	reports := make([]*condasigs.Report, 0, len(urls))
+	for _, u := range urls {
+		rep, err := verifyOne(ctx, v, records, u, f.channel, artifacts)
+		if err != nil {
+			return problem("%v", err)
+		}
+		reports = append(reports, rep)
+	}
+	if err := render(cmd.OutOrStdout(), f.format, reports); err != nil {
+		return problem("writing the report: %v", err)
+	}
+	for _, r := range reports {
+		if r.Outcome == policy.Fail {
+			return exitError{exitFail}
+		}
+	}
+	return nil
+}
+
+func verifyOne(ctx context.Context, v *condasigs.Verifier, records *recordSource, u, channel string, artifacts map[string]string) (*condasigs.Report, error) {
+	loc, err := fetch.SplitPackageURL(u)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := records.find(ctx, loc)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return &condasigs.Report{
+			Filename: loc.Filename, Channel: fetch.Redact(loc.Channel), Subdir: loc.Subdir,
+			Outcome: policy.Fail, Status: policy.StatusRetrievalFailure,
+			Reasons: []policy.Reason{{Rule: "repodata", Code: string(fetch.KindOf(err)), Severity: policy.SeverityError,
+				Message: "cannot read the package's repodata record: " + err.Error()}},
+		}, nil
+	}
+	return v.Verify(ctx, condasigs.Package{URL: u, Channel: channel, Record: rec, ArtifactSHA256: artifacts[loc.Filename]})
+}
+
+func buildPolicy(f verifyFlags) (policy.Policy, error) {
+	if len(f.identities) == 0 {
+		return policy.Policy{}, usageError("at least one --identity with its --issuer is required: a package passes only when a trusted signer attested it")
+	}
+	if len(f.identities) != len(f.issuers) {
+		return policy.Policy{}, usageError("--identity and --issuer come in pairs: got %d identities and %d issuers", len(f.identities), len(f.issuers))
+	}
+	req, err := policy.ParseMode(f.require)
+	if err != nil {
+		return policy.Policy{}, usageError("--require: %v", err)
+	}
+	cm, err := policy.ParseMode(f.channelMismatch)
+	if err != nil {
+		return policy.Policy{}, usageError("--channel-mismatch: %v", err)
+	}
+	p := policy.Policy{Require: req, ChannelMismatch: cm}
+	for i := range f.identities {
+		p.Identities = append(p.Identities, policy.Identity{SAN: f.identities[i], Issuer: f.issuers[i]})
+	}
+	if _, err := policy.Compile(p); err != nil {
+		return policy.Policy{}, usageError("%v", err)
+	}
+	return p, nil
+}
+
+// hashArtifacts hashes each --artifact file and keys it by file name, which
+// must be the file name of one of the package URLs.
+func hashArtifacts(paths, urls []string) (map[string]string, error) {
+	names := map[string]bool{}
+	for _, u := range urls {
+		loc, err := fetch.SplitPackageURL(u)
+		if err != nil {
+			return nil, usageError("%v", err)
+		}
+		names[loc.Filename] = true
+	}
+	out := map[string]string{}
+	for _, p := range paths {
+		name := filepath.Base(p)
+		if !names[name] {
+			return nil, usageError("--artifact %s: no PACKAGE-URL ends in %s", p, name)
+		}
+		file, err := os.Open(p)
+		if err != nil {
+			return nil, usageError("--artifact: %v", err)
+		}
+		h := sha256.New()
+		_, err = io.Copy(h, file)
+		file.Close()
+		if err != nil {
+			return nil, usageError("--artifact %s: %v", p, err)
+		}
+		out[name] = hex.EncodeToString(h.Sum(nil))
+	}
+	return out, nil
+}
+
+func loadTrust(ctx context.Context, f verifyFlags, logger *slog.Logger) (trustroot.Source, func(), error) {
+	switch len(f.trustedRoots) {
+	case 0:
+		opts := trustroot.PublicGood()
+		opts.CacheDir, opts.Logger = f.tufCache, logger
+		t, err := trustroot.NewTUF(ctx, opts)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w (to work offline, pass --trusted-root FILE)", err)
+		}
+		return t, func() { t.Close() }, nil
+	case 1:
+		s, err := trustroot.FromFile(f.trustedRoots[0])
+		return s, func() {}, err
+	}
+	var coll root.TrustedMaterialCollection
+	for _, p := range f.trustedRoots {
+		s, err := trustroot.FromFile(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		snap, _ := s.Snapshot(ctx)
+		coll = append(coll, snap.Material)
+	}
+	return trustroot.NewStatic(coll, fmt.Sprint(f.trustedRoots)), func() {}, nil
+}
+
+func usageError(format string, args ...any) error {
+	return fmt.Errorf("usage: "+format, args...)
+}
+
+func problem(format string, args ...any) error {
+	return errors.New(fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,29 @@
+// Package condasigs verifies the Sigstore attestations of conda packages on
+// the client side, as conda CEP 50 distributes them and CEP 27 defines them.
+//
+// Data flows one way, through one subpackage per step:
+//
+//	repodata record ──fetch──▶ sidecar bytes ──attest (trustroot)──▶ evidence ──policy──▶ Report
+//
+//   - [fetch] reads repodata records, builds the content-addressed sidecar
+//     URL <package-url>.sigs.<attestations_sha256>, retrieves it with a size
+//     cap and retries, and checks its hash before anything parses it;
+//   - [attest] verifies every bundle with sigstore-go against the trusted
+//     material, then checks the CEP 27 statement (predicate type, one
+//     subject, filename, sha256, targetChannel);
+//   - [trustroot] supplies the trusted material: a TUF repository refreshed
+//     in the background, or a trusted_root.json file for offline use;
+//   - [policy] turns the evidence into a verdict: require mode, trusted
+//     identities, targetChannel mismatches.
+//
+// A [Verifier] composes them. Build it once and share it:
+//
+//	trust, _ := trustroot.FromFile("trusted_root.json")
+//	v, _ := condasigs.New(condasigs.Options{Trust: trust, Policy: policy.Policy{
+//		Identities: []policy.Identity{{SAN: "https://github.com/my-org/*", Issuer: "https://token.actions.githubusercontent.com"}},
+//	}})
+//	report, err := v.Verify(ctx, condasigs.Package{URL: pkgURL, Record: record})
+//	// report.Outcome is pass, warn or fail; err is only for misuse,
+//	// cancellation or an unusable trust root.
+package condasigs
+

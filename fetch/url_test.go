@@ -1,0 +1,269 @@
+package fetch_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/condasigs/condasigs/fetch"
+)
+
+const d64 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" // sha256("")
+
+// invalidDigests are attestations_sha256 values CEP 50 forbids.
+var invalidDigests = map[string]string{
+	"empty":           "",
+	"63 chars":        d64[:63],
+	"65 chars":        d64 + "0",
+	"128 chars":       d64 + d64,
+	"uppercase":       strings.ToUpper(d64),
+	"one uppercase":   d64[:10] + "A" + d64[11:],
+	"non-hex letter":  d64[:63] + "g",
+	"dot dot slash":   "../" + d64[3:],
+	"slash":           d64[:32] + "/" + d64[33:],
+	"question mark":   d64[:63] + "?",
+	"hash":            "#" + d64[1:],
+	"percent":         d64[:61] + "%2F",
+	"space":           d64[:63] + " ",
+	"newline":         d64[:63] + "\n",
+	"NUL":             d64[:63] + "\x00",
+	"0x prefix":       "0x" + d64[2:],
+	"multi-byte rune": d64[:62] + "é", // 64 bytes, 63 runes
+	"sha256: prefix":  "sha256:" + d64,
+}
+
+func TestValidateDigest(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []string{d64, strings.Repeat("0", 64), strings.Repeat("f", 64), "0123456789abcdef" + d64[16:]} {
+		assert.NoErrorf(t, fetch.ValidateDigest(ok), "%q", ok)
+	}
+	for name, bad := range invalidDigests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			requireKind(t, fetch.ValidateDigest(bad), fetch.ErrInvalidDigest)
+		})
+	}
+}
+
+func TestSidecarURL(t *testing.T) {
+	t.Parallel()
+	sfx := ".sigs." + d64
+	tests := []struct{ name, pkg, want string }{
+		{"https", "https://conda.anaconda.org/conda-forge/noarch/pkg-1.0-0.conda",
+			"https://conda.anaconda.org/conda-forge/noarch/pkg-1.0-0.conda" + sfx},
+		{"tar.bz2", "http://127.0.0.1:8080/chan/linux-64/pkg-1.0-0.tar.bz2",
+			"http://127.0.0.1:8080/chan/linux-64/pkg-1.0-0.tar.bz2" + sfx},
+		{"query kept", "https://h/chan/noarch/p.conda?token=abc&x=1",
+			"https://h/chan/noarch/p.conda" + sfx + "?token=abc&x=1"},
+		{"fragment dropped", "https://h/chan/noarch/p.conda#frag",
+			"https://h/chan/noarch/p.conda" + sfx},
+		{"query kept, fragment dropped", "https://h/chan/noarch/p.conda?t=1#frag",
+			"https://h/chan/noarch/p.conda" + sfx + "?t=1"},
+		{"credentials kept for fetching", "https://u:p@h/t/TOKEN/chan/noarch/p.conda",
+			"https://u:p@h/t/TOKEN/chan/noarch/p.conda" + sfx},
+		{"escaped path kept", "https://h/chan/noarch/p%2Bq.conda",
+			"https://h/chan/noarch/p%2Bq.conda" + sfx},
+		{"space escaped", "https://h/my%20chan/noarch/p.conda",
+			"https://h/my%20chan/noarch/p.conda" + sfx},
+		{"file", "file:///srv/chan/noarch/p.conda", "file:///srv/chan/noarch/p.conda" + sfx},
+		{"scheme case", "HTTPS://h/c/noarch/p.conda", "https://h/c/noarch/p.conda" + sfx},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := fetch.SidecarURL(tt.pkg, d64)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+			assert.NotContains(t, got, "#")
+		})
+	}
+}
+
+func TestSidecarURLRejectsInvalidDigestFirst(t *testing.T) {
+	t.Parallel()
+	for name, bad := range invalidDigests {
+		// The digest is checked before the URL: even a bad URL yields invalid-digest.
+		for _, pkg := range []string{"https://h/chan/noarch/p.conda", "ftp://nowhere"} {
+			got, err := fetch.SidecarURL(pkg, bad)
+			requireKind(t, err, fetch.ErrInvalidDigest)
+			assert.Emptyf(t, got, "%s", name)
+		}
+	}
+}
+
+func TestSidecarURLInvalidPackageURL(t *testing.T) {
+	t.Parallel()
+	for _, pkg := range []string{
+		"",
+		"p.conda",
+		"/chan/noarch/p.conda",
+		"ftp://h/chan/noarch/p.conda",
+		"s3://bucket/chan/noarch/p.conda",
+		"https:///chan/noarch/p.conda",
+		"https:chan/noarch/p.conda",
+		"https://h",
+		"https://h/",
+		"https://h/chan/noarch/",
+		"http://[::1/chan/noarch/p.conda",
+		"https://h/chan/noarch/%zz.conda",
+		"https://h/chan/noarch/p.conda\x7f",
+	} {
+		got, err := fetch.SidecarURL(pkg, d64)
+		requireKind(t, err, fetch.ErrInvalidURL)
+		assert.Emptyf(t, got, "%q", pkg)
+	}
+}
+
+func TestSplitPackageURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, pkg string
+		want      fetch.PackageLocation
+	}{
+		{"plain", "https://conda.anaconda.org/conda-forge/linux-64/numpy-2.1.0-py312_0.conda",
+			fetch.PackageLocation{Channel: "https://conda.anaconda.org/conda-forge", Subdir: "linux-64",
+				Filename: "numpy-2.1.0-py312_0.conda", RepodataURL: "https://conda.anaconda.org/conda-forge/linux-64/repodata.json"}},
+		{"channel at the host root", "https://repo.example/noarch/p.tar.bz2",
+			fetch.PackageLocation{Channel: "https://repo.example", Subdir: "noarch", Filename: "p.tar.bz2",
+				RepodataURL: "https://repo.example/noarch/repodata.json"}},
+		{"deep channel", "http://h:8080/a/b/c/osx-arm64/p.conda",
+			fetch.PackageLocation{Channel: "http://h:8080/a/b/c", Subdir: "osx-arm64", Filename: "p.conda",
+				RepodataURL: "http://h:8080/a/b/c/osx-arm64/repodata.json"}},
+		{"scheme lowered, host case and default port kept", "HTTPS://Conda.Example:443/Chan/noarch/p.conda",
+			fetch.PackageLocation{Channel: "https://Conda.Example:443/Chan", Subdir: "noarch", Filename: "p.conda",
+				RepodataURL: "https://Conda.Example:443/Chan/noarch/repodata.json"}},
+		{"credentials, token and query", "https://user:pass@h/t/tk-123/chan/noarch/p.conda?token=abc#frag",
+			fetch.PackageLocation{Channel: "https://h/chan", Subdir: "noarch", Filename: "p.conda",
+				RepodataURL: "https://user:pass@h/t/tk-123/chan/noarch/repodata.json?token=abc"}},
+		{"token only, channel at the root", "https://h/t/tk/noarch/p.conda",
+			fetch.PackageLocation{Channel: "https://h", Subdir: "noarch", Filename: "p.conda",
+				RepodataURL: "https://h/t/tk/noarch/repodata.json"}},
+		{"escaped characters", "https://h/my%20chan/noarch/p%2Bq.conda",
+			fetch.PackageLocation{Channel: "https://h/my%20chan", Subdir: "noarch", Filename: "p+q.conda",
+				RepodataURL: "https://h/my%20chan/noarch/repodata.json"}},
+		{"file", "file:///srv/channels/local/linux-64/p.conda",
+			fetch.PackageLocation{Channel: "file:///srv/channels/local", Subdir: "linux-64", Filename: "p.conda",
+				RepodataURL: "file:///srv/channels/local/linux-64/repodata.json"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := fetch.SplitPackageURL(tt.pkg)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestSplitPackageURLInvalid(t *testing.T) {
+	t.Parallel()
+	for _, pkg := range []string{
+		"",
+		"https://h",
+		"https://h/",
+		"https://h/p.conda", // no subdir
+		"https://h/chan/noarch/",
+		"https://h//p.conda",
+		"ftp://h/chan/noarch/p.conda",
+		"https:///chan/noarch/p.conda",
+		"conda-forge/noarch/p.conda",
+		"http://[::1/chan/noarch/p.conda",
+	} {
+		_, err := fetch.SplitPackageURL(pkg)
+		requireKind(t, err, fetch.ErrInvalidURL)
+	}
+}
+
+func TestNormalizeChannel(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"https://conda.anaconda.org/conda-forge", "https://conda.anaconda.org/conda-forge"},
+		{"HTTPS://Conda.Anaconda.ORG/conda-forge", "https://conda.anaconda.org/conda-forge"},
+		{"https://h/Conda-Forge", "https://h/Conda-Forge"}, // the path keeps its case
+		{"https://h:443/c", "https://h/c"},
+		{"http://h:80/c", "http://h/c"},
+		{"https://h:80/c", "https://h:80/c"},
+		{"http://h:443/c", "http://h:443/c"},
+		{"https://h:8443/c", "https://h:8443/c"},
+		{"https://h/c/", "https://h/c"},
+		{"https://h/c///", "https://h/c"},
+		{"https://h/", "https://h"},
+		{"https://h", "https://h"},
+		{"https://user:pass@h/c", "https://h/c"},
+		{"https://user@h/c", "https://h/c"},
+		{"https://h/t/tk-123/c", "https://h/c"},
+		{"https://h/t/tk-123/c/", "https://h/c"},
+		{"https://h/t/tk-123", "https://h"},
+		{"https://h/t/tk-123/", "https://h"},
+		{"https://h/t", "https://h/t"},         // a channel named t, no token
+		{"https://h/x/t/y/c", "https://h/x/t/y/c"}, // /t/ not right after the host
+		{"https://h/c?token=abc", "https://h/c"},
+		{"https://h/c?", "https://h/c"},
+		{"https://h/c#frag", "https://h/c"},
+		{"  https://h/c/ \n", "https://h/c"},
+		{"https://[2001:DB8::1]:443/c", "https://[2001:db8::1]/c"},
+		{"http://[::1]:8080/c/", "http://[::1]:8080/c"},
+		{"https://h/my%20chan", "https://h/my%20chan"},
+		{"file:///srv/chan/", "file:///srv/chan"},
+		{"FILE:///srv/chan", "file:///srv/chan"},
+		{"HTTPS://USER:PASS@Prefix.DEV:443/t/TK/foobar/?x=1#y", "https://prefix.dev/foobar"},
+	}
+	for _, tt := range tests {
+		got, err := fetch.NormalizeChannel(tt.in)
+		require.NoErrorf(t, err, "%q", tt.in)
+		assert.Equalf(t, tt.want, got, "NormalizeChannel(%q)", tt.in)
+		again, err := fetch.NormalizeChannel(got)
+		require.NoError(t, err)
+		assert.Equalf(t, got, again, "NormalizeChannel is not idempotent on %q", tt.in)
+	}
+}
+
+func TestNormalizeChannelInvalid(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		"",
+		"conda-forge",
+		"/srv/chan",
+		"https:///c",
+		"https:c",
+		"//h/c",
+		"http://[::1/c",
+		"https://user:SECRETPASS@h:badport/c",
+	} {
+		_, err := fetch.NormalizeChannel(in)
+		require.Errorf(t, err, "%q", in)
+		assert.NotContains(t, err.Error(), "SECRETPASS")
+	}
+}
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"https://h/c/noarch/p.conda", "https://h/c/noarch/p.conda"},
+		{"https://user:pass@h/c", "https://h/c"},
+		{"https://user@h/c", "https://h/c"},
+		{"https://h/c?token=abc", "https://h/c?REDACTED"},
+		{"https://h/c?a=1&b=2", "https://h/c?REDACTED"},
+		{"https://h/c?", "https://h/c?"},
+		{"https://h/c#frag", "https://h/c"},
+		{"https://h/c?token=abc#frag", "https://h/c?REDACTED"},
+		{"https://h/t/tk-123/c/noarch/p.conda", "https://h/t/REDACTED/c/noarch/p.conda"},
+		{"https://h/t/tk-123/", "https://h/t/REDACTED/"},
+		{"https://h/t/tk-123", "https://h/t/REDACTED"},
+		{"https://h/t/", "https://h/t/"},
+		{"https://h/prefix/t/tk/c", "https://h/prefix/t/REDACTED/c"},
+		{"https://h/t/a/t/b/c", "https://h/t/REDACTED/t/REDACTED/c"},
+		{"https://u:p@h:8443/t/tk/c/noarch/p.conda.sigs." + d64 + "?token=x#f",
+			"https://h:8443/t/REDACTED/c/noarch/p.conda.sigs." + d64 + "?REDACTED"},
+		{"file:///srv/c/noarch/p.conda", "file:///srv/c/noarch/p.conda"},
+		{"https://h/my%20chan/p.conda", "https://h/my%20chan/p.conda"},
+		{"http://[::1/c?token=abc", "<unparseable URL>"},
+		{"https://u:p@h/%zz?token=abc", "<unparseable URL>"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		assert.Equalf(t, tt.want, fetch.Redact(tt.in), "Redact(%q)", tt.in)
+	}
+}

@@ -1,0 +1,60 @@
+package condasigs
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/condasigs/condasigs/fetch"
+)
+
+// Package identifies one package to verify.
+type Package struct {
+	// URL is the package's URL, <channel>/<subdir>/<filename>, with any
+	// query string (a token) the channel needs. If empty, it is built from
+	// Channel, Subdir and Record.Filename.
+	URL string
+	// Channel is the URL of the channel the package belongs to; every
+	// attestation's targetChannel is compared with it. It defaults to the
+	// channel part of URL. Set it when URL points to a local copy or a
+	// mirror of the channel, so that the attestations are checked against
+	// the channel they were published for.
+	Channel string
+	// Subdir is the platform directory, e.g. "linux-64". It defaults to the
+	// subdir part of URL.
+	Subdir  string
+	// Record is the package's repodata record. Record.Filename is required.
+	Record fetch.Record
+	// ArtifactSHA256 is the SHA-256 (hex) of the package bytes the caller
+	// downloaded, if it has them. It must equal Record.SHA256 when both are
+	// known, and is what the attestations are checked against. Empty means
+	// the record's sha256 is used, for package managers that check the
+	// downloaded bytes against the record themselves.
+	ArtifactSHA256 string
+}
+
+// resolve fills in URL, Channel and Subdir.
+func (p Package) resolve() (Package, error) {
+	if p.Record.Filename == "" {
+		return p, errors.New("condasigs: Package.Record.Filename is empty")
+	}
+	if p.URL == "" {
+		if p.Channel == "" || p.Subdir == "" {
+			return p, errors.New("condasigs: a Package needs URL, or Channel and Subdir")
+		}
+		p.URL = strings.TrimRight(p.Channel, "/") + "/" + p.Subdir + "/" + p.Record.Filename
+	}
+	loc, err := fetch.SplitPackageURL(p.URL)
+	if err != nil {
+		return p, err
+	}
+	if loc.Filename != p.Record.Filename {
+		return p, errors.New("condasigs: the package URL's file name differs from Record.Filename")
+	}
+	if p.Channel == "" {
+		p.Channel = loc.Channel
+	}
+	if p.Subdir == "" {
+		p.Subdir = loc.Subdir
+	}
+	return p, nil
+}

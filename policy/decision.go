@@ -1,0 +1,195 @@
+package policy
+
+import (
+	"fmt"
+
+	"github.com/condasigs/condasigs/attest"
+)
+
+// Rules named in reasons.
+const (
+	RuleRequire          = "require"
+	RuleBundle           = "bundle"
+	RuleIdentity         = "identity"
+	RuleTargetChannel    = "target-channel"
+	RuleUnknownPredicate = "unknown-predicate"
+)
+
+// Reason explains one part of a Decision.
+type Reason struct {
+	// Rule is the policy rule that produced the reason.
+	Rule string `json:"rule"`
+	// Code is a stable code: a fetch kind, an attest code, or one of the
+	// policy's own ("unsigned", "untrusted-identity", "no-trusted-bundle",
+	// "target-channel-mismatch", "unknown-predicate").
+	Code     string   `json:"code"`
+	Severity Severity `json:"severity"`
+	// Bundle is the index of the bundle concerned, or nil.
+	Bundle  *int   `json:"bundle,omitempty"`
+	Message string `json:"message"`
+}
+
+// Input is what is known about one package's attestations. Exactly one of
+// three cases holds: NotAdvertised; RetrievalFailure set; or Bundles set.
+type Input struct {
+	// NotAdvertised: the record has no attestations_sha256.
+	NotAdvertised bool
+	// RetrievalFailure is why an advertised sidecar could not be obtained
+	// intact (a fetch error or a malformed sidecar), with its stable code.
+	RetrievalFailure     error
+	RetrievalFailureCode string
+	// Bundles is the evidence of every bundle in the sidecar.
+	Bundles []attest.Evidence
+}
+
+// Decision is the verdict on one package.
+type Decision struct {
+	Outcome Outcome  `json:"outcome"`
+	Status  Status   `json:"status"`
+	Reasons []Reason `json:"reasons"`
+	// Accepted lists the bundles that verified and matched a trusted
+	// identity (and whose targetChannel was acceptable).
+	Accepted []int `json:"accepted"`
+	// Signers maps each accepted bundle to the identity it matched.
+	Signers map[int]Identity `json:"-"`
+}
+
+// Decide applies the policy to in.
+func (e *Engine) Decide(in Input) Decision {
+	p := e.policy
+	switch {
+	case in.NotAdvertised:
+		d := Decision{Status: StatusUnsigned, Reasons: []Reason{}, Accepted: []int{}}
+		switch p.Require {
+		case ModeIgnore:
+			d.Outcome = Pass
+		case ModeWarn:
+			d.Outcome = Warn
+			d.add(RuleRequire, "unsigned", SeverityWarning, nil, "the package has no attestations (require: warn)")
+		default:
+			d.Outcome = Fail
+			d.add(RuleRequire, "unsigned", SeverityError, nil, "the package has no attestations and the policy requires them; to accept unsigned packages from this channel, set require to warn or ignore")
+		}
+		return d
+	case in.RetrievalFailure != nil:
+		d := Decision{Status: StatusRetrievalFailure, Reasons: []Reason{}, Accepted: []int{}}
+		code := in.RetrievalFailureCode
+		if code == "" {
+			code = "retrieval-failure"
+		}
+		d.Outcome, _ = e.failure()
+		d.add(RuleRequire, code, severityOf(d.Outcome), nil,
+			fmt.Sprintf("attestations are advertised but could not be retrieved intact: %v", in.RetrievalFailure))
+		return d
+	}
+	return e.decideBundles(in.Bundles)
+}
+
+// failure returns the outcome of a retrieval or verification failure.
+func (e *Engine) failure() (Outcome, Severity) {
+	if e.policy.Require == ModeError {
+		return Fail, SeverityError
+	}
+	return Warn, SeverityWarning
+}
+
+func severityOf(o Outcome) Severity {
+	switch o {
+	case Fail:
+		return SeverityError
+	case Warn:
+		return SeverityWarning
+	}
+	return SeverityInfo
+}
+
+func (d *Decision) add(rule, code string, sev Severity, bundle *int, msg string) {
+	d.Reasons = append(d.Reasons, Reason{Rule: rule, Code: code, Severity: sev, Bundle: bundle, Message: msg})
+}
+
+func (e *Engine) decideBundles(bundles []attest.Evidence) Decision {
+	p := e.policy
+	d := Decision{Reasons: []Reason{}, Accepted: []int{}, Signers: map[int]Identity{}}
+	// Problems that fail the package when nothing is accepted, and are a
+	// tampering signal beside an accepted bundle.
+	type problem struct {
+		rule, code, msg string
+		bundle          int
+	}
+	var problems []problem
+	var warnings, infos, untrusted []problem
+	rejectUnknown := false
+	for _, ev := range bundles {
+		switch {
+		case !ev.Verified && ev.SignatureVerified && ev.Code == attest.CodePredicateType:
+			msg := fmt.Sprintf("an attestation of predicate type %q, signed by %s", ev.PredicateType, signer(ev))
+			switch p.UnknownPredicate {
+			case ModeError:
+				rejectUnknown = true
+				problems = append(problems, problem{RuleUnknownPredicate, "unknown-predicate", msg + ", is rejected by policy (unknown_predicate: error)", ev.Index})
+			case ModeWarn:
+				warnings = append(warnings, problem{RuleUnknownPredicate, "unknown-predicate", msg + ", was not evaluated", ev.Index})
+			default:
+				infos = append(infos, problem{RuleUnknownPredicate, "unknown-predicate", msg + ", was ignored", ev.Index})
+			}
+		case !ev.Verified:
+			problems = append(problems, problem{RuleBundle, string(ev.Code), "the bundle does not verify: " + ev.Message, ev.Index})
+		default:
+			id, ok := e.Trusted(ev.SAN, ev.Issuer)
+			if !ok {
+				untrusted = append(untrusted, problem{RuleIdentity, "untrusted-identity",
+					fmt.Sprintf("valid, but signed by %s, which matches no trusted identity", signer(ev)), ev.Index})
+				continue
+			}
+			if ev.ChannelMatch == attest.ChannelMismatched {
+				msg := fmt.Sprintf("the attestation targets channel %s, not the channel the package came from", ev.TargetChannel)
+				switch p.ChannelMismatch {
+				case ModeError:
+					problems = append(problems, problem{RuleTargetChannel, "target-channel-mismatch",
+						msg + "; if the package comes from a mirror or local copy of that channel, name the channel the package belongs to (CLI: --channel URL) or allow mirrors with channel-mismatch warn (CLI: --channel-mismatch warn)", ev.Index})
+					continue
+				case ModeWarn:
+					warnings = append(warnings, problem{RuleTargetChannel, "target-channel-mismatch", msg + " (channel-mismatch: warn)", ev.Index})
+				}
+			}
+			d.Accepted = append(d.Accepted, ev.Index)
+			d.Signers[ev.Index] = id
+		}
+	}
+
+	if len(d.Accepted) > 0 && !rejectUnknown {
+		d.Status, d.Outcome = StatusVerified, Pass
+		if len(problems) > 0 || len(warnings) > 0 {
+			d.Outcome = Warn
+		}
+		for _, pr := range problems {
+			d.add(pr.rule, pr.code, SeverityWarning, &pr.bundle, pr.msg+" (beside a trusted bundle: a possible tampering signal)")
+		}
+		for _, pr := range untrusted {
+			d.add(pr.rule, pr.code, SeverityInfo, &pr.bundle, pr.msg)
+		}
+	} else {
+		d.Status = StatusVerificationFailure
+		var sev Severity
+		d.Outcome, sev = e.failure()
+		if len(d.Accepted) == 0 {
+			d.add(RuleRequire, "no-trusted-bundle", sev, nil, "no bundle both verifies and comes from a trusted identity")
+		}
+		for _, pr := range append(problems, untrusted...) {
+			d.add(pr.rule, pr.code, sev, &pr.bundle, pr.msg)
+		}
+		d.Accepted = []int{}
+		clear(d.Signers)
+	}
+	for _, pr := range warnings {
+		d.add(pr.rule, pr.code, SeverityWarning, &pr.bundle, pr.msg)
+	}
+	for _, pr := range infos {
+		d.add(pr.rule, pr.code, SeverityInfo, &pr.bundle, pr.msg)
+	}
+	return d
+}
+
+func signer(ev attest.Evidence) string {
+	return fmt.Sprintf("%s (issuer %s)", ev.SAN, ev.Issuer)
+}

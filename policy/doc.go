@@ -1,0 +1,21 @@
+// Package policy decides what a package's attestations mean for its
+// installation: pass, warn or fail.
+//
+// A [Policy] names the require mode (what to do when attestations are
+// missing, cannot be retrieved, or do not verify), the trusted identities
+// (certificate SAN patterns, each with the OIDC issuer it must come from),
+// what a targetChannel mismatch does, and what an attestation of an unknown
+// predicate type does. [Compile] checks a Policy once; the resulting
+// [Engine] turns the evidence of one package into a [Decision] following
+// the require table:
+//
+//	require | missing | retrieval failure | verification failure
+//	error   | fail    | fail              | fail
+//	warn    | warn    | warn              | warn
+//	ignore  | pass    | warn              | warn
+//
+// A package passes only when at least one bundle both verifies and matches a
+// trusted identity. Valid bundles from other signers are reported, not
+// counted; an invalid bundle beside an accepted one is a tampering signal
+// and turns a pass into a warning.
+package policy

@@ -1,0 +1,86 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Policy is the verification policy for one channel (or for all).
+type Policy struct {
+	// Require says what happens when attestations are missing, cannot be
+	// retrieved, or do not verify; see the package documentation. Empty
+	// means ModeError.
+	Require Mode `json:"require"`
+	// Identities are the trusted signers; a package passes only when a
+	// bundle verifies and its signer matches one of them. At least one is
+	// required.
+	Identities []Identity `json:"trusted_identities"`
+	// ChannelMismatch says what happens when a bundle's targetChannel is
+	// not the channel the package came from (a mirror, or a bundle replayed
+	// from another channel). Empty means ModeError.
+	ChannelMismatch Mode `json:"channel_mismatch"`
+	// UnknownPredicate says what a valid attestation of another predicate
+	// type does: ModeIgnore (the default when empty) reports and skips it,
+	// ModeWarn warns, ModeError rejects the package's attestations.
+	UnknownPredicate Mode `json:"unknown_predicate"`
+}
+
+// Engine is a compiled Policy. It is immutable and safe for concurrent use.
+type Engine struct {
+	policy     Policy
+	identities []identityMatcher
+}
+
+// Compile checks p and prepares it for use. Errors say how to fix p.
+func Compile(p Policy) (*Engine, error) {
+	var errs []error
+	var err error
+	if p.Require, err = orDefault(p.Require, ModeError, "require"); err != nil {
+		errs = append(errs, err)
+	}
+	if p.ChannelMismatch, err = orDefault(p.ChannelMismatch, ModeError, "channel_mismatch"); err != nil {
+		errs = append(errs, err)
+	}
+	if p.UnknownPredicate, err = orDefault(p.UnknownPredicate, ModeIgnore, "unknown_predicate"); err != nil {
+		errs = append(errs, err)
+	}
+	if len(p.Identities) == 0 {
+		errs = append(errs, errors.New("no trusted identities: a package passes only when a bundle's signer matches one; add the SAN pattern and OIDC issuer of the channel's publisher"))
+	}
+	e := &Engine{policy: p}
+	for _, id := range p.Identities {
+		m, err := compileIdentity(id)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		e.identities = append(e.identities, m)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	return e, nil
+}
+
+func orDefault(m, def Mode, field string) (Mode, error) {
+	if m == "" {
+		return def, nil
+	}
+	if _, err := ParseMode(string(m)); err != nil {
+		return "", fmt.Errorf("%s: %w", field, err)
+	}
+	return m, nil
+}
+
+// Policy returns the effective policy, defaults filled in.
+func (e *Engine) Policy() Policy { return e.policy }
+
+// Trusted returns the first trusted identity that san and issuer match.
+func (e *Engine) Trusted(san, issuer string) (Identity, bool) {
+	for _, m := range e.identities {
+		if m.match(san, issuer) {
+			return m.id, true
+		}
+	}
+	return Identity{}, false
+}

@@ -1,0 +1,45 @@
+package condasigs
+
+import (
+	"github.com/condasigs/condasigs/attest"
+	"github.com/condasigs/condasigs/policy"
+	"github.com/condasigs/condasigs/trustroot"
+)
+
+// Report is the result of verifying one package: the verdict, why, and the
+// evidence of every bundle. It marshals to the JSON the CLI prints.
+type Report struct {
+	Filename string `json:"filename"`
+	// Channel is the channel URL without credentials or query string.
+	Channel string `json:"channel"`
+	Subdir  string `json:"subdir"`
+	// URL is the package URL, redacted.
+	URL string `json:"url"`
+	// SidecarURL is the content-addressed sidecar URL, redacted; empty when
+	// none was advertised.
+	SidecarURL string `json:"sidecarURL,omitempty"`
+	// PackageSHA256 is the digest the attestations were checked against.
+	PackageSHA256 string `json:"packageSHA256,omitempty"`
+
+	Outcome policy.Outcome  `json:"outcome"`
+	Status  policy.Status   `json:"status"`
+	Reasons []policy.Reason `json:"reasons"`
+	// Signer is the trusted identity that the first accepted bundle
+	// matched, when the package verified.
+	Signer *Signer `json:"signer,omitempty"`
+	// Bundles holds the evidence of every bundle in the sidecar.
+	Bundles []attest.Evidence `json:"bundles"`
+
+	// TrustRoot says which trusted material the bundles were checked
+	// against, and Thresholds which Sigstore checks were required.
+	TrustRoot  *trustroot.Info    `json:"trustRoot,omitempty"`
+	Thresholds *attest.Thresholds `json:"thresholds,omitempty"`
+}
+
+// Signer is the verified signer of an accepted bundle and the policy entry
+// that trusted it.
+type Signer struct {
+	SAN     string          `json:"san"`
+	Issuer  string          `json:"issuer"`
+	Matched policy.Identity `json:"matched"`
+}

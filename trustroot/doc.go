@@ -1,0 +1,12 @@
+// Package trustroot provides the trusted material that every verification
+// rests on: the Fulcio CAs, transparency logs, CT logs and timestamp
+// authorities of a Sigstore instance.
+//
+// A [Source] hands out immutable [Snapshot]s. [FromFile] and [FromJSON] read
+// a trusted_root.json once (offline and air-gapped use); [NewTUF] follows a
+// TUF repository (the Sigstore public-good instance by default, staging, or a
+// private instance given by URL and initial root.json), caches it on disk,
+// and refreshes it in the background until its context ends or it is closed.
+// All TUF traffic goes through the caller's HTTP client, with retries; a
+// failed refresh keeps the last good root and is logged through log/slog.
+package trustroot

@@ -1,0 +1,60 @@
+package trustroot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/condasigs/condasigs/fetch"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+	tuffetcher "github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
+)
+
+// tufFetcher adapts a fetch.Client (the caller's HTTP client, retries,
+// timeouts, redaction) to go-tuf's Fetcher, with the error types go-tuf
+// branches on: a 404 ends root rotation, a length error refuses a file.
+type tufFetcher struct {
+	ctx    context.Context
+	client *fetch.Client
+}
+
+var _ tuffetcher.Fetcher = (*tufFetcher)(nil)
+
+func (f *tufFetcher) DownloadFile(urlPath string, maxLength int64, _ time.Duration) ([]byte, error) {
+	body, err := f.client.Open(f.ctx, urlPath, maxLength)
+	if err != nil {
+		return nil, tufError(urlPath, err)
+	}
+	defer body.Close()
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, tufError(urlPath, err)
+	}
+	return b, nil
+}
+
+func tufError(urlPath string, err error) error {
+	var fe *fetch.Error
+	if !errors.As(err, &fe) {
+		return err
+	}
+	switch fe.Kind {
+	case fetch.KindNotFound:
+		return &metadata.ErrDownloadHTTP{StatusCode: 404, URL: fetch.Redact(urlPath)}
+	case fetch.KindHTTPStatus:
+		return &metadata.ErrDownloadHTTP{StatusCode: fe.StatusCode, URL: fetch.Redact(urlPath)}
+	case fetch.KindTooLarge:
+		return &metadata.ErrDownloadLengthMismatch{Msg: fe.Error()}
+	}
+	return err
+}
+
+// offlineFetcher refuses every download: offline mode never opens a
+// connection.
+type offlineFetcher struct{}
+
+func (offlineFetcher) DownloadFile(urlPath string, _ int64, _ time.Duration) ([]byte, error) {
+	return nil, fmt.Errorf("offline: not fetching %s; the TUF cache is empty or expired", fetch.Redact(urlPath))
+}

@@ -1,0 +1,91 @@
+package trustroot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+)
+
+// Source provides trusted material. Implementations are safe for
+// concurrent use.
+type Source interface {
+	// Snapshot returns the current trusted material. A Snapshot never
+	// changes: a refresh produces a new one, so a verification that holds a
+	// Snapshot is not affected by a refresh in the middle of it.
+	Snapshot(ctx context.Context) (*Snapshot, error)
+}
+
+// Snapshot is trusted material and where it came from.
+type Snapshot struct {
+	// Material is what bundles are verified against.
+	Material root.TrustedMaterial
+	// Info describes the material's origin, for reports.
+	Info Info
+}
+
+// Info describes where trusted material came from.
+type Info struct {
+	// Kind is "file", "json", "tuf" or "static".
+	Kind string `json:"kind"`
+	// Source is the file path or TUF repository URL.
+	Source string `json:"source,omitempty"`
+	// LoadedAt is when the material was read or last refreshed.
+	LoadedAt time.Time `json:"loadedAt"`
+}
+
+// Static is a Source whose material never changes.
+type Static struct {
+	snap *Snapshot
+}
+
+// Snapshot returns the material.
+func (s *Static) Snapshot(context.Context) (*Snapshot, error) { return s.snap, nil }
+
+// NewStatic wraps trusted material built elsewhere, such as a
+// root.TrustedMaterialCollection of several instances or a test's virtual
+// Sigstore.
+func NewStatic(tm root.TrustedMaterial, source string) *Static {
+	return &Static{snap: &Snapshot{Material: tm, Info: Info{Kind: "static", Source: source, LoadedAt: time.Now().UTC()}}}
+}
+
+// FromFile reads a trusted_root.json file. No network is used.
+func FromFile(path string) (*Static, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("trustroot: reading the trusted root: %w", err)
+	}
+	tr, err := parseTrustedRoot(b)
+	if err != nil {
+		return nil, fmt.Errorf("trustroot: %s: %w", path, err)
+	}
+	return &Static{snap: &Snapshot{Material: tr, Info: Info{Kind: "file", Source: path, LoadedAt: time.Now().UTC()}}}, nil
+}
+
+// FromJSON parses a trusted_root.json document.
+func FromJSON(b []byte) (*Static, error) {
+	tr, err := parseTrustedRoot(b)
+	if err != nil {
+		return nil, fmt.Errorf("trustroot: %w", err)
+	}
+	return &Static{snap: &Snapshot{Material: tr, Info: Info{Kind: "json", LoadedAt: time.Now().UTC()}}}, nil
+}
+
+// parseTrustedRoot parses a trusted_root.json and refuses one that no
+// attestation could verify against.
+func parseTrustedRoot(b []byte) (*root.TrustedRoot, error) {
+	tr, err := root.NewTrustedRootFromJSON(b)
+	if err != nil {
+		return nil, fmt.Errorf("not a valid trusted_root.json: %w", err)
+	}
+	if len(tr.FulcioCertificateAuthorities()) == 0 {
+		return nil, errors.New("the trusted root lists no Fulcio certificate authority, so no attestation could verify")
+	}
+	if len(tr.RekorLogs()) == 0 {
+		return nil, errors.New("the trusted root lists no transparency log, which every attestation must be in")
+	}
+	return tr, nil
+}

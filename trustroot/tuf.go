@@ -1,0 +1,236 @@
+package trustroot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/condasigs/condasigs/fetch"
+	"github.com/sigstore/sigstore-go/pkg/tuf"
+)
+
+// DefaultRefreshInterval is how often a TUF source refreshes by default.
+const DefaultRefreshInterval = 24 * time.Hour
+
+// TUFOptions configure a TUF source.
+type TUFOptions struct {
+	// RepositoryURL is the TUF repository's base URL. Empty means the
+	// Sigstore public-good instance.
+	RepositoryURL string
+	// Root is the initial root.json that anchors trust in the repository.
+	// It may be omitted for the public-good and staging repositories, whose
+	// roots sigstore-go embeds; any other repository needs it.
+	Root []byte
+	// Target is the name of the trusted root target (default
+	// "trusted_root.json").
+	Target string
+	// CacheDir is where TUF metadata is cached, one directory per
+	// repository (default: <user cache dir>/condasigs/tuf). If the
+	// directory cannot be used the cache is kept in memory, with a warning.
+	CacheDir string
+	// DisableCache keeps the metadata in memory only.
+	DisableCache bool
+	// Offline uses the cache alone and never opens a connection. It fails
+	// with a clear error when the cache is empty or expired.
+	Offline bool
+	// HTTPClient carries all TUF traffic (nil: a dedicated client).
+	HTTPClient *http.Client
+	// Fetch tunes retries and timeouts of TUF downloads; its HTTPClient,
+	// if set, is overridden by HTTPClient above when that is set.
+	Fetch fetch.Options
+	// RefreshInterval is how often the root is refreshed in the background
+	// (default 24 h, with ±10 % jitter). Negative disables refresh.
+	RefreshInterval time.Duration
+	// Logger receives refresh results and failures. Nil discards them.
+	Logger *slog.Logger
+}
+
+// PublicGood returns options for the Sigstore public-good instance.
+func PublicGood() TUFOptions {
+	return TUFOptions{RepositoryURL: tuf.DefaultMirror, Root: tuf.DefaultRoot()}
+}
+
+// Staging returns options for the Sigstore staging instance.
+func Staging() TUFOptions {
+	return TUFOptions{RepositoryURL: tuf.StagingMirror, Root: tuf.StagingRoot()}
+}
+
+// TUF is a Source that follows a TUF repository. Close it, or cancel the
+// context given to NewTUF, to stop the background refresh.
+type TUF struct {
+	opts    TUFOptions
+	client  *fetch.Client
+	log     *slog.Logger
+	current atomic.Pointer[Snapshot]
+	lastErr atomic.Pointer[error]
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// NewTUF loads the trusted root from the repository (or, when the network
+// fails, from a valid cache), then refreshes it in the background until ctx
+// ends or Close is called.
+func NewTUF(ctx context.Context, opts TUFOptions) (*TUF, error) {
+	if err := opts.fill(); err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	fo := opts.Fetch
+	if opts.HTTPClient != nil {
+		fo.HTTPClient = opts.HTTPClient
+	}
+	fo.AllowFile = false
+	t := &TUF{opts: opts, client: fetch.New(fo), log: log}
+	if !opts.DisableCache {
+		if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
+			log.Warn("condasigs: TUF cache directory unusable, caching in memory", "dir", opts.CacheDir, "error", err)
+			t.opts.DisableCache = true
+		}
+	}
+	snap, err := t.load(ctx, opts.Offline)
+	if err != nil && !opts.Offline && !t.opts.DisableCache {
+		log.Warn("condasigs: TUF refresh failed, trying the cache", "repository", opts.RepositoryURL, "error", err)
+		var cerr error
+		if snap, cerr = t.load(ctx, true); cerr != nil {
+			return nil, fmt.Errorf("trustroot: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("trustroot: %w", err)
+	}
+	t.current.Store(snap)
+	bg, cancel := context.WithCancel(ctx)
+	t.cancel = cancel
+	if opts.RefreshInterval > 0 && !opts.Offline {
+		t.wg.Add(1)
+		go t.refreshLoop(bg)
+	}
+	return t, nil
+}
+
+func (o *TUFOptions) fill() error {
+	switch {
+	case o.RepositoryURL == "" || o.RepositoryURL == tuf.DefaultMirror:
+		o.RepositoryURL = tuf.DefaultMirror
+		if o.Root == nil {
+			o.Root = tuf.DefaultRoot()
+		}
+	case o.RepositoryURL == tuf.StagingMirror:
+		if o.Root == nil {
+			o.Root = tuf.StagingRoot()
+		}
+	case o.Root == nil:
+		return fmt.Errorf("trustroot: the TUF repository %s needs its initial root.json (TUFOptions.Root)", fetch.Redact(o.RepositoryURL))
+	}
+	if o.Target == "" {
+		o.Target = "trusted_root.json"
+	}
+	if o.RefreshInterval == 0 {
+		o.RefreshInterval = DefaultRefreshInterval
+	}
+	if o.CacheDir == "" && !o.DisableCache {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			o.DisableCache = true
+		} else {
+			o.CacheDir = filepath.Join(dir, "condasigs", "tuf")
+		}
+	}
+	return nil
+}
+
+// load runs a TUF update (or reads the cache alone when offline) and
+// returns the trusted root target.
+func (t *TUF) load(ctx context.Context, offline bool) (*Snapshot, error) {
+	o := &tuf.Options{
+		Root:              t.opts.Root,
+		CachePath:         t.opts.CacheDir,
+		RepositoryBaseURL: t.opts.RepositoryURL,
+		DisableLocalCache: t.opts.DisableCache,
+		Fetcher:           &tufFetcher{ctx: ctx, client: t.client},
+		Context:           ctx,
+	}
+	if offline {
+		if t.opts.DisableCache {
+			return nil, errors.New("offline mode needs a TUF cache, and the cache is disabled")
+		}
+		o.ForceCache = true
+		o.Fetcher = offlineFetcher{}
+	}
+	c, err := tuf.New(o)
+	if err != nil {
+		return nil, fmt.Errorf("TUF update from %s: %w", fetch.Redact(t.opts.RepositoryURL), err)
+	}
+	b, err := c.GetTarget(t.opts.Target)
+	if err != nil {
+		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
+	}
+	tr, err := parseTrustedRoot(b)
+	if err != nil {
+		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
+	}
+	return &Snapshot{Material: tr, Info: Info{Kind: "tuf", Source: fetch.Redact(t.opts.RepositoryURL), LoadedAt: time.Now().UTC()}}, nil
+}
+
+// Snapshot returns the current trusted root.
+func (t *TUF) Snapshot(context.Context) (*Snapshot, error) { return t.current.Load(), nil }
+
+// Refresh updates the trusted root now. On failure the last good root stays
+// in use and the error is returned (and remembered for LastError).
+func (t *TUF) Refresh(ctx context.Context) error {
+	snap, err := t.load(ctx, t.opts.Offline)
+	if err != nil {
+		t.lastErr.Store(&err)
+		return fmt.Errorf("trustroot: %w", err)
+	}
+	t.current.Store(snap)
+	t.lastErr.Store(nil)
+	return nil
+}
+
+// LastError returns the error of the last refresh, or nil if it succeeded.
+func (t *TUF) LastError() error {
+	if p := t.lastErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Close stops the background refresh and waits for it to end.
+func (t *TUF) Close() error {
+	t.cancel()
+	t.wg.Wait()
+	return nil
+}
+
+func (t *TUF) refreshLoop(ctx context.Context) {
+	defer t.wg.Done()
+	for {
+		jitter := 0.9 + 0.2*rand.Float64()
+		timer := time.NewTimer(time.Duration(float64(t.opts.RefreshInterval) * jitter))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C:
+		}
+		if err := t.Refresh(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			t.log.Warn("condasigs: trusted root refresh failed; keeping the last good root", "repository", t.opts.RepositoryURL, "error", err)
+			continue
+		}
+		t.log.Info("condasigs: trusted root refreshed", "repository", t.opts.RepositoryURL)
+	}
+}

@@ -1,0 +1,176 @@
+package condasigs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/condasigs/condasigs/attest"
+	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/policy"
+	"github.com/condasigs/condasigs/trustroot"
+)
+
+// Options configure a Verifier.
+type Options struct {
+	// Trust supplies the trusted material. Required.
+	Trust trustroot.Source
+	// Policy decides the verdict. It must name at least one trusted
+	// identity; see policy.Policy.
+	Policy policy.Policy
+	// Fetcher retrieves sidecars. Nil means fetch.New(fetch.Options{}):
+	// http(s) only, 4 MiB cap, retries.
+	Fetcher *fetch.Client
+	// Logger receives debug records. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Verifier verifies packages. Build it once; it is safe for concurrent use.
+type Verifier struct {
+	trust   trustroot.Source
+	engine  *policy.Engine
+	fetcher *fetch.Client
+	log     *slog.Logger
+
+	mu       sync.Mutex
+	snapshot *trustroot.Snapshot // the snapshot attest was built for
+	attest   *attest.Verifier
+}
+
+// New checks opts and returns a Verifier.
+func New(opts Options) (*Verifier, error) {
+	if opts.Trust == nil {
+		return nil, errors.New("condasigs: Options.Trust is nil: load a trusted root with trustroot.FromFile or trustroot.NewTUF")
+	}
+	engine, err := policy.Compile(opts.Policy)
+	if err != nil {
+		return nil, fmt.Errorf("condasigs: %w", err)
+	}
+	f := opts.Fetcher
+	if f == nil {
+		f = fetch.New(fetch.Options{Logger: opts.Logger})
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Verifier{trust: opts.Trust, engine: engine, fetcher: f, log: log}, nil
+}
+
+// Policy returns the effective policy.
+func (v *Verifier) Policy() policy.Policy { return v.engine.Policy() }
+
+// Verify fetches and verifies the attestations of pkg and applies the
+// policy. Policy outcomes, including every retrieval and verification
+// failure, are data in the Report; the error is non-nil only for misuse
+// (an incomplete Package), cancellation of ctx, or an unusable trust root.
+func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
+	pkg, err := pkg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	snap, err := v.trust.Snapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("condasigs: trusted root unavailable: %w", err)
+	}
+	av, err := v.attestVerifier(snap)
+	if err != nil {
+		return nil, err
+	}
+	th := av.Thresholds()
+	info := snap.Info
+	rep := &Report{
+		Filename:   pkg.Record.Filename,
+		Channel:    fetch.Redact(pkg.Channel),
+		Subdir:     pkg.Subdir,
+		URL:        fetch.Redact(pkg.URL),
+		Bundles:    []attest.Evidence{},
+		TrustRoot:  &info,
+		Thresholds: &th,
+	}
+
+	digest, failed := checkArtifact(pkg)
+	rep.PackageSHA256 = digest
+	if failed != nil {
+		rep.Outcome, rep.Status, rep.Reasons = policy.Fail, policy.StatusVerificationFailure, []policy.Reason{*failed}
+		return rep, nil
+	}
+
+	in, err := v.gather(ctx, pkg, digest, av, rep)
+	if err != nil {
+		return nil, err
+	}
+	d := v.engine.Decide(in)
+	rep.Outcome, rep.Status, rep.Reasons = d.Outcome, d.Status, d.Reasons
+	if len(d.Accepted) > 0 {
+		ev := rep.Bundles[d.Accepted[0]]
+		rep.Signer = &Signer{SAN: ev.SAN, Issuer: ev.Issuer, Matched: d.Signers[d.Accepted[0]]}
+	}
+	v.log.DebugContext(ctx, "condasigs: verified", "package", rep.Filename, "outcome", rep.Outcome, "status", rep.Status)
+	return rep, nil
+}
+
+// gather fetches and verifies the sidecar, filling rep.SidecarURL and
+// rep.Bundles, and returns the policy input.
+func (v *Verifier) gather(ctx context.Context, pkg Package, digest string, av *attest.Verifier, rep *Report) (policy.Input, error) {
+	if !pkg.Record.HasAttestations() {
+		return policy.Input{NotAdvertised: true}, nil
+	}
+	if u, err := fetch.SidecarURL(pkg.URL, pkg.Record.AttestationsSHA256); err == nil {
+		rep.SidecarURL = fetch.Redact(u)
+	}
+	sc, err := v.fetcher.FetchSidecar(ctx, pkg.URL, pkg.Record)
+	if err != nil {
+		if ctx.Err() != nil {
+			return policy.Input{}, fmt.Errorf("condasigs: %w", ctx.Err())
+		}
+		if kind := fetch.KindOf(err); kind != "" {
+			return policy.Input{RetrievalFailure: err, RetrievalFailureCode: string(kind)}, nil
+		}
+		return policy.Input{}, fmt.Errorf("condasigs: %w", err)
+	}
+	evs, err := av.VerifySidecar(sc.Data, attest.Subject{Filename: pkg.Record.Filename, SHA256: digest, Channel: pkg.Channel})
+	if err != nil {
+		return policy.Input{RetrievalFailure: err, RetrievalFailureCode: string(fetch.KindMalformed)}, nil
+	}
+	rep.Bundles = evs
+	return policy.Input{Bundles: evs}, nil
+}
+
+// checkArtifact picks the digest the attestations must name and, when the
+// caller hashed the package itself, checks it against the record.
+func checkArtifact(pkg Package) (string, *policy.Reason) {
+	rec := strings.ToLower(pkg.Record.SHA256)
+	art := strings.ToLower(pkg.ArtifactSHA256)
+	if art == "" {
+		return rec, nil
+	}
+	if rec != "" && rec != art {
+		return art, &policy.Reason{Rule: "artifact", Code: "artifact-mismatch", Severity: policy.SeverityError,
+			Message: fmt.Sprintf("the package bytes hash to %s but repodata lists %s: this is not the package the channel published", art, rec)}
+	}
+	return art, nil
+}
+
+// attestVerifier returns an attest.Verifier for the snapshot, building a
+// new one when a refresh replaced it. Snapshots are immutable, so the
+// pointer identifies the material.
+func (v *Verifier) attestVerifier(snap *trustroot.Snapshot) (*attest.Verifier, error) {
+	if snap == nil || snap.Material == nil {
+		return nil, errors.New("condasigs: the trust source returned no trusted material")
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.attest != nil && v.snapshot == snap {
+		return v.attest, nil
+	}
+	av, err := attest.NewVerifier(snap.Material)
+	if err != nil {
+		return nil, fmt.Errorf("condasigs: trusted root unusable: %w", err)
+	}
+	v.snapshot, v.attest = snap, av
+	return av, nil
+}
