@@ -3,18 +3,17 @@
 //
 // Data flows one way, through one subpackage per step:
 //
-//	repodata record ──fetch──▶ sidecar bytes ──attest (trustroot)──▶ evidence ──policy──▶ Report
+//	record --fetch--> sidecar bytes --attest+trustroot--> evidence --policy--> Report
 //
-//   - [fetch] reads repodata records, builds the content-addressed sidecar
-//     URL <package-url>.sigs.<attestations_sha256>, retrieves it with a size
-//     cap and retries, and checks its hash before anything parses it;
-//   - [attest] verifies every bundle with sigstore-go against the trusted
-//     material, then checks the CEP 27 statement (predicate type, one
-//     subject, filename, sha256, targetChannel);
-//   - [trustroot] supplies the trusted material: a TUF repository refreshed
-//     in the background, or a trusted_root.json file for offline use;
-//   - [policy] turns the evidence into a verdict: require mode, trusted
-//     identities, targetChannel mismatches.
+// Package [fetch] reads repodata records, builds the content-addressed
+// sidecar URL <package-url>.sigs.<attestations_sha256>, retrieves it with a
+// size cap and retries, and checks its hash before anything parses it.
+// Package [attest] verifies every bundle with sigstore-go against the trusted
+// material, then checks the CEP 27 statement: predicate type, one subject,
+// filename, sha256, targetChannel. Package [trustroot] supplies the trusted
+// material: a TUF repository refreshed in the background, or a
+// trusted_root.json file for offline use. Package [policy] turns the evidence
+// into a verdict: require mode, trusted identities, targetChannel mismatches.
 //
 // A [Verifier] composes them. Build it once and share it:
 //
@@ -26,4 +25,3 @@
 //	// report.Outcome is pass, warn or fail; err is only for misuse,
 //	// cancellation or an unusable trust root.
 package condasigs
-

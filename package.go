@@ -21,7 +21,7 @@ type Package struct {
 	Channel string
 	// Subdir is the platform directory, e.g. "linux-64". It defaults to the
 	// subdir part of URL.
-	Subdir  string
+	Subdir string
 	// Record is the package's repodata record. Record.Filename is required.
 	Record fetch.Record
 	// ArtifactSHA256 is the SHA-256 (hex) of the package bytes the caller

@@ -15,7 +15,7 @@ import (
 const reportVersion = 1
 
 type jsonReport struct {
-	Version  int                  `json:"version"`
+	Version  int                 `json:"version"`
 	Packages []*condasigs.Report `json:"packages"`
 }
 
