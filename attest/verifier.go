@@ -2,12 +2,14 @@ package attest
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 )
 
@@ -129,6 +131,10 @@ func (v *Verifier) VerifyBundle(index int, raw []byte, s Subject) Evidence {
 		ev.Timestamps = append(ev.Timestamps, Timestamp{Type: ts.Type, URI: ts.URI, Time: ts.Timestamp.UTC()})
 	}
 	ev.LogEntries = v.logEntries(b)
+	if err := checkKindVersion(b); err != nil {
+		ev.SignatureVerified = false
+		return ev.fail(CodeTransparencyLog, err.Error())
+	}
 
 	if code, msg := checkStatement(&ev, res, s); code != "" {
 		return ev.fail(code, msg)
@@ -168,6 +174,10 @@ func parseBundle(raw []byte) (*bundle.Bundle, Code, error) {
 	return &b, "", nil
 }
 
+// logEntries lists the bundle's log entries that sigstore-go counted as
+// verified. It skips, as sigstore-go does, entries of logs the trusted
+// material does not know and entries whose inclusion promise fails; any
+// other failure would have failed the whole verification.
 func (v *Verifier) logEntries(b *bundle.Bundle) []LogEntry {
 	entries, err := b.TlogEntries()
 	if err != nil {
@@ -177,13 +187,37 @@ func (v *Verifier) logEntries(b *bundle.Bundle) []LogEntry {
 	out := make([]LogEntry, 0, len(entries))
 	for _, e := range entries {
 		id := hex.EncodeToString([]byte(e.LogKeyID()))
-		le := LogEntry{LogID: id, Index: e.LogIndex(), IntegratedTime: e.IntegratedTime().UTC()}
-		if l, ok := logs[id]; ok {
-			le.LogURL = l.BaseURL
+		l, ok := logs[id]
+		if !ok {
+			continue
 		}
-		out = append(out, le)
+		if e.HasInclusionPromise() && tlog.VerifySET(e, logs) != nil {
+			continue
+		}
+		out = append(out, LogEntry{LogURL: l.BaseURL, LogID: id, Index: e.LogIndex(), IntegratedTime: e.IntegratedTime().UTC()})
 	}
 	return out
+}
+
+// checkKindVersion binds each log entry's declared kind and version to its
+// logged body. sigstore-go verifies the body but takes the declared
+// kindVersion as given, so without this check that field is malleable.
+func checkKindVersion(b *bundle.Bundle) error {
+	for i, e := range b.GetVerificationMaterial().GetTlogEntries() {
+		var body struct {
+			Kind       string `json:"kind"`
+			APIVersion string `json:"apiVersion"`
+		}
+		if err := json.Unmarshal(e.GetCanonicalizedBody(), &body); err != nil {
+			return fmt.Errorf("transparency-log entry %d: the logged body is not JSON", i)
+		}
+		kv := e.GetKindVersion()
+		if kv.GetKind() != body.Kind || kv.GetVersion() != body.APIVersion {
+			return fmt.Errorf("transparency-log entry %d declares %s %s but the logged body is %s %s",
+				i, kv.GetKind(), kv.GetVersion(), body.Kind, body.APIVersion)
+		}
+	}
+	return nil
 }
 
 // classify maps a sigstore-go verification error to a Code. sigstore-go

@@ -1,0 +1,128 @@
+package testchannel
+
+import (
+	"crypto/md5" //nolint:gosec // conda's repodata carries an md5 field
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/condasigs/condasigs/fetch"
+)
+
+// Channel is a conda channel on disk (under t.TempDir()) with one subdir,
+// servable over loopback HTTP with [Channel.Serve].
+type Channel struct {
+	// Dir is the channel's root directory.
+	Dir string
+	// Subdir is the channel's only subdir, e.g. "linux-64" or "noarch".
+	Subdir string
+
+	addMu      sync.Mutex              // serialises Add, so repodata.json never loses a record
+	mu         sync.Mutex              // guards the fields below
+	records    map[string]fetch.Record // as written in repodata, by filename
+	packageSHA map[string]string       // the packages' true sha256, by filename
+	url        string                  // set by Serve
+	requests   map[string]int          // by path, counted by Serve's handler
+}
+
+// NewChannel creates an empty channel with subdir and an empty repodata.json.
+func NewChannel(t testing.TB, subdir string) *Channel {
+	t.Helper()
+	c := &Channel{Dir: t.TempDir(), Subdir: subdir,
+		records: map[string]fetch.Record{}, packageSHA: map[string]string{}, requests: map[string]int{}}
+	if err := os.MkdirAll(filepath.Join(c.Dir, subdir), 0o755); err != nil {
+		t.Fatalf("testchannel: %v", err)
+	}
+	c.writeRepodata(t)
+	return c
+}
+
+// Package describes one package to add. Zero values mean "the normal, valid
+// thing".
+type Package struct {
+	// Filename is the package's file name, e.g. "demo-1.0-0.conda"; required.
+	Filename string
+	// Data is the package's bytes; by default, bytes derived from Filename.
+	Data []byte
+	// Bundles are the sidecar's elements. Add needs Bundles or Sidecar
+	// unless Unsigned; a non-nil empty Bundles makes the sidecar "[]".
+	Bundles [][]byte
+	// Unsigned packages have no attestations_sha256 and no sidecar files.
+	Unsigned bool
+	// Sidecar is the sidecar's raw bytes, overriding Sidecar(Bundles...):
+	// for garbage, empty-array or oversize tests.
+	Sidecar []byte
+	// AdvertisedSHA256 overrides the record's attestations_sha256; the
+	// sidecar is still stored under its true hash.
+	AdvertisedSHA256 string
+	// NoSidecarFile advertises the sidecar but leaves out its
+	// content-addressed file (a 404); the mutable .sigs file is written.
+	NoSidecarFile bool
+	// OmitSHA256 leaves "sha256" out of the record.
+	OmitSHA256 bool
+}
+
+// Add writes the package file, its sidecar at
+// <filename>.sigs.<sha256-of-sidecar-bytes> and at the mutable
+// <filename>.sigs, and its record in repodata.json ("packages.conda" for
+// .conda, "packages" for .tar.bz2; name, version, build and build_number
+// parsed from the filename; subdir, size, sha256, md5, attestations_sha256).
+// repodata.json is rewritten after every Add. Add returns the record as
+// written, with Filename set. Add is safe for concurrent use.
+func (c *Channel) Add(t testing.TB, p Package) fetch.Record {
+	t.Helper()
+	c.addMu.Lock()
+	defer c.addMu.Unlock()
+	rec, err := newRecord(p.Filename, c.Subdir)
+	if err != nil {
+		t.Fatalf("testchannel: %v", err)
+	}
+	data := p.Data
+	if data == nil {
+		data = defaultData(p.Filename)
+	}
+	sum, md := sha256.Sum256(data), md5.Sum(data) //nolint:gosec
+	rec.Size, rec.SHA256, rec.MD5 = int64(len(data)), hex.EncodeToString(sum[:]), hex.EncodeToString(md[:])
+	c.write(t, p.Filename, data)
+	if !p.Unsigned {
+		rec.AttestationsSHA256 = c.addSidecar(t, p)
+	}
+	if p.AdvertisedSHA256 != "" {
+		rec.AttestationsSHA256 = p.AdvertisedSHA256
+	}
+	if p.OmitSHA256 {
+		rec.SHA256 = ""
+	}
+	c.mu.Lock()
+	c.records[p.Filename] = rec
+	c.packageSHA[p.Filename] = hex.EncodeToString(sum[:])
+	c.mu.Unlock()
+	c.writeRepodata(t)
+	return rec
+}
+
+// AddSigned adds a package with default data and one bundle from s, signed
+// as identity/issuer over Statement(filename, its sha256, targetChannel).
+// An empty targetChannel means the channel's own URL ([Channel.URL]): call
+// Serve first for the served URL.
+func (c *Channel) AddSigned(t testing.TB, s *Sigstore, filename, identity, issuer, targetChannel string) fetch.Record {
+	t.Helper()
+	if targetChannel == "" {
+		targetChannel = c.URL()
+	}
+	data := defaultData(filename)
+	sum := sha256.Sum256(data)
+	st := Statement(filename, hex.EncodeToString(sum[:]), targetChannel)
+	return c.Add(t, Package{Filename: filename, Data: data, Bundles: [][]byte{s.Bundle(t, identity, issuer, st)}})
+}
+
+// SHA256 returns the sha256 of an added package's bytes (even when its record
+// omits it), or "" for a filename never added.
+func (c *Channel) SHA256(filename string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.packageSHA[filename]
+}

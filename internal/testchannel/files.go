@@ -1,0 +1,54 @@
+package testchannel
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// defaultData is a package's bytes when the test gives none: deterministic,
+// and different for every filename.
+func defaultData(filename string) []byte {
+	return []byte("testchannel package " + filename + "\n")
+}
+
+// addSidecar writes p's sidecar files and returns the sidecar's sha256.
+func (c *Channel) addSidecar(t testing.TB, p Package) string {
+	t.Helper()
+	side := p.Sidecar
+	if side == nil {
+		if p.Bundles == nil {
+			t.Fatalf("testchannel: %s: give Bundles or Sidecar, or set Unsigned", p.Filename)
+		}
+		side = Sidecar(p.Bundles...)
+	}
+	sum := sha256.Sum256(side)
+	digest := hex.EncodeToString(sum[:])
+	c.write(t, p.Filename+".sigs", side)
+	if !p.NoSidecarFile {
+		c.write(t, p.Filename+".sigs."+digest, side)
+	}
+	return digest
+}
+
+// write writes a file of the subdir atomically, so that a concurrent HTTP
+// request never sees half of it.
+func (c *Channel) write(t testing.TB, name string, data []byte) {
+	t.Helper()
+	dir := filepath.Join(c.Dir, c.Subdir)
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err == nil {
+		_, err = tmp.Write(data)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), filepath.Join(dir, name))
+		}
+	}
+	if err != nil {
+		t.Fatalf("testchannel: writing %s: %v", name, err)
+	}
+}

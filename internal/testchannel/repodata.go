@@ -1,0 +1,60 @@
+package testchannel
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/condasigs/condasigs/fetch"
+)
+
+// newRecord parses name, version, build and build_number from a conda
+// filename, <name>-<version>-<build>.conda or .tar.bz2.
+func newRecord(filename, subdir string) (fetch.Record, error) {
+	stem, ok := strings.CutSuffix(filename, ".conda")
+	if !ok {
+		if stem, ok = strings.CutSuffix(filename, ".tar.bz2"); !ok {
+			return fetch.Record{}, fmt.Errorf("%q is not a .conda or .tar.bz2 filename", filename)
+		}
+	}
+	parts := strings.Split(stem, "-")
+	if len(parts) < 3 || strings.Contains(filename, "/") {
+		return fetch.Record{}, fmt.Errorf("%q is not <name>-<version>-<build>", filename)
+	}
+	n := len(parts)
+	build := parts[n-1]
+	num := build[strings.LastIndex(build, "_")+1:]
+	buildNumber, _ := strconv.ParseInt(num, 10, 64) // 0 when not a number
+	return fetch.Record{Filename: filename, Name: strings.Join(parts[:n-2], "-"),
+		Version: parts[n-2], Build: build, BuildNumber: buildNumber, Subdir: subdir}, nil
+}
+
+// writeRepodata writes the subdir's repodata.json from c.records.
+func (c *Channel) writeRepodata(t testing.TB) {
+	t.Helper()
+	doc := struct {
+		Info struct {
+			Subdir string `json:"subdir"`
+		} `json:"info"`
+		Packages        map[string]fetch.Record `json:"packages"`
+		PackagesConda   map[string]fetch.Record `json:"packages.conda"`
+		RepodataVersion int                     `json:"repodata_version"`
+	}{Packages: map[string]fetch.Record{}, PackagesConda: map[string]fetch.Record{}, RepodataVersion: 1}
+	doc.Info.Subdir = c.Subdir
+	c.mu.Lock()
+	for name, rec := range c.records {
+		if strings.HasSuffix(name, ".conda") {
+			doc.PackagesConda[name] = rec
+		} else {
+			doc.Packages[name] = rec
+		}
+	}
+	data, err := json.MarshalIndent(doc, "", " ")
+	c.mu.Unlock()
+	if err != nil {
+		t.Fatalf("testchannel: encoding repodata.json: %v", err)
+	}
+	c.write(t, "repodata.json", data)
+}

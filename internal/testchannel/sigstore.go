@@ -1,0 +1,66 @@
+package testchannel
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/testing/ca"
+)
+
+// Sigstore is a VirtualSigstore usable as root.TrustedMaterial. Its CTLogs
+// returns an empty map (the virtual certificates carry no SCTs), so
+// attest.NewVerifier requires no SCT for it.
+type Sigstore struct{ *ca.VirtualSigstore }
+
+var _ root.TrustedMaterial = (*Sigstore)(nil)
+
+// NewSigstore creates a fresh virtual Sigstore with its own random keys.
+// Sign with it within 5 minutes for the RFC 3161 timestamp to verify too
+// (see the package documentation for the validity windows).
+func NewSigstore(t testing.TB) *Sigstore {
+	t.Helper()
+	vs, err := ca.NewVirtualSigstore()
+	if err != nil {
+		t.Fatalf("testchannel: creating a virtual sigstore: %v", err)
+	}
+	return &Sigstore{vs}
+}
+
+// CTLogs returns no CT log: the virtual certificates carry no SCTs.
+func (s *Sigstore) CTLogs() map[string]*root.TransparencyLog {
+	return map[string]*root.TransparencyLog{}
+}
+
+// IntegratedTimeOffset is how long after signing [Sigstore.Bundle] sets the
+// log entry's integrated time: the middle of the leaf certificate's ten
+// minutes of validity, as sigstore-go's own Attest does. Signing time itself
+// would be flaky: the integrated time is truncated to the second and can
+// fall before the certificate's NotBefore.
+const IntegratedTimeOffset = 5 * time.Minute
+
+// Bundle signs statement (any bytes, used as the DSSE payload with payload
+// type application/vnd.in-toto+json) with a fresh leaf certificate for
+// identity (an email SAN) and issuer, and returns a Sigstore bundle v0.3 JSON
+// document: the leaf certificate, the DSSE envelope, a Rekor v1 dsse entry
+// with its inclusion promise and inclusion proof, and an RFC 3161 timestamp.
+func (s *Sigstore) Bundle(t testing.TB, identity, issuer string, statement []byte) []byte {
+	t.Helper()
+	return s.BundleAt(t, identity, issuer, statement, time.Now().Add(IntegratedTimeOffset))
+}
+
+// BundleAt is [Sigstore.Bundle] with the log entry's integrated time given.
+// The leaf certificate is valid for ten minutes from now; an integrated time
+// outside that window makes the bundle fail with attest.CodeTransparencyLog.
+func (s *Sigstore) BundleAt(t testing.TB, identity, issuer string, statement []byte, integrated time.Time) []byte {
+	t.Helper()
+	entity, err := s.AttestAtTime(identity, issuer, statement, integrated, true)
+	if err != nil {
+		t.Fatalf("testchannel: attesting: %v", err)
+	}
+	out, err := s.assemble(entity)
+	if err != nil {
+		t.Fatalf("testchannel: assembling the bundle: %v", err)
+	}
+	return out
+}
