@@ -139,6 +139,9 @@ func (c *Client) Open(ctx context.Context, rawURL string, limit int64) (io.ReadC
 	}
 	switch u.Scheme {
 	case "http", "https":
+		if u.Host == "" {
+			return nil, &Error{Kind: KindInvalidURL, URL: Redact(rawURL), Msg: "the URL has no host"}
+		}
 		return c.openHTTP(ctx, u, limit)
 	case "file":
 		if !c.opts.AllowFile {

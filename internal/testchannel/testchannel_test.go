@@ -41,9 +41,6 @@ func verify(t *testing.T, tm root.TrustedMaterial, sidecar []byte, s attest.Subj
 	return evs[0]
 }
 
-func TestConstantsMatchAttest(t *testing.T) {
-}
-
 func TestBundleVerifies(t *testing.T) {
 	ss := testchannel.NewSigstore(t)
 	digest := sha([]byte("package bytes"))
