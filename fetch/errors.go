@@ -50,6 +50,7 @@ type Error struct {
 	Err error
 }
 
+// Error describes the failure; the URL in it is redacted.
 func (e *Error) Error() string {
 	msg := e.Msg
 	if msg == "" {
@@ -64,6 +65,7 @@ func (e *Error) Error() string {
 	return msg
 }
 
+// Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
 
 // Is reports whether target is an *Error of the same Kind, so that

@@ -197,7 +197,7 @@ func TestNormalizeChannel(t *testing.T) {
 		{"https://h/t/tk-123/c/", "https://h/c"},
 		{"https://h/t/tk-123", "https://h"},
 		{"https://h/t/tk-123/", "https://h"},
-		{"https://h/t", "https://h/t"},         // a channel named t, no token
+		{"https://h/t", "https://h/t"},             // a channel named t, no token
 		{"https://h/x/t/y/c", "https://h/x/t/y/c"}, // /t/ not right after the host
 		{"https://h/c?token=abc", "https://h/c"},
 		{"https://h/c?", "https://h/c"},

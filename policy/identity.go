@@ -18,6 +18,7 @@ type Identity struct {
 	Issuer string `json:"issuer"`
 }
 
+// String formats the identity as "SAN (issuer ISSUER)".
 func (id Identity) String() string { return fmt.Sprintf("%s (issuer %s)", id.SAN, id.Issuer) }
 
 type identityMatcher struct {

@@ -71,8 +71,12 @@ type TUF struct {
 	log     *slog.Logger
 	current atomic.Pointer[Snapshot]
 	lastErr atomic.Pointer[error]
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	// refreshMu serializes refreshes: two updates of one cache directory
+	// must not interleave, and a slow refresh that began before a newer one
+	// must not replace the newer root (or its error) when it ends.
+	refreshMu sync.Mutex
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
 }
 
 // NewTUF loads the trusted root from the repository (or, when the network
@@ -105,6 +109,8 @@ func NewTUF(ctx context.Context, opts TUFOptions) (*TUF, error) {
 		if snap, cerr = t.load(ctx, true); cerr != nil {
 			return nil, fmt.Errorf("trustroot: %w", err)
 		}
+		// The root in use is the cached one: say why it was not updated.
+		t.lastErr.Store(&err)
 	} else if err != nil {
 		return nil, fmt.Errorf("trustroot: %w", err)
 	}
@@ -122,14 +128,14 @@ func (o *TUFOptions) fill() error {
 	switch {
 	case o.RepositoryURL == "" || o.RepositoryURL == tuf.DefaultMirror:
 		o.RepositoryURL = tuf.DefaultMirror
-		if o.Root == nil {
+		if len(o.Root) == 0 {
 			o.Root = tuf.DefaultRoot()
 		}
 	case o.RepositoryURL == tuf.StagingMirror:
-		if o.Root == nil {
+		if len(o.Root) == 0 {
 			o.Root = tuf.StagingRoot()
 		}
-	case o.Root == nil:
+	case len(o.Root) == 0:
 		return fmt.Errorf("trustroot: the TUF repository %s needs its initial root.json (TUFOptions.Root)", fetch.Redact(o.RepositoryURL))
 	}
 	if o.Target == "" {
@@ -188,9 +194,15 @@ func (t *TUF) Snapshot(context.Context) (*Snapshot, error) { return t.current.Lo
 // Refresh updates the trusted root now. On failure the last good root stays
 // in use and the error is returned (and remembered for LastError).
 func (t *TUF) Refresh(ctx context.Context) error {
+	t.refreshMu.Lock()
+	defer t.refreshMu.Unlock()
 	snap, err := t.load(ctx, t.opts.Offline)
 	if err != nil {
-		t.lastErr.Store(&err)
+		// A refresh cut short by its context (Close, for one) says nothing
+		// about the repository: LastError keeps the last real outcome.
+		if ctx.Err() == nil {
+			t.lastErr.Store(&err)
+		}
 		return fmt.Errorf("trustroot: %w", err)
 	}
 	t.current.Store(snap)
