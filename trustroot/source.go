@@ -85,7 +85,7 @@ func parseTrustedRoot(b []byte) (*root.TrustedRoot, error) {
 		return nil, errors.New("the trusted root lists no Fulcio certificate authority, so no attestation could verify")
 	}
 	if len(tr.RekorLogs()) == 0 {
-		return nil, errors.New("the trusted root lists no transparency log, which every attestation must be in")
+		return nil, errors.New("the trusted root lists no transparency log: CEP 27 requires every attestation to be logged, so none could verify against it")
 	}
 	return tr, nil
 }

@@ -47,7 +47,9 @@ type TUFOptions struct {
 	// if set, is overridden by HTTPClient above when that is set.
 	Fetch fetch.Options
 	// RefreshInterval is how often the root is refreshed in the background
-	// (default 24 h, with ±10 % jitter). Negative disables refresh.
+	// (default 24 h, with ±10 % jitter). After a failure the next attempt
+	// comes sooner: 1 min, doubling up to the interval. Negative disables
+	// refresh.
 	RefreshInterval time.Duration
 	// Logger receives refresh results and failures. Nil discards them.
 	Logger *slog.Logger
@@ -225,11 +227,19 @@ func (t *TUF) Close() error {
 	return nil
 }
 
+// retryAfterFailure is the first wait after a failed refresh; it doubles
+// with each further failure, up to the refresh interval.
+const retryAfterFailure = time.Minute
+
 func (t *TUF) refreshLoop(ctx context.Context) {
 	defer t.wg.Done()
+	wait := t.opts.RefreshInterval
+	if t.LastError() != nil { // started from the cache: the update failed
+		wait = min(retryAfterFailure, t.opts.RefreshInterval)
+	}
 	for {
 		jitter := 0.9 + 0.2*rand.Float64()
-		timer := time.NewTimer(time.Duration(float64(t.opts.RefreshInterval) * jitter))
+		timer := time.NewTimer(time.Duration(float64(wait) * jitter))
 		select {
 		case <-ctx.Done():
 			timer.Stop()
@@ -240,9 +250,16 @@ func (t *TUF) refreshLoop(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			t.log.Warn("condasigs: trusted root refresh failed; keeping the last good root", "repository", t.opts.RepositoryURL, "error", err)
+			if wait >= t.opts.RefreshInterval {
+				wait = retryAfterFailure
+			} else {
+				wait *= 2
+			}
+			wait = min(wait, t.opts.RefreshInterval)
+			t.log.Warn("condasigs: trusted root refresh failed; keeping the last good root", "repository", t.opts.RepositoryURL, "retry_in", wait, "error", err)
 			continue
 		}
+		wait = t.opts.RefreshInterval
 		t.log.Info("condasigs: trusted root refreshed", "repository", t.opts.RepositoryURL)
 	}
 }

@@ -1,0 +1,186 @@
+package trustroot_test
+
+import (
+	"crypto"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/stretchr/testify/require"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+)
+
+// targetName is the trusted root's TUF target name.
+const targetName = "trusted_root.json"
+
+// tufRepo is a real, signed TUF repository with consistent snapshots,
+// served over loopback by httptest: <version>.root.json,
+// <version>.targets.json, <version>.snapshot.json, timestamp.json and
+// targets/<sha256>.trusted_root.json. Every request is counted; setDown
+// makes it answer 503 to everything.
+type tufRepo struct {
+	t    testing.TB
+	srv  *httptest.Server
+	hits atomic.Int64
+	down atomic.Bool
+	// hook, if set, runs before each request is served; it may block, until
+	// the request's context or stop ends.
+	hook atomic.Pointer[func(*http.Request)]
+	// stop is closed when the test ends, to release blocked hooks.
+	stop chan struct{}
+
+	mu      sync.Mutex
+	files   map[string][]byte
+	version int64
+
+	root    []byte
+	signers map[string]signature.Signer
+}
+
+// newTUFRepo builds a repository whose trusted root target is target.
+func newTUFRepo(t testing.TB, target []byte) *tufRepo {
+	t.Helper()
+	r := &tufRepo{t: t, files: map[string][]byte{}, signers: map[string]signature.Signer{}, stop: make(chan struct{})}
+	root := metadata.Root(expiresIn(365 * 24 * time.Hour))
+	for _, role := range []string{metadata.ROOT, metadata.TARGETS, metadata.SNAPSHOT, metadata.TIMESTAMP} {
+		_, priv, err := ed25519.GenerateKey(nil)
+		require.NoError(t, err)
+		key, err := metadata.KeyFromPublicKey(priv.Public())
+		require.NoError(t, err)
+		require.NoError(t, root.Signed.AddKey(key, role))
+		s, err := signature.LoadSigner(priv, crypto.Hash(0))
+		require.NoError(t, err)
+		r.signers[role] = s
+	}
+	r.root = r.sign(metadata.ROOT, root)
+	r.files["1.root.json"] = r.root
+
+	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	// Cleanups run last-in first-out: release blocked hooks, then close.
+	t.Cleanup(r.srv.Close)
+	t.Cleanup(func() { close(r.stop) })
+	r.publish(target)
+	return r
+}
+
+// URL is the repository's base URL.
+func (r *tufRepo) URL() string { return r.srv.URL }
+
+// Root is the repository's initial (and only) root.json.
+func (r *tufRepo) Root() []byte { return append([]byte(nil), r.root...) }
+
+// Hits is the number of requests served so far.
+func (r *tufRepo) Hits() int64 { return r.hits.Load() }
+
+// setDown makes the mirror answer 503 to every request (or serve again).
+func (r *tufRepo) setDown(down bool) { r.down.Store(down) }
+
+// setHook sets (or, with nil, removes) the hook.
+func (r *tufRepo) setHook(h func(*http.Request)) {
+	if h == nil {
+		r.hook.Store(nil)
+		return
+	}
+	r.hook.Store(&h)
+}
+
+// targetPath is the URL path of a target file with consistent snapshots.
+func targetPath(target []byte) string {
+	sum := sha256.Sum256(target)
+	return "/targets/" + hex.EncodeToString(sum[:]) + "." + targetName
+}
+
+func (r *tufRepo) serve(w http.ResponseWriter, req *http.Request) {
+	r.hits.Add(1)
+	if h := r.hook.Load(); h != nil {
+		(*h)(req)
+	}
+	if r.down.Load() {
+		http.Error(w, "mirror down", http.StatusServiceUnavailable)
+		return
+	}
+	r.mu.Lock()
+	b, ok := r.files[strings.TrimPrefix(req.URL.Path, "/")]
+	r.mu.Unlock()
+	if !ok {
+		http.NotFound(w, req)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}
+
+// publish makes target the trusted root, with new targets, snapshot and
+// timestamp versions and a timestamp valid for a day.
+func (r *tufRepo) publish(target []byte) {
+	r.publishExpiring(target, expiresIn(24*time.Hour))
+}
+
+// publishExpiring is publish with the timestamp expiring at tsExpires.
+// The versioned files are all in place before timestamp.json changes, as
+// on a real mirror, and a client never sees half a publication.
+func (r *tufRepo) publishExpiring(target []byte, tsExpires time.Time) {
+	r.t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.version++
+	v := r.version
+
+	tf, err := metadata.TargetFile().FromBytes(targetName, target, "sha256")
+	require.NoError(r.t, err)
+	targets := metadata.Targets(expiresIn(7 * 24 * time.Hour))
+	targets.Signed.Version = v
+	targets.Signed.Targets[targetName] = tf
+	targetsJSON := r.sign(metadata.TARGETS, targets)
+
+	snapshot := metadata.Snapshot(expiresIn(7 * 24 * time.Hour))
+	snapshot.Signed.Version = v
+	snapshot.Signed.Meta["targets.json"] = metaFile(v, targetsJSON)
+	snapshotJSON := r.sign(metadata.SNAPSHOT, snapshot)
+
+	timestamp := metadata.Timestamp(tsExpires.UTC().Truncate(time.Second))
+	timestamp.Signed.Version = v
+	timestamp.Signed.Meta["snapshot.json"] = metaFile(v, snapshotJSON)
+	timestampJSON := r.sign(metadata.TIMESTAMP, timestamp)
+
+	r.files[strings.TrimPrefix(targetPath(target), "/")] = append([]byte(nil), target...)
+	r.files[fmt.Sprintf("%d.targets.json", v)] = targetsJSON
+	r.files[fmt.Sprintf("%d.snapshot.json", v)] = snapshotJSON
+	r.files["timestamp.json"] = timestampJSON
+}
+
+// signable is the part of metadata.Metadata[T] that sign uses.
+type signable interface {
+	Sign(signature.Signer) (*metadata.Signature, error)
+	ToBytes(pretty bool) ([]byte, error)
+}
+
+func (r *tufRepo) sign(role string, m signable) []byte {
+	r.t.Helper()
+	_, err := m.Sign(r.signers[role])
+	require.NoError(r.t, err)
+	b, err := m.ToBytes(true)
+	require.NoError(r.t, err)
+	return b
+}
+
+func metaFile(version int64, b []byte) *metadata.MetaFiles {
+	m := metadata.MetaFile(version)
+	m.Length = int64(len(b))
+	sum := sha256.Sum256(b)
+	m.Hashes["sha256"] = sum[:]
+	return m
+}
+
+func expiresIn(d time.Duration) time.Time {
+	return time.Now().Add(d).UTC().Truncate(time.Second)
+}
