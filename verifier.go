@@ -127,13 +127,20 @@ func (v *Verifier) gather(ctx context.Context, pkg Package, digest string, av *a
 		if ctx.Err() != nil {
 			return policy.Input{}, fmt.Errorf("condasigs: %w", ctx.Err())
 		}
-		if kind := fetch.KindOf(err); kind != "" {
+		switch kind := fetch.KindOf(err); kind {
+		case "", fetch.KindInvalidURL:
+			// Not the channel's doing: a URL the fetcher cannot use
+			// (file:// not allowed, an unsupported scheme) is misuse.
+			return policy.Input{}, fmt.Errorf("condasigs: %w", err)
+		default:
 			return policy.Input{RetrievalFailure: err, RetrievalFailureCode: string(kind)}, nil
 		}
-		return policy.Input{}, fmt.Errorf("condasigs: %w", err)
 	}
-	evs, err := av.VerifySidecar(sc.Data, attest.Subject{Filename: pkg.Record.Filename, SHA256: digest, Channel: pkg.Channel})
+	evs, err := av.VerifySidecar(ctx, sc.Data, attest.Subject{Filename: pkg.Record.Filename, SHA256: digest, Channel: pkg.Channel})
 	if err != nil {
+		if ctx.Err() != nil {
+			return policy.Input{}, fmt.Errorf("condasigs: %w", ctx.Err())
+		}
 		return policy.Input{RetrievalFailure: err, RetrievalFailureCode: string(fetch.KindMalformed)}, nil
 	}
 	rep.Bundles = evs

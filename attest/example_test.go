@@ -1,6 +1,7 @@
 package attest_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/condasigs/condasigs/attest"
@@ -15,7 +16,7 @@ func ExampleVerifier_VerifySidecar() {
 		fmt.Println(err)
 		return
 	}
-	evidence, err := v.VerifySidecar(fixtures.Sidecar(fixtures.BundleFile), attest.Subject{
+	evidence, err := v.VerifySidecar(context.Background(), fixtures.Sidecar(fixtures.BundleFile), attest.Subject{
 		Filename: "signed-package-2.1.0-hb0f4dca_0.conda",
 		SHA256:   "54303491a8418fbed24344b513546182c29b43bf282ceb433af65e2299f9271f",
 		Channel:  "https://prefix.dev/sigstore-example",

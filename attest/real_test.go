@@ -1,6 +1,7 @@
 package attest_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -27,7 +28,7 @@ var realSubject = attest.Subject{Filename: fixtures.Filename, SHA256: fixtures.P
 func TestRealPublicGoodBundleVerifies(t *testing.T) {
 	v := publicGood(t)
 	assert.Equal(t, attest.Thresholds{TransparencyLog: 1, ObserverTimestamps: 1, SignedCertificateTimestamps: 1}, v.Thresholds())
-	evs, err := v.VerifySidecar(fixtures.Sidecar(fixtures.BundleFile), realSubject)
+	evs, err := v.VerifySidecar(context.Background(), fixtures.Sidecar(fixtures.BundleFile), realSubject)
 	require.NoError(t, err)
 	require.Len(t, evs, 1)
 	ev := evs[0]
@@ -99,6 +100,7 @@ func TestRealBundleCEP27Checks(t *testing.T) {
 		{"channel differs in case and slash only", attest.Subject{Filename: fixtures.Filename, SHA256: fixtures.PackageSHA256, Channel: "HTTPS://Prefix.DEV:443/sigstore-example/"}, "", attest.ChannelMatched},
 		{"channel with token", attest.Subject{Filename: fixtures.Filename, SHA256: fixtures.PackageSHA256, Channel: "https://user:pw@prefix.dev/t/tk-123/sigstore-example"}, "", attest.ChannelMatched},
 		{"channel path prefix is not the channel", attest.Subject{Filename: fixtures.Filename, SHA256: fixtures.PackageSHA256, Channel: "https://prefix.dev/sigstore-example-evil"}, "", attest.ChannelMismatched},
+		{"package channel not a URL", attest.Subject{Filename: fixtures.Filename, SHA256: fixtures.PackageSHA256, Channel: "sigstore-example"}, "", attest.ChannelMismatched},
 		{"no channel given", attest.Subject{Filename: fixtures.Filename, SHA256: fixtures.PackageSHA256}, "", attest.ChannelUnchecked},
 	}
 	for _, c := range cases {
@@ -256,7 +258,7 @@ func TestRealBundleEveryByteFlip(t *testing.T) {
 func TestVerifySidecarMalformed(t *testing.T) {
 	v := publicGood(t)
 	for _, s := range []string{"", "null", "{}", "[]", "[1]", `["x"]`, "[{}", "[{}] x", "\xff\xfe"} {
-		_, err := v.VerifySidecar([]byte(s), realSubject)
+		_, err := v.VerifySidecar(context.Background(), []byte(s), realSubject)
 		assert.ErrorIs(t, err, attest.ErrMalformedSidecar, "%q", s)
 	}
 }
@@ -265,7 +267,7 @@ func TestVerifySidecarEachBundleIndependently(t *testing.T) {
 	v := publicGood(t)
 	good := string(fixtures.Read(fixtures.BundleFile))
 	side := "[" + good + `, {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}, ` + good + "]"
-	evs, err := v.VerifySidecar([]byte(side), realSubject)
+	evs, err := v.VerifySidecar(context.Background(), []byte(side), realSubject)
 	require.NoError(t, err)
 	require.Len(t, evs, 3)
 	assert.True(t, evs[0].Verified)
@@ -275,4 +277,18 @@ func TestVerifySidecarEachBundleIndependently(t *testing.T) {
 	for i, ev := range evs {
 		assert.Equal(t, i, ev.Index)
 	}
+}
+
+func TestVerifySidecarLimits(t *testing.T) {
+	v := publicGood(t)
+	good := string(fixtures.Read(fixtures.BundleFile))
+	many := "[" + strings.TrimSuffix(strings.Repeat(good+",", attest.MaxBundles+1), ",") + "]"
+	_, err := v.VerifySidecar(context.Background(), []byte(many), realSubject)
+	assert.ErrorIs(t, err, attest.ErrMalformedSidecar)
+	assert.ErrorContains(t, err, "more than the limit")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = v.VerifySidecar(ctx, fixtures.Sidecar(fixtures.BundleFile), realSubject)
+	assert.ErrorIs(t, err, context.Canceled)
 }

@@ -12,6 +12,11 @@ import (
 // failure, never "no attestations".
 var ErrMalformedSidecar = errors.New("malformed sidecar")
 
+// MaxBundles bounds the bundles of one sidecar, and so the cryptography
+// one package can cost. A sidecar holds one attestation per signer and
+// predicate type; a hundred is far beyond any real one.
+const MaxBundles = 100
+
 // ParseSidecar splits a sidecar into its bundles, unparsed. It accepts only a
 // JSON array of one or more objects; an empty array, null, a bare object or
 // trailing data are malformed. The bundles themselves are parsed by
@@ -31,6 +36,9 @@ func ParseSidecar(data []byte) ([]json.RawMessage, error) {
 	}
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("%w: empty array (an advertised sidecar holds at least one bundle)", ErrMalformedSidecar)
+	}
+	if len(raw) > MaxBundles {
+		return nil, fmt.Errorf("%w: %d bundles, more than the limit of %d", ErrMalformedSidecar, len(raw), MaxBundles)
 	}
 	for i, b := range raw {
 		if len(b) == 0 || b[0] != '{' {

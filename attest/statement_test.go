@@ -1,6 +1,7 @@
 package attest_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
@@ -103,7 +104,7 @@ func TestVerifierConcurrent(t *testing.T) {
 	errs := make(chan string, 16)
 	for range 16 {
 		go func() {
-			evs, err := v.VerifySidecar(side, s)
+			evs, err := v.VerifySidecar(context.Background(), side, s)
 			switch {
 			case err != nil:
 				errs <- err.Error()

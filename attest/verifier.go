@@ -1,6 +1,7 @@
 package attest
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -75,14 +76,18 @@ func (v *Verifier) Thresholds() Thresholds { return v.thresholds }
 
 // VerifySidecar parses a sidecar and verifies each of its bundles
 // independently. The error is non-nil only when the sidecar is malformed
-// ([ErrMalformedSidecar]); a bundle that fails is reported in its Evidence.
-func (v *Verifier) VerifySidecar(data []byte, s Subject) ([]Evidence, error) {
+// ([ErrMalformedSidecar]) or ctx ended between two bundles; a bundle that
+// fails is reported in its Evidence.
+func (v *Verifier) VerifySidecar(ctx context.Context, data []byte, s Subject) ([]Evidence, error) {
 	raws, err := ParseSidecar(data)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Evidence, len(raws))
 	for i, raw := range raws {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		out[i] = v.VerifyBundle(i, raw, s)
 	}
 	return out, nil

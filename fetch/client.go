@@ -211,16 +211,24 @@ func openFile(u *url.URL, limit int64) (io.ReadCloser, error) {
 	if u.Host != "" && u.Host != "localhost" {
 		return nil, &Error{Kind: KindInvalidURL, URL: redacted, Msg: "file:// URLs must not name a remote host"}
 	}
-	f, err := os.Open(u.Path)
+	// Stat before opening: opening a FIFO or a device could block forever
+	// or read without end.
+	st, err := os.Stat(u.Path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, &Error{Kind: KindNotFound, URL: redacted, Msg: "no such file"}
 		}
-		return nil, &Error{Kind: KindNetwork, URL: redacted, Msg: "cannot open the file", Err: unwrapPath(err)}
+		return nil, &Error{Kind: KindNetwork, URL: redacted, Msg: "cannot read the file", Err: unwrapPath(err)}
 	}
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		f.Close()
-		return nil, &Error{Kind: KindNotFound, URL: redacted, Msg: "is a directory"}
+	if !st.Mode().IsRegular() {
+		return nil, &Error{Kind: KindNotFound, URL: redacted, Msg: "not a regular file"}
+	}
+	if st.Size() > limit {
+		return nil, tooLarge(redacted, limit)
+	}
+	f, err := os.Open(u.Path)
+	if err != nil {
+		return nil, &Error{Kind: KindNetwork, URL: redacted, Msg: "cannot open the file", Err: unwrapPath(err)}
 	}
 	return &cappedReader{r: f, remaining: limit, limit: limit, url: redacted, closer: f.Close}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Record is one package record of a repodata.json file (or of a CEP 16
@@ -25,10 +26,17 @@ type Record struct {
 	// AttestationsSHA256 is CEP 50's attestations_sha256: the SHA-256 of the
 	// sidecar's bytes. Empty when the package has no attestations.
 	AttestationsSHA256 string `json:"attestations_sha256,omitempty"`
+
+	// advertisedEmpty records that repodata had the attestations_sha256
+	// key with an empty or null value: an invalid advertisement (a
+	// retrieval failure), not the absence of one.
+	advertisedEmpty bool
 }
 
-// HasAttestations reports whether the record advertises a sidecar.
-func (r Record) HasAttestations() bool { return r.AttestationsSHA256 != "" }
+// HasAttestations reports whether the record advertises a sidecar: its
+// repodata had an attestations_sha256 key, whatever its value, or
+// AttestationsSHA256 is set.
+func (r Record) HasAttestations() bool { return r.advertisedEmpty || r.AttestationsSHA256 != "" }
 
 // ScanRepodata reads a repodata.json document from r and calls fn for each
 // record under "packages" and "packages.conda", in document order, until fn
@@ -38,6 +46,12 @@ func (r Record) HasAttestations() bool { return r.AttestationsSHA256 != "" }
 //
 // The subdir of a record that does not name its own is taken from the
 // document's info.subdir when that came first.
+//
+// Records are read strictly, as the installer will read them: a key that
+// appears twice in a record, or that differs from a known field only in
+// case ("SHA256" beside "sha256"), makes the document malformed, because
+// parsers disagree on which value wins and a verifier must not check other
+// values than the ones the installer uses.
 func ScanRepodata(r io.Reader, fn func(Record) bool) error {
 	dec := json.NewDecoder(r)
 	if err := expectDelim(dec, '{'); err != nil {
@@ -82,23 +96,26 @@ func ScanRepodata(r io.Reader, fn func(Record) bool) error {
 	return nil
 }
 
-// FindRecord scans repodata for the record of filename.
+// FindRecord scans repodata for the record of filename. It reads the whole
+// document, and a filename listed twice makes it malformed: parsers
+// disagree on which record wins.
 func FindRecord(r io.Reader, filename string) (Record, error) {
-	var found *Record
+	var found []Record
 	err := ScanRepodata(r, func(rec Record) bool {
 		if rec.Filename == filename {
-			found = &rec
-			return false
+			found = append(found, rec)
 		}
 		return true
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return Record{}, err
-	}
-	if found == nil {
+	case len(found) == 0:
 		return Record{}, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("no record for %q in repodata", filename)}
+	case len(found) > 1:
+		return Record{}, malformedRepodata(fmt.Errorf("%q has %d records", filename, len(found)))
 	}
-	return *found, nil
+	return found[0], nil
 }
 
 func scanRecords(dec *json.Decoder, infoSubdir string, fn func(Record) bool) (stop bool, err error) {
@@ -117,14 +134,10 @@ func scanRecords(dec *json.Decoder, infoSubdir string, fn func(Record) bool) (st
 		if err != nil {
 			return false, err
 		}
-		var recp *Record // a pointer, so that a null record can be told apart
-		if err := dec.Decode(&recp); err != nil {
+		rec, err := decodeRecord(dec)
+		if err != nil {
 			return false, malformedRepodata(fmt.Errorf("record %q: %w", filename, err))
 		}
-		if recp == nil {
-			return false, malformedRepodata(fmt.Errorf("record %q is null, not an object", filename))
-		}
-		rec := *recp
 		rec.Filename = filename
 		if rec.Subdir == "" {
 			rec.Subdir = infoSubdir
@@ -134,6 +147,64 @@ func scanRecords(dec *json.Decoder, infoSubdir string, fn func(Record) bool) (st
 		}
 	}
 	return false, expectDelim(dec, '}')
+}
+
+// recordFields decode the known keys of a record, exactly as spelled.
+var recordFields = map[string]func(*json.Decoder, *Record) error{
+	"name":         func(d *json.Decoder, r *Record) error { return d.Decode(&r.Name) },
+	"version":      func(d *json.Decoder, r *Record) error { return d.Decode(&r.Version) },
+	"build":        func(d *json.Decoder, r *Record) error { return d.Decode(&r.Build) },
+	"build_number": func(d *json.Decoder, r *Record) error { return d.Decode(&r.BuildNumber) },
+	"subdir":       func(d *json.Decoder, r *Record) error { return d.Decode(&r.Subdir) },
+	"size":         func(d *json.Decoder, r *Record) error { return d.Decode(&r.Size) },
+	"sha256":       func(d *json.Decoder, r *Record) error { return d.Decode(&r.SHA256) },
+	"md5":          func(d *json.Decoder, r *Record) error { return d.Decode(&r.MD5) },
+	"attestations_sha256": func(d *json.Decoder, r *Record) error {
+		err := d.Decode(&r.AttestationsSHA256)
+		r.advertisedEmpty = r.AttestationsSHA256 == ""
+		return err
+	},
+}
+
+// decodeRecord reads one record object strictly: known keys exactly once,
+// no case variants of them, other keys skipped.
+func decodeRecord(dec *json.Decoder) (Record, error) {
+	var rec Record
+	tok, err := dec.Token()
+	if err != nil {
+		return rec, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return rec, fmt.Errorf("not an object")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		key, err := objectKey(dec)
+		if err != nil {
+			return rec, err
+		}
+		if seen[key] {
+			return rec, fmt.Errorf("key %q appears twice", key)
+		}
+		seen[key] = true
+		if decode, ok := recordFields[key]; ok {
+			if err := decode(dec, &rec); err != nil {
+				return rec, fmt.Errorf("%s: %w", key, err)
+			}
+			continue
+		}
+		for known := range recordFields {
+			if strings.EqualFold(key, known) {
+				return rec, fmt.Errorf("key %q differs from %q only in case", key, known)
+			}
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return rec, err
+		}
+	}
+	_, err = dec.Token() // the closing '}', guaranteed by More
+	return rec, err
 }
 
 func objectKey(dec *json.Decoder) (string, error) {

@@ -97,12 +97,39 @@ func TestScanRepodataEmptyAndNull(t *testing.T) {
 	}
 }
 
-func TestScanRepodataNullAttestationsIsNotAdvertised(t *testing.T) {
+// TestScanRepodataEmptyAttestationsIsAdvertised: a present key with an
+// empty or null value is an invalid advertisement, never "unsigned".
+func TestScanRepodataEmptyAttestationsIsAdvertised(t *testing.T) {
 	t.Parallel()
-	recs, err := scanAll(t, `{"packages.conda": {"x.conda": {"name": "x", "attestations_sha256": null}}}`)
+	for _, v := range []string{`null`, `""`} {
+		recs, err := scanAll(t, `{"packages.conda": {"x.conda": {"name": "x", "attestations_sha256": `+v+`}}}`)
+		require.NoError(t, err)
+		require.Len(t, recs, 1)
+		assert.True(t, recs[0].HasAttestations(), v)
+		assert.Empty(t, recs[0].AttestationsSHA256)
+	}
+	recs, err := scanAll(t, `{"packages.conda": {"x.conda": {"name": "x"}}}`)
 	require.NoError(t, err)
-	require.Len(t, recs, 1)
 	assert.False(t, recs[0].HasAttestations())
+}
+
+// TestScanRepodataAmbiguousRecords: records that parsers read differently
+// are refused.
+func TestScanRepodataAmbiguousRecords(t *testing.T) {
+	t.Parallel()
+	for name, doc := range map[string]string{
+		"case variant of sha256":      `{"packages.conda": {"x.conda": {"sha256": "aa", "SHA256": "bb"}}}`,
+		"case variant alone":          `{"packages.conda": {"x.conda": {"Sha256": "bb"}}}`,
+		"duplicate sha256":            `{"packages.conda": {"x.conda": {"sha256": "aa", "sha256": "bb"}}}`,
+		"duplicate attestations key":  `{"packages.conda": {"x.conda": {"attestations_sha256": "aa", "attestations_sha256": "bb"}}}`,
+		"case variant of attestation": `{"packages.conda": {"x.conda": {"Attestations_SHA256": "bb"}}}`,
+		"duplicate unknown key":       `{"packages.conda": {"x.conda": {"license": "MIT", "license": "GPL"}}}`,
+	} {
+		_, err := scanAll(t, doc)
+		assert.ErrorIs(t, err, fetch.ErrMalformed, name)
+	}
+	_, err := fetch.FindRecord(strings.NewReader(`{"packages.conda": {"x.conda": {"sha256": "aa"}, "x.conda": {"sha256": "bb"}}}`), "x.conda")
+	assert.ErrorIs(t, err, fetch.ErrMalformed, "a filename listed twice")
 }
 
 func TestScanRepodataMalformed(t *testing.T) {
@@ -238,10 +265,12 @@ func TestFindRecord(t *testing.T) {
 	assert.Equal(t, "c", rec.Name)
 	assert.Equal(t, attDigest, rec.AttestationsSHA256)
 
-	// The first match wins and the rest is not read.
-	rec, err = fetch.FindRecord(strings.NewReader(`{"packages": {"x.conda": {"name": "first"}, "x.conda": {"name": "second"}} garbage`), "x.conda")
-	require.NoError(t, err)
-	assert.Equal(t, "first", rec.Name)
+	// The whole document is read: a filename listed twice, or garbage after
+	// the match, is malformed, never "the first match wins".
+	_, err = fetch.FindRecord(strings.NewReader(`{"packages": {"x.conda": {"name": "first"}, "x.conda": {"name": "second"}}}`), "x.conda")
+	assert.ErrorIs(t, err, fetch.ErrMalformed)
+	_, err = fetch.FindRecord(strings.NewReader(`{"packages": {"x.conda": {"name": "first"}}} garbage`), "x.conda")
+	assert.ErrorIs(t, err, fetch.ErrMalformed)
 }
 
 func TestFindRecordNotFound(t *testing.T) {

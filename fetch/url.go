@@ -116,6 +116,9 @@ func Redact(rawURL string) string {
 	if err != nil {
 		return "<unparseable URL>"
 	}
+	if u.Opaque != "" { // "https:user:pw@host/...": no structure to keep
+		return u.Scheme + ":REDACTED"
+	}
 	u.User = nil
 	if u.RawQuery != "" {
 		u.RawQuery = "REDACTED"

@@ -267,3 +267,17 @@ func TestRedact(t *testing.T) {
 		assert.Equalf(t, tt.want, fetch.Redact(tt.in), "Redact(%q)", tt.in)
 	}
 }
+
+func TestRedactOpaqueURL(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{"https:user:s3cret@h/linux-64/a.conda", "http:s3cret", "file:s3cret/x"} {
+		got := fetch.Redact(u)
+		assert.NotContains(t, got, "s3cret", u)
+		_, err := fetch.SidecarURL(u, strings.Repeat("a", 64))
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "s3cret", u)
+		_, err = fetch.SplitPackageURL(u)
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "s3cret", u)
+	}
+}

@@ -106,7 +106,7 @@ func NewTUF(ctx context.Context, opts TUFOptions) (*TUF, error) {
 	}
 	snap, err := t.load(ctx, opts.Offline)
 	if err != nil && !opts.Offline && !t.opts.DisableCache {
-		log.Warn("condasigs: TUF refresh failed, trying the cache", "repository", opts.RepositoryURL, "error", err)
+		log.Warn("condasigs: TUF refresh failed, trying the cache", "repository", fetch.Redact(opts.RepositoryURL), "error", err)
 		var cerr error
 		if snap, cerr = t.load(ctx, true); cerr != nil {
 			return nil, fmt.Errorf("trustroot: %w", err)
@@ -256,10 +256,10 @@ func (t *TUF) refreshLoop(ctx context.Context) {
 				wait *= 2
 			}
 			wait = min(wait, t.opts.RefreshInterval)
-			t.log.Warn("condasigs: trusted root refresh failed; keeping the last good root", "repository", t.opts.RepositoryURL, "retry_in", wait, "error", err)
+			t.log.Warn("condasigs: trusted root refresh failed; keeping the last good root", "repository", fetch.Redact(t.opts.RepositoryURL), "retry_in", wait, "error", err)
 			continue
 		}
 		wait = t.opts.RefreshInterval
-		t.log.Info("condasigs: trusted root refreshed", "repository", t.opts.RepositoryURL)
+		t.log.Info("condasigs: trusted root refreshed", "repository", fetch.Redact(t.opts.RepositoryURL))
 	}
 }

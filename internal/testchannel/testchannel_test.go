@@ -2,6 +2,7 @@ package testchannel_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -35,7 +36,7 @@ func verify(t *testing.T, tm root.TrustedMaterial, sidecar []byte, s attest.Subj
 	t.Helper()
 	v, err := attest.NewVerifier(tm)
 	require.NoError(t, err)
-	evs, err := v.VerifySidecar(sidecar, s)
+	evs, err := v.VerifySidecar(context.Background(), sidecar, s)
 	require.NoError(t, err)
 	require.Len(t, evs, 1)
 	return evs[0]
