@@ -223,9 +223,6 @@ func openFile(u *url.URL, limit int64) (io.ReadCloser, error) {
 	if !st.Mode().IsRegular() {
 		return nil, &Error{Kind: KindNotFound, URL: redacted, Msg: "not a regular file"}
 	}
-	if st.Size() > limit {
-		return nil, tooLarge(redacted, limit)
-	}
 	f, err := os.Open(u.Path)
 	if err != nil {
 		return nil, &Error{Kind: KindNetwork, URL: redacted, Msg: "cannot open the file", Err: unwrapPath(err)}
