@@ -2,10 +2,12 @@ package condasigs_test
 
 import (
 	"context"
+	"github.com/sigstore/sigstore-go/pkg/root"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/condasigs/condasigs"
@@ -293,4 +295,71 @@ func TestVerifyConcurrent(t *testing.T) {
 			assert.Equal(t, policy.Fail, o)
 		}
 	}
+}
+
+// swapSource is a trust source whose material the test replaces, as a TUF
+// refresh does.
+type swapSource struct {
+	snap atomic.Pointer[trustroot.Snapshot]
+}
+
+func (s *swapSource) Snapshot(context.Context) (*trustroot.Snapshot, error) {
+	return s.snap.Load(), nil
+}
+
+func (s *swapSource) set(tm root.TrustedMaterial) {
+	s.snap.Store(&trustroot.Snapshot{Material: tm, Info: trustroot.Info{Kind: "static"}})
+}
+
+// TestRefreshedTrustRootIsUsed: after the source hands out new material, a
+// bundle from the new instance verifies and one from the old does not.
+func TestRefreshedTrustRootIsUsed(t *testing.T) {
+	e := newEnv(t)
+	next := testchannel.NewSigstore(t)
+	oldRec := e.signed(t, "old-1.0-0.conda", san)
+	newRec := e.ch.AddSigned(t, next, "new-1.0-0.conda", san, issuer, e.url)
+
+	src := &swapSource{}
+	src.set(e.ss)
+	v, err := condasigs.New(condasigs.Options{Trust: src, Policy: policy.Policy{Identities: trusted}, Fetcher: e.fetcher})
+	require.NoError(t, err)
+	outcome := func(rec fetch.Record) policy.Outcome {
+		rep, err := v.Verify(context.Background(), e.pkg(rec))
+		require.NoError(t, err)
+		return rep.Outcome
+	}
+	assert.Equal(t, policy.Pass, outcome(oldRec))
+	assert.Equal(t, policy.Fail, outcome(newRec))
+	src.set(next)
+	assert.Equal(t, policy.Fail, outcome(oldRec), "a key removed from the root stops verifying")
+	assert.Equal(t, policy.Pass, outcome(newRec), "a key added to the root verifies")
+}
+
+// TestUnusableURLIsMisuse: a URL the fetcher refuses (file:// without
+// AllowFile) is the caller's configuration, an error, not a policy outcome.
+func TestUnusableURLIsMisuse(t *testing.T) {
+	e := newEnv(t)
+	rec := e.signed(t, "demo-1.0-0.conda", san)
+	v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss, "virtual"),
+		Policy: policy.Policy{Require: policy.ModeIgnore, Identities: trusted}})
+	require.NoError(t, err)
+	_, err = v.Verify(context.Background(), condasigs.Package{URL: e.ch.PackageURL(e.ch.FileURL(), rec.Filename), Record: rec})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, fetch.ErrInvalidURL)
+	assert.ErrorContains(t, err, "AllowFile")
+}
+
+// TestEmptyAdvertisementIsRetrievalFailure: an attestations_sha256 key with
+// an empty value is not "unsigned", even under require: ignore.
+func TestEmptyAdvertisementIsRetrievalFailure(t *testing.T) {
+	e := newEnv(t)
+	e.signed(t, "demo-1.0-0.conda", san)
+	doc := `{"packages.conda": {"demo-1.0-0.conda": {"name": "demo", "sha256": "` + e.ch.SHA256("demo-1.0-0.conda") + `", "attestations_sha256": ""}}}`
+	rec, err := fetch.FindRecord(strings.NewReader(doc), "demo-1.0-0.conda")
+	require.NoError(t, err)
+	rep, err := e.verifier(t, policy.Policy{Require: policy.ModeIgnore}).Verify(context.Background(), e.pkg(rec))
+	require.NoError(t, err)
+	assert.Equal(t, policy.StatusRetrievalFailure, rep.Status)
+	assert.Equal(t, policy.Warn, rep.Outcome)
+	assert.Contains(t, reasonCodes(rep), "invalid-digest")
 }

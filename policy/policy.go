@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Policy is the verification policy for one channel (or for all).
@@ -47,6 +48,7 @@ func Compile(p Policy) (*Engine, error) {
 	if len(p.Identities) == 0 {
 		errs = append(errs, errors.New("no trusted identities: a package passes only when a bundle's signer matches one; add the SAN pattern and OIDC issuer of the channel's publisher"))
 	}
+	p.Identities = slices.Clone(p.Identities) // the caller's slice stays theirs
 	e := &Engine{policy: p}
 	for _, id := range p.Identities {
 		m, err := compileIdentity(id)

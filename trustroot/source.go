@@ -15,7 +15,9 @@ import (
 type Source interface {
 	// Snapshot returns the current trusted material. A Snapshot never
 	// changes: a refresh produces a new one, so a verification that holds a
-	// Snapshot is not affected by a refresh in the middle of it.
+	// Snapshot is not affected by a refresh in the middle of it. Return the
+	// same pointer until the material changes: verifiers cache what they
+	// build from a Snapshot by its address.
 	Snapshot(ctx context.Context) (*Snapshot, error)
 }
 
@@ -33,8 +35,12 @@ type Info struct {
 	Kind string `json:"kind"`
 	// Source is the file path or TUF repository URL.
 	Source string `json:"source,omitempty"`
-	// LoadedAt is when the material was read or last refreshed.
+	// LoadedAt is when the material was read or last refreshed; for
+	// material read from a TUF cache, when the cache was last updated.
 	LoadedAt time.Time `json:"loadedAt"`
+	// FromCache is true when a TUF source's material came from its cache
+	// without a successful update (offline, or the repository unreachable).
+	FromCache bool `json:"fromCache,omitempty"`
 }
 
 // Static is a Source whose material never changes.

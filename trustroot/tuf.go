@@ -81,9 +81,11 @@ type TUF struct {
 	wg        sync.WaitGroup
 }
 
-// NewTUF loads the trusted root from the repository (or, when the network
+// NewTUF loads the trusted root from the repository (or, when the update
 // fails, from a valid cache), then refreshes it in the background until ctx
-// ends or Close is called.
+// ends or Close is called. ctx bounds the initial load and the life of the
+// background refresh: give it a context that lives as long as the source is
+// used, not a request's.
 func NewTUF(ctx context.Context, opts TUFOptions) (*TUF, error) {
 	if err := opts.fill(); err != nil {
 		return nil, err
@@ -187,7 +189,14 @@ func (t *TUF) load(ctx context.Context, offline bool) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 	}
-	return &Snapshot{Material: tr, Info: Info{Kind: "tuf", Source: fetch.Redact(t.opts.RepositoryURL), LoadedAt: time.Now().UTC()}}, nil
+	info := Info{Kind: "tuf", Source: fetch.Redact(t.opts.RepositoryURL), LoadedAt: time.Now().UTC(), FromCache: offline}
+	if offline {
+		// The root is as old as the cache's last successful update.
+		if cfg, err := tuf.LoadConfig(filepath.Join(t.opts.CacheDir, tuf.URLToPath(t.opts.RepositoryURL)+".json")); err == nil && !cfg.LastTimestamp.IsZero() {
+			info.LoadedAt = cfg.LastTimestamp.UTC()
+		}
+	}
+	return &Snapshot{Material: tr, Info: info}, nil
 }
 
 // Snapshot returns the current trusted root.

@@ -113,6 +113,7 @@ func TestTUFLoads(t *testing.T) {
 	snap := snapshot(t, src)
 	assert.Equal(t, "tuf", snap.Info.Kind)
 	assert.Equal(t, repo.URL(), snap.Info.Source)
+	assert.False(t, snap.Info.FromCache)
 	assert.False(t, snap.Info.LoadedAt.Before(before.Add(-time.Second)))
 	assert.NotEmpty(t, snap.Material.FulcioCertificateAuthorities())
 	assert.Equal(t, fixtureLogIDs(fixtures.PublicGoodRootFile), rekorLogIDs(snap.Material))
@@ -141,6 +142,7 @@ func TestTUFOfflineUsesCacheOnly(t *testing.T) {
 	repo := newTUFRepo(t, publicGoodRoot)
 	cache := t.TempDir()
 	online := newTUF(t, tufOptions(repo, cache))
+	updated := snapshot(t, online).Info.LoadedAt
 	require.NoError(t, online.Close())
 
 	hits := repo.Hits()
@@ -151,6 +153,8 @@ func TestTUFOfflineUsesCacheOnly(t *testing.T) {
 	offline := newTUF(t, opts)
 	snap := snapshot(t, offline)
 	assert.Equal(t, "tuf", snap.Info.Kind)
+	assert.True(t, snap.Info.FromCache)
+	assert.WithinDuration(t, updated, snap.Info.LoadedAt, 2*time.Second, "the age is the cache's, not the load's")
 	assert.Equal(t, fixtureLogIDs(fixtures.PublicGoodRootFile), rekorLogIDs(snap.Material))
 	assert.Equal(t, hits, repo.Hits(), "offline mode made requests")
 
@@ -282,6 +286,7 @@ func TestTUFStartupMirrorDownUsesCache(t *testing.T) {
 	src := newTUF(t, opts)
 	snap := snapshot(t, src)
 	assert.Equal(t, "tuf", snap.Info.Kind)
+	assert.True(t, snap.Info.FromCache)
 	assert.Equal(t, fixtureLogIDs(fixtures.PublicGoodRootFile), rekorLogIDs(snap.Material))
 	assert.Greater(t, repo.Hits(), hits, "the mirror was tried first")
 	assert.Contains(t, logs.String(), "trying the cache")

@@ -205,3 +205,34 @@ func TestUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyAmbiguousRepodata: repodata that parsers read differently (a
+// case-variant sha256 beside the real key, a filename listed twice) fails
+// the package instead of being verified against one reading of it.
+func TestVerifyAmbiguousRepodata(t *testing.T) {
+	rd, err := os.ReadFile(filepath.Join(channelDir(t), "linux-64", "repodata.json"))
+	require.NoError(t, err)
+	var doc struct {
+		Conda map[string]map[string]any `json:"packages.conda"`
+	}
+	require.NoError(t, json.Unmarshal(rd, &doc))
+	rec := doc.Conda[pkgName]
+	recJSON, err := json.Marshal(rec)
+	require.NoError(t, err)
+
+	variants := map[string]string{
+		// The installer (Python, serde) reads "sha256"; Go's case-insensitive
+		// struct decoding would read "SHA256" last.
+		"case variant": `{"packages.conda": {"` + pkgName + `": ` + strings.Replace(string(recJSON), `"sha256":`, `"sha256":"`+strings.Repeat("0", 64)+`","SHA256":`, 1) + `}}`,
+		"listed twice": `{"packages.conda": {"` + pkgName + `": ` + string(recJSON) + `, "` + pkgName + `": ` + string(recJSON) + `}}`,
+	}
+	for name, content := range variants {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "repodata.json")
+			require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+			code, out, _ := runCLI(t, verifyArgs("--channel", upstream, "--repodata", p, fileURL(t))...)
+			assert.Equal(t, exitFail, code, out)
+			assert.Contains(t, out, "[malformed]")
+		})
+	}
+}

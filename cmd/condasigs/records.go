@@ -2,21 +2,25 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 
 	"github.com/condasigs/condasigs/fetch"
 )
 
-// recordSource finds repodata records, reading each repodata document at
-// most once per run.
+// recordSource finds repodata records. Each repodata document is read at
+// most once per run, and only the records asked for are kept, so memory
+// stays small whatever the size of the channel.
 type recordSource struct {
 	fetcher *fetch.Client
-	file    string // --repodata, if given
-	cache   map[string]map[string]fetch.Record
+	file    string          // --repodata, if given
+	wanted  map[string]bool // the filenames of the PACKAGE-URLs
+	cache   map[string]map[string][]fetch.Record
 }
 
-func newRecordSource(f *fetch.Client, file string) *recordSource {
-	return &recordSource{fetcher: f, file: file, cache: map[string]map[string]fetch.Record{}}
+func newRecordSource(f *fetch.Client, file string, wanted map[string]bool) *recordSource {
+	return &recordSource{fetcher: f, file: file, wanted: wanted, cache: map[string]map[string][]fetch.Record{}}
 }
 
 func (s *recordSource) find(ctx context.Context, loc fetch.PackageLocation) (fetch.Record, error) {
@@ -32,31 +36,34 @@ func (s *recordSource) find(ctx context.Context, loc fetch.PackageLocation) (fet
 		}
 		s.cache[key] = recs
 	}
-	rec, ok := recs[loc.Filename]
-	if !ok {
+	switch found := recs[loc.Filename]; len(found) {
+	case 0:
 		return fetch.Record{}, &fetch.Error{Kind: fetch.KindNotFound, Msg: "no record for " + loc.Filename + " in " + fetch.Redact(key)}
+	case 1:
+		return found[0], nil
+	default:
+		return fetch.Record{}, &fetch.Error{Kind: fetch.KindMalformed,
+			Msg: fmt.Sprintf("%s has %d records in %s; parsers disagree on which wins", loc.Filename, len(found), fetch.Redact(key))}
 	}
-	return rec, nil
 }
 
-func (s *recordSource) load(ctx context.Context, key string) (map[string]fetch.Record, error) {
-	var r interface {
-		Read([]byte) (int, error)
-		Close() error
-	}
+func (s *recordSource) load(ctx context.Context, key string) (map[string][]fetch.Record, error) {
+	var r io.ReadCloser
 	var err error
 	if s.file != "" {
 		r, err = os.Open(s.file)
-	} else {
-		r, err = s.fetcher.OpenRepodata(ctx, key)
-	}
-	if err != nil {
+		if err != nil {
+			return nil, &fetch.Error{Kind: fetch.KindNotFound, Msg: "cannot open --repodata", Err: err}
+		}
+	} else if r, err = s.fetcher.OpenRepodata(ctx, key); err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	recs := map[string]fetch.Record{}
+	recs := map[string][]fetch.Record{}
 	err = fetch.ScanRepodata(r, func(rec fetch.Record) bool {
-		recs[rec.Filename] = rec
+		if s.wanted[rec.Filename] {
+			recs[rec.Filename] = append(recs[rec.Filename], rec)
+		}
 		return true
 	})
 	return recs, err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
@@ -83,7 +84,11 @@ func runVerify(ctx context.Context, cmd *cobra.Command, f verifyFlags, urls []st
 	if err != nil {
 		return err
 	}
-	artifacts, err := hashArtifacts(f.artifacts, urls)
+	wanted, err := packageNames(urls)
+	if err != nil {
+		return err
+	}
+	artifacts, err := hashArtifacts(f.artifacts, wanted)
 	if err != nil {
 		return err
 	}
@@ -105,17 +110,23 @@ func runVerify(ctx context.Context, cmd *cobra.Command, f verifyFlags, urls []st
 		return problem("%v", err)
 	}
 
-	records := newRecordSource(fetcher, f.repodata)
+	records := newRecordSource(fetcher, f.repodata, wanted)
 	reports := make([]*condasigs.Report, 0, len(urls))
+	var verr error
 	for _, u := range urls {
 		rep, err := verifyOne(ctx, v, records, u, f.channel, artifacts)
 		if err != nil {
-			return problem("%v", err)
+			verr = err
+			break
 		}
 		reports = append(reports, rep)
 	}
+	// Report what was verified, even when a problem stopped the run.
 	if err := render(cmd.OutOrStdout(), f.format, reports); err != nil {
 		return problem("writing the report: %v", err)
+	}
+	if verr != nil {
+		return problem("%v", verr)
 	}
 	for _, r := range reports {
 		if r.Outcome == policy.Fail {
@@ -135,10 +146,14 @@ func verifyOne(ctx context.Context, v *condasigs.Verifier, records *recordSource
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		code := string(fetch.KindOf(err))
+		if code == "" {
+			code = "repodata"
+		}
 		return &condasigs.Report{
-			Filename: loc.Filename, Channel: fetch.Redact(loc.Channel), Subdir: loc.Subdir,
-			Outcome: policy.Fail, Status: policy.StatusRetrievalFailure,
-			Reasons: []policy.Reason{{Rule: "repodata", Code: string(fetch.KindOf(err)), Severity: policy.SeverityError,
+			Filename: loc.Filename, Channel: fetch.Redact(loc.Channel), Subdir: loc.Subdir, URL: fetch.Redact(u),
+			Outcome: policy.Fail, Status: policy.StatusRetrievalFailure, Bundles: []attest.Evidence{},
+			Reasons: []policy.Reason{{Rule: "repodata", Code: code, Severity: policy.SeverityError,
 				Message: "cannot read the package's repodata record: " + err.Error()}},
 		}, nil
 	}
@@ -170,9 +185,8 @@ func buildPolicy(f verifyFlags) (policy.Policy, error) {
 	return p, nil
 }
 
-// hashArtifacts hashes each --artifact file and keys it by file name, which
-// must be the file name of one of the package URLs.
-func hashArtifacts(paths, urls []string) (map[string]string, error) {
+// packageNames returns the file names of the package URLs.
+func packageNames(urls []string) (map[string]bool, error) {
 	names := map[string]bool{}
 	for _, u := range urls {
 		loc, err := fetch.SplitPackageURL(u)
@@ -181,6 +195,12 @@ func hashArtifacts(paths, urls []string) (map[string]string, error) {
 		}
 		names[loc.Filename] = true
 	}
+	return names, nil
+}
+
+// hashArtifacts hashes each --artifact file and keys it by file name, which
+// must be the file name of one of the package URLs.
+func hashArtifacts(paths []string, names map[string]bool) (map[string]string, error) {
 	out := map[string]string{}
 	for _, p := range paths {
 		name := filepath.Base(p)
