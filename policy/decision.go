@@ -135,7 +135,7 @@ func (e *Engine) decideBundles(bundles []attest.Evidence) Decision {
 		case !ev.Verified:
 			problems = append(problems, problem{RuleBundle, string(ev.Code), "the bundle does not verify: " + ev.Message, ev.Index})
 		default:
-			id, ok := e.Trusted(ev.SAN, ev.Issuer)
+			id, ok := e.Trusted(ev)
 			if !ok {
 				untrusted = append(untrusted, problem{RuleIdentity, "untrusted-identity",
 					fmt.Sprintf("valid, but signed by %s, which matches no trusted identity", signer(ev)), ev.Index})

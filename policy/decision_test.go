@@ -135,7 +135,7 @@ func TestCompileErrors(t *testing.T) {
 	}{
 		{"no identities", policy.Policy{}, "no trusted identities"},
 		{"identity without issuer", policy.Policy{Identities: []policy.Identity{{SAN: "https://github.com/x/*"}}}, "has no issuer"},
-		{"identity without SAN", policy.Policy{Identities: []policy.Identity{{Issuer: ghIssuer}}}, "empty SAN pattern"},
+		{"identity without SAN", policy.Policy{Identities: []policy.Identity{{Issuer: ghIssuer}}}, "without identity"},
 		{"bad require", policy.Policy{Require: "strict", Identities: trusted}, `require: unknown mode "strict"`},
 		{"bad channel mismatch", policy.Policy{ChannelMismatch: "maybe", Identities: trusted}, "channel_mismatch"},
 		{"bad unknown predicate", policy.Policy{UnknownPredicate: "no", Identities: trusted}, "unknown_predicate"},

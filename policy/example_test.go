@@ -41,5 +41,5 @@ func ExampleCompile() {
 	_, err := policy.Compile(policy.Policy{Identities: []policy.Identity{{SAN: "https://github.com/my-org/*"}}})
 	fmt.Println(err)
 	// Output:
-	// policy: trusted identity "https://github.com/my-org/*" has no issuer: a SAN alone is weak, pin its OIDC issuer, e.g. https://token.actions.githubusercontent.com for GitHub Actions
+	// policy: trusted identity "https://github.com/my-org/*" has no issuer: a SAN alone is weak, pin its OIDC issuer, e.g. github (https://token.actions.githubusercontent.com) for GitHub Actions, or write issuer: any to accept every issuer
 }

@@ -3,40 +3,133 @@ package policy
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/condasigs/condasigs/attest"
 )
 
-// Identity is a trusted signer: a pattern for the certificate's Subject
-// Alternative Name and the OIDC issuer that must have vouched for it.
+// Identity is a trusted signer. A bundle's signer matches when every field
+// that is set matches the verified certificate.
 //
-// The SAN pattern is literal and case-sensitive, anchored at both ends; '*'
-// matches any run of characters, '/' included. So
-// "https://github.com/conda-forge/*" matches every workflow of the
-// conda-forge organisation and not "https://github.com/conda-forge-evil/x".
+// Patterns (SAN, SourceRepository, SourceRef, BuildSigner) are literal and
+// case-sensitive, anchored at both ends; '*' matches any run of characters,
+// '/' included. So "https://github.com/conda-forge/*" matches every
+// workflow of the conda-forge organisation and not
+// "https://github.com/conda-forge-evil/x".
 type Identity struct {
-	SAN    string `json:"san"`
+	// SAN is a pattern for the certificate's Subject Alternative Name: for
+	// GitHub Actions the workflow, e.g.
+	// "https://github.com/OWNER/REPO/.github/workflows/release.yml@refs/tags/*".
+	SAN string `json:"identity,omitempty"`
+	// SANRegex is an RE2 regular expression for the SAN, anchored at both
+	// ends, instead of SAN.
+	SANRegex string `json:"identity_regex,omitempty"`
+	// Issuer is the OIDC issuer, exactly: a URL, a shorthand ("github",
+	// "gitlab", "google", ...; see IssuerShorthands), or IssuerAny to accept
+	// any issuer, which must be said explicitly.
 	Issuer string `json:"issuer"`
+	// SourceRepository is a pattern for the source repository URI claim.
+	SourceRepository string `json:"source_repository,omitempty"`
+	// RepositoryID and OwnerID are the immutable identifiers of the source
+	// repository and its owner, which survive renames and transfers.
+	RepositoryID string `json:"repository_id,omitempty"`
+	OwnerID      string `json:"owner_id,omitempty"`
+	// SourceRef is a pattern for the source ref, e.g. "refs/tags/*".
+	SourceRef string `json:"source_ref,omitempty"`
+	// BuildSigner is a pattern for the build signer URI (the workflow that
+	// signed, which may differ from the SAN's for reusable workflows).
+	BuildSigner string `json:"build_signer,omitempty"`
+	// RunnerEnvironment is the runner environment, exactly, e.g.
+	// "github-hosted" to refuse self-hosted runners.
+	RunnerEnvironment string `json:"runner_environment,omitempty"`
 }
 
-// String formats the identity as "SAN (issuer ISSUER)".
-func (id Identity) String() string { return fmt.Sprintf("%s (issuer %s)", id.SAN, id.Issuer) }
+// IssuerAny accepts any OIDC issuer. It must be written explicitly.
+const IssuerAny = "any"
+
+// IssuerShorthands maps the names accepted in Identity.Issuer to the
+// issuer URLs Fulcio certifies.
+var IssuerShorthands = map[string]string{
+	"github":       "https://token.actions.githubusercontent.com",
+	"github-oauth": "https://github.com/login/oauth",
+	"gitlab":       "https://gitlab.com",
+	"google":       "https://accounts.google.com",
+	"microsoft":    "https://login.microsoftonline.com",
+	"buildkite":    "https://agent.buildkite.com",
+	"codefresh":    "https://oauth2.codefresh.io",
+}
+
+// String formats the identity for messages.
+func (id Identity) String() string { return fmt.Sprintf("%s (issuer %s)", id.pattern(), id.Issuer) }
+
+func (id Identity) pattern() string {
+	if id.SANRegex != "" {
+		return "/" + id.SANRegex + "/"
+	}
+	return id.SAN
+}
+
+// Check reports what is wrong with id, in words that say how to fix it.
+func (id Identity) Check() error {
+	_, err := compileIdentity(id)
+	return err
+}
 
 type identityMatcher struct {
-	id  Identity
-	san *regexp.Regexp
+	id                     Identity // issuer resolved
+	san, repo, ref, signer *regexp.Regexp
 }
 
 func compileIdentity(id Identity) (identityMatcher, error) {
-	if id.SAN == "" {
-		return identityMatcher{}, fmt.Errorf("trusted identity with an empty SAN pattern: give the signer's certificate identity, e.g. https://github.com/OWNER/REPO/.github/workflows/WORKFLOW.yml@refs/heads/main")
+	m := identityMatcher{}
+	switch {
+	case id.SAN == "" && id.SANRegex == "":
+		return m, fmt.Errorf("trusted identity without identity (the SAN pattern): give the signer's certificate identity, e.g. https://github.com/OWNER/REPO/.github/workflows/WORKFLOW.yml@refs/heads/main")
+	case id.SAN != "" && id.SANRegex != "":
+		return m, fmt.Errorf("trusted identity %q has both identity and identity_regex: keep one", id.SAN)
+	case id.SANRegex != "":
+		re, err := regexp.Compile(`\A(?:` + id.SANRegex + `)\z`)
+		if err != nil {
+			return m, fmt.Errorf("identity_regex %q: %v", id.SANRegex, err)
+		}
+		m.san = re
+	default:
+		m.san = globRegexp(id.SAN)
 	}
-	if id.Issuer == "" {
-		return identityMatcher{}, fmt.Errorf("trusted identity %q has no issuer: a SAN alone is weak, pin its OIDC issuer, e.g. https://token.actions.githubusercontent.com for GitHub Actions", id.SAN)
+	switch {
+	case id.Issuer == "":
+		return m, fmt.Errorf("trusted identity %q has no issuer: a SAN alone is weak, pin its OIDC issuer, e.g. github (https://token.actions.githubusercontent.com) for GitHub Actions, or write issuer: any to accept every issuer", id.pattern())
+	case id.Issuer == IssuerAny:
+	case IssuerShorthands[id.Issuer] != "":
+		id.Issuer = IssuerShorthands[id.Issuer]
+	case !strings.Contains(id.Issuer, "://"):
+		return m, fmt.Errorf("trusted identity %q: issuer %q is neither a URL nor a known shorthand (%s)", id.pattern(), id.Issuer, shorthandList())
 	}
-	return identityMatcher{id: id, san: globRegexp(id.SAN)}, nil
+	m.repo = optionalGlob(id.SourceRepository)
+	m.ref = optionalGlob(id.SourceRef)
+	m.signer = optionalGlob(id.BuildSigner)
+	m.id = id
+	return m, nil
 }
 
-// globRegexp compiles a SAN pattern: literal text, '*' for any run.
+func shorthandList() string {
+	names := make([]string, 0, len(IssuerShorthands))
+	for k := range IssuerShorthands {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+func optionalGlob(p string) *regexp.Regexp {
+	if p == "" {
+		return nil
+	}
+	return globRegexp(p)
+}
+
+// globRegexp compiles a pattern: literal text, '*' for any run.
 func globRegexp(pattern string) *regexp.Regexp {
 	parts := strings.Split(pattern, "*")
 	for i, p := range parts {
@@ -45,9 +138,32 @@ func globRegexp(pattern string) *regexp.Regexp {
 	return regexp.MustCompile(`\A(?s:` + strings.Join(parts, ".*") + `)\z`)
 }
 
-func (m identityMatcher) match(san, issuer string) bool {
-	return issuer == m.id.Issuer && m.san.MatchString(san)
+// match reports whether the verified signer of ev matches.
+func (m identityMatcher) match(ev attest.Evidence) bool {
+	if m.id.Issuer != IssuerAny && ev.Issuer != m.id.Issuer {
+		return false
+	}
+	if !m.san.MatchString(ev.SAN) {
+		return false
+	}
+	if m.repo == nil && m.ref == nil && m.signer == nil && m.id.RepositoryID == "" && m.id.OwnerID == "" && m.id.RunnerEnvironment == "" {
+		return true
+	}
+	if ev.Claims == nil {
+		return false
+	}
+	c := ev.Claims
+	return matchOptional(m.repo, c.SourceRepositoryURI) &&
+		matchOptional(m.ref, c.SourceRepositoryRef) &&
+		matchOptional(m.signer, c.BuildSignerURI) &&
+		equalOptional(m.id.RepositoryID, c.SourceRepositoryIdentifier) &&
+		equalOptional(m.id.OwnerID, c.SourceRepositoryOwnerIdentifier) &&
+		equalOptional(m.id.RunnerEnvironment, c.RunnerEnvironment)
 }
+
+func matchOptional(re *regexp.Regexp, v string) bool { return re == nil || re.MatchString(v) }
+
+func equalOptional(want, v string) bool { return want == "" || want == v }
 
 // MatchSAN reports whether san matches the SAN pattern, with the semantics
 // described on [Identity].

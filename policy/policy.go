@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"github.com/condasigs/condasigs/attest"
 	"slices"
 )
 
@@ -50,14 +51,16 @@ func Compile(p Policy) (*Engine, error) {
 	}
 	p.Identities = slices.Clone(p.Identities) // the caller's slice stays theirs
 	e := &Engine{policy: p}
-	for _, id := range p.Identities {
+	for i, id := range p.Identities {
 		m, err := compileIdentity(id)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		p.Identities[i] = m.id // the effective identity: issuer resolved
 		e.identities = append(e.identities, m)
 	}
+	e.policy = p
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
@@ -77,10 +80,11 @@ func orDefault(m, def Mode, field string) (Mode, error) {
 // Policy returns the effective policy, defaults filled in.
 func (e *Engine) Policy() Policy { return e.policy }
 
-// Trusted returns the first trusted identity that san and issuer match.
-func (e *Engine) Trusted(san, issuer string) (Identity, bool) {
+// Trusted returns the first trusted identity that the verified signer of
+// ev matches, with its issuer shorthand resolved.
+func (e *Engine) Trusted(ev attest.Evidence) (Identity, bool) {
 	for _, m := range e.identities {
-		if m.match(san, issuer) {
+		if m.match(ev) {
 			return m.id, true
 		}
 	}

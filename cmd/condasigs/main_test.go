@@ -194,7 +194,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad channel-mismatch", verifyArgs("--channel-mismatch", "no", "file:///c/linux-64/x.conda"), "--channel-mismatch"},
 		{"bad format", verifyArgs("--format", "xml", "file:///c/linux-64/x.conda"), "--format"},
 		{"bad URL", verifyArgs("ftp://h/c/linux-64/x.conda"), "unsupported URL scheme"},
-		{"missing trusted root", []string{"verify", "--trusted-root", "/nonexistent/trusted_root.json", "--identity", "a", "--issuer", "b", "file:///c/linux-64/x.conda"}, "trusted root"},
+		{"missing trusted root", []string{"verify", "--trusted-root", "/nonexistent/trusted_root.json", "--identity", "a", "--issuer", "github", "file:///c/linux-64/x.conda"}, "trusted root"},
 		{"unknown command", []string{"frobnicate"}, "unknown command"},
 	}
 	for _, c := range cases {

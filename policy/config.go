@@ -1,0 +1,228 @@
+package policy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// DefaultChannelAlias expands channel names such as "conda-forge", as
+// conda's channel_alias does.
+const DefaultChannelAlias = "https://conda.anaconda.org"
+
+// CatchAll is the channel key of the entry that covers channels no other
+// entry matches.
+const CatchAll = "*"
+
+// Config is a whole policy configuration: one entry per channel, and an
+// optional catch-all. It is what a configuration file holds (see
+// [ParseConfig]); [CompileConfig] checks it and prepares it for use.
+type Config struct {
+	// ChannelAlias expands channel names to URLs (default
+	// DefaultChannelAlias).
+	ChannelAlias string `json:"channel_alias,omitempty"`
+	// Channels are the per-channel entries, in file order.
+	Channels []ChannelPolicy `json:"channels"`
+	// Default, if set, covers every channel no entry matches. Without it,
+	// packages of such channels are not checked, and reports say so.
+	Default *ChannelPolicy `json:"default,omitempty"`
+}
+
+// ChannelPolicy is the policy of one channel.
+type ChannelPolicy struct {
+	// Channel is a channel name ("conda-forge", expanded with the channel
+	// alias) or URL ("https://prefix.dev/my-channel"), or CatchAll.
+	Channel string `json:"channel"`
+	// Enabled turns verification on for the channel. A disabled channel's
+	// packages are not checked at all.
+	Enabled bool `json:"enabled"`
+	// Mirrors are other URLs serving this channel's packages unchanged.
+	// A package from a mirror gets this entry's policy, and its
+	// attestations must name this channel as their targetChannel.
+	Mirrors []string `json:"mirrors,omitempty"`
+	// Policy is the rest: require mode, trusted identities, rules.
+	Policy
+}
+
+// Rules is a compiled Config: immutable and safe for concurrent use.
+type Rules struct {
+	config   Config
+	channels []compiledChannel // in file order
+	byURL    []urlEntry        // every channel and mirror URL, most specific first
+	fallback *compiledChannel
+	digest   string
+}
+
+type urlEntry struct {
+	url string
+	cc  *compiledChannel
+}
+
+// Match is the rule that applies to one channel.
+type Match struct {
+	// Entry is the configuration entry that matched, as written (its
+	// Channel is the name or URL of the file, or CatchAll).
+	Entry string
+	// Channel is the canonical URL of the matched channel: what
+	// attestations must name as targetChannel. For the catch-all it is the
+	// package's own channel.
+	Channel string
+	// Enabled is false for a disabled entry and for an unconfigured
+	// channel (no entry and no catch-all).
+	Enabled bool
+	// Engine decides; nil when not Enabled.
+	Engine *Engine
+}
+
+type compiledChannel struct {
+	entry  string
+	url    string   // normalised canonical URL
+	urls   []string // url and the mirrors, normalised
+	enable bool
+	engine *Engine
+}
+
+// CompileConfig checks c and prepares it for use. Every problem is
+// reported, each naming its entry and saying how to fix it.
+func CompileConfig(c Config) (*Rules, error) {
+	if c.ChannelAlias == "" {
+		c.ChannelAlias = DefaultChannelAlias
+	}
+	r := &Rules{config: c}
+	var errs []error
+	seen := map[string]string{}
+	for _, cp := range c.Channels {
+		cc, err := compileChannel(cp, c.ChannelAlias)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, u := range cc.urls {
+			if prev, dup := seen[u]; dup {
+				errs = append(errs, fmt.Errorf("channel %q: %s is also covered by entry %q; merge the two entries", cp.Channel, u, prev))
+			}
+			seen[u] = cp.Channel
+		}
+		r.channels = append(r.channels, cc)
+	}
+	if c.Default != nil {
+		d := *c.Default
+		d.Channel = CatchAll
+		cc, err := compileChannel(d, c.ChannelAlias)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			r.fallback = &cc
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i := range r.channels {
+		for _, u := range r.channels[i].urls {
+			r.byURL = append(r.byURL, urlEntry{u, &r.channels[i]})
+		}
+	}
+	// Most specific first: the longest URL wins among the matches.
+	slices.SortStableFunc(r.byURL, func(a, b urlEntry) int { return len(b.url) - len(a.url) })
+	r.digest = digestOf(r.effective())
+	return r, nil
+}
+
+func compileChannel(cp ChannelPolicy, alias string) (compiledChannel, error) {
+	cc := compiledChannel{entry: cp.Channel, enable: cp.Enabled}
+	if cp.Channel != CatchAll {
+		u, err := ChannelURL(cp.Channel, alias)
+		if err != nil {
+			return cc, fmt.Errorf("channel %q: %w", cp.Channel, err)
+		}
+		cc.url = u
+		cc.urls = []string{u}
+		for _, m := range cp.Mirrors {
+			mu, err := ChannelURL(m, alias)
+			if err != nil {
+				return cc, fmt.Errorf("channel %q: mirror %q: %w", cp.Channel, m, err)
+			}
+			cc.urls = append(cc.urls, mu)
+		}
+	} else if len(cp.Mirrors) > 0 {
+		return cc, fmt.Errorf("channel %q: the catch-all entry cannot have mirrors", CatchAll)
+	}
+	if !cp.Enabled {
+		return cc, nil
+	}
+	e, err := Compile(cp.Policy)
+	if err != nil {
+		return cc, fmt.Errorf("channel %q: %w", cp.Channel, errors.Unwrap(err))
+	}
+	cc.engine = e
+	return cc, nil
+}
+
+// For returns the rule for the channel at channelURL: the entry whose
+// channel or mirror URL is the longest prefix of it on whole path segments,
+// else the catch-all, else an unconfigured (not Enabled) Match.
+func (r *Rules) For(channelURL string) Match {
+	u, err := ChannelURL(channelURL, r.config.ChannelAlias)
+	if err == nil {
+		for _, ue := range r.byURL {
+			if segmentPrefix(ue.url, u) {
+				cc := ue.cc
+				return Match{Entry: cc.entry, Channel: cc.url, Enabled: cc.enable, Engine: cc.engine}
+			}
+		}
+	}
+	if r.fallback != nil {
+		return Match{Entry: CatchAll, Channel: u, Enabled: r.fallback.enable, Engine: r.fallback.engine}
+	}
+	return Match{Channel: u}
+}
+
+// Digest is a stable SHA-256 of the effective configuration (defaults
+// filled in, channel names expanded, issuer shorthands resolved), for caches
+// keyed on the policy. Two configurations that decide alike on every input
+// can still differ in digest; two that decide differently never share one.
+func (r *Rules) Digest() string { return r.digest }
+
+// effective returns the configuration as compiled, for the digest.
+func (r *Rules) effective() any {
+	type entry struct {
+		Entry   string   `json:"entry"`
+		URLs    []string `json:"urls,omitempty"`
+		Enabled bool     `json:"enabled"`
+		Policy  *Policy  `json:"policy,omitempty"`
+	}
+	conv := func(cc compiledChannel) entry {
+		e := entry{Entry: cc.entry, URLs: cc.urls, Enabled: cc.enable}
+		if cc.engine != nil {
+			p := cc.engine.Policy()
+			e.Policy = &p
+		}
+		return e
+	}
+	out := struct {
+		Version  int     `json:"version"`
+		Channels []entry `json:"channels"`
+		Default  *entry  `json:"default,omitempty"`
+	}{Version: 1}
+	for _, cc := range r.channels {
+		out.Channels = append(out.Channels, conv(cc))
+	}
+	if r.fallback != nil {
+		d := conv(*r.fallback)
+		out.Default = &d
+	}
+	return out
+}
+
+func digestOf(v any) string {
+	b, err := json.Marshal(v) // struct fields in order, maps sorted: stable
+	if err != nil {
+		panic(fmt.Sprintf("policy: digest: %v", err)) // only strings, bools, slices
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
