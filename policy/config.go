@@ -98,9 +98,8 @@ func CompileConfig(c Config) (*Rules, error) {
 		cc, err := compileChannel(cp, c.ChannelAlias)
 		if err != nil {
 			errs = append(errs, err)
-			continue
 		}
-		for _, u := range cc.urls {
+		for _, u := range cc.urls { // known even when the policy has errors
 			if prev, dup := seen[u]; dup {
 				errs = append(errs, fmt.Errorf("channel %q: %s is also covered by entry %q; merge the two entries", cp.Channel, u, prev))
 			}
@@ -196,7 +195,7 @@ func (r *Rules) effective() any {
 		Policy  *Policy  `json:"policy,omitempty"`
 	}
 	conv := func(cc compiledChannel) entry {
-		e := entry{Entry: cc.entry, URLs: cc.urls, Enabled: cc.enable}
+		e := entry{URLs: cc.urls, Enabled: cc.enable}
 		if cc.engine != nil {
 			p := cc.engine.Policy()
 			e.Policy = &p

@@ -13,6 +13,7 @@ const (
 	RuleIdentity         = "identity"
 	RuleTargetChannel    = "target-channel"
 	RuleUnknownPredicate = "unknown-predicate"
+	RulePin              = "pin"
 )
 
 // Reason explains one part of a Decision.
@@ -40,6 +41,9 @@ type Input struct {
 	RetrievalFailureCode string
 	// Bundles is the evidence of every bundle in the sidecar.
 	Bundles []attest.Evidence
+	// Pin is the signer pinned for this package, if the policy pins and
+	// one was recorded.
+	Pin *Pin
 }
 
 // Decision is the verdict on one package.
@@ -52,6 +56,9 @@ type Decision struct {
 	Accepted []int `json:"accepted"`
 	// Signers maps each accepted bundle to the identity it matched.
 	Signers map[int]Identity `json:"-"`
+	// Pin is the signer of the first accepted bundle, to record when the
+	// policy pins and no pin exists yet.
+	Pin *Pin `json:"-"`
 }
 
 // Decide applies the policy to in.
@@ -82,7 +89,43 @@ func (e *Engine) Decide(in Input) Decision {
 			fmt.Sprintf("attestations are advertised but could not be retrieved intact: %v", in.RetrievalFailure))
 		return d
 	}
-	return e.decideBundles(in.Bundles)
+	d := e.decideBundles(in.Bundles)
+	if e.policy.Pin != "" && len(d.Accepted) > 0 {
+		e.checkPin(&d, in)
+	}
+	return d
+}
+
+// checkPin compares the accepted signers with the pinned one. A package
+// stays trusted if any accepted bundle comes from the pinned signer.
+func (e *Engine) checkPin(d *Decision, in Input) {
+	byIndex := map[int]attest.Evidence{}
+	for _, ev := range in.Bundles {
+		byIndex[ev.Index] = ev
+	}
+	first := PinOf(byIndex[d.Accepted[0]])
+	d.Pin = &first
+	if in.Pin == nil {
+		d.add(RulePin, "pin-new", SeverityInfo, nil, "first verified signer of this package: "+first.String())
+		return
+	}
+	for _, i := range d.Accepted {
+		if in.Pin.Same(PinOf(byIndex[i])) {
+			return
+		}
+	}
+	msg := fmt.Sprintf("the signer changed: pinned %s, now %s; if the change is expected, update the pin (condasigs pin --replace)", in.Pin, first)
+	if e.policy.Pin == ModeError {
+		d.Outcome, d.Status = Fail, StatusVerificationFailure
+		d.Accepted = []int{}
+		clear(d.Signers)
+		d.add(RulePin, "signer-changed", SeverityError, nil, msg)
+		return
+	}
+	if d.Outcome == Pass {
+		d.Outcome = Warn
+	}
+	d.add(RulePin, "signer-changed", SeverityWarning, nil, msg)
 }
 
 // failure returns the outcome of a retrieval or verification failure.

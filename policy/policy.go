@@ -25,6 +25,11 @@ type Policy struct {
 	// type does: ModeIgnore (the default when empty) reports and skips it,
 	// ModeWarn warns, ModeError rejects the package's attestations.
 	UnknownPredicate Mode `json:"unknown_predicate"`
+	// Pin turns on identity pinning (trust on first use): when a package
+	// verifies, its signer is compared with the one pinned for the package
+	// name on this channel, and a different signer is an error (ModeError)
+	// or a warning (ModeWarn). Empty or ModeIgnore turns pinning off.
+	Pin Mode `json:"pin,omitempty"`
 }
 
 // Engine is a compiled Policy. It is immutable and safe for concurrent use.
@@ -45,6 +50,13 @@ func Compile(p Policy) (*Engine, error) {
 	}
 	if p.UnknownPredicate, err = orDefault(p.UnknownPredicate, ModeIgnore, "unknown_predicate"); err != nil {
 		errs = append(errs, err)
+	}
+	if p.Pin == ModeIgnore {
+		p.Pin = ""
+	} else if p.Pin != "" {
+		if _, err := ParseMode(string(p.Pin)); err != nil {
+			errs = append(errs, fmt.Errorf("pin: %w", err))
+		}
 	}
 	if len(p.Identities) == 0 {
 		errs = append(errs, errors.New("no trusted identities: a package passes only when a bundle's signer matches one; add the SAN pattern and OIDC issuer of the channel's publisher"))

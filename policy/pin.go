@@ -1,0 +1,190 @@
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/condasigs/condasigs/attest"
+)
+
+// Pin is the signer recorded for a package the first time it verified
+// (trust on first use). It names the most stable identity the certificate
+// offers: the source repository's immutable identifier, else its URI,
+// else the SAN; always with the issuer.
+type Pin struct {
+	Issuer       string `json:"issuer"`
+	RepositoryID string `json:"repository_id,omitempty"`
+	Repository   string `json:"repository,omitempty"`
+	SAN          string `json:"san,omitempty"`
+}
+
+// PinOf returns the pin of a verified bundle's signer.
+func PinOf(ev attest.Evidence) Pin {
+	p := Pin{Issuer: ev.Issuer}
+	switch {
+	case ev.Claims != nil && ev.Claims.SourceRepositoryIdentifier != "":
+		p.RepositoryID = ev.Claims.SourceRepositoryIdentifier
+		p.Repository = ev.Claims.SourceRepositoryURI // for messages only
+	case ev.Claims != nil && ev.Claims.SourceRepositoryURI != "":
+		p.Repository = ev.Claims.SourceRepositoryURI
+	default:
+		p.SAN = ev.SAN
+	}
+	return p
+}
+
+// Same reports whether q is the signer p pins.
+func (p Pin) Same(q Pin) bool {
+	if p.Issuer != q.Issuer {
+		return false
+	}
+	switch {
+	case p.RepositoryID != "":
+		return p.RepositoryID == q.RepositoryID
+	case p.Repository != "":
+		return p.Repository == q.Repository
+	default:
+		return p.SAN != "" && p.SAN == q.SAN
+	}
+}
+
+// String describes the pinned signer for messages.
+func (p Pin) String() string {
+	switch {
+	case p.RepositoryID != "":
+		return fmt.Sprintf("repository %s (id %s, issuer %s)", p.Repository, p.RepositoryID, p.Issuer)
+	case p.Repository != "":
+		return fmt.Sprintf("repository %s (issuer %s)", p.Repository, p.Issuer)
+	}
+	return fmt.Sprintf("%s (issuer %s)", p.SAN, p.Issuer)
+}
+
+// PinStore holds pins, per channel URL and package name, in a JSON file.
+// It is safe for concurrent use. Changes stay in memory until Save.
+type PinStore struct {
+	path string
+	mu   sync.Mutex
+	pins map[string]map[string]Pin
+}
+
+type pinFile struct {
+	Version int                       `json:"version"`
+	Pins    map[string]map[string]Pin `json:"pins"`
+}
+
+const pinFileVersion = 1
+
+// maxPinFile bounds the pin file read into memory.
+const maxPinFile = 64 << 20
+
+// LoadPins reads the pin file at path. A missing file is an empty store
+// (the first use); a file that cannot be read or parsed is an error, never
+// an empty trust set.
+func LoadPins(path string) (*PinStore, error) {
+	s := &PinStore{path: path, pins: map[string]map[string]Pin{}}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pins: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPinFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("pins: %s: %w", path, err)
+	}
+	if len(data) > maxPinFile {
+		return nil, fmt.Errorf("pins: %s is larger than %d bytes", path, maxPinFile)
+	}
+	var pf pinFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&pf); err != nil {
+		return nil, fmt.Errorf("pins: %s is corrupt (%v); restore it from a backup or delete it to start trusting anew", path, err)
+	}
+	if pf.Version != pinFileVersion {
+		return nil, fmt.Errorf("pins: %s has version %d, this program reads version %d", path, pf.Version, pinFileVersion)
+	}
+	for ch, byName := range pf.Pins {
+		for name, p := range byName {
+			if p.Issuer == "" || (p.RepositoryID == "" && p.Repository == "" && p.SAN == "") {
+				return nil, fmt.Errorf("pins: %s is corrupt: the pin of %s on %s names no signer", path, name, ch)
+			}
+		}
+	}
+	if pf.Pins != nil {
+		s.pins = pf.Pins
+	}
+	return s, nil
+}
+
+// Get returns the pin of package name on channel (a normalised URL).
+func (s *PinStore) Get(channel, name string) (Pin, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.pins[channel][name]
+	return p, ok
+}
+
+// Set records the pin of package name on channel.
+func (s *PinStore) Set(channel, name string, p Pin) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pins[channel] == nil {
+		s.pins[channel] = map[string]Pin{}
+	}
+	s.pins[channel][name] = p
+}
+
+// Len returns the number of pins.
+func (s *PinStore) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, m := range s.pins {
+		n += len(m)
+	}
+	return n
+}
+
+// Save writes the store to its file atomically: a temporary file in the
+// same directory, synced, then renamed over the old one.
+func (s *PinStore) Save() error {
+	s.mu.Lock()
+	data, err := json.MarshalIndent(pinFile{Version: pinFileVersion, Pins: s.pins}, "", "  ")
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("pins: %w", err)
+	}
+	dir := filepath.Dir(s.path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("pins: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".pins-*.json")
+	if err != nil {
+		return fmt.Errorf("pins: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("pins: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("pins: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("pins: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), s.path); err != nil {
+		return fmt.Errorf("pins: %w", err)
+	}
+	return nil
+}
