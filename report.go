@@ -30,10 +30,26 @@ type Report struct {
 	// Bundles holds the evidence of every bundle in the sidecar.
 	Bundles []attest.Evidence `json:"bundles"`
 
+	// PolicyEntry is the policy entry that applied: a channel name or URL
+	// as configured, "*" for the catch-all, empty when none did.
+	PolicyEntry string `json:"policyEntry,omitempty"`
+	// Pin is the signer as identity pinning sees it, when the channel's
+	// policy pins.
+	Pin *PinInfo `json:"pin,omitempty"`
+
 	// TrustRoot says which trusted material the bundles were checked
 	// against, and Thresholds which Sigstore checks were required.
 	TrustRoot  *trustroot.Info    `json:"trustRoot,omitempty"`
 	Thresholds *attest.Thresholds `json:"thresholds,omitempty"`
+}
+
+// PinInfo is the pin a verified package's signer makes.
+type PinInfo struct {
+	// Channel and Package key the pin: the canonical channel URL and the
+	// package name.
+	Channel string     `json:"channel"`
+	Package string     `json:"package"`
+	Signer  policy.Pin `json:"signer"`
 }
 
 // Signer is the verified signer of an accepted bundle and the policy entry

@@ -18,9 +18,18 @@ import (
 type Options struct {
 	// Trust supplies the trusted material. Required.
 	Trust trustroot.Source
-	// Policy decides the verdict. It must name at least one trusted
-	// identity; see policy.Policy.
+	// Policy decides the verdict for packages of every channel. It must
+	// name at least one trusted identity; see policy.Policy. Set Policy or
+	// Config, not both.
 	Policy policy.Policy
+	// Config holds per-channel policies, e.g. from policy.LoadConfig.
+	Config *policy.Config
+	// Pins, if set, holds the pinned signers of packages whose channel
+	// policy pins (policy.Policy.Pin). Verify reads it; with RecordPins it
+	// also records the signer of a package seen for the first time (call
+	// Pins.Save to keep them).
+	Pins       *policy.PinStore
+	RecordPins bool
 	// Fetcher retrieves sidecars. Nil means fetch.New(fetch.Options{}):
 	// http(s) only, 4 MiB cap, retries.
 	Fetcher *fetch.Client
@@ -30,10 +39,12 @@ type Options struct {
 
 // Verifier verifies packages. Build it once; it is safe for concurrent use.
 type Verifier struct {
-	trust   trustroot.Source
-	engine  *policy.Engine
-	fetcher *fetch.Client
-	log     *slog.Logger
+	trust      trustroot.Source
+	rules      *policy.Rules
+	pins       *policy.PinStore
+	recordPins bool
+	fetcher    *fetch.Client
+	log        *slog.Logger
 
 	mu       sync.Mutex
 	snapshot *trustroot.Snapshot // the snapshot attest was built for
@@ -45,9 +56,16 @@ func New(opts Options) (*Verifier, error) {
 	if opts.Trust == nil {
 		return nil, errors.New("condasigs: Options.Trust is nil: load a trusted root with trustroot.FromFile or trustroot.NewTUF")
 	}
-	engine, err := policy.Compile(opts.Policy)
+	cfg := opts.Config
+	switch {
+	case cfg != nil && (opts.Policy.Require != "" || opts.Policy.Identities != nil):
+		return nil, errors.New("condasigs: set Options.Policy or Options.Config, not both")
+	case cfg == nil:
+		cfg = &policy.Config{Default: &policy.ChannelPolicy{Channel: policy.CatchAll, Enabled: true, Policy: opts.Policy}}
+	}
+	rules, err := policy.CompileConfig(*cfg)
 	if err != nil {
-		return nil, fmt.Errorf("condasigs: %w", err)
+		return nil, fmt.Errorf("condasigs: policy: %w", err)
 	}
 	f := opts.Fetcher
 	if f == nil {
@@ -57,11 +75,11 @@ func New(opts Options) (*Verifier, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Verifier{trust: opts.Trust, engine: engine, fetcher: f, log: log}, nil
+	return &Verifier{trust: opts.Trust, rules: rules, pins: opts.Pins, recordPins: opts.RecordPins, fetcher: f, log: log}, nil
 }
 
-// Policy returns the effective policy.
-func (v *Verifier) Policy() policy.Policy { return v.engine.Policy() }
+// Rules returns the compiled policy, e.g. for its Digest.
+func (v *Verifier) Rules() *policy.Rules { return v.rules }
 
 // Verify fetches and verifies the attestations of pkg and applies the
 // policy. Policy outcomes, including every retrieval and verification
@@ -92,6 +110,18 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 		Thresholds: &th,
 	}
 
+	match := v.rules.For(pkg.Channel)
+	rep.PolicyEntry = match.Entry
+	if !match.Enabled {
+		msg := fmt.Sprintf("verification is disabled for this channel (policy entry %q)", match.Entry)
+		if match.Entry == "" {
+			msg = "no policy entry covers this channel, so its packages are not checked; add an entry for it or a catch-all (\"*\")"
+		}
+		rep.Outcome, rep.Status = policy.Pass, policy.StatusDisabled
+		rep.Reasons = []policy.Reason{{Rule: "enabled", Code: "not-checked", Severity: policy.SeverityInfo, Message: msg}}
+		return rep, nil
+	}
+
 	digest, failed := checkArtifact(pkg)
 	rep.PackageSHA256 = digest
 	if failed != nil {
@@ -99,15 +129,28 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 		return rep, nil
 	}
 
-	in, err := v.gather(ctx, pkg, digest, av, rep)
+	in, err := v.gather(ctx, pkg, digest, match.Channel, av, rep)
 	if err != nil {
 		return nil, err
 	}
-	d := v.engine.Decide(in)
+	name := packageName(pkg.Record)
+	pinning := v.pins != nil && match.Engine.Policy().Pin != ""
+	if pinning {
+		if p, ok := v.pins.Get(match.Channel, name); ok {
+			in.Pin = &p
+		}
+	}
+	d := match.Engine.Decide(in)
 	rep.Outcome, rep.Status, rep.Reasons = d.Outcome, d.Status, d.Reasons
 	if len(d.Accepted) > 0 {
 		ev := rep.Bundles[d.Accepted[0]]
 		rep.Signer = &Signer{SAN: ev.SAN, Issuer: ev.Issuer, Matched: d.Signers[d.Accepted[0]]}
+	}
+	if d.Pin != nil {
+		rep.Pin = &PinInfo{Channel: match.Channel, Package: name, Signer: *d.Pin}
+		if pinning && in.Pin == nil && v.recordPins {
+			v.pins.Set(match.Channel, name, *d.Pin)
+		}
 	}
 	v.log.DebugContext(ctx, "condasigs: verified", "package", rep.Filename, "outcome", rep.Outcome, "status", rep.Status)
 	return rep, nil
@@ -115,7 +158,7 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 
 // gather fetches and verifies the sidecar, filling rep.SidecarURL and
 // rep.Bundles, and returns the policy input.
-func (v *Verifier) gather(ctx context.Context, pkg Package, digest string, av *attest.Verifier, rep *Report) (policy.Input, error) {
+func (v *Verifier) gather(ctx context.Context, pkg Package, digest, channel string, av *attest.Verifier, rep *Report) (policy.Input, error) {
 	if !pkg.Record.HasAttestations() {
 		return policy.Input{NotAdvertised: true}, nil
 	}
@@ -136,7 +179,7 @@ func (v *Verifier) gather(ctx context.Context, pkg Package, digest string, av *a
 			return policy.Input{RetrievalFailure: err, RetrievalFailureCode: string(kind)}, nil
 		}
 	}
-	evs, err := av.VerifySidecar(ctx, sc.Data, attest.Subject{Filename: pkg.Record.Filename, SHA256: digest, Channel: pkg.Channel})
+	evs, err := av.VerifySidecar(ctx, sc.Data, attest.Subject{Filename: pkg.Record.Filename, SHA256: digest, Channel: channel})
 	if err != nil {
 		if ctx.Err() != nil {
 			return policy.Input{}, fmt.Errorf("condasigs: %w", ctx.Err())
@@ -145,6 +188,21 @@ func (v *Verifier) gather(ctx context.Context, pkg Package, digest string, av *a
 	}
 	rep.Bundles = evs
 	return policy.Input{Bundles: evs}, nil
+}
+
+// packageName is the record's name, or the name part of the filename
+// (<name>-<version>-<build>.<ext>) for a record without one.
+func packageName(rec fetch.Record) string {
+	if rec.Name != "" {
+		return rec.Name
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(rec.Filename, ".conda"), ".tar.bz2")
+	for range 2 {
+		if i := strings.LastIndexByte(base, '-'); i > 0 {
+			base = base[:i]
+		}
+	}
+	return base
 }
 
 // checkArtifact picks the digest the attestations must name and, when the

@@ -42,6 +42,7 @@ const (
 	StatusUnsigned            Status = "unsigned"             // the record advertises no attestations
 	StatusRetrievalFailure    Status = "retrieval-failure"    // advertised, but not obtained intact
 	StatusVerificationFailure Status = "verification-failure" // obtained, but no bundle verified from a trusted identity
+	StatusDisabled            Status = "disabled"             // not checked: the channel's policy is disabled, or no policy covers it
 )
 
 // Severity grades a Reason.

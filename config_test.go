@@ -1,0 +1,120 @@
+package condasigs_test
+
+import (
+	"context"
+	"github.com/condasigs/condasigs/internal/testchannel"
+	"path/filepath"
+	"testing"
+
+	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/policy"
+	"github.com/condasigs/condasigs/trustroot"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func (e *env) configured(t *testing.T, cfg policy.Config, pins *policy.PinStore, record bool) *condasigs.Verifier {
+	t.Helper()
+	v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss, "virtual"), Config: &cfg, Fetcher: e.fetcher, Pins: pins, RecordPins: record})
+	require.NoError(t, err)
+	return v
+}
+
+func TestPerChannelConfig(t *testing.T) {
+	e := newEnv(t)
+	unsigned := e.ch.Add(t, testchannel.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})
+	cfg := policy.Config{Channels: []policy.ChannelPolicy{
+		{Channel: e.url, Enabled: true, Policy: policy.Policy{Require: policy.ModeWarn, Identities: trusted}},
+	}}
+	rep, err := e.configured(t, cfg, nil, false).Verify(context.Background(), e.pkg(unsigned))
+	require.NoError(t, err)
+	assert.Equal(t, policy.Warn, rep.Outcome, "the channel's entry applies: require warn")
+	assert.Equal(t, e.url, rep.PolicyEntry)
+
+	cfg.Channels[0].Enabled = false
+	rep, err = e.configured(t, cfg, nil, false).Verify(context.Background(), e.pkg(unsigned))
+	require.NoError(t, err)
+	assert.Equal(t, policy.Pass, rep.Outcome)
+	assert.Equal(t, policy.StatusDisabled, rep.Status)
+	assert.Zero(t, e.ch.Requests("/linux-64/unsigned-1.0-0.conda"), "a disabled channel is not fetched from")
+
+	other := policy.Config{Channels: []policy.ChannelPolicy{{Channel: "conda-forge", Enabled: true, Policy: policy.Policy{Identities: trusted}}}}
+	rep, err = e.configured(t, other, nil, false).Verify(context.Background(), e.pkg(unsigned))
+	require.NoError(t, err)
+	assert.Equal(t, policy.StatusDisabled, rep.Status)
+	assert.Contains(t, rep.Reasons[0].Message, "no policy entry covers this channel")
+
+	other.Default = &policy.ChannelPolicy{Enabled: true, Policy: policy.Policy{Require: policy.ModeError, Identities: trusted}}
+	rep, err = e.configured(t, other, nil, false).Verify(context.Background(), e.pkg(unsigned))
+	require.NoError(t, err)
+	assert.Equal(t, policy.Fail, rep.Outcome, "the catch-all applies")
+	assert.Equal(t, policy.CatchAll, rep.PolicyEntry)
+}
+
+// TestMirrorEntry: packages served from a mirror get the upstream entry,
+// and their attestations must name the upstream channel.
+func TestMirrorEntry(t *testing.T) {
+	e := newEnv(t)
+	const upstream = "https://conda.example.org/demo"
+	rec := e.ch.AddSigned(t, e.ss, "demo-1.0-0.conda", san, issuer, upstream)
+	cfg := policy.Config{Channels: []policy.ChannelPolicy{{Channel: upstream, Enabled: true, Mirrors: []string{e.url},
+		Policy: policy.Policy{Require: policy.ModeError, Identities: trusted}}}}
+	rep, err := e.configured(t, cfg, nil, false).Verify(context.Background(), e.pkg(rec))
+	require.NoError(t, err)
+	assert.Equal(t, policy.Pass, rep.Outcome, "%+v", rep.Reasons)
+	assert.Equal(t, upstream, rep.PolicyEntry)
+
+	// An attestation naming the mirror itself is for another channel.
+	mirrorSigned := e.ch.AddSigned(t, e.ss, "other-1.0-0.conda", san, issuer, e.url)
+	rep, err = e.configured(t, cfg, nil, false).Verify(context.Background(), e.pkg(mirrorSigned))
+	require.NoError(t, err)
+	assert.Equal(t, policy.Fail, rep.Outcome)
+	assert.Contains(t, reasonCodes(rep), "target-channel-mismatch")
+}
+
+func TestPinning(t *testing.T) {
+	e := newEnv(t)
+	first := e.signed(t, "demo-1.0-0.conda", san)
+	changed := e.signed(t, "demo-2.0-0.conda", "https://github.com/demo/fork/.github/workflows/release.yml@refs/tags/v2.0")
+	path := filepath.Join(t.TempDir(), "pins.json")
+	pins, err := policy.LoadPins(path)
+	require.NoError(t, err)
+	cfg := func(mode policy.Mode) policy.Config {
+		return policy.Config{Channels: []policy.ChannelPolicy{{Channel: e.url, Enabled: true,
+			Policy: policy.Policy{Identities: trusted, Pin: mode}}}}
+	}
+
+	v := e.configured(t, cfg(policy.ModeError), pins, true)
+	rep, err := v.Verify(context.Background(), e.pkg(first))
+	require.NoError(t, err)
+	assert.Equal(t, policy.Pass, rep.Outcome)
+	require.NotNil(t, rep.Pin)
+	assert.Equal(t, "demo", rep.Pin.Package)
+	assert.Contains(t, reasonCodes(rep), "pin-new")
+	require.NoError(t, pins.Save())
+
+	reloaded, err := policy.LoadPins(path)
+	require.NoError(t, err)
+	assert.Equal(t, 1, reloaded.Len())
+
+	rep, err = e.configured(t, cfg(policy.ModeError), reloaded, false).Verify(context.Background(), e.pkg(changed))
+	require.NoError(t, err)
+	assert.Equal(t, policy.Fail, rep.Outcome, "another signer of the same package name")
+	assert.Contains(t, reasonCodes(rep), "signer-changed")
+	assert.Nil(t, rep.Signer)
+
+	rep, err = e.configured(t, cfg(policy.ModeWarn), reloaded, false).Verify(context.Background(), e.pkg(changed))
+	require.NoError(t, err)
+	assert.Equal(t, policy.Warn, rep.Outcome)
+
+	rep, err = e.configured(t, cfg(""), reloaded, false).Verify(context.Background(), e.pkg(changed))
+	require.NoError(t, err)
+	assert.Equal(t, policy.Pass, rep.Outcome, "pinning off")
+	assert.Nil(t, rep.Pin)
+}
+
+func TestPolicyAndConfigExclusive(t *testing.T) {
+	e := newEnv(t)
+	_, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss, "v"), Policy: policy.Policy{Identities: trusted}, Config: &policy.Config{}})
+	assert.ErrorContains(t, err, "not both")
+}
