@@ -180,6 +180,20 @@ func (r *Rules) For(channelURL string) Match {
 	return Match{Channel: u}
 }
 
+// Pins reports whether any entry pins signers.
+func (r *Rules) Pins() bool {
+	all := r.channels
+	if r.fallback != nil {
+		all = append(slices.Clone(all), *r.fallback)
+	}
+	for _, cc := range all {
+		if cc.engine != nil && cc.engine.Policy().Pin != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // Digest is a stable SHA-256 of the effective configuration (defaults
 // filled in, channel names expanded, issuer shorthands resolved), for caches
 // keyed on the policy. Two configurations that decide alike on every input

@@ -63,6 +63,6 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newVerifyCommand())
+	root.AddCommand(newVerifyCommand(), newPinCommand())
 	return root
 }

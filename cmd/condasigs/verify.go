@@ -24,6 +24,9 @@ import (
 type verifyFlags struct {
 	trustedRoots    []string
 	tufCache        string
+	config          string
+	pins            string
+	pin             string
 	identities      []string
 	issuers         []string
 	require         string
@@ -48,22 +51,41 @@ Each PACKAGE-URL is <channel>/<subdir>/<filename> (http, https or file). The
 record is read from <channel>/<subdir>/repodata.json (or --repodata), the
 sidecar from the content-addressed URL <package-url>.sigs.<attestations_sha256>.
 
+The policy comes from --config FILE (per channel), or from --identity/--issuer
+pairs with --require and --channel-mismatch (one policy for all channels).
+
 Exit status: 0 when every package passes (warnings allowed), 1 when any
 fails the policy, 2 for usage, configuration or trust-root problems.`,
 		Example: `  condasigs verify --trusted-root trusted_root.json \
     --identity 'https://github.com/prefix-dev/sigstore-example/*' \
     --issuer https://token.actions.githubusercontent.com \
-    https://prefix.dev/sigstore-example/linux-64/signed-package-2.1.0-hb0f4dca_0.conda`,
+    https://prefix.dev/sigstore-example/linux-64/signed-package-2.1.0-hb0f4dca_0.conda
+
+  condasigs verify --config condasigs.yaml --pins pins.json URL...`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runVerify(cmd.Context(), cmd, f, args)
+			s, err := openSession(cmd, f, args, false)
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			reports, err := s.verifyAll(cmd.Context(), args)
+			return s.finish(cmd, f.format, reports, err)
 		},
 	}
+	addVerifyFlags(cmd, &f)
+	return cmd
+}
+
+func addVerifyFlags(cmd *cobra.Command, f *verifyFlags) {
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.trustedRoots, "trusted-root", nil, "trusted_root.json to verify against, no network for trust (repeatable); default: the Sigstore public-good TUF repository")
 	fl.StringVar(&f.tufCache, "tuf-cache", "", "TUF cache directory (default: the user cache directory)")
+	fl.StringVar(&f.config, "config", "", "policy file (YAML or JSON) with per-channel entries; excludes --identity, --issuer, --require, --channel-mismatch and --pin")
+	fl.StringVar(&f.pins, "pins", "", "identity pin file, for policies that pin signers")
+	fl.StringVar(&f.pin, "pin", "", "identity pinning for the --identity policy: error or warn when a package's signer changes (needs --pins)")
 	fl.StringArrayVar(&f.identities, "identity", nil, "trusted signer: certificate SAN pattern, '*' matches any run (repeatable, each paired with an --issuer)")
-	fl.StringArrayVar(&f.issuers, "issuer", nil, "OIDC issuer of the --identity in the same position (repeatable)")
+	fl.StringArrayVar(&f.issuers, "issuer", nil, "OIDC issuer of the --identity in the same position: a URL, or github, gitlab, google, ... (repeatable)")
 	fl.StringVar(&f.require, "require", "error", "what missing, unretrievable or unverifiable attestations do: error, warn or ignore")
 	fl.StringVar(&f.channelMismatch, "channel-mismatch", "error", "what an attestation for another channel does: error, warn (e.g. for a mirror) or ignore")
 	fl.StringArrayVar(&f.artifacts, "artifact", nil, "package file to hash and check against its record's sha256; matched to a PACKAGE-URL by file name (repeatable)")
@@ -73,27 +95,43 @@ fails the policy, 2 for usage, configuration or trust-root problems.`,
 	fl.Int64Var(&f.maxSidecarSize, "max-sidecar-size", fetch.DefaultMaxSidecarSize, "sidecar size cap in bytes")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "overall time limit")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log requests and retries to stderr")
-	return cmd
 }
 
-func runVerify(ctx context.Context, cmd *cobra.Command, f verifyFlags, urls []string) error {
+// session is one run's verifier and inputs.
+type session struct {
+	v         *condasigs.Verifier
+	records   *recordSource
+	artifacts map[string]string
+	channel   string
+	close     func()
+}
+
+// openSession checks the flags and builds the verifier. For pinning, the
+// pin file is not consulted: the caller compares and records pins itself.
+func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bool) (*session, error) {
 	if f.format != "text" && f.format != "json" {
-		return usageError("--format must be text or json, not %q", f.format)
+		return nil, usageError("--format must be text or json, not %q", f.format)
 	}
-	pol, err := buildPolicy(f)
+	pol, cfg, err := buildPolicy(cmd, f, forPinning)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	wanted, err := packageNames(urls)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	artifacts, err := hashArtifacts(f.artifacts, wanted)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
+	var pins *policy.PinStore
+	if f.pins != "" && !forPinning {
+		if pins, err = policy.LoadPins(f.pins); err != nil {
+			return nil, problem("%v", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+	cmd.SetContext(ctx)
 
 	logger := slog.New(slog.DiscardHandler)
 	if f.verbose {
@@ -102,27 +140,43 @@ func runVerify(ctx context.Context, cmd *cobra.Command, f verifyFlags, urls []st
 	fetcher := fetch.New(fetch.Options{MaxSidecarSize: f.maxSidecarSize, AllowFile: true, Logger: logger, UserAgent: "condasigs"})
 	trust, closeTrust, err := loadTrust(ctx, f, logger)
 	if err != nil {
-		return problem("trusted root: %v", err)
+		cancel()
+		return nil, problem("trusted root: %v", err)
 	}
-	defer closeTrust()
-	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: pol, Fetcher: fetcher, Logger: logger})
+	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: pol, Config: cfg, Pins: pins, Fetcher: fetcher, Logger: logger})
 	if err != nil {
-		return problem("%v", err)
+		closeTrust()
+		cancel()
+		return nil, problem("%v", err)
 	}
+	if pins == nil && pinRules(v) && !forPinning {
+		fmt.Fprintln(cmd.ErrOrStderr(), "condasigs: warning: the policy pins signers but no --pins file is given; signers are not compared with pins")
+	}
+	return &session{v: v, records: newRecordSource(fetcher, f.repodata, wanted), artifacts: artifacts, channel: f.channel,
+		close: func() { closeTrust(); cancel() }}, nil
+}
 
-	records := newRecordSource(fetcher, f.repodata, wanted)
+// pinRules reports whether any channel of the policy pins signers.
+func pinRules(v *condasigs.Verifier) bool { return v.Rules().Pins() }
+
+// verifyAll verifies the packages in order. It stops at the first problem
+// that is not a policy outcome (cancellation, an unusable trust root).
+func (s *session) verifyAll(ctx context.Context, urls []string) ([]*condasigs.Report, error) {
 	reports := make([]*condasigs.Report, 0, len(urls))
-	var verr error
 	for _, u := range urls {
-		rep, err := verifyOne(ctx, v, records, u, f.channel, artifacts)
+		rep, err := verifyOne(ctx, s.v, s.records, u, s.channel, s.artifacts)
 		if err != nil {
-			verr = err
-			break
+			return reports, err
 		}
 		reports = append(reports, rep)
 	}
-	// Report what was verified, even when a problem stopped the run.
-	if err := render(cmd.OutOrStdout(), f.format, reports); err != nil {
+	return reports, nil
+}
+
+// finish prints the reports, even those of a run a problem stopped, and
+// returns the exit status as an error.
+func (s *session) finish(cmd *cobra.Command, format string, reports []*condasigs.Report, verr error) error {
+	if err := render(cmd.OutOrStdout(), format, reports); err != nil {
 		return problem("writing the report: %v", err)
 	}
 	if verr != nil {
@@ -160,29 +214,49 @@ func verifyOne(ctx context.Context, v *condasigs.Verifier, records *recordSource
 	return v.Verify(ctx, condasigs.Package{URL: u, Channel: channel, Record: rec, ArtifactSHA256: artifacts[loc.Filename]})
 }
 
-func buildPolicy(f verifyFlags) (policy.Policy, error) {
+// buildPolicy returns the policy of the flags: a Config from --config, or a
+// single Policy from the identity flags.
+func buildPolicy(cmd *cobra.Command, f verifyFlags, forPinning bool) (policy.Policy, *policy.Config, error) {
+	if f.config != "" {
+		for _, name := range []string{"identity", "issuer", "require", "channel-mismatch", "pin"} {
+			if cmd.Flags().Changed(name) {
+				return policy.Policy{}, nil, usageError("--%s cannot be combined with --config: set it in the policy file", name)
+			}
+		}
+		cfg, err := policy.LoadConfig(f.config)
+		if err != nil {
+			return policy.Policy{}, nil, problem("%v", err)
+		}
+		return policy.Policy{}, &cfg, nil
+	}
 	if len(f.identities) == 0 {
-		return policy.Policy{}, usageError("at least one --identity with its --issuer is required: a package passes only when a trusted signer attested it")
+		return policy.Policy{}, nil, usageError("at least one --identity with its --issuer is required (or a --config file): a package passes only when a trusted signer attested it")
 	}
 	if len(f.identities) != len(f.issuers) {
-		return policy.Policy{}, usageError("--identity and --issuer come in pairs: got %d identities and %d issuers", len(f.identities), len(f.issuers))
+		return policy.Policy{}, nil, usageError("--identity and --issuer come in pairs: got %d identities and %d issuers", len(f.identities), len(f.issuers))
 	}
 	req, err := policy.ParseMode(f.require)
 	if err != nil {
-		return policy.Policy{}, usageError("--require: %v", err)
+		return policy.Policy{}, nil, usageError("--require: %v", err)
 	}
 	cm, err := policy.ParseMode(f.channelMismatch)
 	if err != nil {
-		return policy.Policy{}, usageError("--channel-mismatch: %v", err)
+		return policy.Policy{}, nil, usageError("--channel-mismatch: %v", err)
 	}
-	p := policy.Policy{Require: req, ChannelMismatch: cm}
+	p := policy.Policy{Require: req, ChannelMismatch: cm, Pin: policy.Mode(f.pin)}
+	if forPinning && p.Pin == "" {
+		p.Pin = policy.ModeError
+	}
+	if p.Pin != "" && f.pins == "" {
+		return policy.Policy{}, nil, usageError("--pin needs --pins FILE")
+	}
 	for i := range f.identities {
 		p.Identities = append(p.Identities, policy.Identity{SAN: f.identities[i], Issuer: f.issuers[i]})
 	}
 	if _, err := policy.Compile(p); err != nil {
-		return policy.Policy{}, usageError("%v", err)
+		return policy.Policy{}, nil, usageError("%v", err)
 	}
-	return p, nil
+	return p, nil, nil
 }
 
 // packageNames returns the file names of the package URLs.
