@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/condasigs/condasigs/fetch"
 	"slices"
+	"strings"
 )
 
 // DefaultChannelAlias expands channel names such as "conda-forge", as
@@ -45,6 +47,29 @@ type ChannelPolicy struct {
 	Mirrors []string `json:"mirrors,omitempty"`
 	// Policy is the rest: require mode, trusted identities, rules.
 	Policy
+}
+
+// ChannelError is a problem with one channel entry of a Config.
+type ChannelError struct {
+	// Channel is the entry's key as written (it may hold credentials;
+	// Error redacts them).
+	Channel string
+	Err     error
+}
+
+func (e *ChannelError) Error() string {
+	return fmt.Sprintf("channel %q: %v", redactChannel(e.Channel), e.Err)
+}
+
+// Unwrap returns the problem.
+func (e *ChannelError) Unwrap() error { return e.Err }
+
+// redactChannel returns a channel name or URL fit for messages.
+func redactChannel(s string) string {
+	if strings.Contains(s, "://") {
+		return fetch.Redact(s)
+	}
+	return s
 }
 
 // Rules is a compiled Config: immutable and safe for concurrent use.
@@ -101,7 +126,7 @@ func CompileConfig(c Config) (*Rules, error) {
 		}
 		for _, u := range cc.urls { // known even when the policy has errors
 			if prev, dup := seen[u]; dup {
-				errs = append(errs, fmt.Errorf("channel %q: %s is also covered by entry %q; merge the two entries", cp.Channel, u, prev))
+				errs = append(errs, &ChannelError{cp.Channel, fmt.Errorf("%s is also covered by entry %q; merge the two entries", u, redactChannel(prev))})
 			}
 			seen[u] = cp.Channel
 		}
@@ -136,26 +161,26 @@ func compileChannel(cp ChannelPolicy, alias string) (compiledChannel, error) {
 	if cp.Channel != CatchAll {
 		u, err := ChannelURL(cp.Channel, alias)
 		if err != nil {
-			return cc, fmt.Errorf("channel %q: %w", cp.Channel, err)
+			return cc, &ChannelError{cp.Channel, err}
 		}
 		cc.url = u
 		cc.urls = []string{u}
 		for _, m := range cp.Mirrors {
 			mu, err := ChannelURL(m, alias)
 			if err != nil {
-				return cc, fmt.Errorf("channel %q: mirror %q: %w", cp.Channel, m, err)
+				return cc, &ChannelError{cp.Channel, fmt.Errorf("mirror %q: %w", redactChannel(m), err)}
 			}
 			cc.urls = append(cc.urls, mu)
 		}
 	} else if len(cp.Mirrors) > 0 {
-		return cc, fmt.Errorf("channel %q: the catch-all entry cannot have mirrors", CatchAll)
+		return cc, &ChannelError{CatchAll, errors.New("the catch-all entry cannot have mirrors")}
 	}
 	if !cp.Enabled {
 		return cc, nil
 	}
 	e, err := Compile(cp.Policy)
 	if err != nil {
-		return cc, fmt.Errorf("channel %q: %w", cp.Channel, errors.Unwrap(err))
+		return cc, &ChannelError{cp.Channel, errors.Unwrap(err)}
 	}
 	cc.engine = e
 	return cc, nil

@@ -89,11 +89,12 @@ func compileIdentity(id Identity) (identityMatcher, error) {
 	case id.SAN != "" && id.SANRegex != "":
 		return m, fmt.Errorf("trusted identity %q has both identity and identity_regex: keep one", id.SAN)
 	case id.SANRegex != "":
-		re, err := regexp.Compile(`\A(?:` + id.SANRegex + `)\z`)
-		if err != nil {
+		// Compile it alone first: only an expression that parses on its
+		// own cannot break out of the anchoring group ("x)|(.*").
+		if _, err := regexp.Compile(id.SANRegex); err != nil {
 			return m, fmt.Errorf("identity_regex %q: %v", id.SANRegex, err)
 		}
-		m.san = re
+		m.san = regexp.MustCompile(`\A(?:` + id.SANRegex + `)\z`)
 	default:
 		m.san = globRegexp(id.SAN)
 	}

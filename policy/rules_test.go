@@ -69,6 +69,7 @@ func TestIdentityCheck(t *testing.T) {
 		{policy.Identity{Issuer: "github"}, "without identity"},
 		{policy.Identity{SAN: "a", SANRegex: "b", Issuer: "github"}, "keep one"},
 		{policy.Identity{SANRegex: "(", Issuer: "github"}, "identity_regex"},
+		{policy.Identity{SANRegex: "x)|(.*", Issuer: "github"}, "identity_regex"}, // would escape the anchors
 		{policy.Identity{SAN: "a"}, "issuer: any"},
 		{policy.Identity{SAN: "a", Issuer: "githbu"}, "neither a URL nor a known shorthand"},
 	} {
