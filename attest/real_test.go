@@ -296,3 +296,25 @@ func TestVerifySidecarLimits(t *testing.T) {
 	_, err = v.VerifySidecar(ctx, fixtures.Sidecar(fixtures.BundleFile), realSubject)
 	assert.ErrorIs(t, err, context.Canceled)
 }
+
+// TestLogEntriesAreTheVerifiedOnes: an extra entry of a trusted log whose
+// inclusion promise fails is skipped by sigstore-go; the evidence must not
+// list it as verified.
+func TestLogEntriesAreTheVerifiedOnes(t *testing.T) {
+	v := publicGood(t)
+	b := mutate(t, func(m map[string]any) {
+		vm := dig(m, "verificationMaterial")
+		entries := vm["tlogEntries"].([]any)
+		extra := map[string]any{}
+		for k, val := range entries[0].(map[string]any) {
+			extra[k] = val
+		}
+		extra["logIndex"] = "1"
+		delete(extra, "inclusionProof")
+		vm["tlogEntries"] = append(entries, extra)
+	})
+	ev := v.VerifyBundle(0, b, realSubject)
+	require.True(t, ev.Verified, ev.Message)
+	require.Len(t, ev.LogEntries, 1)
+	assert.Equal(t, int64(456119071), ev.LogEntries[0].Index)
+}

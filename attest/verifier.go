@@ -135,7 +135,7 @@ func (v *Verifier) VerifyBundle(index int, raw []byte, s Subject) Evidence {
 	for _, ts := range res.VerifiedTimestamps {
 		ev.Timestamps = append(ev.Timestamps, Timestamp{Type: ts.Type, URI: ts.URI, Time: ts.Timestamp.UTC()})
 	}
-	ev.LogEntries = v.logEntries(b)
+	ev.LogEntries = v.logEntries(b, res)
 	if err := checkKindVersion(b); err != nil {
 		ev.SignatureVerified = false
 		return ev.fail(CodeTransparencyLog, err.Error())
@@ -182,24 +182,39 @@ func parseBundle(raw []byte) (*bundle.Bundle, Code, error) {
 // logEntries lists the bundle's log entries that sigstore-go counted as
 // verified. It skips, as sigstore-go does, entries of logs the trusted
 // material does not know and entries whose inclusion promise fails; any
-// other failure would have failed the whole verification.
-func (v *Verifier) logEntries(b *bundle.Bundle) []LogEntry {
+// other failure would have failed the whole verification. The promise is
+// checked again only when sigstore-go reported fewer log timestamps than
+// there are promises, so the common case costs no cryptography.
+func (v *Verifier) logEntries(b *bundle.Bundle, res *verify.VerificationResult) []LogEntry {
 	entries, err := b.TlogEntries()
 	if err != nil {
 		return nil
 	}
 	logs := v.material.RekorLogs()
-	out := make([]LogEntry, 0, len(entries))
+	known := entries[:0:0]
+	promises := 0
 	for _, e := range entries {
+		if _, ok := logs[hex.EncodeToString([]byte(e.LogKeyID()))]; ok {
+			known = append(known, e)
+			if e.HasInclusionPromise() {
+				promises++
+			}
+		}
+	}
+	logTimestamps := 0
+	for _, ts := range res.VerifiedTimestamps {
+		if ts.Type == "Tlog" {
+			logTimestamps++
+		}
+	}
+	recheck := logTimestamps < promises
+	out := make([]LogEntry, 0, len(known))
+	for _, e := range known {
+		if recheck && e.HasInclusionPromise() && tlog.VerifySET(e, logs) != nil {
+			continue
+		}
 		id := hex.EncodeToString([]byte(e.LogKeyID()))
-		l, ok := logs[id]
-		if !ok {
-			continue
-		}
-		if e.HasInclusionPromise() && tlog.VerifySET(e, logs) != nil {
-			continue
-		}
-		out = append(out, LogEntry{LogURL: l.BaseURL, LogID: id, Index: e.LogIndex(), IntegratedTime: e.IntegratedTime().UTC()})
+		out = append(out, LogEntry{LogURL: logs[id].BaseURL, LogID: id, Index: e.LogIndex(), IntegratedTime: e.IntegratedTime().UTC()})
 	}
 	return out
 }
