@@ -5,6 +5,7 @@ import (
 	"github.com/condasigs/condasigs/internal/testchannel"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/policy"
@@ -117,4 +118,46 @@ func TestPolicyAndConfigExclusive(t *testing.T) {
 	e := newEnv(t)
 	_, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss, "v"), Policy: policy.Policy{Identities: trusted}, Config: &policy.Config{}})
 	assert.ErrorContains(t, err, "not both")
+}
+
+func TestTrustRootAge(t *testing.T) {
+	e := newEnv(t)
+	rec := e.signed(t, "demo-1.0-0.conda", san)
+	verify := func(info trustroot.Info, warnAge, maxAge time.Duration) (*condasigs.Report, error) {
+		src := &swapSource{}
+		src.snap.Store(&trustroot.Snapshot{Material: e.ss, Info: info})
+		v, err := condasigs.New(condasigs.Options{Trust: src, Policy: policy.Policy{Identities: trusted}, Fetcher: e.fetcher,
+			TrustRootWarnAge: warnAge, TrustRootMaxAge: maxAge})
+		require.NoError(t, err)
+		return v.Verify(context.Background(), e.pkg(rec))
+	}
+	now := time.Now()
+	fresh := trustroot.Info{Kind: "tuf", Source: "https://tuf.example", LoadedAt: now.Add(-time.Hour)}
+	old := trustroot.Info{Kind: "tuf", Source: "https://tuf.example", LoadedAt: now.Add(-8 * 24 * time.Hour)}
+
+	rep, err := verify(fresh, 0, 0)
+	require.NoError(t, err)
+	assert.Equal(t, policy.Pass, rep.Outcome)
+
+	rep, err = verify(old, 0, 0)
+	require.NoError(t, err)
+	assert.Equal(t, policy.Warn, rep.Outcome, "older than the default 7 days")
+	assert.Contains(t, reasonCodes(rep), "trust-root-stale")
+
+	rep, err = verify(old, -1, 0)
+	require.NoError(t, err)
+	assert.Equal(t, policy.Pass, rep.Outcome, "the warning turned off")
+
+	_, err = verify(old, 0, 48*time.Hour)
+	assert.ErrorIs(t, err, condasigs.ErrTrustRootStale)
+
+	expired := fresh
+	expired.Expires = now.Add(-time.Minute)
+	_, err = verify(expired, 0, 0)
+	assert.ErrorIs(t, err, condasigs.ErrTrustRootStale, "expired TUF metadata is never used")
+
+	file := trustroot.Info{Kind: "file", Source: "trusted_root.json", LoadedAt: now.Add(-365 * 24 * time.Hour)}
+	rep, err = verify(file, 0, 48*time.Hour)
+	require.NoError(t, err)
+	assert.Equal(t, policy.Pass, rep.Outcome, "a file's age is unknown")
 }

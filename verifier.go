@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/fetch"
@@ -30,6 +31,15 @@ type Options struct {
 	// Pins.Save to keep them).
 	Pins       *policy.PinStore
 	RecordPins bool
+	// TrustRootWarnAge and TrustRootMaxAge bound the age of a TUF trusted
+	// root (since its last successful update; see trustroot.Info): older
+	// than TrustRootWarnAge, reports carry a warning; older than
+	// TrustRootMaxAge, Verify fails with ErrTrustRootStale. Zero means the
+	// defaults, 7 days and no hard limit; negative turns a check off. A
+	// root past its TUF metadata's expiry is never used. Roots read from a
+	// file have no known age: pin and replace those yourself.
+	TrustRootWarnAge time.Duration
+	TrustRootMaxAge  time.Duration
 	// Fetcher retrieves sidecars. Nil means fetch.New(fetch.Options{}):
 	// http(s) only, 4 MiB cap, retries.
 	Fetcher *fetch.Client
@@ -39,6 +49,8 @@ type Options struct {
 
 // Verifier verifies packages. Build it once; it is safe for concurrent use.
 type Verifier struct {
+	warnAge    time.Duration // 0: off
+	maxAge     time.Duration // 0: off
 	trust      trustroot.Source
 	rules      *policy.Rules
 	pins       *policy.PinStore
@@ -75,7 +87,25 @@ func New(opts Options) (*Verifier, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Verifier{trust: opts.Trust, rules: rules, pins: opts.Pins, recordPins: opts.RecordPins, fetcher: f, log: log}, nil
+	return &Verifier{trust: opts.Trust, rules: rules, pins: opts.Pins, recordPins: opts.RecordPins, fetcher: f, log: log,
+		warnAge: ageLimit(opts.TrustRootWarnAge, DefaultTrustRootWarnAge), maxAge: ageLimit(opts.TrustRootMaxAge, 0)}, nil
+}
+
+// DefaultTrustRootWarnAge is the default Options.TrustRootWarnAge.
+const DefaultTrustRootWarnAge = 7 * 24 * time.Hour
+
+// ErrTrustRootStale is returned by Verify when the trusted root is past
+// Options.TrustRootMaxAge or its TUF metadata has expired.
+var ErrTrustRootStale = errors.New("condasigs: the trusted root is stale")
+
+func ageLimit(d, def time.Duration) time.Duration {
+	switch {
+	case d < 0:
+		return 0
+	case d == 0:
+		return def
+	}
+	return d
 }
 
 // Rules returns the compiled policy, e.g. for its Digest.
@@ -93,6 +123,10 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 	snap, err := v.trust.Snapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("condasigs: trusted root unavailable: %w", err)
+	}
+	staleness, err := v.checkAge(snap.Info, time.Now())
+	if err != nil {
+		return nil, err
 	}
 	av, err := v.attestVerifier(snap)
 	if err != nil {
@@ -146,6 +180,12 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 		ev := rep.Bundles[d.Accepted[0]]
 		rep.Signer = &Signer{SAN: ev.SAN, Issuer: ev.Issuer, Matched: d.Signers[d.Accepted[0]]}
 	}
+	if staleness != nil {
+		rep.Reasons = append(rep.Reasons, *staleness)
+		if rep.Outcome == policy.Pass {
+			rep.Outcome = policy.Warn
+		}
+	}
 	if d.Pin != nil {
 		rep.Pin = &PinInfo{Channel: match.Channel, Package: name, Signer: *d.Pin}
 		if pinning && in.Pin == nil && v.recordPins {
@@ -154,6 +194,27 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 	}
 	v.log.DebugContext(ctx, "condasigs: verified", "package", rep.Filename, "outcome", rep.Outcome, "status", rep.Status)
 	return rep, nil
+}
+
+// checkAge refuses a trusted root past its TUF expiry or the hard age,
+// and returns a warning for one past the warning age. Only TUF roots have a
+// known age.
+func (v *Verifier) checkAge(info trustroot.Info, now time.Time) (*policy.Reason, error) {
+	if !info.Expires.IsZero() && now.After(info.Expires) {
+		return nil, fmt.Errorf("%w: its TUF metadata expired at %s and no refresh has succeeded since", ErrTrustRootStale, info.Expires.Format(time.RFC3339))
+	}
+	if info.Kind != "tuf" || info.LoadedAt.IsZero() {
+		return nil, nil
+	}
+	age := now.Sub(info.LoadedAt).Round(time.Minute)
+	if v.maxAge > 0 && age > v.maxAge {
+		return nil, fmt.Errorf("%w: last updated %s ago, more than the limit of %s; check the network path to %s", ErrTrustRootStale, age, v.maxAge, info.Source)
+	}
+	if v.warnAge > 0 && age > v.warnAge {
+		return &policy.Reason{Rule: "trust-root", Code: "trust-root-stale", Severity: policy.SeverityWarning,
+			Message: fmt.Sprintf("the trusted root was last updated %s ago (from %s); refreshes are failing", age, info.Source)}, nil
+	}
+	return nil, nil
 }
 
 // gather fetches and verifies the sidecar, filling rep.SidecarURL and

@@ -41,6 +41,11 @@ type Info struct {
 	// FromCache is true when a TUF source's material came from its cache
 	// without a successful update (offline, or the repository unreachable).
 	FromCache bool `json:"fromCache,omitempty"`
+	// Expires is when the TUF metadata this material was checked with
+	// expires (the timestamp role's expiry); zero when unknown (a file, or
+	// a TUF source without a disk cache). Past it, the material must be
+	// refreshed before it is used again.
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 // Static is a Source whose material never changes.

@@ -2,6 +2,7 @@ package trustroot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -196,7 +197,28 @@ func (t *TUF) load(ctx context.Context, offline bool) (*Snapshot, error) {
 			info.LoadedAt = cfg.LastTimestamp.UTC()
 		}
 	}
+	if !t.opts.DisableCache {
+		info.Expires = metadataExpiry(filepath.Join(t.opts.CacheDir, tuf.URLToPath(t.opts.RepositoryURL), "timestamp.json"))
+	}
 	return &Snapshot{Material: tr, Info: info}, nil
+}
+
+// metadataExpiry reads the expiry of a cached TUF metadata file, which the
+// update that just succeeded verified; zero if it cannot be read.
+func metadataExpiry(path string) time.Time {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return time.Time{}
+	}
+	var md struct {
+		Signed struct {
+			Expires time.Time `json:"expires"`
+		} `json:"signed"`
+	}
+	if json.Unmarshal(b, &md) != nil {
+		return time.Time{}
+	}
+	return md.Signed.Expires.UTC()
 }
 
 // Snapshot returns the current trusted root.

@@ -745,3 +745,18 @@ func TestTUFRefreshNeverGoesBack(t *testing.T) {
 	assert.Equal(t, fixtureLogIDs(fixtures.StagingRootFile), rekorLogIDs(snapshot(t, src).Material),
 		"a late refresh put an older root back")
 }
+
+// TestTUFInfoExpires: the snapshot says when its TUF metadata expires.
+func TestTUFInfoExpires(t *testing.T) {
+	t.Parallel()
+	repo := newTUFRepo(t, publicGoodRoot)
+	expires := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Second)
+	repo.publishExpiring(publicGoodRoot, expires)
+	src := newTUF(t, tufOptions(repo, t.TempDir()))
+	assert.Equal(t, expires, snapshot(t, src).Info.Expires)
+
+	opts := tufOptions(repo, "")
+	opts.DisableCache = true
+	mem := newTUF(t, opts)
+	assert.True(t, snapshot(t, mem).Info.Expires.IsZero(), "unknown without a cache")
+}
