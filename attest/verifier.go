@@ -1,11 +1,14 @@
 package attest
 
 import (
+	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/bundle"
@@ -40,20 +43,39 @@ type Thresholds struct {
 	SignedCertificateTimestamps int `json:"signedCertificateTimestamps"`
 }
 
-// Verifier verifies bundles against one set of trusted material. It is safe
-// for concurrent use.
+// Verifier verifies bundles against trusted material. It is safe for
+// concurrent use.
 type Verifier struct {
 	material   root.TrustedMaterial
 	sigstore   *verify.Verifier
 	thresholds Thresholds
+	// members, for trusted material of several Sigstore instances: each
+	// bundle is verified against the instance whose CA issued it.
+	members []*Verifier
+}
+
+// multi is trusted material of several Sigstore instances, such as
+// trustroot.Set. A Verifier for it verifies each bundle against the one
+// instance whose Fulcio CA issued its certificate: a certificate of one
+// instance with a log entry of another never verifies, as it would against
+// pooled material (root.TrustedMaterialCollection).
+type multi interface {
+	root.TrustedMaterial
+	Members() []root.TrustedMaterial
 }
 
 // NewVerifier returns a Verifier for the trusted material tm, with
 // thresholds fitting it: a transparency-log entry and an observer timestamp
-// always, and an SCT when tm has CT logs.
+// always, and an SCT when tm has CT logs. For material of several
+// instances (a Members method, as trustroot.Set has), each bundle is
+// verified against the instance that issued its certificate, with that
+// instance's thresholds; Thresholds then reports the weakest.
 func NewVerifier(tm root.TrustedMaterial) (*Verifier, error) {
 	if tm == nil {
 		return nil, errors.New("attest: nil trusted material")
+	}
+	if m, ok := tm.(multi); ok {
+		return newSetVerifier(m)
 	}
 	th := Thresholds{TransparencyLog: 1, ObserverTimestamps: 1}
 	opts := []verify.VerifierOption{
@@ -71,8 +93,85 @@ func NewVerifier(tm root.TrustedMaterial) (*Verifier, error) {
 	return &Verifier{material: tm, sigstore: sv, thresholds: th}, nil
 }
 
+func newSetVerifier(set multi) (*Verifier, error) {
+	members := set.Members()
+	if len(members) == 0 {
+		return nil, errors.New("attest: empty set of trusted material")
+	}
+	v := &Verifier{material: set}
+	for i, tm := range members {
+		m, err := NewVerifier(tm)
+		if err != nil {
+			return nil, fmt.Errorf("attest: member %d: %w", i, err)
+		}
+		v.members = append(v.members, m)
+		if i == 0 {
+			v.thresholds = m.thresholds
+		}
+		v.thresholds.SignedCertificateTimestamps = min(v.thresholds.SignedCertificateTimestamps, m.thresholds.SignedCertificateTimestamps)
+	}
+	return v, nil
+}
+
 // Thresholds returns the checks v requires of every bundle.
 func (v *Verifier) Thresholds() Thresholds { return v.thresholds }
+
+// verifySet verifies a bundle against the member(s) whose Fulcio CA issued
+// its certificate.
+func (v *Verifier) verifySet(index int, raw []byte, s Subject) Evidence {
+	b, code, err := parseBundle(raw)
+	if err != nil {
+		return Evidence{Index: index}.fail(code, err.Error())
+	}
+	var leaf *x509.Certificate
+	if vc, err := b.VerificationContent(); err == nil {
+		leaf = vc.Certificate()
+	}
+	if leaf == nil {
+		return Evidence{Index: index, MediaType: b.MediaType}.fail(CodeCertificate, "the bundle carries no certificate")
+	}
+	var last Evidence
+	tried := false
+	for _, m := range v.members {
+		if !issuedBy(leaf, m.material) {
+			continue
+		}
+		tried = true
+		if last = m.VerifyBundle(index, raw, s); last.Verified {
+			return last
+		}
+	}
+	if !tried {
+		return Evidence{Index: index, MediaType: b.MediaType}.fail(CodeCertificate,
+			fmt.Sprintf("the certificate was issued by %q, a CA of none of the trusted roots", leaf.Issuer.String()))
+	}
+	return last
+}
+
+// issuedBy reports whether one of tm's Fulcio CAs could have issued leaf,
+// by key identifier (or, without one, by name). The signature itself is
+// checked later, by sigstore-go.
+func issuedBy(leaf *x509.Certificate, tm root.TrustedMaterial) bool {
+	for _, ca := range tm.FulcioCertificateAuthorities() {
+		fca, ok := ca.(*root.FulcioCertificateAuthority)
+		if !ok {
+			return true // an authority we cannot inspect: let sigstore-go decide
+		}
+		for _, c := range append(slices.Clone(fca.Intermediates), fca.Root) {
+			if c == nil {
+				continue
+			}
+			if len(leaf.AuthorityKeyId) > 0 && len(c.SubjectKeyId) > 0 {
+				if bytes.Equal(leaf.AuthorityKeyId, c.SubjectKeyId) {
+					return true
+				}
+			} else if bytes.Equal(leaf.RawIssuer, c.RawSubject) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // VerifySidecar parses a sidecar and verifies each of its bundles
 // independently. The error is non-nil only when the sidecar is malformed
@@ -96,6 +195,9 @@ func (v *Verifier) VerifySidecar(ctx context.Context, data []byte, s Subject) ([
 // VerifyBundle verifies one bundle, given as JSON, against s. index is
 // recorded in the Evidence.
 func (v *Verifier) VerifyBundle(index int, raw []byte, s Subject) Evidence {
+	if v.members != nil {
+		return v.verifySet(index, raw, s)
+	}
 	ev := Evidence{Index: index}
 	digest, err := hex.DecodeString(s.SHA256)
 	if err != nil || len(digest) != 32 {

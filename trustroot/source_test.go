@@ -176,3 +176,25 @@ func TestNewStatic(t *testing.T) {
 	assert.Contains(t, string(b), `"source":"test instance"`)
 	assert.Contains(t, string(b), `"loadedAt":`)
 }
+
+func TestFromFilesMakesASet(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for _, name := range []string{fixtures.PublicGoodRootFile, fixtures.StagingRootFile} {
+		p := filepath.Join(dir, filepath.Base(name))
+		require.NoError(t, os.WriteFile(p, fixtures.Read(name), 0o644))
+		paths = append(paths, p)
+	}
+	s, err := trustroot.FromFiles(paths...)
+	require.NoError(t, err)
+	snap, err := s.Snapshot(context.Background())
+	require.NoError(t, err)
+	set, ok := snap.Material.(trustroot.Set)
+	require.True(t, ok)
+	assert.Len(t, set.Members(), 2)
+	assert.Equal(t, "file", snap.Info.Kind)
+	assert.Len(t, set.RekorLogs(), len(set[0].RekorLogs())+len(set[1].RekorLogs()), "the pooled view has every log")
+
+	_, err = trustroot.FromFiles(paths[0], filepath.Join(dir, "missing.json"))
+	assert.Error(t, err)
+}

@@ -20,8 +20,9 @@ import (
 const bundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
 // assemble turns a VirtualSigstore test entity into a bundle v0.3 document,
-// checked by sigstore-go's bundle validation.
-func (s *Sigstore) assemble(e *ca.TestEntity) ([]byte, error) {
+// checked by sigstore-go's bundle validation. With log set, the entity's
+// log entry is replaced by one of log's log for the same signature.
+func (s *Sigstore) assemble(e *ca.TestEntity, log *Sigstore) ([]byte, error) {
 	vc, err := e.VerificationContent()
 	if err != nil {
 		return nil, err
@@ -43,13 +44,27 @@ func (s *Sigstore) assemble(e *ca.TestEntity) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	logger := s
+	if log != nil {
+		logger = log
+		sig := env.RawEnvelope().Signatures[0].Sig
+		rawSig, err := base64.StdEncoding.DecodeString(sig)
+		if err != nil {
+			return nil, err
+		}
+		entry, err := log.GenerateTlogEntry(cert, env.RawEnvelope(), rawSig, entries[0].IntegratedTime().Unix(), true)
+		if err != nil {
+			return nil, err
+		}
+		entries = []*tlog.Entry{entry}
+	}
 	vm := &protobundle.VerificationMaterial{
 		Content: &protobundle.VerificationMaterial_Certificate{
 			Certificate: &protocommon.X509Certificate{RawBytes: cert.Raw}},
 		TimestampVerificationData: &protobundle.TimestampVerificationData{},
 	}
 	for _, entry := range entries {
-		tle, err := s.completeEntry(entry)
+		tle, err := logger.completeEntry(entry)
 		if err != nil {
 			return nil, err
 		}

@@ -58,7 +58,24 @@ func (s *Sigstore) BundleAt(t testing.TB, identity, issuer string, statement []b
 	if err != nil {
 		t.Fatalf("testchannel: attesting: %v", err)
 	}
-	out, err := s.assemble(entity)
+	out, err := s.assemble(entity, nil)
+	if err != nil {
+		t.Fatalf("testchannel: assembling the bundle: %v", err)
+	}
+	return out
+}
+
+// BundleLoggedBy is [Sigstore.Bundle] with the certificate, signature and
+// timestamp from s but the transparency-log entry from another instance's
+// log: a cross-instance bundle, which verifies against pooled trusted
+// material of both and must not verify against either instance alone.
+func (s *Sigstore) BundleLoggedBy(t testing.TB, log *Sigstore, identity, issuer string, statement []byte) []byte {
+	t.Helper()
+	entity, err := s.AttestAtTime(identity, issuer, statement, time.Now().Add(IntegratedTimeOffset), true)
+	if err != nil {
+		t.Fatalf("testchannel: attesting: %v", err)
+	}
+	out, err := s.assemble(entity, log)
 	if err != nil {
 		t.Fatalf("testchannel: assembling the bundle: %v", err)
 	}
