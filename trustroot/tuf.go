@@ -101,8 +101,13 @@ func NewTUF(ctx context.Context, opts TUFOptions) (*TUF, error) {
 	}
 	fo.AllowFile = false
 	t := &TUF{opts: opts, client: fetch.New(fo), log: log}
-	if !opts.DisableCache {
-		if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
+	if opts.Offline && !opts.DisableCache {
+		if st, err := os.Stat(opts.CacheDir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("trustroot: offline mode needs a TUF cache, and %s is not one: run once online with this cache directory, or use a trusted_root.json file", opts.CacheDir)
+		}
+	}
+	if !opts.DisableCache && !opts.Offline {
+		if err := writable(opts.CacheDir); err != nil {
 			log.Warn("condasigs: TUF cache directory unusable, caching in memory", "dir", opts.CacheDir, "error", err)
 			t.opts.DisableCache = true
 		}
@@ -201,6 +206,20 @@ func (t *TUF) load(ctx context.Context, offline bool) (*Snapshot, error) {
 		info.Expires = metadataExpiry(filepath.Join(t.opts.CacheDir, tuf.URLToPath(t.opts.RepositoryURL), "timestamp.json"))
 	}
 	return &Snapshot{Material: tr, Info: info}, nil
+}
+
+// writable makes dir and checks that a file can be created in it (a
+// read-only file system passes MkdirAll on an existing directory).
+func writable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // metadataExpiry reads the expiry of a cached TUF metadata file, which the

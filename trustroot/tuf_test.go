@@ -760,3 +760,52 @@ func TestTUFInfoExpires(t *testing.T) {
 	mem := newTUF(t, opts)
 	assert.True(t, snapshot(t, mem).Info.Expires.IsZero(), "unknown without a cache")
 }
+
+// TestTUFRollbackRefused: a mirror that serves an older timestamp after a
+// newer one was seen is refused; the newer root stays.
+func TestTUFRollbackRefused(t *testing.T) {
+	t.Parallel()
+	repo := newTUFRepo(t, publicGoodRoot)
+	old := repo.file("timestamp.json")
+	src := newTUF(t, tufOptions(repo, t.TempDir()))
+	repo.publish(stagingRoot)
+	require.NoError(t, src.Refresh(context.Background()))
+	require.Equal(t, fixtureLogIDs(fixtures.StagingRootFile), rekorLogIDs(snapshot(t, src).Material))
+
+	repo.setFile("timestamp.json", old)
+	err := src.Refresh(context.Background())
+	require.Error(t, err, "a rollback to an older timestamp version")
+	assert.Equal(t, fixtureLogIDs(fixtures.StagingRootFile), rekorLogIDs(snapshot(t, src).Material), "the newer root stays")
+	assert.Error(t, src.LastError())
+}
+
+// TestTUFCorruptedCacheNotTrusted: cached metadata or targets that were
+// altered on disk are never used: offline fails, online downloads again.
+func TestTUFCorruptedCacheNotTrusted(t *testing.T) {
+	t.Parallel()
+	for _, file := range []string{"timestamp.json", "snapshot.json", "targets.json", filepath.Join("targets", "trusted_root.json")} {
+		t.Run(file, func(t *testing.T) {
+			t.Parallel()
+			repo := newTUFRepo(t, publicGoodRoot)
+			cache := t.TempDir()
+			require.NoError(t, newTUF(t, tufOptions(repo, cache)).Close())
+			path := filepath.Join(cache, tuf.URLToPath(repo.URL()), file)
+			b, err := os.ReadFile(path)
+			require.NoError(t, err)
+			i := bytes.LastIndex(b, []byte(`"`)) - 1 // inside the last string: a signature or key
+			if file == filepath.Join("targets", "trusted_root.json") {
+				i = bytes.Index(b, []byte("https://")) + 8 // a URL of the trusted root
+			}
+			b[i] ^= 0x01
+			require.NoError(t, os.WriteFile(path, b, 0o644))
+
+			opts := tufOptions(repo, cache)
+			opts.Offline = true
+			_, err = trustroot.NewTUF(context.Background(), opts)
+			assert.Error(t, err, "offline from a corrupted cache")
+
+			online := newTUF(t, tufOptions(repo, cache))
+			assert.Equal(t, fixtureLogIDs(fixtures.PublicGoodRootFile), rekorLogIDs(snapshot(t, online).Material), "online, the repository is trusted again")
+		})
+	}
+}

@@ -184,3 +184,17 @@ func metaFile(version int64, b []byte) *metadata.MetaFiles {
 func expiresIn(d time.Duration) time.Time {
 	return time.Now().Add(d).UTC().Truncate(time.Second)
 }
+
+// file returns a copy of a served file, e.g. "timestamp.json".
+func (r *tufRepo) file(name string) []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]byte(nil), r.files[name]...)
+}
+
+// setFile replaces a served file, e.g. to serve an old timestamp again.
+func (r *tufRepo) setFile(name string, b []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.files[name] = append([]byte(nil), b...)
+}
