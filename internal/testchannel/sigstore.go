@@ -1,6 +1,7 @@
 package testchannel
 
 import (
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -80,4 +81,32 @@ func (s *Sigstore) BundleLoggedBy(t testing.TB, log *Sigstore, identity, issuer 
 		t.Fatalf("testchannel: assembling the bundle: %v", err)
 	}
 	return out
+}
+
+// TrustedRootJSON returns s as a trusted_root.json document (without CT
+// logs, as CTLogs says), for tests that serve it from a TUF repository or
+// pass it as a file.
+func (s *Sigstore) TrustedRootJSON(t testing.TB) []byte {
+	t.Helper()
+	// VirtualSigstore's log IDs are the hex strings' bytes; a trusted root
+	// carries the raw key ID.
+	logs := map[string]*root.TransparencyLog{}
+	for id, l := range s.RekorLogs() {
+		raw, err := hex.DecodeString(id)
+		if err != nil {
+			t.Fatalf("testchannel: log ID %q: %v", id, err)
+		}
+		c := *l
+		c.ID = raw
+		logs[id] = &c
+	}
+	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, s.FulcioCertificateAuthorities(), nil, s.TimestampingAuthorities(), logs)
+	if err != nil {
+		t.Fatalf("testchannel: trusted root: %v", err)
+	}
+	b, err := tr.MarshalJSON()
+	if err != nil {
+		t.Fatalf("testchannel: trusted root: %v", err)
+	}
+	return b
 }

@@ -267,3 +267,13 @@ func TestConcurrentAdd(t *testing.T) {
 	require.NoError(t, fetch.ScanRepodata(bytes.NewReader(repodata), func(fetch.Record) bool { n++; return true }))
 	assert.Equal(t, 4, n)
 }
+
+func TestTrustedRootJSONRoundTrip(t *testing.T) {
+	ss := testchannel.NewSigstore(t)
+	tr, err := root.NewTrustedRootFromJSON(ss.TrustedRootJSON(t))
+	require.NoError(t, err)
+	digest := sha([]byte("x"))
+	ev := verify(t, tr, testchannel.Sidecar(ss.Bundle(t, identity, issuer, testchannel.Statement(filename, digest, channel))),
+		attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
+	assert.True(t, ev.Verified, "%s: %s", ev.Code, ev.Message)
+}
