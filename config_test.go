@@ -142,6 +142,7 @@ func TestTrustRootAge(t *testing.T) {
 	rep, err = verify(old, 0, 0)
 	require.NoError(t, err)
 	assert.Equal(t, policy.Warn, rep.Outcome, "older than the default 7 days")
+	assert.Equal(t, "192h0m0s", rep.TrustRootAge)
 	assert.Contains(t, reasonCodes(rep), "trust-root-stale")
 
 	rep, err = verify(old, -1, 0)

@@ -39,8 +39,11 @@ type Report struct {
 
 	// TrustRoot says which trusted material the bundles were checked
 	// against, and Thresholds which Sigstore checks were required.
-	TrustRoot  *trustroot.Info    `json:"trustRoot,omitempty"`
-	Thresholds *attest.Thresholds `json:"thresholds,omitempty"`
+	TrustRoot *trustroot.Info `json:"trustRoot,omitempty"`
+	// TrustRootAge is how long ago a TUF trusted root was last updated,
+	// at verification time, e.g. "26h0m0s"; empty for other kinds.
+	TrustRootAge string             `json:"trustRootAge,omitempty"`
+	Thresholds   *attest.Thresholds `json:"thresholds,omitempty"`
 }
 
 // PinInfo is the pin a verified package's signer makes.

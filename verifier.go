@@ -124,7 +124,8 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("condasigs: trusted root unavailable: %w", err)
 	}
-	staleness, err := v.checkAge(snap.Info, time.Now())
+	now := time.Now()
+	staleness, err := v.checkAge(snap.Info, now)
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +143,9 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 		Bundles:    []attest.Evidence{},
 		TrustRoot:  &info,
 		Thresholds: &th,
+	}
+	if info.Kind == "tuf" && !info.LoadedAt.IsZero() {
+		rep.TrustRootAge = now.Sub(info.LoadedAt).Round(time.Second).String()
 	}
 
 	match := v.rules.For(pkg.Channel)
