@@ -2,6 +2,8 @@
 // (conda CEP 50 and CEP 27).
 //
 //	condasigs verify [flags] PACKAGE-URL...
+//	condasigs pin --pins FILE [flags] PACKAGE-URL...
+//	condasigs trust-root show|export [flags]
 //
 // Exit status: 0 when every package passes (warnings allowed), 1 when any
 // fails the policy, 2 for usage, configuration or trust-root problems.
@@ -63,6 +65,6 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newVerifyCommand(), newPinCommand())
+	root.AddCommand(newVerifyCommand(), newPinCommand(), newTrustRootCommand())
 	return root
 }

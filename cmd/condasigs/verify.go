@@ -7,23 +7,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/policy"
-	"github.com/condasigs/condasigs/trustroot"
-	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
 )
 
 type verifyFlags struct {
-	trustedRoots    []string
-	tufCache        string
+	trustFlags
+	rootWarnAge     ageValue
+	rootMaxAge      ageValue
 	config          string
 	pins            string
 	pin             string
@@ -36,8 +33,6 @@ type verifyFlags struct {
 	channel         string
 	format          string
 	maxSidecarSize  int64
-	timeout         time.Duration
-	verbose         bool
 }
 
 func newVerifyCommand() *cobra.Command {
@@ -79,8 +74,9 @@ fails the policy, 2 for usage, configuration or trust-root problems.`,
 
 func addVerifyFlags(cmd *cobra.Command, f *verifyFlags) {
 	fl := cmd.Flags()
-	fl.StringArrayVar(&f.trustedRoots, "trusted-root", nil, "trusted_root.json to verify against, no network for trust (repeatable); default: the Sigstore public-good TUF repository")
-	fl.StringVar(&f.tufCache, "tuf-cache", "", "TUF cache directory (default: the user cache directory)")
+	addTrustFlags(fl, &f.trustFlags)
+	fl.Var(&f.rootWarnAge, "root-warn-age", "warn in the report when the TUF trusted root was last updated longer ago than this: a duration such as 36h or 7d, or off (default 7d)")
+	fl.Var(&f.rootMaxAge, "root-max-age", "fail when the TUF trusted root was last updated longer ago than this: a duration such as 30d, or off (default off)")
 	fl.StringVar(&f.config, "config", "", "policy file (YAML or JSON) with per-channel entries; excludes --identity, --issuer, --require, --channel-mismatch and --pin")
 	fl.StringVar(&f.pins, "pins", "", "identity pin file, for policies that pin signers")
 	fl.StringVar(&f.pin, "pin", "", "identity pinning for the --identity policy: error or warn when a package's signer changes (needs --pins)")
@@ -93,8 +89,6 @@ func addVerifyFlags(cmd *cobra.Command, f *verifyFlags) {
 	fl.StringVar(&f.channel, "channel", "", "URL of the channel the packages belong to, when PACKAGE-URLs point to a local copy or mirror of it (compared with each attestation's targetChannel)")
 	fl.StringVar(&f.format, "format", "text", "output format: text or json")
 	fl.Int64Var(&f.maxSidecarSize, "max-sidecar-size", fetch.DefaultMaxSidecarSize, "sidecar size cap in bytes")
-	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "overall time limit")
-	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log requests and retries to stderr")
 }
 
 // session is one run's verifier and inputs.
@@ -111,6 +105,12 @@ type session struct {
 func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bool) (*session, error) {
 	if f.format != "text" && f.format != "json" {
 		return nil, usageError("--format must be text or json, not %q", f.format)
+	}
+	if err := f.check(cmd.Flags()); err != nil {
+		return nil, err
+	}
+	if err := checkAges(f, func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), msg) }); err != nil {
+		return nil, err
 	}
 	pol, cfg, err := buildPolicy(cmd, f, forPinning)
 	if err != nil {
@@ -133,17 +133,15 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 	cmd.SetContext(ctx)
 
-	logger := slog.New(slog.DiscardHandler)
-	if f.verbose {
-		logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
+	logger := debugLogger(f.trustFlags, cmd.ErrOrStderr())
 	fetcher := fetch.New(fetch.Options{MaxSidecarSize: f.maxSidecarSize, AllowFile: true, Logger: logger, UserAgent: "condasigs"})
-	trust, closeTrust, err := loadTrust(ctx, f, logger)
+	trust, closeTrust, err := loadTrust(ctx, f.trustFlags, trustLogger(f.trustFlags, logger, cmd.ErrOrStderr()))
 	if err != nil {
 		cancel()
 		return nil, problem("trusted root: %v", err)
 	}
-	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: pol, Config: cfg, Pins: pins, Fetcher: fetcher, Logger: logger})
+	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: pol, Config: cfg, Pins: pins, Fetcher: fetcher, Logger: logger,
+		TrustRootWarnAge: f.rootWarnAge.d, TrustRootMaxAge: f.rootMaxAge.d})
 	if err != nil {
 		closeTrust()
 		cancel()
@@ -294,32 +292,6 @@ func hashArtifacts(paths []string, names map[string]bool) (map[string]string, er
 		out[name] = hex.EncodeToString(h.Sum(nil))
 	}
 	return out, nil
-}
-
-func loadTrust(ctx context.Context, f verifyFlags, logger *slog.Logger) (trustroot.Source, func(), error) {
-	switch len(f.trustedRoots) {
-	case 0:
-		opts := trustroot.PublicGood()
-		opts.CacheDir, opts.Logger = f.tufCache, logger
-		t, err := trustroot.NewTUF(ctx, opts)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w (to work offline, pass --trusted-root FILE)", err)
-		}
-		return t, func() { t.Close() }, nil
-	case 1:
-		s, err := trustroot.FromFile(f.trustedRoots[0])
-		return s, func() {}, err
-	}
-	var coll root.TrustedMaterialCollection
-	for _, p := range f.trustedRoots {
-		s, err := trustroot.FromFile(p)
-		if err != nil {
-			return nil, nil, err
-		}
-		snap, _ := s.Snapshot(ctx)
-		coll = append(coll, snap.Material)
-	}
-	return trustroot.NewStatic(coll, fmt.Sprint(f.trustedRoots)), func() {}, nil
 }
 
 func usageError(format string, args ...any) error {
