@@ -114,11 +114,11 @@ func NewTUF(ctx context.Context, opts TUFOptions) (*TUF, error) {
 	}
 	snap, err := t.load(ctx, opts.Offline)
 	if err != nil && !opts.Offline && !t.opts.DisableCache {
-		log.Warn("condasigs: TUF refresh failed, trying the cache", "repository", fetch.Redact(opts.RepositoryURL), "error", err)
 		var cerr error
 		if snap, cerr = t.load(ctx, true); cerr != nil {
 			return nil, fmt.Errorf("trustroot: %w", err)
 		}
+		log.Warn("condasigs: TUF update failed, using the cached trusted root", "repository", fetch.Redact(opts.RepositoryURL), "error", err)
 		// The root in use is the cached one: say why it was not updated.
 		t.lastErr.Store(&err)
 	} else if err != nil {
@@ -155,14 +155,24 @@ func (o *TUFOptions) fill() error {
 		o.RefreshInterval = DefaultRefreshInterval
 	}
 	if o.CacheDir == "" && !o.DisableCache {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			o.DisableCache = true
+		if dir := DefaultCacheDir(); dir != "" {
+			o.CacheDir = dir
 		} else {
-			o.CacheDir = filepath.Join(dir, "condasigs", "tuf")
+			o.DisableCache = true
 		}
 	}
 	return nil
+}
+
+// DefaultCacheDir is where TUF metadata is cached by default:
+// <user cache dir>/condasigs/tuf, or "" when the system has no user cache
+// directory.
+func DefaultCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "condasigs", "tuf")
 }
 
 // load runs a TUF update (or reads the cache alone when offline) and

@@ -289,7 +289,7 @@ func TestTUFStartupMirrorDownUsesCache(t *testing.T) {
 	assert.True(t, snap.Info.FromCache)
 	assert.Equal(t, fixtureLogIDs(fixtures.PublicGoodRootFile), rekorLogIDs(snap.Material))
 	assert.Greater(t, repo.Hits(), hits, "the mirror was tried first")
-	assert.Contains(t, logs.String(), "trying the cache")
+	assert.Contains(t, logs.String(), "using the cached trusted root")
 	// The root in use was not refreshed, and LastError says why.
 	require.Error(t, src.LastError())
 	assert.Contains(t, src.LastError().Error(), "503")

@@ -195,7 +195,7 @@ func loadTUF(ctx context.Context, f trustFlags, logger *slog.Logger) (trustroot.
 	if f.offline {
 		dir := f.tufCache
 		if dir == "" {
-			dir = "the default cache directory"
+			dir = trustroot.DefaultCacheDir()
 		}
 		return nil, nil, fmt.Errorf("--offline: no usable trusted root of %s in the TUF cache %s: %w; to fill the cache, run once online with the same --tuf-cache (e.g. condasigs trust-root show), or use --trusted-root FILE",
 			fetch.Redact(opts.RepositoryURL), dir, err)
