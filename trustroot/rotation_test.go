@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/condasigs/condasigs/internal/tufrepo"
 	"testing"
 
 	"github.com/condasigs/condasigs/attest"
@@ -25,7 +26,7 @@ func TestTUFRotationReachesVerification(t *testing.T) {
 	fromA := a.Bundle(t, "dev@example.com", "https://accounts.google.com", statement)
 	fromB := b.Bundle(t, "dev@example.com", "https://accounts.google.com", statement)
 
-	repo := newTUFRepo(t, a.TrustedRootJSON(t))
+	repo := tufrepo.New(t, a.TrustedRootJSON(t))
 	src := newTUF(t, tufOptions(repo, t.TempDir()))
 	verified := func(bundle []byte) bool {
 		v, err := attest.NewVerifier(snapshot(t, src).Material)
@@ -35,7 +36,7 @@ func TestTUFRotationReachesVerification(t *testing.T) {
 	assert.True(t, verified(fromA))
 	assert.False(t, verified(fromB))
 
-	repo.publish(b.TrustedRootJSON(t))
+	repo.Publish(b.TrustedRootJSON(t))
 	require.NoError(t, src.Refresh(context.Background()))
 	assert.True(t, verified(fromB), "signed with the new key")
 	assert.False(t, verified(fromA), "signed with the removed key")

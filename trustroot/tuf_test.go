@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/condasigs/condasigs/internal/tufrepo"
 	"log/slog"
 	"net/http"
 	"os"
@@ -35,7 +36,7 @@ var fastFetch = fetch.Options{RetryMax: 1, RetryWaitMin: time.Millisecond, Retry
 
 // tufOptions are the options of a TUF source following repo, caching in
 // cacheDir, with no background refresh.
-func tufOptions(repo *tufRepo, cacheDir string) trustroot.TUFOptions {
+func tufOptions(repo *tufrepo.Repo, cacheDir string) trustroot.TUFOptions {
 	return trustroot.TUFOptions{
 		RepositoryURL:   repo.URL(),
 		Root:            repo.Root(),
@@ -105,7 +106,7 @@ func (f failingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // 2a.
 func TestTUFLoads(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	cache := t.TempDir()
 	before := time.Now().UTC()
 	src := newTUF(t, tufOptions(repo, cache))
@@ -139,7 +140,7 @@ func TestTUFLoads(t *testing.T) {
 // 2b.
 func TestTUFOfflineUsesCacheOnly(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	cache := t.TempDir()
 	online := newTUF(t, tufOptions(repo, cache))
 	updated := snapshot(t, online).Info.LoadedAt
@@ -160,7 +161,7 @@ func TestTUFOfflineUsesCacheOnly(t *testing.T) {
 
 	// Offline, a refresh re-reads the cache: a new publication is not seen
 	// and still no request is made.
-	repo.publish(stagingRoot)
+	repo.Publish(stagingRoot)
 	require.NoError(t, offline.Refresh(context.Background()))
 	assert.Equal(t, fixtureLogIDs(fixtures.PublicGoodRootFile), rekorLogIDs(snapshot(t, offline).Material))
 	assert.Equal(t, hits, repo.Hits(), "offline refresh made requests")
@@ -170,7 +171,7 @@ func TestTUFOfflineUsesCacheOnly(t *testing.T) {
 // 2b.
 func TestTUFOfflineEmptyCache(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	opts := tufOptions(repo, t.TempDir())
 	opts.Offline = true
 	src, err := trustroot.NewTUF(context.Background(), opts)
@@ -198,7 +199,7 @@ func TestTUFOfflineDefaultsNoNetwork(t *testing.T) {
 
 func TestTUFOfflineWithoutCache(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	opts := tufOptions(repo, "")
 	opts.Offline = true
 	opts.DisableCache = true
@@ -211,14 +212,14 @@ func TestTUFOfflineWithoutCache(t *testing.T) {
 // 2c.
 func TestTUFRefreshPicksUpNewTarget(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	cache := t.TempDir()
 	src := newTUF(t, tufOptions(repo, cache))
 	old := snapshot(t, src)
 	oldIDs := rekorLogIDs(old.Material)
 	require.Equal(t, fixtureLogIDs(fixtures.PublicGoodRootFile), oldIDs)
 
-	repo.publish(stagingRoot)
+	repo.Publish(stagingRoot)
 	require.NoError(t, src.Refresh(context.Background()))
 	assert.NoError(t, src.LastError())
 
@@ -243,14 +244,14 @@ func TestTUFRefreshPicksUpNewTarget(t *testing.T) {
 // 2d.
 func TestTUFMirrorDownKeepsLastGood(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	logger, logs := bufferLogger()
 	opts := tufOptions(repo, t.TempDir())
 	opts.Logger = logger
 	src := newTUF(t, opts)
 	good := snapshot(t, src)
 
-	repo.setDown(true)
+	repo.SetDown(true)
 	hits := repo.Hits()
 	err := src.Refresh(context.Background())
 	require.Error(t, err)
@@ -262,8 +263,8 @@ func TestTUFMirrorDownKeepsLastGood(t *testing.T) {
 	assert.Greater(t, repo.Hits(), hits)
 
 	// Back up: the next refresh succeeds and clears the error.
-	repo.setDown(false)
-	repo.publish(stagingRoot)
+	repo.SetDown(false)
+	repo.Publish(stagingRoot)
 	require.NoError(t, src.Refresh(context.Background()))
 	assert.NoError(t, src.LastError())
 	assert.Equal(t, fixtureLogIDs(fixtures.StagingRootFile), rekorLogIDs(snapshot(t, src).Material))
@@ -273,12 +274,12 @@ func TestTUFMirrorDownKeepsLastGood(t *testing.T) {
 // 2e.
 func TestTUFStartupMirrorDownUsesCache(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	cache := t.TempDir()
 	first := newTUF(t, tufOptions(repo, cache))
 	require.NoError(t, first.Close())
 
-	repo.setDown(true)
+	repo.SetDown(true)
 	hits := repo.Hits()
 	logger, logs := bufferLogger()
 	opts := tufOptions(repo, cache)
@@ -294,15 +295,15 @@ func TestTUFStartupMirrorDownUsesCache(t *testing.T) {
 	require.Error(t, src.LastError())
 	assert.Contains(t, src.LastError().Error(), "503")
 
-	repo.setDown(false)
+	repo.SetDown(false)
 	require.NoError(t, src.Refresh(context.Background()))
 	assert.NoError(t, src.LastError())
 }
 
 func TestTUFStartupMirrorDownNoCache(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
-	repo.setDown(true)
+	repo := tufrepo.New(t, publicGoodRoot)
+	repo.SetDown(true)
 	_, err := trustroot.NewTUF(context.Background(), tufOptions(repo, t.TempDir()))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "503", "the network error is reported, not the cache's")
@@ -312,8 +313,8 @@ func TestTUFStartupMirrorDownNoCache(t *testing.T) {
 // 2f.
 func TestTUFExpiredTimestampRefused(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
-	repo.publishExpiring(publicGoodRoot, time.Now().Add(-time.Hour))
+	repo := tufrepo.New(t, publicGoodRoot)
+	repo.PublishExpiring(publicGoodRoot, time.Now().Add(-time.Hour))
 	_, err := trustroot.NewTUF(context.Background(), tufOptions(repo, t.TempDir()))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "timestamp.json is expired")
@@ -323,12 +324,12 @@ func TestTUFExpiredTimestampRefused(t *testing.T) {
 // not replace a good root.
 func TestTUFExpiredTimestampOnRefresh(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	cache := t.TempDir()
 	src := newTUF(t, tufOptions(repo, cache))
 	good := snapshot(t, src)
 
-	repo.publishExpiring(stagingRoot, time.Now().Add(-time.Hour))
+	repo.PublishExpiring(stagingRoot, time.Now().Add(-time.Hour))
 	err := src.Refresh(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "expired")
@@ -343,8 +344,8 @@ func TestTUFExpiredTimestampOnRefresh(t *testing.T) {
 // A repository signed by other keys than the given root is refused.
 func TestTUFWrongRoot(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
-	other := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
+	other := tufrepo.New(t, publicGoodRoot)
 	opts := tufOptions(repo, t.TempDir())
 	opts.Root = other.Root()
 	_, err := trustroot.NewTUF(context.Background(), opts)
@@ -356,16 +357,10 @@ func TestTUFWrongRoot(t *testing.T) {
 // A target whose bytes do not match the signed targets metadata is refused.
 func TestTUFTamperedTarget(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
-	repo.mu.Lock()
-	for name := range repo.files {
-		if filepath.Dir(name) == "targets" {
-			tampered := append([]byte(nil), publicGoodRoot...)
-			tampered[len(tampered)-2] ^= 1
-			repo.files[name] = tampered
-		}
-	}
-	repo.mu.Unlock()
+	repo := tufrepo.New(t, publicGoodRoot)
+	tampered := append([]byte(nil), publicGoodRoot...)
+	tampered[len(tampered)-2] ^= 1
+	repo.SetFile(strings.TrimPrefix(tufrepo.TargetPath(publicGoodRoot), "/"), tampered)
 	_, err := trustroot.NewTUF(context.Background(), tufOptions(repo, t.TempDir()))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "trusted_root.json")
@@ -374,7 +369,7 @@ func TestTUFTamperedTarget(t *testing.T) {
 // A target that is not a usable trusted root is refused.
 func TestTUFTargetNotUsable(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, fixtures.Read(fixtures.GitHubRootFile))
+	repo := tufrepo.New(t, fixtures.Read(fixtures.GitHubRootFile))
 	_, err := trustroot.NewTUF(context.Background(), tufOptions(repo, t.TempDir()))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "TUF target trusted_root.json")
@@ -383,7 +378,7 @@ func TestTUFTargetNotUsable(t *testing.T) {
 
 func TestTUFMissingTarget(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	opts := tufOptions(repo, t.TempDir())
 	opts.Target = "other_root.json"
 	_, err := trustroot.NewTUF(context.Background(), opts)
@@ -395,7 +390,7 @@ func TestTUFMissingTarget(t *testing.T) {
 // 2g.
 func TestTUFCustomRepositoryNeedsRoot(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	for _, root := range [][]byte{nil, {}} {
 		opts := tufOptions(repo, t.TempDir())
 		opts.Root = root
@@ -434,7 +429,7 @@ func TestPublicGoodAndStagingOptions(t *testing.T) {
 // 2i.
 func TestTUFUsesCallerHTTPClient(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	rt := &countingTransport{}
 	opts := tufOptions(repo, t.TempDir())
 	opts.HTTPClient = &http.Client{Transport: rt}
@@ -444,14 +439,14 @@ func TestTUFUsesCallerHTTPClient(t *testing.T) {
 	assert.Positive(t, rt.n.Load())
 	assert.Equal(t, repo.Hits(), rt.n.Load(), "every request went through the caller's client")
 
-	repo.publish(stagingRoot)
+	repo.Publish(stagingRoot)
 	require.NoError(t, src.Refresh(context.Background()))
 	assert.Equal(t, repo.Hits(), rt.n.Load())
 }
 
 func TestTUFFetchHTTPClientUsed(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	rt := &countingTransport{}
 	opts := tufOptions(repo, t.TempDir())
 	opts.Fetch.HTTPClient = &http.Client{Transport: rt}
@@ -462,7 +457,7 @@ func TestTUFFetchHTTPClientUsed(t *testing.T) {
 
 func TestTUFDisableCache(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	cache := filepath.Join(t.TempDir(), "cache")
 	opts := tufOptions(repo, cache)
 	opts.DisableCache = true
@@ -470,7 +465,7 @@ func TestTUFDisableCache(t *testing.T) {
 	assert.Equal(t, fixtureLogIDs(fixtures.PublicGoodRootFile), rekorLogIDs(snapshot(t, src).Material))
 	assert.NoDirExists(t, cache, "nothing is written with the cache disabled")
 
-	repo.publish(stagingRoot)
+	repo.Publish(stagingRoot)
 	require.NoError(t, src.Refresh(context.Background()))
 	assert.Equal(t, fixtureLogIDs(fixtures.StagingRootFile), rekorLogIDs(snapshot(t, src).Material))
 	assert.NoDirExists(t, cache)
@@ -478,7 +473,7 @@ func TestTUFDisableCache(t *testing.T) {
 
 func TestTUFUnusableCacheDir(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	file := filepath.Join(t.TempDir(), "a-file")
 	require.NoError(t, os.WriteFile(file, nil, 0o644))
 	logger, logs := bufferLogger()
@@ -500,7 +495,7 @@ func TestTUFUnusableCacheDir(t *testing.T) {
 // has returned, the newest publication is in use.
 func TestTUFConcurrentRefresh(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	opts := tufOptions(repo, t.TempDir())
 	opts.RefreshInterval = 5 * time.Millisecond
 	src := newTUF(t, opts)
@@ -522,9 +517,9 @@ func TestTUFConcurrentRefresh(t *testing.T) {
 				_ = src.LastError()
 			}
 		}()
-		repo.publish(roots[i%2])
+		repo.Publish(roots[i%2])
 	}
-	repo.publish(stagingRoot)
+	repo.Publish(stagingRoot)
 	require.NoError(t, src.Refresh(context.Background()))
 	wg.Wait()
 	require.NoError(t, src.Close())
@@ -559,7 +554,7 @@ func requireNoRefreshLoop(t *testing.T) {
 // 2h. Not parallel: it checks that no refresh goroutine is left.
 func TestTUFBackgroundRefresh(t *testing.T) {
 	requireNoRefreshLoop(t)
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	logger, logs := bufferLogger()
 	opts := tufOptions(repo, t.TempDir())
 	opts.RefreshInterval = 20 * time.Millisecond
@@ -570,7 +565,7 @@ func TestTUFBackgroundRefresh(t *testing.T) {
 	require.Equal(t, fixtureLogIDs(fixtures.PublicGoodRootFile), rekorLogIDs(first.Material))
 	require.Eventually(t, refreshLoopRunning, 5*time.Second, time.Millisecond, "no background refresh goroutine")
 
-	repo.publish(stagingRoot)
+	repo.Publish(stagingRoot)
 	want := fixtureLogIDs(fixtures.StagingRootFile)
 	require.Eventually(t, func() bool {
 		snap, _ := src.Snapshot(context.Background())
@@ -580,7 +575,7 @@ func TestTUFBackgroundRefresh(t *testing.T) {
 
 	// A failing mirror is logged and the last good root kept.
 	good := snapshot(t, src)
-	repo.setDown(true)
+	repo.SetDown(true)
 	require.Eventually(t, func() bool { return src.LastError() != nil }, 5*time.Second, 2*time.Millisecond)
 	assert.Equal(t, want, rekorLogIDs(snapshot(t, src).Material))
 	assert.NotSame(t, first, good)
@@ -604,7 +599,7 @@ func TestTUFBackgroundRefresh(t *testing.T) {
 // Not parallel: it checks that no refresh goroutine is left.
 func TestTUFContextEndStopsRefresh(t *testing.T) {
 	requireNoRefreshLoop(t)
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	ctx, cancel := context.WithCancel(context.Background())
 	opts := tufOptions(repo, t.TempDir())
 	opts.RefreshInterval = 5 * time.Millisecond
@@ -621,7 +616,7 @@ func TestTUFContextEndStopsRefresh(t *testing.T) {
 // Not parallel: it checks that no refresh goroutine is started.
 func TestTUFNoLoopWithoutInterval(t *testing.T) {
 	requireNoRefreshLoop(t)
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	src, err := trustroot.NewTUF(context.Background(), tufOptions(repo, t.TempDir()))
 	require.NoError(t, err)
 	assert.False(t, refreshLoopRunning(), "RefreshInterval < 0 starts no loop")
@@ -652,7 +647,7 @@ func waitFor(t *testing.T, ch <-chan struct{}, what string) {
 // never answers, ends that refresh and waits for it.
 func TestTUFCloseDuringRefresh(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	rt := &inflightTransport{}
 	opts := tufOptions(repo, t.TempDir())
 	opts.HTTPClient = &http.Client{Transport: rt}
@@ -662,11 +657,11 @@ func TestTUFCloseDuringRefresh(t *testing.T) {
 
 	entered := make(chan struct{})
 	var once sync.Once
-	repo.setHook(func(r *http.Request) {
+	repo.SetHook(func(r *http.Request) {
 		once.Do(func() { close(entered) })
 		select {
 		case <-r.Context().Done():
-		case <-repo.stop:
+		case <-repo.Done():
 		}
 	})
 	waitFor(t, entered, "a background refresh")
@@ -700,17 +695,17 @@ func refreshWaiting() bool {
 func TestTUFRefreshNeverGoesBack(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	repo := newTUFRepo(t, publicGoodRoot) // version 1
+	repo := tufrepo.New(t, publicGoodRoot) // version 1
 	src := newTUF(t, tufOptions(repo, t.TempDir()))
-	repo.publish(stagingRoot) // version 2: the cached target is now staging's
+	repo.Publish(stagingRoot) // version 2: the cached target is now staging's
 	require.NoError(t, src.Refresh(ctx))
-	repo.publish(publicGoodRoot) // version 3
+	repo.Publish(publicGoodRoot) // version 3
 
 	// Refresh A stalls downloading the public-good target of version 3.
 	entered, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	pgPath := targetPath(publicGoodRoot)
-	repo.setHook(func(r *http.Request) {
+	pgPath := tufrepo.TargetPath(publicGoodRoot)
+	repo.SetHook(func(r *http.Request) {
 		if r.URL.Path != pgPath {
 			return
 		}
@@ -718,7 +713,7 @@ func TestTUFRefreshNeverGoesBack(t *testing.T) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
-		case <-repo.stop:
+		case <-repo.Done():
 		}
 	})
 	aDone := make(chan error, 1)
@@ -726,7 +721,7 @@ func TestTUFRefreshNeverGoesBack(t *testing.T) {
 	waitFor(t, entered, "refresh A")
 
 	// Version 4 is staging again; refresh B starts after it is published.
-	repo.publish(stagingRoot)
+	repo.Publish(stagingRoot)
 	bDone := make(chan error, 1)
 	go func() { bDone <- src.Refresh(ctx) }()
 	// Let B end if it can; refreshes that are serialized make it wait for A.
@@ -749,9 +744,9 @@ func TestTUFRefreshNeverGoesBack(t *testing.T) {
 // TestTUFInfoExpires: the snapshot says when its TUF metadata expires.
 func TestTUFInfoExpires(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
+	repo := tufrepo.New(t, publicGoodRoot)
 	expires := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Second)
-	repo.publishExpiring(publicGoodRoot, expires)
+	repo.PublishExpiring(publicGoodRoot, expires)
 	src := newTUF(t, tufOptions(repo, t.TempDir()))
 	assert.Equal(t, expires, snapshot(t, src).Info.Expires)
 
@@ -765,14 +760,14 @@ func TestTUFInfoExpires(t *testing.T) {
 // newer one was seen is refused; the newer root stays.
 func TestTUFRollbackRefused(t *testing.T) {
 	t.Parallel()
-	repo := newTUFRepo(t, publicGoodRoot)
-	old := repo.file("timestamp.json")
+	repo := tufrepo.New(t, publicGoodRoot)
+	old := repo.File("timestamp.json")
 	src := newTUF(t, tufOptions(repo, t.TempDir()))
-	repo.publish(stagingRoot)
+	repo.Publish(stagingRoot)
 	require.NoError(t, src.Refresh(context.Background()))
 	require.Equal(t, fixtureLogIDs(fixtures.StagingRootFile), rekorLogIDs(snapshot(t, src).Material))
 
-	repo.setFile("timestamp.json", old)
+	repo.SetFile("timestamp.json", old)
 	err := src.Refresh(context.Background())
 	require.Error(t, err, "a rollback to an older timestamp version")
 	assert.Equal(t, fixtureLogIDs(fixtures.StagingRootFile), rekorLogIDs(snapshot(t, src).Material), "the newer root stays")
@@ -786,7 +781,7 @@ func TestTUFCorruptedCacheNotTrusted(t *testing.T) {
 	for _, file := range []string{"timestamp.json", "snapshot.json", "targets.json", filepath.Join("targets", "trusted_root.json")} {
 		t.Run(file, func(t *testing.T) {
 			t.Parallel()
-			repo := newTUFRepo(t, publicGoodRoot)
+			repo := tufrepo.New(t, publicGoodRoot)
 			cache := t.TempDir()
 			require.NoError(t, newTUF(t, tufOptions(repo, cache)).Close())
 			path := filepath.Join(cache, tuf.URLToPath(repo.URL()), file)

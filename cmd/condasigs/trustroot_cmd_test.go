@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/condasigs/condasigs/internal/tufrepo"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -27,11 +28,11 @@ func writeFixture(t *testing.T, name string) string {
 
 // publicGoodRepo serves the public-good trusted root from a loopback TUF
 // repository and returns it with its root.json written to a file.
-func publicGoodRepo(t *testing.T) (*tufRepo, string) {
+func publicGoodRepo(t *testing.T) (*tufrepo.Repo, string) {
 	t.Helper()
-	repo := newTUFRepo(t, fixtures.Read(fixtures.PublicGoodRootFile))
+	repo := tufrepo.New(t, fixtures.Read(fixtures.PublicGoodRootFile))
 	rootFile := filepath.Join(t.TempDir(), "root.json")
-	require.NoError(t, os.WriteFile(rootFile, repo.root, 0o644))
+	require.NoError(t, os.WriteFile(rootFile, repo.Root(), 0o644))
 	return repo, rootFile
 }
 

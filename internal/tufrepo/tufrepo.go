@@ -1,4 +1,7 @@
-package trustroot_test
+// Package tufrepo serves a real, signed TUF repository on loopback for the
+// project's tests: go-tuf's metadata API with ed25519 keys and consistent
+// snapshots, a trusted_root.json as its one target.
+package tufrepo
 
 import (
 	"crypto"
@@ -19,15 +22,15 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 )
 
-// targetName is the trusted root's TUF target name.
-const targetName = "trusted_root.json"
+// TargetName is the trusted root's TUF target name.
+const TargetName = "trusted_root.json"
 
-// tufRepo is a real, signed TUF repository with consistent snapshots,
+// Repo is a real, signed TUF repository with consistent snapshots,
 // served over loopback by httptest: <version>.root.json,
 // <version>.targets.json, <version>.snapshot.json, timestamp.json and
-// targets/<sha256>.trusted_root.json. Every request is counted; setDown
+// targets/<sha256>.trusted_root.json. Every request is counted; SetDown
 // makes it answer 503 to everything.
-type tufRepo struct {
+type Repo struct {
 	t    testing.TB
 	srv  *httptest.Server
 	hits atomic.Int64
@@ -46,11 +49,11 @@ type tufRepo struct {
 	signers map[string]signature.Signer
 }
 
-// newTUFRepo builds a repository whose trusted root target is target.
-func newTUFRepo(t testing.TB, target []byte) *tufRepo {
+// New builds a repository whose trusted root target is target.
+func New(t testing.TB, target []byte) *Repo {
 	t.Helper()
-	r := &tufRepo{t: t, files: map[string][]byte{}, signers: map[string]signature.Signer{}, stop: make(chan struct{})}
-	root := metadata.Root(expiresIn(365 * 24 * time.Hour))
+	r := &Repo{t: t, files: map[string][]byte{}, signers: map[string]signature.Signer{}, stop: make(chan struct{})}
+	root := metadata.Root(ExpiresIn(365 * 24 * time.Hour))
 	for _, role := range []string{metadata.ROOT, metadata.TARGETS, metadata.SNAPSHOT, metadata.TIMESTAMP} {
 		_, priv, err := ed25519.GenerateKey(nil)
 		require.NoError(t, err)
@@ -68,24 +71,28 @@ func newTUFRepo(t testing.TB, target []byte) *tufRepo {
 	// Cleanups run last-in first-out: release blocked hooks, then close.
 	t.Cleanup(r.srv.Close)
 	t.Cleanup(func() { close(r.stop) })
-	r.publish(target)
+	r.Publish(target)
 	return r
 }
 
 // URL is the repository's base URL.
-func (r *tufRepo) URL() string { return r.srv.URL }
+func (r *Repo) URL() string { return r.srv.URL }
 
 // Root is the repository's initial (and only) root.json.
-func (r *tufRepo) Root() []byte { return append([]byte(nil), r.root...) }
+func (r *Repo) Root() []byte { return append([]byte(nil), r.root...) }
+
+// Done is closed when the test ends: a hook that blocks must also return
+// then.
+func (r *Repo) Done() <-chan struct{} { return r.stop }
 
 // Hits is the number of requests served so far.
-func (r *tufRepo) Hits() int64 { return r.hits.Load() }
+func (r *Repo) Hits() int64 { return r.hits.Load() }
 
-// setDown makes the mirror answer 503 to every request (or serve again).
-func (r *tufRepo) setDown(down bool) { r.down.Store(down) }
+// SetDown makes the mirror answer 503 to every request (or serve again).
+func (r *Repo) SetDown(down bool) { r.down.Store(down) }
 
-// setHook sets (or, with nil, removes) the hook.
-func (r *tufRepo) setHook(h func(*http.Request)) {
+// SetHook sets (or, with nil, removes) the hook.
+func (r *Repo) SetHook(h func(*http.Request)) {
 	if h == nil {
 		r.hook.Store(nil)
 		return
@@ -93,13 +100,13 @@ func (r *tufRepo) setHook(h func(*http.Request)) {
 	r.hook.Store(&h)
 }
 
-// targetPath is the URL path of a target file with consistent snapshots.
-func targetPath(target []byte) string {
+// TargetPath is the URL path of a target file with consistent snapshots.
+func TargetPath(target []byte) string {
 	sum := sha256.Sum256(target)
-	return "/targets/" + hex.EncodeToString(sum[:]) + "." + targetName
+	return "/targets/" + hex.EncodeToString(sum[:]) + "." + TargetName
 }
 
-func (r *tufRepo) serve(w http.ResponseWriter, req *http.Request) {
+func (r *Repo) serve(w http.ResponseWriter, req *http.Request) {
 	r.hits.Add(1)
 	if h := r.hook.Load(); h != nil {
 		(*h)(req)
@@ -119,30 +126,30 @@ func (r *tufRepo) serve(w http.ResponseWriter, req *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// publish makes target the trusted root, with new targets, snapshot and
+// Publish makes target the trusted root, with new targets, snapshot and
 // timestamp versions and a timestamp valid for a day.
-func (r *tufRepo) publish(target []byte) {
-	r.publishExpiring(target, expiresIn(24*time.Hour))
+func (r *Repo) Publish(target []byte) {
+	r.PublishExpiring(target, ExpiresIn(24*time.Hour))
 }
 
-// publishExpiring is publish with the timestamp expiring at tsExpires.
+// PublishExpiring is publish with the timestamp expiring at tsExpires.
 // The versioned files are all in place before timestamp.json changes, as
 // on a real mirror, and a client never sees half a publication.
-func (r *tufRepo) publishExpiring(target []byte, tsExpires time.Time) {
+func (r *Repo) PublishExpiring(target []byte, tsExpires time.Time) {
 	r.t.Helper()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.version++
 	v := r.version
 
-	tf, err := metadata.TargetFile().FromBytes(targetName, target, "sha256")
+	tf, err := metadata.TargetFile().FromBytes(TargetName, target, "sha256")
 	require.NoError(r.t, err)
-	targets := metadata.Targets(expiresIn(7 * 24 * time.Hour))
+	targets := metadata.Targets(ExpiresIn(7 * 24 * time.Hour))
 	targets.Signed.Version = v
-	targets.Signed.Targets[targetName] = tf
+	targets.Signed.Targets[TargetName] = tf
 	targetsJSON := r.sign(metadata.TARGETS, targets)
 
-	snapshot := metadata.Snapshot(expiresIn(7 * 24 * time.Hour))
+	snapshot := metadata.Snapshot(ExpiresIn(7 * 24 * time.Hour))
 	snapshot.Signed.Version = v
 	snapshot.Signed.Meta["targets.json"] = metaFile(v, targetsJSON)
 	snapshotJSON := r.sign(metadata.SNAPSHOT, snapshot)
@@ -152,7 +159,7 @@ func (r *tufRepo) publishExpiring(target []byte, tsExpires time.Time) {
 	timestamp.Signed.Meta["snapshot.json"] = metaFile(v, snapshotJSON)
 	timestampJSON := r.sign(metadata.TIMESTAMP, timestamp)
 
-	r.files[strings.TrimPrefix(targetPath(target), "/")] = append([]byte(nil), target...)
+	r.files[strings.TrimPrefix(TargetPath(target), "/")] = append([]byte(nil), target...)
 	r.files[fmt.Sprintf("%d.targets.json", v)] = targetsJSON
 	r.files[fmt.Sprintf("%d.snapshot.json", v)] = snapshotJSON
 	r.files["timestamp.json"] = timestampJSON
@@ -164,7 +171,7 @@ type signable interface {
 	ToBytes(pretty bool) ([]byte, error)
 }
 
-func (r *tufRepo) sign(role string, m signable) []byte {
+func (r *Repo) sign(role string, m signable) []byte {
 	r.t.Helper()
 	_, err := m.Sign(r.signers[role])
 	require.NoError(r.t, err)
@@ -173,6 +180,7 @@ func (r *tufRepo) sign(role string, m signable) []byte {
 	return b
 }
 
+// metaFile describes b for the snapshot and timestamp roles.
 func metaFile(version int64, b []byte) *metadata.MetaFiles {
 	m := metadata.MetaFile(version)
 	m.Length = int64(len(b))
@@ -181,19 +189,20 @@ func metaFile(version int64, b []byte) *metadata.MetaFiles {
 	return m
 }
 
-func expiresIn(d time.Duration) time.Time {
+// ExpiresIn is now + d, truncated as TUF metadata stores it.
+func ExpiresIn(d time.Duration) time.Time {
 	return time.Now().Add(d).UTC().Truncate(time.Second)
 }
 
-// file returns a copy of a served file, e.g. "timestamp.json".
-func (r *tufRepo) file(name string) []byte {
+// File returns a copy of a served file, e.g. "timestamp.json".
+func (r *Repo) File(name string) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]byte(nil), r.files[name]...)
 }
 
-// setFile replaces a served file, e.g. to serve an old timestamp again.
-func (r *tufRepo) setFile(name string, b []byte) {
+// SetFile replaces a served file, e.g. to serve an old timestamp again.
+func (r *Repo) SetFile(name string, b []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.files[name] = append([]byte(nil), b...)
