@@ -43,7 +43,20 @@ func TestPerChannelConfig(t *testing.T) {
 	rep, err = e.configured(t, other, nil, false).Verify(context.Background(), e.pkg(unsigned))
 	require.NoError(t, err)
 	assert.Equal(t, policy.StatusDisabled, rep.Status)
-	assert.Contains(t, rep.Reasons[0].Message, "no policy entry covers this channel")
+	assert.Equal(t, policy.Warn, rep.Outcome, "an unconfigured channel is never a silent pass")
+	assert.Contains(t, rep.Reasons[0].Message, "no policy entry covers channel")
+
+	silent := other
+	silent.Default = &policy.ChannelPolicy{Enabled: false}
+	rep, err = e.configured(t, silent, nil, false).Verify(context.Background(), e.pkg(unsigned))
+	require.NoError(t, err)
+	assert.Equal(t, policy.Pass, rep.Outcome, "a disabled catch-all skips other channels on purpose")
+
+	// A channel that cannot be normalised has no rule: misuse, not a pass.
+	p := e.pkg(unsigned)
+	p.Channel = "https://other.example.org/x%zz"
+	_, err = e.configured(t, other, nil, false).Verify(context.Background(), p)
+	assert.Error(t, err)
 
 	other.Default = &policy.ChannelPolicy{Enabled: true, Policy: policy.Policy{Require: policy.ModeError, Identities: trusted}}
 	rep, err = e.configured(t, other, nil, false).Verify(context.Background(), e.pkg(unsigned))

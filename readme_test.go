@@ -26,9 +26,16 @@ func TestReadmeConfigSample(t *testing.T) {
 	require.NoError(t, err)
 	rules, err := policy.CompileConfig(cfg)
 	require.NoError(t, err)
-	assert.Equal(t, "conda-forge", rules.For("https://conda.anaconda.org/conda-forge").Entry)
-	assert.Equal(t, policy.CatchAll, rules.For("https://conda.anaconda.org/conda-forge-staging").Entry)
-	assert.Equal(t, "https://conda.example.com/my-org", rules.For("https://mirror.example.com/my-org").Channel)
-	assert.False(t, rules.For("https://conda.anaconda.org/bioconda").Enabled)
+	assert.Equal(t, "conda-forge", mustFor(t, rules, "https://conda.anaconda.org/conda-forge").Entry)
+	assert.Equal(t, policy.CatchAll, mustFor(t, rules, "https://conda.anaconda.org/conda-forge-staging").Entry)
+	assert.Equal(t, "https://conda.example.com/my-org", mustFor(t, rules, "https://mirror.example.com/my-org").Channel)
+	assert.False(t, mustFor(t, rules, "https://conda.anaconda.org/bioconda").Enabled)
 	assert.True(t, rules.Pins())
+}
+
+func mustFor(t testing.TB, r *policy.Rules, channel string) policy.Match {
+	t.Helper()
+	m, err := r.For(channel)
+	require.NoError(t, err)
+	return m
 }

@@ -148,15 +148,24 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 		rep.TrustRootAge = now.Sub(info.LoadedAt).Round(time.Second).String()
 	}
 
-	match := v.rules.For(pkg.Channel)
+	match, err := v.rules.For(pkg.Channel)
+	if err != nil {
+		return nil, fmt.Errorf("condasigs: %w", err)
+	}
 	rep.PolicyEntry = match.Entry
 	if !match.Enabled {
-		msg := fmt.Sprintf("verification is disabled for this channel (policy entry %q)", match.Entry)
+		rep.Status = policy.StatusDisabled
 		if match.Entry == "" {
-			msg = "no policy entry covers this channel, so its packages are not checked; add an entry for it or a catch-all (\"*\")"
+			// Unconfigured, which may be a spelling the entries missed:
+			// say so loudly. A catch-all with enabled: false silences it.
+			rep.Outcome = policy.Warn
+			rep.Reasons = []policy.Reason{{Rule: "enabled", Code: "not-configured", Severity: policy.SeverityWarning,
+				Message: fmt.Sprintf("no policy entry covers channel %s, so its packages are not checked; add an entry for it, or a catch-all (\"*\") entry, with enabled: false to skip such channels silently", rep.Channel)}}
+			return rep, nil
 		}
-		rep.Outcome, rep.Status = policy.Pass, policy.StatusDisabled
-		rep.Reasons = []policy.Reason{{Rule: "enabled", Code: "not-checked", Severity: policy.SeverityInfo, Message: msg}}
+		rep.Outcome = policy.Pass
+		rep.Reasons = []policy.Reason{{Rule: "enabled", Code: "not-checked", Severity: policy.SeverityInfo,
+			Message: fmt.Sprintf("verification is disabled for this channel (policy entry %q)", match.Entry)}}
 		return rep, nil
 	}
 

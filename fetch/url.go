@@ -141,15 +141,17 @@ func redactTokenSegment(p string) string {
 }
 
 // NormalizeChannel returns a channel URL in the form used to compare
-// channels: scheme and host in lower case, default port, user information,
-// conda /t/<token> segments, query, fragment and trailing slashes removed.
+// channels: scheme and host in lower case (without a trailing dot), default
+// port, user information, conda /t/<token> segments, query, fragment and
+// trailing slashes removed, and the path cleaned of empty, "." and ".."
+// segments.
 func NormalizeChannel(channel string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(channel))
 	if err != nil || u.Scheme == "" || (u.Host == "" && u.Scheme != "file") {
 		return "", fmt.Errorf("%q is not an absolute channel URL", Redact(channel))
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
-	host := strings.ToLower(u.Hostname())
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".") // "example.org." is "example.org"
 	port := u.Port()
 	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
 		port = ""
@@ -164,7 +166,11 @@ func NormalizeChannel(channel string) (string, error) {
 	u.User = nil
 	u.RawQuery, u.ForceQuery = "", false
 	u.Fragment, u.RawFragment = "", ""
-	u.Path = strings.TrimRight(stripTokenSegment(u.Path), "/")
+	p := stripTokenSegment(u.Path)
+	if p != "" {
+		p = path.Clean("/" + p) // "//", "/./" and "/../" spell the same channel
+	}
+	u.Path = strings.TrimRight(p, "/")
 	u.RawPath = ""
 	return u.String(), nil
 }

@@ -281,3 +281,18 @@ func TestRedactOpaqueURL(t *testing.T) {
 		assert.NotContains(t, err.Error(), "s3cret", u)
 	}
 }
+
+func TestNormalizeChannelSpellings(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		"https://conda.anaconda.org//conda-forge",
+		"https://conda.anaconda.org/./conda-forge/",
+		"https://conda.anaconda.org/x/../conda-forge",
+		"https://conda.anaconda.org./conda-forge",
+		"HTTPS://CONDA.ANACONDA.ORG:443/conda-forge//",
+	} {
+		got, err := fetch.NormalizeChannel(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, "https://conda.anaconda.org/conda-forge", got, in)
+	}
+}

@@ -188,21 +188,24 @@ func compileChannel(cp ChannelPolicy, alias string) (compiledChannel, error) {
 
 // For returns the rule for the channel at channelURL: the entry whose
 // channel or mirror URL is the longest prefix of it on whole path segments,
-// else the catch-all, else an unconfigured (not Enabled) Match.
-func (r *Rules) For(channelURL string) Match {
+// else the catch-all, else an unconfigured (not Enabled) Match. A channel
+// URL that cannot be normalised is an error: no rule can be chosen for it,
+// and no targetChannel compared with it.
+func (r *Rules) For(channelURL string) (Match, error) {
 	u, err := ChannelURL(channelURL, r.config.ChannelAlias)
-	if err == nil {
-		for _, ue := range r.byURL {
-			if segmentPrefix(ue.url, u) {
-				cc := ue.cc
-				return Match{Entry: cc.entry, Channel: cc.url, Enabled: cc.enable, Engine: cc.engine}
-			}
+	if err != nil {
+		return Match{}, fmt.Errorf("policy: channel %q: %w", redactChannel(channelURL), err)
+	}
+	for _, ue := range r.byURL {
+		if segmentPrefix(ue.url, u) {
+			cc := ue.cc
+			return Match{Entry: cc.entry, Channel: cc.url, Enabled: cc.enable, Engine: cc.engine}, nil
 		}
 	}
 	if r.fallback != nil {
-		return Match{Entry: CatchAll, Channel: u, Enabled: r.fallback.enable, Engine: r.fallback.engine}
+		return Match{Entry: CatchAll, Channel: u, Enabled: r.fallback.enable, Engine: r.fallback.engine}, nil
 	}
-	return Match{Channel: u}
+	return Match{Channel: u}, nil
 }
 
 // Pins reports whether any entry pins signers.

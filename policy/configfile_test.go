@@ -86,12 +86,12 @@ func TestParseConfigFull(t *testing.T) {
 			rules, err := policy.CompileConfig(cfg)
 			require.NoError(t, err)
 			digests = append(digests, rules.Digest())
-			m := rules.For("https://mirror.example.com/my-org/label/main")
+			m := mustFor(t, rules, "https://mirror.example.com/my-org/label/main")
 			assert.Equal(t, "https://conda.example.com/my-org", m.Entry)
 			assert.True(t, m.Enabled)
 			assert.Equal(t, policy.ModeWarn, m.Engine.Policy().Pin)
-			assert.False(t, rules.For("bioconda").Enabled)
-			assert.Equal(t, policy.CatchAll, rules.For("https://prefix.dev/other").Entry)
+			assert.False(t, mustFor(t, rules, "bioconda").Enabled)
+			assert.Equal(t, policy.CatchAll, mustFor(t, rules, "https://prefix.dev/other").Entry)
 		})
 	}
 	require.Len(t, digests, 2)
@@ -673,10 +673,11 @@ attestations:
 		"https://conda.anaconda.org/conda-forge/label/dev",
 		"https://conda.anaconda.org/conda-forge-staging",
 	} {
-		m := rules.For(channel)
+		m, _ := rules.For(channel) // an error only for a channel that is not a URL or name
 		fmt.Printf("%s: entry %q, enabled %v\n", channel, m.Entry, m.Enabled)
 	}
-	p := rules.For("conda-forge").Engine.Policy()
+	cf, _ := rules.For("conda-forge")
+	p := cf.Engine.Policy()
 	fmt.Println("require:", p.Require, "channel_mismatch:", p.ChannelMismatch, "unknown_predicate:", p.UnknownPredicate)
 	fmt.Println("trusted:", p.Identities[0])
 	// Output:
@@ -721,12 +722,13 @@ attestations:
 		fmt.Println(err)
 		return
 	}
-	m := rules.For("https://mirror.example.com/my-org/t/secret-token/label/main")
+	m, _ := rules.For("https://mirror.example.com/my-org/t/secret-token/label/main")
 	fmt.Println("entry:", m.Entry)
 	fmt.Println("targetChannel:", m.Channel)
 	fmt.Println("pin:", m.Engine.Policy().Pin)
-	fmt.Println("bioconda enabled:", rules.For("bioconda").Enabled)
-	other := rules.For("https://prefix.dev/other")
+	bioconda, _ := rules.For("bioconda")
+	fmt.Println("bioconda enabled:", bioconda.Enabled)
+	other, _ := rules.For("https://prefix.dev/other")
 	fmt.Println("other:", other.Entry, other.Engine.Policy().Require)
 	// Output:
 	// entry: https://conda.example.com/my-org

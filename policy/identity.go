@@ -90,11 +90,17 @@ func compileIdentity(id Identity) (identityMatcher, error) {
 		return m, fmt.Errorf("trusted identity %q has both identity and identity_regex: keep one", id.SAN)
 	case id.SANRegex != "":
 		// Compile it alone first: only an expression that parses on its
-		// own cannot break out of the anchoring group ("x)|(.*").
+		// own cannot break out of the anchoring group ("x)|(.*"). The
+		// wrapped form can still fail (a trailing \Q quotes the group's
+		// end), so it is checked too, never MustCompile'd.
 		if _, err := regexp.Compile(id.SANRegex); err != nil {
 			return m, fmt.Errorf("identity_regex %q: %v", id.SANRegex, err)
 		}
-		m.san = regexp.MustCompile(`\A(?:` + id.SANRegex + `)\z`)
+		re, err := regexp.Compile(`\A(?:` + id.SANRegex + `)\z`)
+		if err != nil {
+			return m, fmt.Errorf("identity_regex %q: %v", id.SANRegex, err)
+		}
+		m.san = re
 	default:
 		m.san = globRegexp(id.SAN)
 	}

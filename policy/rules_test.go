@@ -36,6 +36,7 @@ func TestIdentityRules(t *testing.T) {
 		{"issuer any", policy.Identity{SAN: "https://github.com/o/*", Issuer: policy.IssuerAny}, signed(wf, "https://example.com/oidc", claims), true},
 		{"regex", policy.Identity{SANRegex: `https://github\.com/o/r/\.github/workflows/release\.yml@refs/tags/v[0-9]+`, Issuer: "github"}, signed(wf, ghIssuer, claims), true},
 		{"regex is anchored", policy.Identity{SANRegex: `github\.com/o/r`, Issuer: "github"}, signed(wf, ghIssuer, claims), false},
+		{"regex alternation anchors every branch", policy.Identity{SANRegex: `x|https://github\.com/o/.*`, Issuer: "github"}, signed("https://evil.example/?https://github.com/o/r", ghIssuer, claims), false},
 		{"regex alternation stays anchored", policy.Identity{SANRegex: `x|https://github\.com/o/.*`, Issuer: "github"}, signed(wf+"\nextra", ghIssuer, claims), false},
 		{"repository ID", policy.Identity{SAN: "*", Issuer: "github", RepositoryID: "42"}, signed(wf, ghIssuer, claims), true},
 		{"repository ID mismatch", policy.Identity{SAN: "*", Issuer: "github", RepositoryID: "43"}, signed(wf, ghIssuer, claims), false},
@@ -49,6 +50,9 @@ func TestIdentityRules(t *testing.T) {
 		{"build signer mismatch", policy.Identity{SAN: "*", Issuer: "github", BuildSigner: "https://github.com/o/r/*"}, signed(wf, ghIssuer, claims), false},
 		{"hosted runner", policy.Identity{SAN: "*", Issuer: "github", RunnerEnvironment: "github-hosted"}, signed(wf, ghIssuer, claims), true},
 		{"self-hosted refused", policy.Identity{SAN: "*", Issuer: "github", RunnerEnvironment: "github-hosted"}, signed(wf, ghIssuer, selfHosted), false},
+		{"runner constraint, claim absent", policy.Identity{SAN: "*", Issuer: "github", RunnerEnvironment: "github-hosted"}, signed(wf, ghIssuer, certificate.Extensions{SourceRepositoryURI: "https://github.com/o/r"}), false},
+		{"repository ID constraint, claim absent", policy.Identity{SAN: "*", Issuer: "github", RepositoryID: "42"}, signed(wf, ghIssuer, certificate.Extensions{SourceRepositoryURI: "https://github.com/o/r"}), false},
+		{"ref pattern *, claim absent", policy.Identity{SAN: "*", Issuer: "github", SourceRef: "refs/tags/*"}, signed(wf, ghIssuer, certificate.Extensions{}), false},
 		{"claim constraint without claims", policy.Identity{SAN: "*", Issuer: "github", RepositoryID: "42"}, valid(0, wf, ghIssuer, attest.ChannelMatched), false},
 	}
 	for _, c := range cases {
@@ -70,6 +74,7 @@ func TestIdentityCheck(t *testing.T) {
 		{policy.Identity{SAN: "a", SANRegex: "b", Issuer: "github"}, "keep one"},
 		{policy.Identity{SANRegex: "(", Issuer: "github"}, "identity_regex"},
 		{policy.Identity{SANRegex: "x)|(.*", Issuer: "github"}, "identity_regex"}, // would escape the anchors
+		{policy.Identity{SANRegex: `\Qabc`, Issuer: "github"}, "identity_regex"},  // would quote the group's end
 		{policy.Identity{SAN: "a"}, "issuer: any"},
 		{policy.Identity{SAN: "a", Issuer: "githbu"}, "neither a URL nor a known shorthand"},
 	} {
@@ -106,6 +111,19 @@ func TestChannelURL(t *testing.T) {
 	assert.Error(t, err)
 }
 
+func mustFor(t testing.TB, r *policy.Rules, channel string) policy.Match {
+	t.Helper()
+	m, err := r.For(channel)
+	require.NoError(t, err)
+	return m
+}
+
+func TestRulesForUnparseableChannel(t *testing.T) {
+	r := rulesFor(t, policy.Config{Default: &policy.ChannelPolicy{Enabled: true, Policy: policy.Policy{Identities: trusted}}})
+	_, err := r.For("https://other.example.org/x%zz")
+	assert.Error(t, err, "no rule, and no channel to compare targetChannel with")
+}
+
 func rulesFor(t *testing.T, c policy.Config) *policy.Rules {
 	t.Helper()
 	r, err := policy.CompileConfig(c)
@@ -140,7 +158,7 @@ func TestRulesForChannel(t *testing.T) {
 		{"https://prefix.dev/private-other", "", "https://prefix.dev/private-other", false},
 	}
 	for _, c := range cases {
-		m := r.For(c.channel)
+		m := mustFor(t, r, c.channel)
 		assert.Equal(t, c.entry, m.Entry, c.channel)
 		assert.Equal(t, c.canonical, m.Channel, c.channel)
 		assert.Equal(t, c.enabled, m.Enabled, c.channel)
@@ -148,7 +166,7 @@ func TestRulesForChannel(t *testing.T) {
 	}
 
 	withDefault := rulesFor(t, policy.Config{Channels: []policy.ChannelPolicy{cf}, Default: &policy.ChannelPolicy{Enabled: true, Policy: policy.Policy{Require: policy.ModeWarn, Identities: trusted}}})
-	m := withDefault.For("https://conda.anaconda.org/conda-forge-staging")
+	m := mustFor(t, withDefault, "https://conda.anaconda.org/conda-forge-staging")
 	assert.Equal(t, policy.CatchAll, m.Entry)
 	assert.True(t, m.Enabled)
 	assert.Equal(t, policy.ModeWarn, m.Engine.Policy().Require)
