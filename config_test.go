@@ -4,6 +4,7 @@ import (
 	"context"
 	"github.com/condasigs/condasigs/internal/testchannel"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,6 +122,15 @@ func TestPinning(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, policy.Warn, rep.Outcome)
 
+	// Recording new pins never overwrites one: the warning stays.
+	recording := e.configured(t, cfg(policy.ModeWarn), reloaded, true)
+	for range 2 {
+		rep, err = recording.Verify(context.Background(), e.pkg(changed))
+		require.NoError(t, err)
+		assert.Equal(t, policy.Warn, rep.Outcome)
+		assert.Contains(t, reasonCodes(rep), "signer-changed")
+	}
+
 	rep, err = e.configured(t, cfg(""), reloaded, false).Verify(context.Background(), e.pkg(changed))
 	require.NoError(t, err)
 	assert.Equal(t, policy.Pass, rep.Outcome, "pinning off")
@@ -174,4 +184,44 @@ func TestTrustRootAge(t *testing.T) {
 	rep, err = verify(file, 0, 48*time.Hour)
 	require.NoError(t, err)
 	assert.Equal(t, policy.Pass, rep.Outcome, "a file's age is unknown")
+}
+
+// TestPinFirstUseIsAtomic: concurrent first verifications of one package
+// name by two signers pin exactly one; the other signer is then flagged.
+func TestPinFirstUseIsAtomic(t *testing.T) {
+	e := newEnv(t)
+	a := e.signed(t, "demo-1.0-0.conda", san)
+	b := e.signed(t, "demo-2.0-0.conda", "https://github.com/demo/fork/.github/workflows/release.yml@refs/tags/v2.0")
+	pins, err := policy.LoadPins(filepath.Join(t.TempDir(), "pins.json"))
+	require.NoError(t, err)
+	v := e.configured(t, policy.Config{Channels: []policy.ChannelPolicy{{Channel: e.url, Enabled: true,
+		Policy: policy.Policy{Identities: trusted, Pin: policy.ModeError}}}}, pins, true)
+	outcomes := make([]policy.Outcome, 16)
+	var wg sync.WaitGroup
+	for i := range outcomes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := a
+			if i%2 == 1 {
+				rec = b
+			}
+			if rep, err := v.Verify(context.Background(), e.pkg(rec)); err == nil {
+				outcomes[i] = rep.Outcome
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, 1, pins.Len())
+	passA, passB := 0, 0
+	for i, o := range outcomes {
+		require.Contains(t, []policy.Outcome{policy.Pass, policy.Fail}, o)
+		if o == policy.Pass && i%2 == 0 {
+			passA++
+		}
+		if o == policy.Pass && i%2 == 1 {
+			passB++
+		}
+	}
+	assert.True(t, (passA == 8 && passB == 0) || (passA == 0 && passB == 8), "only the pinned signer passes: %v", outcomes)
 }

@@ -188,6 +188,14 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 		}
 	}
 	d := match.Engine.Decide(in)
+	if pinning && in.Pin == nil && v.recordPins && d.Pin != nil {
+		// Trust on first use, atomically: if another verification pinned
+		// a signer of this package meanwhile, decide against that pin.
+		if existing, loaded := v.pins.SetIfAbsent(match.Channel, name, *d.Pin); loaded {
+			in.Pin = &existing
+			d = match.Engine.Decide(in)
+		}
+	}
 	rep.Outcome, rep.Status, rep.Reasons = d.Outcome, d.Status, d.Reasons
 	if len(d.Accepted) > 0 {
 		ev := rep.Bundles[d.Accepted[0]]
@@ -201,9 +209,6 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 	}
 	if d.Pin != nil {
 		rep.Pin = &PinInfo{Channel: match.Channel, Package: name, Signer: *d.Pin}
-		if pinning && in.Pin == nil && v.recordPins {
-			v.pins.Set(match.Channel, name, *d.Pin)
-		}
 	}
 	v.log.DebugContext(ctx, "condasigs: verified", "package", rep.Filename, "outcome", rep.Outcome, "status", rep.Status)
 	return rep, nil

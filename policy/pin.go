@@ -143,6 +143,21 @@ func (s *PinStore) Set(channel, name string, p Pin) {
 	s.pins[channel][name] = p
 }
 
+// SetIfAbsent records p for package name on channel unless a pin exists;
+// then it returns that pin and true. The check and the write are one step.
+func (s *PinStore) SetIfAbsent(channel, name string, p Pin) (Pin, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.pins[channel][name]; ok {
+		return old, true
+	}
+	if s.pins[channel] == nil {
+		s.pins[channel] = map[string]Pin{}
+	}
+	s.pins[channel][name] = p
+	return p, false
+}
+
 // Len returns the number of pins.
 func (s *PinStore) Len() int {
 	s.mu.Lock()
