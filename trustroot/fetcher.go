@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/condasigs/condasigs/fetch"
@@ -18,6 +21,10 @@ import (
 type tufFetcher struct {
 	ctx    context.Context
 	client *fetch.Client
+	// expires is the earliest expiry of the top-level metadata downloaded
+	// (timestamp, snapshot, targets), zero if none was.
+	mu      sync.Mutex
+	expires time.Time
 }
 
 var _ tuffetcher.Fetcher = (*tufFetcher)(nil)
@@ -32,7 +39,34 @@ func (f *tufFetcher) DownloadFile(urlPath string, maxLength int64, _ time.Durati
 	if err != nil {
 		return nil, tufError(urlPath, err)
 	}
+	if role := path.Base(urlPath); strings.HasSuffix(role, "timestamp.json") || strings.HasSuffix(role, "snapshot.json") || strings.HasSuffix(role, "targets.json") {
+		f.note(metadataExpiryOf(b))
+	}
 	return b, nil
+}
+
+func (f *tufFetcher) note(t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.expires = earliest(f.expires, t)
+}
+
+// expiry returns the earliest expiry seen.
+func (f *tufFetcher) expiry() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.expires
+}
+
+// earliest returns the earlier of two times, ignoring zero ones.
+func earliest(a, b time.Time) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero() || a.Before(b):
+		return a
+	}
+	return b
 }
 
 func tufError(urlPath string, err error) error {

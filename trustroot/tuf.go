@@ -178,12 +178,13 @@ func DefaultCacheDir() string {
 // load runs a TUF update (or reads the cache alone when offline) and
 // returns the trusted root target.
 func (t *TUF) load(ctx context.Context, offline bool) (*Snapshot, error) {
+	fetcher := &tufFetcher{ctx: ctx, client: t.client}
 	o := &tuf.Options{
 		Root:              t.opts.Root,
 		CachePath:         t.opts.CacheDir,
 		RepositoryBaseURL: t.opts.RepositoryURL,
 		DisableLocalCache: t.opts.DisableCache,
-		Fetcher:           &tufFetcher{ctx: ctx, client: t.client},
+		Fetcher:           fetcher,
 		Context:           ctx,
 	}
 	if offline {
@@ -212,8 +213,16 @@ func (t *TUF) load(ctx context.Context, offline bool) (*Snapshot, error) {
 			info.LoadedAt = cfg.LastTimestamp.UTC()
 		}
 	}
+	// The root is good until the first of the metadata it was checked
+	// with expires: what this update downloaded, and what the cache holds.
+	info.Expires = fetcher.expiry()
 	if !t.opts.DisableCache {
-		info.Expires = metadataExpiry(filepath.Join(t.opts.CacheDir, tuf.URLToPath(t.opts.RepositoryURL), "timestamp.json"))
+		dir := filepath.Join(t.opts.CacheDir, tuf.URLToPath(t.opts.RepositoryURL))
+		for _, role := range []string{"timestamp.json", "snapshot.json", "targets.json"} {
+			if b, err := os.ReadFile(filepath.Join(dir, role)); err == nil {
+				info.Expires = earliest(info.Expires, metadataExpiryOf(b))
+			}
+		}
 	}
 	return &Snapshot{Material: tr, Info: info}, nil
 }
@@ -232,13 +241,9 @@ func writable(dir string) error {
 	return os.Remove(f.Name())
 }
 
-// metadataExpiry reads the expiry of a cached TUF metadata file, which the
-// update that just succeeded verified; zero if it cannot be read.
-func metadataExpiry(path string) time.Time {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return time.Time{}
-	}
+// metadataExpiryOf returns the expiry of a TUF metadata document, zero if
+// it has none that parses.
+func metadataExpiryOf(b []byte) time.Time {
 	var md struct {
 		Signed struct {
 			Expires time.Time `json:"expires"`

@@ -753,7 +753,13 @@ func TestTUFInfoExpires(t *testing.T) {
 	opts := tufOptions(repo, "")
 	opts.DisableCache = true
 	mem := newTUF(t, opts)
-	assert.True(t, snapshot(t, mem).Info.Expires.IsZero(), "unknown without a cache")
+	assert.Equal(t, expires, snapshot(t, mem).Info.Expires, "known without a disk cache too")
+
+	// The earliest of timestamp, snapshot and targets counts: a timestamp
+	// of 30 days leaves the 7 days of the snapshot and targets.
+	repo.PublishExpiring(publicGoodRoot, time.Now().Add(30*24*time.Hour))
+	require.NoError(t, src.Refresh(context.Background()))
+	assert.WithinDuration(t, time.Now().Add(7*24*time.Hour), snapshot(t, src).Info.Expires, time.Minute)
 }
 
 // TestTUFRollbackRefused: a mirror that serves an older timestamp after a
