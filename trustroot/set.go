@@ -1,6 +1,8 @@
 package trustroot
 
 import (
+	"fmt"
+	"os"
 	"strings"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -41,15 +43,25 @@ func (s Set) PublicKeyVerifier(keyID string) (root.TimeConstrainedVerifier, erro
 }
 
 // FromFiles reads several trusted_root.json files into one Static source
-// whose material is a Set. No network is used.
+// whose material is a Set. No network is used. A member without
+// transparency logs (GitHub's instance) is accepted beside others.
 func FromFiles(paths ...string) (*Static, error) {
 	set := make(Set, 0, len(paths))
+	logs := 0
 	for _, p := range paths {
-		s, err := FromFile(p)
+		b, err := os.ReadFile(p)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("trustroot: reading the trusted root: %w", err)
 		}
-		set = append(set, s.snap.Material)
+		tr, err := parseTrustedRoot(b)
+		if err != nil {
+			return nil, fmt.Errorf("trustroot: %s: %w", p, err)
+		}
+		logs += len(tr.RekorLogs())
+		set = append(set, tr)
+	}
+	if logs == 0 {
+		return nil, fmt.Errorf("trustroot: %s: %w", strings.Join(paths, ", "), errNoLogs)
 	}
 	st := NewStatic(set, strings.Join(paths, ", "))
 	st.snap.Info.Kind = "file"

@@ -69,7 +69,7 @@ func FromFile(path string) (*Static, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trustroot: reading the trusted root: %w", err)
 	}
-	tr, err := parseTrustedRoot(b)
+	tr, err := parseSingleRoot(b)
 	if err != nil {
 		return nil, fmt.Errorf("trustroot: %s: %w", path, err)
 	}
@@ -78,7 +78,7 @@ func FromFile(path string) (*Static, error) {
 
 // FromJSON parses a trusted_root.json document.
 func FromJSON(b []byte) (*Static, error) {
-	tr, err := parseTrustedRoot(b)
+	tr, err := parseSingleRoot(b)
 	if err != nil {
 		return nil, fmt.Errorf("trustroot: %w", err)
 	}
@@ -95,8 +95,20 @@ func parseTrustedRoot(b []byte) (*root.TrustedRoot, error) {
 	if len(tr.FulcioCertificateAuthorities()) == 0 {
 		return nil, errors.New("the trusted root lists no Fulcio certificate authority, so no attestation could verify")
 	}
-	if len(tr.RekorLogs()) == 0 {
-		return nil, errors.New("the trusted root lists no transparency log: CEP 27 requires every attestation to be logged, so none could verify against it")
-	}
 	return tr, nil
 }
+
+// parseSingleRoot parses a trusted root meant to be used on its own, which
+// must list a transparency log.
+func parseSingleRoot(b []byte) (*root.TrustedRoot, error) {
+	tr, err := parseTrustedRoot(b)
+	if err == nil && len(tr.RekorLogs()) == 0 {
+		err = errNoLogs
+	}
+	return tr, err
+}
+
+// errNoLogs refuses a trusted root without transparency logs on its own.
+// In a Set beside other roots it is accepted (GitHub's instance has none);
+// bundles of such an instance still fail for want of a log entry.
+var errNoLogs = errors.New("the trusted root lists no transparency log: CEP 27 requires every attestation to be logged, so none could verify against it")

@@ -197,4 +197,11 @@ func TestFromFilesMakesASet(t *testing.T) {
 
 	_, err = trustroot.FromFiles(paths[0], filepath.Join(dir, "missing.json"))
 	assert.Error(t, err)
+
+	gh := filepath.Join(dir, "github.json")
+	require.NoError(t, os.WriteFile(gh, fixtures.Read(fixtures.GitHubRootFile), 0o644))
+	_, err = trustroot.FromFiles(gh, paths[0])
+	assert.NoError(t, err, "GitHub's root, without logs, beside another")
+	_, err = trustroot.FromFiles(gh)
+	assert.ErrorContains(t, err, "no transparency log", "alone it could verify nothing")
 }

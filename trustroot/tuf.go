@@ -202,7 +202,7 @@ func (t *TUF) load(ctx context.Context, offline bool) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 	}
-	tr, err := parseTrustedRoot(b)
+	tr, err := parseSingleRoot(b)
 	if err != nil {
 		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 	}
