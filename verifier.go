@@ -144,7 +144,7 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 		TrustRoot:  &info,
 		Thresholds: &th,
 	}
-	if info.Kind == "tuf" && !info.LoadedAt.IsZero() {
+	if ageKnown(info) {
 		rep.TrustRootAge = now.Sub(info.LoadedAt).Round(time.Second).String()
 	}
 
@@ -214,6 +214,12 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 	return rep, nil
 }
 
+// ageKnown reports whether info's LoadedAt is the age of its material:
+// for TUF roots and sets with a TUF member, not for files.
+func ageKnown(info trustroot.Info) bool {
+	return (info.Kind == "tuf" || info.Kind == "set") && !info.LoadedAt.IsZero()
+}
+
 // checkAge refuses a trusted root past its TUF expiry or the hard age,
 // and returns a warning for one past the warning age. Only TUF roots have a
 // known age.
@@ -221,7 +227,7 @@ func (v *Verifier) checkAge(info trustroot.Info, now time.Time) (*policy.Reason,
 	if !info.Expires.IsZero() && now.After(info.Expires) {
 		return nil, fmt.Errorf("%w: its TUF metadata expired at %s and no refresh has succeeded since", ErrTrustRootStale, info.Expires.Format(time.RFC3339))
 	}
-	if info.Kind != "tuf" || info.LoadedAt.IsZero() {
+	if !ageKnown(info) {
 		return nil, nil
 	}
 	age := now.Sub(info.LoadedAt).Round(time.Minute)

@@ -177,7 +177,9 @@ func TestNewStatic(t *testing.T) {
 	assert.Contains(t, string(b), `"loadedAt":`)
 }
 
-func TestFromFilesMakesASet(t *testing.T) {
+// writeRoots writes the public-good and staging roots to files.
+func writeRoots(t *testing.T) []string {
+	t.Helper()
 	dir := t.TempDir()
 	var paths []string
 	for _, name := range []string{fixtures.PublicGoodRootFile, fixtures.StagingRootFile} {
@@ -185,6 +187,12 @@ func TestFromFilesMakesASet(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, fixtures.Read(name), 0o644))
 		paths = append(paths, p)
 	}
+	return paths
+}
+
+func TestFromFilesMakesASet(t *testing.T) {
+	paths := writeRoots(t)
+	dir := filepath.Dir(paths[0])
 	s, err := trustroot.FromFiles(paths...)
 	require.NoError(t, err)
 	snap, err := s.Snapshot(context.Background())

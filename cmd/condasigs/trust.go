@@ -24,6 +24,7 @@ import (
 // the trust-root commands share them.
 type trustFlags struct {
 	trustedRoots []string
+	addRoots     []string
 	tufURL       string
 	tufRoot      string
 	staging      bool
@@ -39,6 +40,7 @@ var tufFlagNames = []string{"tuf-url", "tuf-root", "staging", "offline", "tuf-ca
 
 func addTrustFlags(fl *pflag.FlagSet, f *trustFlags) {
 	fl.StringArrayVar(&f.trustedRoots, "trusted-root", nil, "trusted_root.json to verify against, no network for trust (repeatable: several instances at once); excludes the TUF flags; default: the Sigstore public-good TUF repository")
+	fl.StringArrayVar(&f.addRoots, "add-trusted-root", nil, "trust this instance's trusted_root.json too, beside the TUF root (repeatable), e.g. a private Sigstore instance or GitHub's; each bundle is checked against the instance that issued it")
 	fl.StringVar(&f.tufURL, "tuf-url", "", "base URL of the TUF repository to take the trusted root from, e.g. a private Sigstore instance's (needs --tuf-root unless it is the public-good or staging repository)")
 	fl.StringVar(&f.tufRoot, "tuf-root", "", "initial root.json of the TUF repository, obtained out of band (built in for public-good and staging)")
 	fl.BoolVar(&f.staging, "staging", false, "use the Sigstore staging TUF repository and its built-in root.json")
@@ -54,6 +56,9 @@ func (f *trustFlags) check(fl *pflag.FlagSet) error {
 		return usageError("--timeout must be positive, not %s", f.timeout)
 	}
 	if len(f.trustedRoots) > 0 {
+		if len(f.addRoots) > 0 {
+			return usageError("--add-trusted-root adds to the TUF root; with --trusted-root, repeat --trusted-root instead")
+		}
 		for _, name := range tufFlagNames {
 			if fl.Changed(name) {
 				return usageError("--trusted-root cannot be combined with --%s: a trusted_root.json file is the whole trust root, read without TUF or network", name)
@@ -166,7 +171,16 @@ func trustLogger(f trustFlags, debug *slog.Logger, stderr io.Writer) *slog.Logge
 func loadTrust(ctx context.Context, f trustFlags, logger *slog.Logger) (trustroot.Source, func(), error) {
 	switch len(f.trustedRoots) {
 	case 0:
-		return loadTUF(ctx, f, logger)
+		src, closeTUF, err := loadTUF(ctx, f, logger)
+		if err != nil || len(f.addRoots) == 0 {
+			return src, closeTUF, err
+		}
+		extra, err := trustroot.FromFiles(f.addRoots...)
+		if err != nil {
+			closeTUF()
+			return nil, nil, fmt.Errorf("--add-trusted-root: %w", err)
+		}
+		return trustroot.Combine(src, extra), closeTUF, nil
 	case 1:
 		s, err := trustroot.FromFile(f.trustedRoots[0])
 		if err != nil {

@@ -30,7 +30,14 @@ func writeFixture(t *testing.T, name string) string {
 // repository and returns it with its root.json written to a file.
 func publicGoodRepo(t *testing.T) (*tufrepo.Repo, string) {
 	t.Helper()
-	repo := tufrepo.New(t, fixtures.Read(fixtures.PublicGoodRootFile))
+	return repoServing(t, fixtures.PublicGoodRootFile)
+}
+
+// repoServing is a loopback TUF repository whose target is the fixture
+// trusted root name, and its root.json in a file.
+func repoServing(t *testing.T, name string) (*tufrepo.Repo, string) {
+	t.Helper()
+	repo := tufrepo.New(t, fixtures.Read(name))
 	rootFile := filepath.Join(t.TempDir(), "root.json")
 	require.NoError(t, os.WriteFile(rootFile, repo.Root(), 0o644))
 	return repo, rootFile
@@ -403,4 +410,22 @@ func TestParseAge(t *testing.T) {
 		_, err := parseAge(s)
 		assert.Error(t, err, s)
 	}
+}
+
+// TestAddTrustedRoot: the TUF root names another instance (staging); the
+// public-good package verifies only with that instance added.
+func TestAddTrustedRoot(t *testing.T) {
+	repo, rootFile := repoServing(t, fixtures.StagingRootFile)
+	tufArgs := []string{"--tuf-url", repo.URL(), "--tuf-root", rootFile, "--tuf-cache", t.TempDir()}
+	code, out, _ := runCLI(t, quickstartArgs(t, tufArgs...)...)
+	assert.Equal(t, exitFail, code, "the staging root alone cannot verify a public-good bundle")
+
+	added := append(tufArgs, "--add-trusted-root", trustedRoot)
+	code, out, errOut := runCLI(t, quickstartArgs(t, added...)...)
+	require.Equal(t, exitOK, code, out+errOut)
+	assert.Contains(t, out, "PASS "+pkgName)
+
+	code, _, errOut = runCLI(t, quickstartArgs(t, "--trusted-root", trustedRoot, "--add-trusted-root", trustedRoot)...)
+	assert.Equal(t, exitProblem, code)
+	assert.Contains(t, errOut, "repeat --trusted-root instead")
 }

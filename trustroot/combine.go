@@ -1,0 +1,80 @@
+package trustroot
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+)
+
+// Combined is a Source of several sources at once, e.g. the public-good
+// TUF repository plus a private instance's trusted_root.json plus GitHub's:
+// its material is a Set of theirs, so each bundle is verified against the
+// instance that issued it. A refresh of any member shows in the next
+// Snapshot.
+type Combined struct {
+	sources []Source
+	mu      sync.Mutex
+	members []*Snapshot // the member snapshots snap was built from
+	snap    *Snapshot
+}
+
+// Combine returns a Source of all sources.
+func Combine(sources ...Source) *Combined { return &Combined{sources: sources} }
+
+// Snapshot returns the members' current material as a Set. The result is
+// the same pointer as long as no member changed.
+func (c *Combined) Snapshot(ctx context.Context) (*Snapshot, error) {
+	members := make([]*Snapshot, len(c.sources))
+	for i, s := range c.sources {
+		snap, err := s.Snapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		members[i] = snap
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.snap != nil && samePointers(c.members, members) {
+		return c.snap, nil
+	}
+	c.members, c.snap = members, combine(members)
+	return c.snap, nil
+}
+
+func samePointers(a, b []*Snapshot) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// combine builds the Set and the Info of member snapshots. The age is the
+// oldest TUF member's (the only kind whose age is known); the expiry the
+// earliest.
+func combine(members []*Snapshot) *Snapshot {
+	var set Set
+	info := Info{Kind: "set"}
+	var sources []string
+	for _, m := range members {
+		if inner, ok := m.Material.(Set); ok {
+			set = append(set, inner...)
+		} else {
+			set = append(set, m.Material)
+		}
+		sources = append(sources, m.Info.Kind+" "+m.Info.Source)
+		if m.Info.Kind == "tuf" && (info.LoadedAt.IsZero() || m.Info.LoadedAt.Before(info.LoadedAt)) {
+			info.LoadedAt = m.Info.LoadedAt
+		}
+		info.Expires = earliest(info.Expires, m.Info.Expires)
+		info.FromCache = info.FromCache || m.Info.FromCache
+	}
+	info.Source = strings.Join(sources, "; ")
+	return &Snapshot{Material: root.TrustedMaterial(set), Info: info}
+}
