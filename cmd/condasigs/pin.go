@@ -62,7 +62,13 @@ legitimate. The pin file is written atomically.`,
 func applyPins(cmd *cobra.Command, store *policy.PinStore, reports []*condasigs.Report, replace bool) (changed, conflicts int) {
 	w := cmd.ErrOrStderr()
 	for _, r := range reports {
-		if r.Pin == nil || r.Outcome == policy.Fail {
+		if r.Outcome == policy.Fail {
+			continue
+		}
+		if r.Pin == nil {
+			if r.Status == policy.StatusVerified {
+				fmt.Fprintf(w, "not pinned: %s, because its policy entry %q does not pin signers (add pin: error or pin: warn)\n", r.Filename, r.PolicyEntry)
+			}
 			continue
 		}
 		p := r.Pin

@@ -121,3 +121,20 @@ func readFile(t *testing.T, p string) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+func TestPinWithConfigWithoutPinRule(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "condasigs.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(`attestations:
+  https://prefix.dev/sigstore-example:
+    enabled: true
+    require: error
+    trusted_identities:
+      - identity: "https://github.com/prefix-dev/sigstore-example/*"
+        issuer: github
+`), 0o644))
+	pins := filepath.Join(t.TempDir(), "pins.json")
+	code, _, errOut := runCLI(t, "pin", "--trusted-root", trustedRoot, "--config", cfg, "--channel", upstream, "--pins", pins, fileURL(t))
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, errOut, `not pinned: `+pkgName+`, because its policy entry "https://prefix.dev/sigstore-example" does not pin signers`)
+	assert.NoFileExists(t, pins)
+}
