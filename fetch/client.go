@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -51,6 +52,10 @@ type Options struct {
 	AllowFile bool
 	// UserAgent is sent with every request, if set.
 	UserAgent string
+	// CheckRedirect, if set, vets each redirect besides the built-in rules
+	// (at most 10, never from https to http), e.g. SameHost to keep every
+	// request on the package's host. It replaces HTTPClient.CheckRedirect.
+	CheckRedirect func(req *http.Request, via []*http.Request) error
 	// Logger receives debug records of requests and retries, with URLs
 	// redacted. Nil discards them.
 	Logger *slog.Logger
@@ -90,10 +95,12 @@ func New(opts Options) *Client {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	if opts.HTTPClient != nil {
+		copied := *opts.HTTPClient // the caller's client stays as it is
+		hc = &copied
 	}
+	hc.CheckRedirect = checkRedirect(opts.CheckRedirect)
 	c := &Client{opts: opts, log: logger}
 	c.retry = &retryablehttp.Client{
 		HTTPClient:   hc,
@@ -111,7 +118,50 @@ func New(opts Options) *Client {
 // MaxSidecarSize returns the effective sidecar size cap.
 func (c *Client) MaxSidecarSize() int64 { return c.opts.MaxSidecarSize }
 
+// RedirectError is a redirect that the rules refused.
+type RedirectError struct {
+	// To is the redirect's target, redacted.
+	To     string
+	Reason string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("redirect to %s refused: %s", e.To, e.Reason)
+}
+
+// SameHost is a CheckRedirect that refuses redirects to another host.
+func SameHost(req *http.Request, via []*http.Request) error {
+	if !strings.EqualFold(req.URL.Host, via[0].URL.Host) {
+		return fmt.Errorf("it leaves %s", via[0].URL.Host)
+	}
+	return nil
+}
+
+const maxRedirects = 10
+
+func checkRedirect(extra func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		to := Redact(req.URL.String())
+		switch {
+		case len(via) >= maxRedirects:
+			return &RedirectError{To: to, Reason: fmt.Sprintf("more than %d redirects", maxRedirects)}
+		case via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme != "https":
+			return &RedirectError{To: to, Reason: "a downgrade from https"}
+		}
+		if extra != nil {
+			if err := extra(req, via); err != nil {
+				return &RedirectError{To: to, Reason: err.Error()}
+			}
+		}
+		return nil
+	}
+}
+
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	var re *RedirectError
+	if errors.As(err, &re) {
+		return false, err // a refused redirect stays refused
+	}
 	retry, perr := retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	if retry {
 		attrs := []any{"error", sanitize(err)}
@@ -182,7 +232,11 @@ func (c *Client) openHTTP(parent context.Context, u *url.URL, limit int64) (io.R
 			return nil, fmt.Errorf("fetching %s: %w", redacted, perr)
 		}
 		msg := "network failure"
-		if errors.Is(err, context.DeadlineExceeded) {
+		var re *RedirectError
+		switch {
+		case errors.As(err, &re):
+			msg = "redirect refused"
+		case errors.Is(err, context.DeadlineExceeded):
 			msg = fmt.Sprintf("timed out after %s", c.opts.Timeout)
 		}
 		return nil, &Error{Kind: KindNetwork, URL: redacted, Msg: msg, Err: sanitize(err)}
