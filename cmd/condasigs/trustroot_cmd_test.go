@@ -417,7 +417,7 @@ func TestParseAge(t *testing.T) {
 func TestAddTrustedRoot(t *testing.T) {
 	repo, rootFile := repoServing(t, fixtures.StagingRootFile)
 	tufArgs := []string{"--tuf-url", repo.URL(), "--tuf-root", rootFile, "--tuf-cache", t.TempDir()}
-	code, out, _ := runCLI(t, quickstartArgs(t, tufArgs...)...)
+	code, _, _ := runCLI(t, quickstartArgs(t, tufArgs...)...)
 	assert.Equal(t, exitFail, code, "the staging root alone cannot verify a public-good bundle")
 
 	added := append(tufArgs, "--add-trusted-root", trustedRoot)
