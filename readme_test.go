@@ -2,6 +2,8 @@ package condasigs_test
 
 import (
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -38,4 +40,34 @@ func mustFor(t testing.TB, r *policy.Rules, channel string) policy.Match {
 	m, err := r.For(channel)
 	require.NoError(t, err)
 	return m
+}
+
+// TestSecurityDocNamesRealTests: every test SECURITY.md cites as proof of
+// a guarantee exists (a rename must update the document).
+func TestSecurityDocNamesRealTests(t *testing.T) {
+	doc, err := os.ReadFile("SECURITY.md")
+	require.NoError(t, err)
+	cited := regexp.MustCompile("`(?:(\\w+)\\.)?(Test\\w+)(?:/\\w+)?`").FindAllStringSubmatch(string(doc), -1)
+	require.NotEmpty(t, cited)
+	for _, m := range cited {
+		dir := m[1]
+		switch dir {
+		case "":
+			dir = "."
+		case "cli": // the CLI, cmd/condasigs
+			dir = filepath.Join("cmd", "condasigs")
+		}
+		files, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
+		require.NoError(t, err)
+		found := false
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			require.NoError(t, err)
+			if strings.Contains(string(b), "func "+m[2]+"(") {
+				found = true
+				break
+			}
+		}
+		assert.True(t, found, "SECURITY.md cites %s.%s, which does not exist", dir, m[2])
+	}
 }
