@@ -116,22 +116,62 @@ func (v *Verifier) Rules() *policy.Rules { return v.rules }
 // failure, are data in the Report; the error is non-nil only for misuse
 // (an incomplete Package), cancellation of ctx, or an unusable trust root.
 func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
-	pkg, err := pkg.resolve()
+	j, err := v.start(ctx, pkg)
+	if err != nil || j.done {
+		return j.rep, err
+	}
+	if err := v.retrieve(ctx, j, v.fetchSidecar); err != nil {
+		return nil, err
+	}
+	return v.finish(ctx, j)
+}
+
+// job is one package's verification in progress: start prepares it,
+// retrieve fetches its sidecar (network), finish verifies and decides (CPU).
+type job struct {
+	pkg       Package
+	rep       *Report
+	done      bool // rep is final
+	av        *attest.Verifier
+	match     policy.Match
+	digest    string
+	staleness *policy.Reason
+	in        policy.Input
+	fetched   bool // sidecar holds the retrieved bytes, not yet verified
+	sidecar   []byte
+}
+
+// sidecarFetcher retrieves a job's sidecar.
+type sidecarFetcher func(ctx context.Context, pkg Package) ([]byte, error)
+
+func (v *Verifier) fetchSidecar(ctx context.Context, pkg Package) ([]byte, error) {
+	sc, err := v.fetcher.FetchSidecar(ctx, pkg.URL, pkg.Record)
 	if err != nil {
 		return nil, err
 	}
+	return sc.Data, nil
+}
+
+// start resolves the package, takes the trust root and the policy entry,
+// and settles what needs no sidecar: a disabled channel, an artifact that
+// is not the record's.
+func (v *Verifier) start(ctx context.Context, pkg Package) (*job, error) {
+	pkg, err := pkg.resolve()
+	if err != nil {
+		return &job{}, err
+	}
 	snap, err := v.trust.Snapshot(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("condasigs: trusted root unavailable: %w", err)
+		return &job{}, fmt.Errorf("condasigs: trusted root unavailable: %w", err)
 	}
 	now := time.Now()
 	staleness, err := v.checkAge(snap.Info, now)
 	if err != nil {
-		return nil, err
+		return &job{}, err
 	}
 	av, err := v.attestVerifier(snap)
 	if err != nil {
-		return nil, err
+		return &job{}, err
 	}
 	th := av.Thresholds()
 	info := snap.Info
@@ -147,40 +187,87 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 	if ageKnown(info) {
 		rep.TrustRootAge = now.Sub(info.LoadedAt).Round(time.Second).String()
 	}
+	j := &job{pkg: pkg, rep: rep, av: av, staleness: staleness}
 
-	match, err := v.rules.For(pkg.Channel)
+	j.match, err = v.rules.For(pkg.Channel)
 	if err != nil {
-		return nil, fmt.Errorf("condasigs: %w", err)
+		return &job{}, fmt.Errorf("condasigs: %w", err)
 	}
-	rep.PolicyEntry = match.Entry
-	if !match.Enabled {
+	rep.PolicyEntry = j.match.Entry
+	if !j.match.Enabled {
+		j.done = true
 		rep.Status = policy.StatusDisabled
-		if match.Entry == "" {
+		if j.match.Entry == "" {
 			// Unconfigured, which may be a spelling the entries missed:
 			// say so loudly. A catch-all with enabled: false silences it.
 			rep.Outcome = policy.Warn
 			rep.Reasons = []policy.Reason{{Rule: "enabled", Code: "not-configured", Severity: policy.SeverityWarning,
 				Message: fmt.Sprintf("no policy entry covers channel %s, so its packages are not checked; add an entry for it, or a catch-all (\"*\") entry, with enabled: false to skip such channels silently", rep.Channel)}}
-			return rep, nil
+			return j, nil
 		}
 		rep.Outcome = policy.Pass
 		rep.Reasons = []policy.Reason{{Rule: "enabled", Code: "not-checked", Severity: policy.SeverityInfo,
-			Message: fmt.Sprintf("verification is disabled for this channel (policy entry %q)", match.Entry)}}
-		return rep, nil
+			Message: fmt.Sprintf("verification is disabled for this channel (policy entry %q)", j.match.Entry)}}
+		return j, nil
 	}
 
-	digest, failed := checkArtifact(pkg)
-	rep.PackageSHA256 = digest
+	var failed *policy.Reason
+	j.digest, failed = checkArtifact(pkg)
+	rep.PackageSHA256 = j.digest
 	if failed != nil {
+		j.done = true
 		rep.Outcome, rep.Status, rep.Reasons = policy.Fail, policy.StatusVerificationFailure, []policy.Reason{*failed}
-		return rep, nil
 	}
+	return j, nil
+}
 
-	in, err := v.gather(ctx, pkg, digest, match.Channel, av, rep)
-	if err != nil {
-		return nil, err
+// retrieve fetches the job's sidecar, or records why there is none.
+func (v *Verifier) retrieve(ctx context.Context, j *job, get sidecarFetcher) error {
+	pkg := j.pkg
+	if !pkg.Record.HasAttestations() {
+		j.in = policy.Input{NotAdvertised: true}
+		return nil
 	}
-	name := packageName(pkg.Record)
+	if u, err := fetch.SidecarURL(pkg.URL, pkg.Record.AttestationsSHA256); err == nil {
+		j.rep.SidecarURL = fetch.Redact(u)
+	}
+	data, err := get(ctx, pkg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("condasigs: %w", ctx.Err())
+		}
+		switch kind := fetch.KindOf(err); kind {
+		case "", fetch.KindInvalidURL:
+			// Not the channel's doing: a URL the fetcher cannot use
+			// (file:// not allowed, an unsupported scheme) is misuse.
+			return fmt.Errorf("condasigs: %w", err)
+		default:
+			j.in = policy.Input{RetrievalFailure: err, RetrievalFailureCode: string(kind)}
+			return nil
+		}
+	}
+	j.sidecar, j.fetched = data, true
+	return nil
+}
+
+// finish verifies the fetched sidecar, applies the policy and completes
+// the report.
+func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
+	rep, match := j.rep, j.match
+	if j.fetched {
+		evs, err := j.av.VerifySidecar(ctx, j.sidecar, attest.Subject{Filename: j.pkg.Record.Filename, SHA256: j.digest, Channel: match.Channel})
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, fmt.Errorf("condasigs: %w", ctx.Err())
+		case err != nil:
+			j.in = policy.Input{RetrievalFailure: err, RetrievalFailureCode: string(fetch.KindMalformed)}
+		default:
+			rep.Bundles = evs
+			j.in = policy.Input{Bundles: evs}
+		}
+	}
+	in := j.in
+	name := packageName(j.pkg.Record)
 	pinning := v.pins != nil && match.Engine.Policy().Pin != ""
 	if pinning {
 		if p, ok := v.pins.Get(match.Channel, name); ok {
@@ -201,8 +288,8 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 		ev := rep.Bundles[d.Accepted[0]]
 		rep.Signer = &Signer{SAN: ev.SAN, Issuer: ev.Issuer, Matched: d.Signers[d.Accepted[0]]}
 	}
-	if staleness != nil {
-		rep.Reasons = append(rep.Reasons, *staleness)
+	if j.staleness != nil {
+		rep.Reasons = append(rep.Reasons, *j.staleness)
 		if rep.Outcome == policy.Pass {
 			rep.Outcome = policy.Warn
 		}
@@ -239,40 +326,6 @@ func (v *Verifier) checkAge(info trustroot.Info, now time.Time) (*policy.Reason,
 			Message: fmt.Sprintf("the trusted root was last updated %s ago (from %s); refreshes are failing", age, info.Source)}, nil
 	}
 	return nil, nil
-}
-
-// gather fetches and verifies the sidecar, filling rep.SidecarURL and
-// rep.Bundles, and returns the policy input.
-func (v *Verifier) gather(ctx context.Context, pkg Package, digest, channel string, av *attest.Verifier, rep *Report) (policy.Input, error) {
-	if !pkg.Record.HasAttestations() {
-		return policy.Input{NotAdvertised: true}, nil
-	}
-	if u, err := fetch.SidecarURL(pkg.URL, pkg.Record.AttestationsSHA256); err == nil {
-		rep.SidecarURL = fetch.Redact(u)
-	}
-	sc, err := v.fetcher.FetchSidecar(ctx, pkg.URL, pkg.Record)
-	if err != nil {
-		if ctx.Err() != nil {
-			return policy.Input{}, fmt.Errorf("condasigs: %w", ctx.Err())
-		}
-		switch kind := fetch.KindOf(err); kind {
-		case "", fetch.KindInvalidURL:
-			// Not the channel's doing: a URL the fetcher cannot use
-			// (file:// not allowed, an unsupported scheme) is misuse.
-			return policy.Input{}, fmt.Errorf("condasigs: %w", err)
-		default:
-			return policy.Input{RetrievalFailure: err, RetrievalFailureCode: string(kind)}, nil
-		}
-	}
-	evs, err := av.VerifySidecar(ctx, sc.Data, attest.Subject{Filename: pkg.Record.Filename, SHA256: digest, Channel: channel})
-	if err != nil {
-		if ctx.Err() != nil {
-			return policy.Input{}, fmt.Errorf("condasigs: %w", ctx.Err())
-		}
-		return policy.Input{RetrievalFailure: err, RetrievalFailureCode: string(fetch.KindMalformed)}, nil
-	}
-	rep.Bundles = evs
-	return policy.Input{Bundles: evs}, nil
 }
 
 // packageName is the record's name, or the name part of the filename

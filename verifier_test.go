@@ -363,3 +363,14 @@ func TestEmptyAdvertisementIsRetrievalFailure(t *testing.T) {
 	assert.Equal(t, policy.Warn, rep.Outcome)
 	assert.Contains(t, reasonCodes(rep), "invalid-digest")
 }
+
+// TestEmptySidecarIsMalformed: a zero-byte sidecar whose hash is the one
+// advertised is malformed, a retrieval failure.
+func TestEmptySidecarIsMalformed(t *testing.T) {
+	e := newEnv(t)
+	rec := e.ch.Add(t, testchannel.Package{Filename: "empty-1.0-0.conda", Sidecar: []byte{}})
+	rep, err := e.verifier(t, policy.Policy{}).Verify(context.Background(), e.pkg(rec))
+	require.NoError(t, err)
+	assert.Equal(t, policy.StatusRetrievalFailure, rep.Status)
+	assert.Contains(t, reasonCodes(rep), "malformed")
+}
