@@ -1,0 +1,149 @@
+package condasigs
+
+import (
+	"context"
+	"runtime"
+	"sync"
+)
+
+// BatchOptions tune VerifyAll.
+type BatchOptions struct {
+	// Fetchers bounds the sidecar retrievals in flight (default
+	// 4×GOMAXPROCS): network waits overlap with verification.
+	Fetchers int
+	// Workers bounds the verifications running at once (default
+	// GOMAXPROCS): verification is cryptography, bound by cores.
+	Workers int
+	// Progress, if set, is called after each package, from one goroutine
+	// at a time, with the number done, the total and the package's result.
+	Progress func(done, total int, r Result)
+}
+
+// Result is one package's outcome in a batch: its Report, or the error
+// Verify would have returned (misuse, cancellation, unusable trust root).
+type Result struct {
+	Package Package
+	Report  *Report
+	Err     error
+}
+
+// VerifyAll verifies pkgs as a package manager's preflight does: all of a
+// transaction before anything is installed. Retrievals and verifications
+// run in two bounded pools; a sidecar shared by several packages (the same
+// content-addressed URL) is fetched once. Results are in the order of pkgs.
+// When ctx ends, packages not yet done get ctx's error in their Result and
+// those done keep theirs.
+func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOptions) []Result {
+	procs := runtime.GOMAXPROCS(0)
+	if opts.Fetchers <= 0 {
+		opts.Fetchers = 4 * procs
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = procs
+	}
+	results := make([]Result, len(pkgs))
+	for i, p := range pkgs {
+		results[i].Package = p
+	}
+	fetchOnce := newSidecarCache(v.fetchSidecar)
+
+	todo := make(chan int)
+	fetched := make(chan int, opts.Workers)
+	jobs := make([]*job, len(pkgs))
+	var mu sync.Mutex
+	done := 0
+	report := func(i int) {
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		if opts.Progress != nil {
+			opts.Progress(done, len(pkgs), results[i])
+		}
+	}
+
+	var fetchers sync.WaitGroup
+	for range opts.Fetchers {
+		fetchers.Add(1)
+		go func() {
+			defer fetchers.Done()
+			for i := range todo {
+				j, err := v.start(ctx, pkgs[i])
+				if err == nil && !j.done {
+					err = v.retrieve(ctx, j, fetchOnce.get)
+				}
+				if err != nil || j.done {
+					results[i].Report, results[i].Err = j.rep, err
+					report(i)
+					continue
+				}
+				jobs[i] = j
+				fetched <- i
+			}
+		}()
+	}
+	var workers sync.WaitGroup
+	for range opts.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for i := range fetched {
+				results[i].Report, results[i].Err = v.finish(ctx, jobs[i])
+				jobs[i] = nil
+				report(i)
+			}
+		}()
+	}
+
+	for i := range pkgs {
+		if ctx.Err() != nil {
+			break
+		}
+		select {
+		case todo <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(todo)
+	fetchers.Wait()
+	close(fetched)
+	workers.Wait()
+	if err := ctx.Err(); err != nil {
+		for i := range results {
+			if results[i].Report == nil && results[i].Err == nil {
+				results[i].Err = err
+			}
+		}
+	}
+	return results
+}
+
+// sidecarCache fetches each distinct sidecar URL once per batch; callers
+// for the same URL share the result.
+type sidecarCache struct {
+	fetch sidecarFetcher
+	mu    sync.Mutex
+	calls map[string]*sidecarCall
+}
+
+type sidecarCall struct {
+	once sync.Once
+	data []byte
+	err  error
+}
+
+func newSidecarCache(fetch sidecarFetcher) *sidecarCache {
+	return &sidecarCache{fetch: fetch, calls: map[string]*sidecarCall{}}
+}
+
+func (c *sidecarCache) get(ctx context.Context, pkg Package) ([]byte, error) {
+	key := pkg.URL + "\x00" + pkg.Record.AttestationsSHA256
+	c.mu.Lock()
+	call, ok := c.calls[key]
+	if !ok {
+		call = &sidecarCall{}
+		c.calls[key] = call
+	}
+	c.mu.Unlock()
+	call.once.Do(func() { call.data, call.err = c.fetch(ctx, pkg) })
+	return call.data, call.err
+}
