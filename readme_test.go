@@ -1,6 +1,8 @@
 package condasigs_test
 
 import (
+	"github.com/condasigs/condasigs/attest"
+	"github.com/condasigs/condasigs/fetch"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -69,5 +71,28 @@ func TestSecurityDocNamesRealTests(t *testing.T) {
 			}
 		}
 		assert.True(t, found, "SECURITY.md cites %s.%s, which does not exist", dir, m[2])
+	}
+}
+
+// TestReadmeListsEveryCode: each stable code of fetch and attest is in the
+// README's table.
+func TestReadmeListsEveryCode(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	_, table, ok := strings.Cut(string(readme), "## Failure codes")
+	require.True(t, ok)
+	codes := []string{}
+	for _, k := range []fetch.Kind{fetch.KindNotAdvertised, fetch.KindInvalidDigest, fetch.KindInvalidURL, fetch.KindNotFound,
+		fetch.KindHTTPStatus, fetch.KindNetwork, fetch.KindTooLarge, fetch.KindHashMismatch, fetch.KindMalformed} {
+		codes = append(codes, string(k))
+	}
+	for _, c := range []attest.Code{attest.CodeBundleMalformed, attest.CodeBundleUnsupported, attest.CodeNotDSSE, attest.CodeTransparencyLog,
+		attest.CodeTimestamp, attest.CodeCertificate, attest.CodeSCT, attest.CodeSignature, attest.CodeSigstore, attest.CodeStatementMalformed,
+		attest.CodeStatementType, attest.CodePredicateType, attest.CodeSubjectCount, attest.CodeSubjectName, attest.CodeSubjectDigest,
+		attest.CodePredicateMalformed, attest.CodePackageDigestAbsent} {
+		codes = append(codes, string(c))
+	}
+	for _, c := range codes {
+		assert.Contains(t, table, "`"+c+"`")
 	}
 }

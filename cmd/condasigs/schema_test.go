@@ -1,0 +1,44 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/stretchr/testify/require"
+)
+
+// TestJSONReportMatchesSchema validates real JSON output (a pass, a
+// failure with bundle evidence, a repodata failure, a disabled channel)
+// against the published schema, docs/report.schema.json.
+func TestJSONReportMatchesSchema(t *testing.T) {
+	schemaPath, err := filepath.Abs(filepath.Join("..", "..", "docs", "report.schema.json"))
+	require.NoError(t, err)
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	schema, err := c.Compile(schemaPath)
+	require.NoError(t, err)
+
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("attestations:\n  conda-forge:\n    enabled: true\n    require: error\n    trusted_identities:\n      - identity: x\n        issuer: github\n"), 0o644))
+	missing := strings.Replace(fileURL(t), pkgName, "absent-1.0-0.conda", 1)
+	runs := [][]string{
+		verifyArgs("--format", "json", "--channel", upstream, "--pins", filepath.Join(t.TempDir(), "p.json"), "--pin", "warn", fileURL(t)),
+		verifyArgs("--format", "json", fileURL(t), missing),
+		{"verify", "--format", "json", "--trusted-root", trustedRoot, "--config", cfg, fileURL(t)},
+	}
+	for _, args := range runs {
+		_, out, errOut := runCLI(t, args...)
+		require.NotEmpty(t, out, errOut)
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader([]byte(out)))
+		require.NoError(t, err)
+		require.NoError(t, schema.Validate(doc), "output of %v:\n%s", args, out)
+		var v struct{ Packages []json.RawMessage }
+		require.NoError(t, json.Unmarshal([]byte(out), &v))
+		require.NotEmpty(t, v.Packages)
+	}
+}
