@@ -228,6 +228,9 @@ func (v *Verifier) VerifyBundle(index int, raw []byte, s Subject) Evidence {
 	if res.Signature == nil || res.Signature.Certificate == nil {
 		return ev.fail(CodeCertificate, "signed with a key, not a Fulcio certificate")
 	}
+	if err := checkKindVersion(b); err != nil {
+		return ev.fail(CodeTransparencyLog, err.Error())
+	}
 	ev.SignatureVerified = true
 	cert := res.Signature.Certificate
 	ev.SAN = cert.SubjectAlternativeName
@@ -238,10 +241,6 @@ func (v *Verifier) VerifyBundle(index int, raw []byte, s Subject) Evidence {
 		ev.Timestamps = append(ev.Timestamps, Timestamp{Type: ts.Type, URI: ts.URI, Time: ts.Timestamp.UTC()})
 	}
 	ev.LogEntries = v.logEntries(b, res)
-	if err := checkKindVersion(b); err != nil {
-		ev.SignatureVerified = false
-		return ev.fail(CodeTransparencyLog, err.Error())
-	}
 
 	if code, msg := checkStatement(&ev, res, s); code != "" {
 		return ev.fail(code, msg)
