@@ -134,6 +134,9 @@ func scanRecords(dec *json.Decoder, infoSubdir string, fn func(Record) bool) (st
 		if err != nil {
 			return false, err
 		}
+		if filename == "" {
+			return false, malformedRepodata(fmt.Errorf("a record with an empty file name"))
+		}
 		rec, err := decodeRecord(dec)
 		if err != nil {
 			return false, malformedRepodata(fmt.Errorf("record %q: %w", filename, err))

@@ -124,8 +124,14 @@ func Redact(rawURL string) string {
 		u.RawQuery = "REDACTED"
 	}
 	u.Fragment, u.RawFragment = "", ""
-	u.Path = redactTokenSegment(u.Path)
-	u.RawPath = ""
+	// Work on the escaped path: a token may hold an escaped "/" (%2F),
+	// which the decoded path would split in two.
+	esc := redactTokenSegment(u.EscapedPath())
+	if dec, err := url.PathUnescape(esc); err == nil {
+		u.Path, u.RawPath = dec, esc
+	} else {
+		u.Path, u.RawPath = "/REDACTED", ""
+	}
 	return u.String()
 }
 
@@ -151,7 +157,7 @@ func NormalizeChannel(channel string) (string, error) {
 		return "", fmt.Errorf("%q is not an absolute channel URL", Redact(channel))
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
-	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".") // "example.org." is "example.org"
+	host := strings.TrimRight(strings.ToLower(u.Hostname()), ".") // "example.org." is "example.org"
 	port := u.Port()
 	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
 		port = ""
@@ -166,9 +172,16 @@ func NormalizeChannel(channel string) (string, error) {
 	u.User = nil
 	u.RawQuery, u.ForceQuery = "", false
 	u.Fragment, u.RawFragment = "", ""
-	p := stripTokenSegment(u.Path)
+	p := u.Path
 	if p != "" {
 		p = path.Clean("/" + p) // "//", "/./" and "/../" spell the same channel
+	}
+	for { // conda's /t/<token> prefix, however often it is repeated
+		q := stripTokenSegment(p)
+		if q == p {
+			break
+		}
+		p = q
 	}
 	u.Path = strings.TrimRight(p, "/")
 	u.RawPath = ""
