@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"path"
 	"strings"
@@ -112,7 +113,13 @@ func parsePackageURL(s string) (*url.URL, error) {
 // query string replaced by "REDACTED" and the token of a conda /t/<token>/
 // path segment replaced by "REDACTED".
 func Redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
+	// Redact tokens in the raw text first: a token may hold an escaped "/"
+	// (%2F) that a decoded path would split in two.
+	head, tail := rawURL, ""
+	if i := strings.IndexAny(rawURL, "?#"); i >= 0 {
+		head, tail = rawURL[:i], rawURL[i:]
+	}
+	u, err := url.Parse(redactTokenSegment(head) + tail)
 	if err != nil {
 		return "<unparseable URL>"
 	}
@@ -124,14 +131,6 @@ func Redact(rawURL string) string {
 		u.RawQuery = "REDACTED"
 	}
 	u.Fragment, u.RawFragment = "", ""
-	// Work on the escaped path: a token may hold an escaped "/" (%2F),
-	// which the decoded path would split in two.
-	esc := redactTokenSegment(u.EscapedPath())
-	if dec, err := url.PathUnescape(esc); err == nil {
-		u.Path, u.RawPath = dec, esc
-	} else {
-		u.Path, u.RawPath = "/REDACTED", ""
-	}
 	return u.String()
 }
 
@@ -158,9 +157,15 @@ func NormalizeChannel(channel string) (string, error) {
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	host := strings.TrimRight(strings.ToLower(u.Hostname()), ".") // "example.org." is "example.org"
+	if host == "" && u.Scheme != "file" {
+		return "", fmt.Errorf("%q is not an absolute channel URL", Redact(channel))
+	}
 	port := u.Port()
 	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
 		port = ""
+	}
+	if strings.Contains(host, ":") && net.ParseIP(host) == nil {
+		return "", fmt.Errorf("%q has an invalid host", Redact(channel))
 	}
 	if strings.Contains(host, ":") { // IPv6 literal
 		host = "[" + host + "]"

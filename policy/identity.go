@@ -78,7 +78,7 @@ func (id Identity) Check() error {
 
 type identityMatcher struct {
 	id                     Identity // issuer resolved
-	san, repo, ref, signer *regexp.Regexp
+	san, repo, ref, signer stringMatcher
 }
 
 func compileIdentity(id Identity) (identityMatcher, error) {
@@ -102,7 +102,7 @@ func compileIdentity(id Identity) (identityMatcher, error) {
 		}
 		m.san = re
 	default:
-		m.san = globRegexp(id.SAN)
+		m.san = glob(strings.Split(id.SAN, "*"))
 	}
 	switch {
 	case id.Issuer == "":
@@ -129,20 +129,40 @@ func shorthandList() string {
 	return strings.Join(names, ", ")
 }
 
-func optionalGlob(p string) *regexp.Regexp {
+func optionalGlob(p string) stringMatcher {
 	if p == "" {
 		return nil
 	}
-	return globRegexp(p)
+	return glob(strings.Split(p, "*"))
 }
 
-// globRegexp compiles a pattern: literal text, '*' for any run.
-func globRegexp(pattern string) *regexp.Regexp {
-	parts := strings.Split(pattern, "*")
-	for i, p := range parts {
-		parts[i] = regexp.QuoteMeta(p)
+// stringMatcher is a compiled SAN or claim pattern: a glob or a regexp.
+type stringMatcher interface{ MatchString(string) bool }
+
+// glob is a pattern split at its '*'s: literal parts, matched byte for
+// byte (any bytes, valid UTF-8 or not), each '*' any run between them.
+type glob []string
+
+// MatchString reports whether s matches the whole pattern.
+func (g glob) MatchString(s string) bool {
+	if len(g) == 1 {
+		return s == g[0]
 	}
-	return regexp.MustCompile(`\A(?s:` + strings.Join(parts, ".*") + `)\z`)
+	first, last := g[0], g[len(g)-1]
+	if len(s) < len(first)+len(last) || !strings.HasPrefix(s, first) || !strings.HasSuffix(s, last) {
+		return false
+	}
+	s = s[len(first) : len(s)-len(last)]
+	// The leftmost match of each middle part leaves the most room for the
+	// parts after it, so a greedy scan decides.
+	for _, part := range g[1 : len(g)-1] {
+		i := strings.Index(s, part)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(part):]
+	}
+	return true
 }
 
 // match reports whether the verified signer of ev matches.
@@ -168,10 +188,10 @@ func (m identityMatcher) match(ev attest.Evidence) bool {
 		equalOptional(m.id.RunnerEnvironment, c.RunnerEnvironment)
 }
 
-func matchOptional(re *regexp.Regexp, v string) bool { return re == nil || re.MatchString(v) }
+func matchOptional(m stringMatcher, v string) bool { return m == nil || m.MatchString(v) }
 
 func equalOptional(want, v string) bool { return want == "" || want == v }
 
 // MatchSAN reports whether san matches the SAN pattern, with the semantics
 // described on [Identity].
-func MatchSAN(pattern, san string) bool { return globRegexp(pattern).MatchString(san) }
+func MatchSAN(pattern, san string) bool { return glob(strings.Split(pattern, "*")).MatchString(san) }
