@@ -71,8 +71,13 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 				if err == nil && !j.done {
 					err = v.retrieve(ctx, j, fetchOnce.get)
 				}
-				if err != nil || j.done {
-					results[i].Report, results[i].Err = j.rep, err
+				if err != nil {
+					results[i].Err = err // no half-made report beside an error
+					report(i)
+					continue
+				}
+				if j.done {
+					results[i].Report = j.rep
 					report(i)
 					continue
 				}
