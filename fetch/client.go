@@ -125,6 +125,7 @@ type RedirectError struct {
 	Reason string
 }
 
+// Error says which redirect was refused and why.
 func (e *RedirectError) Error() string {
 	return fmt.Sprintf("redirect to %s refused: %s", e.To, e.Reason)
 }

@@ -57,6 +57,7 @@ type ChannelError struct {
 	Err     error
 }
 
+// Error names the entry, redacted, and the problem.
 func (e *ChannelError) Error() string {
 	return fmt.Sprintf("channel %q: %v", redactChannel(e.Channel), e.Err)
 }
