@@ -61,7 +61,19 @@ start=$SECONDS
 for target in "${targets[@]}"; do
 	read -r dir name <<<"$target"
 	t0=$SECONDS
-	if go test -run '^$' -fuzz "^${name}\$" -fuzztime "${secs}s" -fuzzminimizetime "${mini}s" "$dir" >"$log" 2>&1; then
+	# A run that fails without a failing input is the fuzzing engine's own
+	# hiccup (on short runs Go may end with "context deadline exceeded"
+	# while its workers wind down): try again, up to three times in all.
+	passed=false
+	for attempt in 1 2 3; do
+		if go test -run '^$' -fuzz "^${name}\$" -fuzztime "${secs}s" -fuzzminimizetime "${mini}s" "$dir" >"$log" 2>&1; then
+			passed=true
+			break
+		fi
+		grep -q 'Failing input written' "$log" && break
+		echo "fuzz.sh: $name: the fuzzing engine failed without an input (attempt $attempt), retrying" >&2
+	done
+	if $passed; then
 		execs=$(sed -n 's/^fuzz: elapsed: [^,]*, execs: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
 		printf 'ok    %-10s %-24s %4ss  %s execs\n' "$dir" "$name" "$((SECONDS - t0))" "${execs:-?}"
 	else
