@@ -222,6 +222,7 @@ func FuzzNormalizeChannel(f *testing.F) {
 		"file:///srv/channel/", "file:channel", "conda-forge", "",
 		"https://h/t/a/t/b/c", "https://h/./t/a/c", "https://h..//c",
 		"https://h/%2e%2e/c%2Fd", "  https://h/c  ",
+		"https://./c", "https://:443/c", "https://h/%74/tk/c", "https://[::1%25eth0]:1/c", "https://[::]x/c",
 	} {
 		f.Add(s)
 	}

@@ -134,11 +134,17 @@ func Redact(rawURL string) string {
 	return u.String()
 }
 
+// isT reports whether a raw path segment is "t", escaped ("%74") or not.
+func isT(seg string) bool {
+	u, err := url.PathUnescape(seg)
+	return err == nil && u == "t"
+}
+
 func redactTokenSegment(p string) string {
 	segs := strings.Split(p, "/")
 	for i := 0; i+1 < len(segs); i++ {
 		// Also at the end of the path: a channel URL may end with its token.
-		if segs[i] == "t" && segs[i+1] != "" {
+		if isT(segs[i]) && segs[i+1] != "" {
 			segs[i+1] = "REDACTED"
 		}
 	}

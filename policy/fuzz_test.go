@@ -63,6 +63,7 @@ func FuzzMatchSAN(f *testing.F) {
 		{"*@example.org", "jku@example.org"}, {"*", ""}, {"", ""}, {"a*b*c", "abc\nc"},
 		{`\Q.*+?()[]{}|^$\E`, `\Q.*+?()[]{}|^$\E`}, {"a.c", "abc"}, {"(?i)a", "A"},
 		{"A", "a"}, {"é*", "éx"}, {"*\x00*", "a\x00b"}, {"**a", "a"},
+		{"\xff", "\xff"}, {"\ufffd", "\xff"}, {"a*\ufffd", "ab\xff"}, {"*\xc3", "\xc3\xa9"}, {"ab*ba", "aba"},
 	} {
 		f.Add(s[0], s[1])
 	}
@@ -117,6 +118,8 @@ func FuzzIdentityCheck(f *testing.F) {
 	add("", "", "github", "", "", "", "", "", "", "", "", 0)
 	add("a*", "", "", "", "", "", "", "", "", "ab", "", 0)
 	add("a*", "", "not-a-url", "", "", "", "", "", "", "ab", "", 0)
+	add("\xff*", "", "github", "\xfe", "\ufffd", "*\xc3", "", "", "", "\xff", "", fuzzWithClaims|fuzzClaimsFromIDs|fuzzSANFromID)
+	add("", "\xff", "github", "", "", "", "", "", "", "\xff", "", 0)
 	add("jku@goto.fi", "", "github-oauth", "", "", "", "", "", "", "jku@goto.fi", "https://token.actions.githubusercontent.com", fuzzOtherIssuer)
 	f.Fuzz(func(t *testing.T, san, sanRegex, issuer, repo, ref, signer, runner, repoID, ownerID, evSAN, evIssuer string, flags uint8) {
 		id := policy.Identity{SAN: san, SANRegex: sanRegex, Issuer: issuer, SourceRepository: repo,

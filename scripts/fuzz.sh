@@ -70,7 +70,7 @@ for target in "${targets[@]}"; do
 			passed=true
 			break
 		fi
-		grep -q 'Failing input written' "$log" && break
+		grep -qE 'Failing input written|seed corpus entry' "$log" && break
 		echo "fuzz.sh: $name: the fuzzing engine failed without an input (attempt $attempt), retrying" >&2
 	done
 	if $passed; then
