@@ -75,7 +75,7 @@ for target in "${targets[@]}"; do
 	done
 	if $passed; then
 		execs=$(sed -n 's/^fuzz: elapsed: [^,]*, execs: \([0-9]*\).*/\1/p' "$log" | tail -n 1)
-		printf 'ok    %-10s %-24s %4ss  %s execs\n' "$dir" "$name" "$((SECONDS - t0))" "${execs:-?}"
+		printf 'ok    %-10s %-24s %4ss  %s\n' "$dir" "$name" "$((SECONDS - t0))" "${execs:+$execs execs}"
 	else
 		printf 'FAIL  %-10s %-24s %4ss\n' "$dir" "$name" "$((SECONDS - t0))"
 		grep -v '^fuzz: elapsed' "$log" >&2 || true
