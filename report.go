@@ -29,6 +29,9 @@ type Report struct {
 	Signer *Signer `json:"signer,omitempty"`
 	// Bundles holds the evidence of every bundle in the sidecar.
 	Bundles []attest.Evidence `json:"bundles"`
+	// Cached is true when Bundles came from Options.VerdictCache: the
+	// sidecar was neither retrieved nor verified again.
+	Cached bool `json:"cached,omitempty"`
 
 	// PolicyEntry is the policy entry that applied: a channel name or URL
 	// as configured, "*" for the catch-all, empty when none did.

@@ -41,8 +41,21 @@ type Options struct {
 	TrustRootWarnAge time.Duration
 	TrustRootMaxAge  time.Duration
 	// Fetcher retrieves sidecars. Nil means fetch.New(fetch.Options{}):
-	// http(s) only, 4 MiB cap, retries.
+	// http(s) only, 4 MiB cap, retries. Give it a fetch.Options.Cache to
+	// keep sidecars between runs.
 	Fetcher *fetch.Client
+	// VerdictCache, if set, keeps the evidence of every verified sidecar,
+	// keyed by everything it depends on: the sidecar's and the package's
+	// SHA-256, the file name, the channel, the policy's and the trusted
+	// root's digests, and the versions of this library and sigstore-go.
+	// A package whose key is cached is decided from the cached evidence,
+	// with no sidecar request and no cryptography; the policy (pins, the
+	// trusted root's age) is applied afresh each time. Retrieval failures
+	// are never cached, and a corrupt entry is ignored and rebuilt. Only
+	// trusted material with a known digest (trustroot.Info.Digest) is
+	// cached. Whoever can write the cache can forge verdicts: keep it
+	// private to the user (fetch.DirCache makes its directories 0700).
+	VerdictCache fetch.Cache
 	// Logger receives debug records. Nil discards them.
 	Logger *slog.Logger
 }
@@ -56,6 +69,8 @@ type Verifier struct {
 	pins       *policy.PinStore
 	recordPins bool
 	fetcher    *fetch.Client
+	verdicts   fetch.Cache
+	code       string // buildVersions, for verdict keys
 	log        *slog.Logger
 
 	mu       sync.Mutex
@@ -88,6 +103,7 @@ func New(opts Options) (*Verifier, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Verifier{trust: opts.Trust, rules: rules, pins: opts.Pins, recordPins: opts.RecordPins, fetcher: f, log: log,
+		verdicts: opts.VerdictCache, code: buildVersions(),
 		warnAge: ageLimit(opts.TrustRootWarnAge, DefaultTrustRootWarnAge), maxAge: ageLimit(opts.TrustRootMaxAge, 0)}, nil
 }
 
@@ -139,6 +155,10 @@ type job struct {
 	in        policy.Input
 	fetched   bool // sidecar holds the retrieved bytes, not yet verified
 	sidecar   []byte
+
+	trustDigest string     // the trusted material's digest, for verdict keys
+	key         verdictKey // valid when keyed
+	keyed       bool
 }
 
 // sidecarFetcher retrieves a job's sidecar.
@@ -187,7 +207,7 @@ func (v *Verifier) start(ctx context.Context, pkg Package) (*job, error) {
 	if ageKnown(info) {
 		rep.TrustRootAge = now.Sub(info.LoadedAt).Round(time.Second).String()
 	}
-	j := &job{pkg: pkg, rep: rep, av: av, staleness: staleness}
+	j := &job{pkg: pkg, rep: rep, av: av, staleness: staleness, trustDigest: info.Digest}
 
 	j.match, err = v.rules.For(pkg.Channel)
 	if err != nil {
@@ -231,6 +251,13 @@ func (v *Verifier) retrieve(ctx context.Context, j *job, get sidecarFetcher) err
 	if u, err := fetch.SidecarURL(pkg.URL, pkg.Record.AttestationsSHA256); err == nil {
 		j.rep.SidecarURL = fetch.Redact(u)
 	}
+	if j.key, j.keyed = v.verdictKeyOf(j); j.keyed {
+		if evs, ok := v.cachedEvidence(ctx, j.key); ok {
+			j.rep.Bundles, j.rep.Cached = evs, true
+			j.in = policy.Input{Bundles: evs}
+			return nil
+		}
+	}
 	data, err := get(ctx, pkg)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -264,6 +291,9 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 		default:
 			rep.Bundles = evs
 			j.in = policy.Input{Bundles: evs}
+			if j.keyed {
+				v.storeEvidence(ctx, j.key, evs)
+			}
 		}
 	}
 	in := j.in

@@ -32,6 +32,9 @@ type env struct {
 	ch      *testchannel.Channel
 	url     string
 	fetcher *fetch.Client
+	// rootJSON is ss as a trusted_root.json, made once: the virtual
+	// Sigstore's validity periods start at the time of the call.
+	rootJSON []byte
 }
 
 func newEnv(t *testing.T) *env {

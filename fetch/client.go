@@ -56,6 +56,13 @@ type Options struct {
 	// (at most 10, never from https to http), e.g. SameHost to keep every
 	// request on the package's host. It replaces HTTPClient.CheckRedirect.
 	CheckRedirect func(req *http.Request, via []*http.Request) error
+	// Cache, if set, keeps sidecars by their SHA-256: FetchSidecar answers
+	// from it without a request when it holds the advertised bytes (they
+	// are hashed again on every read, so a corrupt entry is refetched and
+	// replaced), and stores what it retrieves. Sidecars are immutable
+	// (content-addressed), so a cached one is never stale, and it serves
+	// offline. Nil means no cache.
+	Cache Cache
 	// Logger receives debug records of requests and retries, with URLs
 	// redacted. Nil discards them.
 	Logger *slog.Logger

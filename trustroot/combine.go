@@ -61,8 +61,9 @@ func samePointers(a, b []*Snapshot) bool {
 func combine(members []*Snapshot) *Snapshot {
 	var set Set
 	info := Info{Kind: "set"}
-	var sources []string
+	var sources, digests []string
 	for _, m := range members {
+		digests = append(digests, m.Info.Digest)
 		if inner, ok := m.Material.(Set); ok {
 			set = append(set, inner...)
 		} else {
@@ -76,5 +77,6 @@ func combine(members []*Snapshot) *Snapshot {
 		info.FromCache = info.FromCache || m.Info.FromCache
 	}
 	info.Source = strings.Join(sources, "; ")
+	info.Digest = digestOfSet(digests)
 	return &Snapshot{Material: root.TrustedMaterial(set), Info: info}
 }

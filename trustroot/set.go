@@ -47,6 +47,7 @@ func (s Set) PublicKeyVerifier(keyID string) (root.TimeConstrainedVerifier, erro
 // transparency logs (GitHub's instance) is accepted beside others.
 func FromFiles(paths ...string) (*Static, error) {
 	set := make(Set, 0, len(paths))
+	digests := make([]string, 0, len(paths))
 	logs := 0
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
@@ -59,11 +60,13 @@ func FromFiles(paths ...string) (*Static, error) {
 		}
 		logs += len(tr.RekorLogs())
 		set = append(set, tr)
+		digests = append(digests, digestOf(b))
 	}
 	if logs == 0 {
 		return nil, fmt.Errorf("trustroot: %s: %w", strings.Join(paths, ", "), errNoLogs)
 	}
 	st := NewStatic(set, strings.Join(paths, ", "))
 	st.snap.Info.Kind = "file"
+	st.snap.Info.Digest = digestOfSet(digests)
 	return st, nil
 }

@@ -46,6 +46,12 @@ type Info struct {
 	// a TUF source without a disk cache). Past it, the material must be
 	// refreshed before it is used again.
 	Expires time.Time `json:"expires,omitzero"`
+	// Digest identifies the material exactly: "sha256:" and the hex SHA-256
+	// of the trusted_root.json document (for a set, of its members'
+	// digests). It is empty for material built in memory (NewStatic),
+	// whose bytes are not known; caches keyed by the trusted root then
+	// stay unused.
+	Digest string `json:"digest,omitempty"`
 }
 
 // Static is a Source whose material never changes.
@@ -73,7 +79,7 @@ func FromFile(path string) (*Static, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trustroot: %s: %w", path, err)
 	}
-	return &Static{snap: &Snapshot{Material: tr, Info: Info{Kind: "file", Source: path, LoadedAt: time.Now().UTC()}}}, nil
+	return &Static{snap: &Snapshot{Material: tr, Info: Info{Kind: "file", Source: path, LoadedAt: time.Now().UTC(), Digest: digestOf(b)}}}, nil
 }
 
 // FromJSON parses a trusted_root.json document.
@@ -82,7 +88,7 @@ func FromJSON(b []byte) (*Static, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trustroot: %w", err)
 	}
-	return &Static{snap: &Snapshot{Material: tr, Info: Info{Kind: "json", LoadedAt: time.Now().UTC()}}}, nil
+	return &Static{snap: &Snapshot{Material: tr, Info: Info{Kind: "json", LoadedAt: time.Now().UTC(), Digest: digestOf(b)}}}, nil
 }
 
 // parseTrustedRoot parses a trusted_root.json and refuses one that no

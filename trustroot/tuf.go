@@ -206,7 +206,7 @@ func (t *TUF) load(ctx context.Context, offline bool) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 	}
-	info := Info{Kind: "tuf", Source: fetch.Redact(t.opts.RepositoryURL), LoadedAt: time.Now().UTC(), FromCache: offline}
+	info := Info{Kind: "tuf", Source: fetch.Redact(t.opts.RepositoryURL), LoadedAt: time.Now().UTC(), FromCache: offline, Digest: digestOf(b)}
 	if offline {
 		// The root is as old as the cache's last successful update.
 		if cfg, err := tuf.LoadConfig(filepath.Join(t.opts.CacheDir, tuf.URLToPath(t.opts.RepositoryURL)+".json")); err == nil && !cfg.LastTimestamp.IsZero() {

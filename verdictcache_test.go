@@ -1,0 +1,271 @@
+package condasigs_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/testchannel"
+	"github.com/condasigs/condasigs/policy"
+	"github.com/condasigs/condasigs/trustroot"
+)
+
+// cachedVerifier returns a Verifier on the env's virtual Sigstore, read
+// from its trusted_root.json (so that the material has a digest), with a
+// verdict cache in dir.
+func (e *env) cachedVerifier(t *testing.T, dir string, p policy.Policy, pins *policy.PinStore) *condasigs.Verifier {
+	t.Helper()
+	if p.Identities == nil {
+		p.Identities = trusted
+	}
+	if e.rootJSON == nil {
+		e.rootJSON = e.ss.TrustedRootJSON(t)
+	}
+	trust, err := trustroot.FromJSON(e.rootJSON)
+	require.NoError(t, err)
+	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: p, Fetcher: e.fetcher, Pins: pins,
+		VerdictCache: fetch.DirCache(dir)})
+	require.NoError(t, err)
+	return v
+}
+
+func (e *env) sidecarRequests(rec fetch.Record) int {
+	return e.ch.Requests("/linux-64/" + rec.Filename + ".sigs." + rec.AttestationsSHA256)
+}
+
+// comparable drops what differs between a cold and a warm report of the
+// same package: the flag saying it came from the cache, and when the
+// trusted root was read.
+func comparable(t *testing.T, r *condasigs.Report) string {
+	t.Helper()
+	c := *r
+	c.Cached = false
+	info := *c.TrustRoot
+	info.LoadedAt = time.Time{}
+	c.TrustRoot = &info
+	b, err := json.Marshal(c)
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestVerdictCacheWarm(t *testing.T) {
+	e := newEnv(t)
+	good := e.signed(t, "good-1.0-0.conda", san)
+	other := e.signed(t, "other-1.0-0.conda", "https://github.com/evil/x/.github/workflows/a.yml@refs/heads/main")
+	tampered := e.ch.Add(t, testchannel.Package{Filename: "tampered-1.0-0.conda",
+		Bundles: [][]byte{e.ss.Bundle(t, san, issuer, testchannel.Statement("tampered-1.0-0.conda", sha([]byte("not it")), e.url))}})
+	recs := []fetch.Record{good, other, tampered}
+	dir := t.TempDir()
+	ctx := context.Background()
+
+	cold := map[string]string{}
+	v := e.cachedVerifier(t, dir, policy.Policy{Require: policy.ModeError}, nil)
+	for _, rec := range recs {
+		rep, err := v.Verify(ctx, e.pkg(rec))
+		require.NoError(t, err)
+		assert.False(t, rep.Cached)
+		cold[rec.Filename] = comparable(t, rep)
+		assert.Equal(t, 1, e.sidecarRequests(rec))
+	}
+
+	// A new Verifier on the same directory (the next run): the same
+	// reports, from the cache, without a sidecar request.
+	v = e.cachedVerifier(t, dir, policy.Policy{Require: policy.ModeError}, nil)
+	for _, rec := range recs {
+		rep, err := v.Verify(ctx, e.pkg(rec))
+		require.NoError(t, err)
+		assert.True(t, rep.Cached, rec.Filename)
+		assert.Equal(t, cold[rec.Filename], comparable(t, rep), rec.Filename)
+		assert.Equal(t, 1, e.sidecarRequests(rec), "no request for %s", rec.Filename)
+	}
+	assert.Contains(t, cold["good-1.0-0.conda"], `"outcome":"pass"`)
+	assert.Contains(t, cold["other-1.0-0.conda"], `"outcome":"fail"`)
+	assert.Contains(t, cold["tampered-1.0-0.conda"], `"subject-digest"`)
+
+	// The channel losing its sidecars, or failing, changes nothing: a
+	// cached verdict needs no retrieval, and nothing evicts it.
+	require.NoError(t, os.Remove(filepath.Join(e.ch.Dir, "linux-64", good.Filename+".sigs."+good.AttestationsSHA256)))
+	rep, err := v.Verify(ctx, e.pkg(good))
+	require.NoError(t, err)
+	assert.Equal(t, policy.Pass, rep.Outcome)
+	assert.True(t, rep.Cached)
+}
+
+// Each part of the key, changed alone, misses the cache: the sidecar is
+// fetched and verified again, and the verdict is the fresh one.
+func TestVerdictCacheKey(t *testing.T) {
+	ctx := context.Background()
+	cases := map[string]func(t *testing.T, e *env, dir string, good condasigs.Package) (*condasigs.Verifier, condasigs.Package, policy.Outcome){
+		"package sha256 in repodata changed": func(t *testing.T, e *env, dir string, p condasigs.Package) (*condasigs.Verifier, condasigs.Package, policy.Outcome) {
+			p.Record.SHA256 = sha([]byte("another build"))
+			return e.cachedVerifier(t, dir, policy.Policy{}, nil), p, policy.Fail
+		},
+		"artifact bytes differ": func(t *testing.T, e *env, dir string, p condasigs.Package) (*condasigs.Verifier, condasigs.Package, policy.Outcome) {
+			p.Record.SHA256 = ""
+			p.ArtifactSHA256 = sha([]byte("another build"))
+			return e.cachedVerifier(t, dir, policy.Policy{}, nil), p, policy.Fail
+		},
+		"policy changed": func(t *testing.T, e *env, dir string, p condasigs.Package) (*condasigs.Verifier, condasigs.Package, policy.Outcome) {
+			return e.cachedVerifier(t, dir, policy.Policy{Require: policy.ModeWarn}, nil), p, policy.Pass
+		},
+		"trusted root changed": func(t *testing.T, e *env, dir string, p condasigs.Package) (*condasigs.Verifier, condasigs.Package, policy.Outcome) {
+			// Another virtual Sigstore's root: the bundle no longer verifies.
+			trust, err := trustroot.FromJSON(testchannel.NewSigstore(t).TrustedRootJSON(t))
+			require.NoError(t, err)
+			v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: policy.Policy{Identities: trusted}, Fetcher: e.fetcher, VerdictCache: fetch.DirCache(dir)})
+			require.NoError(t, err)
+			return v, p, policy.Fail
+		},
+		"channel changed": func(t *testing.T, e *env, dir string, p condasigs.Package) (*condasigs.Verifier, condasigs.Package, policy.Outcome) {
+			p.Channel = "https://conda.example.com/elsewhere"
+			return e.cachedVerifier(t, dir, policy.Policy{ChannelMismatch: policy.ModeError}, nil), p, policy.Fail
+		},
+	}
+	for name, change := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			rec := e.signed(t, "good-1.0-0.conda", san)
+			dir := t.TempDir()
+			rep, err := e.cachedVerifier(t, dir, policy.Policy{}, nil).Verify(ctx, e.pkg(rec))
+			require.NoError(t, err)
+			require.Equal(t, policy.Pass, rep.Outcome)
+
+			v, p, want := change(t, e, dir, e.pkg(rec))
+			rep, err = v.Verify(ctx, p)
+			require.NoError(t, err)
+			assert.False(t, rep.Cached)
+			assert.Equal(t, want, rep.Outcome, "%+v", rep.Reasons)
+			if p.ArtifactSHA256 == "" {
+				assert.Equal(t, 2, e.sidecarRequests(rec), "verified again")
+			}
+		})
+	}
+}
+
+// A corrupt entry, or one stored under another key, is ignored, and the
+// entry is rebuilt by the next verification.
+func TestVerdictCacheCorruptEntries(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	good := e.signed(t, "good-1.0-0.conda", san)
+	bad := e.signed(t, "bad-1.0-0.conda", "https://github.com/evil/x/.github/workflows/a.yml@refs/heads/main")
+	dir := t.TempDir()
+	v := e.cachedVerifier(t, dir, policy.Policy{}, nil)
+	for _, rec := range []fetch.Record{good, bad} {
+		_, err := v.Verify(ctx, e.pkg(rec))
+		require.NoError(t, err)
+	}
+	entries := cacheEntries(t, dir)
+	require.Len(t, entries, 2)
+	read := func(p string) []byte {
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		return b
+	}
+	goodEntry, badEntry := read(entries[0]), read(entries[1])
+	if strings.Contains(string(goodEntry), "evil") {
+		goodEntry, badEntry = badEntry, goodEntry
+		entries[0], entries[1] = entries[1], entries[0]
+	}
+	mutations := map[string]func([]byte) []byte{
+		"garbage":   func([]byte) []byte { return []byte("\x00garbage") },
+		"empty":     func([]byte) []byte { return nil },
+		"truncated": func(b []byte) []byte { return b[:len(b)/2] },
+		"other format": func(b []byte) []byte {
+			return []byte(strings.Replace(string(b), `"format":1`, `"format":2`, 1))
+		},
+		"no bundles": func(b []byte) []byte {
+			return testchannel.MutateJSON(t, b, func(m map[string]any) { m["bundles"] = []any{} })
+		},
+		// The passing package's evidence under the failing package's name:
+		// the key inside the entry does not match, so it is not used.
+		"another package's entry": func([]byte) []byte { return goodEntry },
+		// A forged success without a signer.
+		"verified without signer": func(b []byte) []byte {
+			return testchannel.MutateJSON(t, b, func(m map[string]any) {
+				bundle := m["bundles"].([]any)[0].(map[string]any)
+				bundle["verified"], bundle["code"], bundle["san"] = true, "", ""
+			})
+		},
+	}
+	for name, mutate := range mutations {
+		t.Run(name, func(t *testing.T) {
+			require.NoError(t, os.WriteFile(entries[1], mutate(badEntry), 0o600))
+			before := e.sidecarRequests(bad)
+			rep, err := e.cachedVerifier(t, dir, policy.Policy{}, nil).Verify(ctx, e.pkg(bad))
+			require.NoError(t, err)
+			assert.False(t, rep.Cached)
+			assert.Equal(t, policy.Fail, rep.Outcome)
+			assert.Equal(t, before+1, e.sidecarRequests(bad))
+			assert.Equal(t, string(badEntry), string(read(entries[1])), "rebuilt")
+		})
+	}
+}
+
+func cacheEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, p)
+		}
+		return err
+	}))
+	return out
+}
+
+// The policy is applied to cached evidence afresh: a pin recorded after
+// the verdict was cached decides the next run.
+func TestVerdictCacheReappliesPins(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	rec := e.signed(t, "good-1.0-0.conda", san)
+	dir := t.TempDir()
+	p := policy.Policy{Pin: policy.ModeError}
+	rep, err := e.cachedVerifier(t, dir, p, nil).Verify(ctx, e.pkg(rec))
+	require.NoError(t, err)
+	require.Equal(t, policy.Pass, rep.Outcome)
+
+	pins, err := policy.LoadPins(filepath.Join(t.TempDir(), "pins.json"))
+	require.NoError(t, err)
+	pins.Set(rep.Pin.Channel, rep.Pin.Package, policy.Pin{Issuer: issuer, SAN: "https://github.com/demo/other/.github/workflows/x.yml@refs/heads/main"})
+	rep, err = e.cachedVerifier(t, dir, p, pins).Verify(ctx, e.pkg(rec))
+	require.NoError(t, err)
+	assert.True(t, rep.Cached)
+	assert.Equal(t, policy.Fail, rep.Outcome, "%+v", rep.Reasons)
+}
+
+// Retrieval failures are never cached, and material without a digest
+// (built in memory) is never cached.
+func TestVerdictCacheWritesOnlyVerifications(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	missing := e.ch.Add(t, testchannel.Package{Filename: "missing-1.0-0.conda", NoSidecarFile: true,
+		Bundles: [][]byte{e.ss.Bundle(t, san, issuer, testchannel.Statement("missing-1.0-0.conda", "", e.url))}})
+	unsigned := e.ch.Add(t, testchannel.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})
+	dir := t.TempDir()
+	v := e.cachedVerifier(t, dir, policy.Policy{}, nil)
+	for _, rec := range []fetch.Record{missing, unsigned} {
+		_, err := v.Verify(ctx, e.pkg(rec))
+		require.NoError(t, err)
+	}
+	assert.Empty(t, cacheEntries(t, dir))
+
+	good := e.signed(t, "good-1.0-0.conda", san)
+	inMemory, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss, "virtual"),
+		Policy: policy.Policy{Identities: trusted}, Fetcher: e.fetcher, VerdictCache: fetch.DirCache(dir)})
+	require.NoError(t, err)
+	rep, err := inMemory.Verify(ctx, e.pkg(good))
+	require.NoError(t, err)
+	assert.Equal(t, policy.Pass, rep.Outcome)
+	assert.Empty(t, cacheEntries(t, dir))
+}
