@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"runtime/metrics"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/attest"
@@ -16,18 +19,61 @@ import (
 
 const benchPackages = 1000
 
-// benchChannel serves benchPackages signed packages on loopback.
-func benchChannel(b *testing.B) (*testchannel.Sigstore, []condasigs.Package) {
+// benchEnv is a channel of benchPackages signed packages served on
+// loopback, and the trusted root of its virtual Sigstore as a
+// trusted_root.json (so that verdicts can be cached by its digest).
+type benchEnv struct {
+	ss    *testchannel.Sigstore
+	ch    *testchannel.Channel
+	trust trustroot.Source
+	pkgs  []condasigs.Package
+}
+
+func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	ss := testchannel.NewSigstore(b)
-	ch := testchannel.NewChannel(b, "linux-64")
-	url := ch.Serve(b)
-	pkgs := make([]condasigs.Package, 0, benchPackages)
+	e := &benchEnv{ss: testchannel.NewSigstore(b), ch: testchannel.NewChannel(b, "linux-64")}
+	url := e.ch.Serve(b)
 	for i := range benchPackages {
-		rec := ch.AddSigned(b, ss, fmt.Sprintf("pkg%d-1.0-0.conda", i), san, issuer, url)
-		pkgs = append(pkgs, condasigs.Package{URL: ch.PackageURL(url, rec.Filename), Record: rec})
+		rec := e.ch.AddSigned(b, e.ss, fmt.Sprintf("pkg%d-1.0-0.conda", i), san, issuer, url)
+		e.pkgs = append(e.pkgs, condasigs.Package{URL: e.ch.PackageURL(url, rec.Filename), Record: rec})
 	}
-	return ss, pkgs
+	var err error
+	if e.trust, err = trustroot.FromJSON(e.ss.TrustedRootJSON(b)); err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+// verifier returns a Verifier with caches in dir, or none if dir is "".
+func (e *benchEnv) verifier(b *testing.B, dir string) *condasigs.Verifier {
+	b.Helper()
+	var sidecars, verdicts fetch.Cache
+	if dir != "" {
+		sidecars, verdicts = fetch.DirCache(dir+"/sidecars"), fetch.DirCache(dir+"/verdicts")
+	}
+	v, err := condasigs.New(condasigs.Options{Trust: e.trust, Policy: policy.Policy{Identities: trusted},
+		Fetcher: fetch.New(fetch.Options{Cache: sidecars}), VerdictCache: verdicts})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v
+}
+
+// sidecarRequests is the number of sidecar requests the channel served.
+func (e *benchEnv) sidecarRequests() int {
+	n := 0
+	for _, p := range e.pkgs {
+		n += e.ch.Requests("/linux-64/" + p.Record.Filename + ".sigs." + p.Record.AttestationsSHA256)
+	}
+	return n
+}
+
+func verifyAllPass(b *testing.B, v *condasigs.Verifier, pkgs []condasigs.Package) {
+	for _, r := range v.VerifyAll(context.Background(), pkgs, condasigs.BatchOptions{}) {
+		if r.Err != nil || r.Report.Outcome != policy.Pass {
+			b.Fatalf("%s: %v %+v", r.Package.Record.Filename, r.Err, r.Report)
+		}
+	}
 }
 
 // BenchmarkSingleVirtualBundle is the baseline for BenchmarkVerifyAll1000:
@@ -50,21 +96,60 @@ func BenchmarkSingleVirtualBundle(b *testing.B) {
 }
 
 // BenchmarkVerifyAll1000 verifies a 1,000-package channel end to end, cold
-// (every sidecar fetched over loopback). Compare its ns/op with
-// BenchmarkSingleVirtualBundle × 1000 ÷ GOMAXPROCS.
+// (no cache: every sidecar fetched over loopback and verified). Compare its
+// ns/op with BenchmarkSingleVirtualBundle × 1000 ÷ GOMAXPROCS. It also
+// reports the peak heap in use during a run.
 func BenchmarkVerifyAll1000(b *testing.B) {
-	ss, pkgs := benchChannel(b)
-	v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(ss, "virtual"),
-		Policy: policy.Policy{Identities: trusted}, Fetcher: fetch.New(fetch.Options{})})
-	if err != nil {
-		b.Fatal(err)
-	}
+	e := newBenchEnv(b)
+	v := e.verifier(b, "")
 	b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
+	var peak uint64
 	for b.Loop() {
-		for _, r := range v.VerifyAll(context.Background(), pkgs, condasigs.BatchOptions{}) {
-			if r.Err != nil || r.Report.Outcome != policy.Pass {
-				b.Fatalf("%s: %v %+v", r.Package.Record.Filename, r.Err, r.Report)
+		stop := sampleHeap(&peak)
+		verifyAllPass(b, v, e.pkgs)
+		stop()
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
+
+// BenchmarkVerifyAll1000Warm verifies the same channel again with the
+// sidecar and verdict caches filled by an earlier run (a new Verifier, as
+// a new process would be). Compare its ns/op with BenchmarkVerifyAll1000's.
+// It fails if any sidecar is requested during the timed runs.
+func BenchmarkVerifyAll1000Warm(b *testing.B) {
+	e := newBenchEnv(b)
+	dir := b.TempDir()
+	verifyAllPass(b, e.verifier(b, dir), e.pkgs)
+	before := e.sidecarRequests()
+	v := e.verifier(b, dir)
+	for b.Loop() {
+		verifyAllPass(b, v, e.pkgs)
+	}
+	if n := e.sidecarRequests() - before; n != 0 {
+		b.Fatalf("a warm run made %d sidecar requests", n)
+	}
+	b.ReportMetric(0, "sidecar-requests")
+}
+
+// sampleHeap records the largest heap in use (live and not yet swept
+// objects, as runtime.MemStats.HeapInuse counts them) into *peak until the
+// returned function is called. runtime/metrics does not stop the world.
+func sampleHeap(peak *uint64) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(samples)
+			*peak = max(*peak, samples[0].Value.Uint64()+samples[1].Value.Uint64())
+			select {
+			case <-done:
+				return
+			case <-tick.C:
 			}
 		}
-	}
+	})
+	return func() { close(done); wg.Wait() }
 }

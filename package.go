@@ -30,10 +30,15 @@ type Package struct {
 	// the record's sha256 is used, for package managers that check the
 	// downloaded bytes against the record themselves.
 	ArtifactSHA256 string
+
+	lock *lockState // set by VerifyLocked
 }
 
 // resolve fills in URL, Channel and Subdir.
 func (p Package) resolve() (Package, error) {
+	if p.lock != nil && p.lock.misuse != nil {
+		return p, p.lock.misuse
+	}
 	if p.Record.Filename == "" {
 		return p, errors.New("condasigs: Package.Record.Filename is empty")
 	}

@@ -1,6 +1,7 @@
 package condasigs
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,8 +13,11 @@ import (
 	"github.com/condasigs/condasigs/fetch"
 )
 
-// verdictFormat is the version of a verdict cache entry's shape.
-const verdictFormat = 1
+// verdictHeader starts every verdict cache entry; its version changes with
+// the entry's shape. An entry is the header, the key's JSON and a newline,
+// then the evidence's JSON: the key is compared as bytes, so that a warm
+// run decodes only the evidence.
+const verdictHeader = "condasigs verdict 1\n"
 
 // verdictKey is everything the evidence of a sidecar depends on. The
 // policy is applied again to cached evidence on every use (pins and the
@@ -30,17 +34,16 @@ type verdictKey struct {
 	SidecarSHA256 string `json:"sidecarSHA256"`
 }
 
-// name is the cache key: the SHA-256 of the key's canonical JSON.
-func (k verdictKey) name() string {
+// prefix is the start of the key's entry: the header and the key's JSON.
+func (k verdictKey) prefix() []byte {
 	b, _ := json.Marshal(k) // strings only: cannot fail
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return append(append([]byte(verdictHeader), b...), '\n')
 }
 
-type verdictEntry struct {
-	Format  int               `json:"format"`
-	Key     verdictKey        `json:"key"`
-	Bundles []attest.Evidence `json:"bundles"`
+// name is the entry's cache key: the SHA-256 of its prefix.
+func name(prefix []byte) string {
+	sum := sha256.Sum256(prefix)
+	return hex.EncodeToString(sum[:])
 }
 
 // verdictKeyOf returns the cache key of a job whose sidecar is advertised,
@@ -51,7 +54,7 @@ func (v *Verifier) verdictKeyOf(j *job) (verdictKey, bool) {
 		return verdictKey{}, false
 	}
 	return verdictKey{
-		Code:          v.code,
+		Code:          v.code, // short: a digest of the build's versions
 		TrustRoot:     j.trustDigest,
 		Policy:        v.rules.Digest(),
 		Channel:       j.match.Channel,
@@ -64,29 +67,37 @@ func (v *Verifier) verdictKeyOf(j *job) (verdictKey, bool) {
 // cachedEvidence returns the evidence cached under k, if a sound entry
 // exists. Anything else, a corrupt entry included, is a miss.
 func (v *Verifier) cachedEvidence(ctx context.Context, k verdictKey) ([]attest.Evidence, bool) {
-	b, err := v.verdicts.Get(ctx, k.name())
+	prefix := k.prefix()
+	b, err := v.verdicts.Get(ctx, name(prefix))
 	if err != nil {
 		if !errors.Is(err, fetch.ErrCacheMiss) {
 			v.log.WarnContext(ctx, "condasigs: reading the verdict cache failed", "err", err)
 		}
 		return nil, false
 	}
-	var e verdictEntry
-	if err := json.Unmarshal(b, &e); err != nil || e.Format != verdictFormat || e.Key != k || !soundEvidence(e.Bundles) {
+	var evs []attest.Evidence
+	rest, ok := bytes.CutPrefix(b, prefix)
+	if !ok || json.Unmarshal(rest, &evs) != nil || !soundEvidence(evs, k) {
 		v.log.WarnContext(ctx, "condasigs: ignoring a corrupt verdict cache entry; verifying again", "package", k.Filename)
 		return nil, false
 	}
-	return e.Bundles, true
+	return evs, true
 }
 
-// soundEvidence checks the shape of cached evidence: one entry per
-// bundle, in order, each verified one naming a signer.
-func soundEvidence(evs []attest.Evidence) bool {
+// soundEvidence checks cached evidence against its key: one entry per
+// bundle, in order, each verified one naming a signer and the key's file
+// and digest. It catches mix-ups and damage, not a forger who can write
+// the cache (see Options.VerdictCache).
+func soundEvidence(evs []attest.Evidence, k verdictKey) bool {
 	if len(evs) == 0 || len(evs) > attest.MaxBundles {
 		return false
 	}
 	for i, ev := range evs {
-		if ev.Index != i || (ev.Verified && (!ev.SignatureVerified || ev.Code != "" || ev.SAN == "" || ev.Issuer == "")) {
+		if ev.Index != i {
+			return false
+		}
+		if ev.Verified && (!ev.SignatureVerified || ev.Code != "" || ev.SAN == "" || ev.Issuer == "" ||
+			ev.SubjectName != k.Filename || ev.SubjectSHA256 != k.PackageSHA256) {
 			return false
 		}
 	}
@@ -96,9 +107,10 @@ func soundEvidence(evs []attest.Evidence) bool {
 // storeEvidence caches the evidence of a verified sidecar. Failing to
 // write only costs the next run some work.
 func (v *Verifier) storeEvidence(ctx context.Context, k verdictKey, evs []attest.Evidence) {
-	b, err := json.Marshal(verdictEntry{Format: verdictFormat, Key: k, Bundles: evs})
+	prefix := k.prefix()
+	b, err := json.Marshal(evs)
 	if err == nil {
-		err = v.verdicts.Put(ctx, k.name(), b)
+		err = v.verdicts.Put(ctx, name(prefix), append(prefix, b...))
 	}
 	if err != nil {
 		v.log.WarnContext(ctx, "condasigs: writing the verdict cache failed", "package", k.Filename, "err", fmt.Sprint(err))

@@ -1,6 +1,7 @@
 package condasigs_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -176,26 +177,49 @@ func TestVerdictCacheCorruptEntries(t *testing.T) {
 		goodEntry, badEntry = badEntry, goodEntry
 		entries[0], entries[1] = entries[1], entries[0]
 	}
+	// An entry is a header line, the key's JSON line, then the evidence.
+	evidence := func(b []byte) (head, ev []byte) {
+		parts := bytes.SplitN(b, []byte("\n"), 3)
+		require.Len(t, parts, 3)
+		return b[:len(b)-len(parts[2])], parts[2]
+	}
+	withEvidence := func(fn func(m map[string]any)) func([]byte) []byte {
+		return func(b []byte) []byte {
+			head, ev := evidence(b)
+			wrapped := testchannel.MutateJSON(t, []byte(`{"b":`+string(ev)+`}`), fn)
+			var m map[string]json.RawMessage
+			require.NoError(t, json.Unmarshal(wrapped, &m))
+			return append(append([]byte{}, head...), m["b"]...)
+		}
+	}
 	mutations := map[string]func([]byte) []byte{
 		"garbage":   func([]byte) []byte { return []byte("\x00garbage") },
 		"empty":     func([]byte) []byte { return nil },
-		"truncated": func(b []byte) []byte { return b[:len(b)/2] },
+		"truncated": func(b []byte) []byte { return b[:len(b)-10] },
 		"other format": func(b []byte) []byte {
-			return []byte(strings.Replace(string(b), `"format":1`, `"format":2`, 1))
+			return bytes.Replace(b, []byte("condasigs verdict 1"), []byte("condasigs verdict 2"), 1)
 		},
 		"no bundles": func(b []byte) []byte {
-			return testchannel.MutateJSON(t, b, func(m map[string]any) { m["bundles"] = []any{} })
+			head, _ := evidence(b)
+			return append(append([]byte{}, head...), "[]"...)
 		},
 		// The passing package's evidence under the failing package's name:
 		// the key inside the entry does not match, so it is not used.
 		"another package's entry": func([]byte) []byte { return goodEntry },
-		// A forged success without a signer.
-		"verified without signer": func(b []byte) []byte {
-			return testchannel.MutateJSON(t, b, func(m map[string]any) {
-				bundle := m["bundles"].([]any)[0].(map[string]any)
-				bundle["verified"], bundle["code"], bundle["san"] = true, "", ""
-			})
+		// Its evidence with the failing package's key.
+		"another package's evidence": func(b []byte) []byte {
+			head, _ := evidence(b)
+			_, ev := evidence(goodEntry)
+			return append(append([]byte{}, head...), ev...)
 		},
+		// A forged success without a signer.
+		"verified without signer": withEvidence(func(m map[string]any) {
+			bundle := m["b"].([]any)[0].(map[string]any)
+			bundle["verified"], bundle["code"], bundle["san"] = true, "", ""
+		}),
+		"index out of order": withEvidence(func(m map[string]any) {
+			m["b"].([]any)[0].(map[string]any)["index"] = 1
+		}),
 	}
 	for name, mutate := range mutations {
 		t.Run(name, func(t *testing.T) {
@@ -203,7 +227,7 @@ func TestVerdictCacheCorruptEntries(t *testing.T) {
 			before := e.sidecarRequests(bad)
 			rep, err := e.cachedVerifier(t, dir, policy.Policy{}, nil).Verify(ctx, e.pkg(bad))
 			require.NoError(t, err)
-			assert.False(t, rep.Cached)
+			assert.False(t, rep.Cached, "the entry was used")
 			assert.Equal(t, policy.Fail, rep.Outcome)
 			assert.Equal(t, before+1, e.sidecarRequests(bad))
 			assert.Equal(t, string(badEntry), string(read(entries[1])), "rebuilt")

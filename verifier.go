@@ -70,7 +70,7 @@ type Verifier struct {
 	recordPins bool
 	fetcher    *fetch.Client
 	verdicts   fetch.Cache
-	code       string // buildVersions, for verdict keys
+	code       string // buildDigest, for verdict keys
 	log        *slog.Logger
 
 	mu       sync.Mutex
@@ -103,7 +103,7 @@ func New(opts Options) (*Verifier, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Verifier{trust: opts.Trust, rules: rules, pins: opts.Pins, recordPins: opts.RecordPins, fetcher: f, log: log,
-		verdicts: opts.VerdictCache, code: buildVersions(),
+		verdicts: opts.VerdictCache, code: buildDigest(),
 		warnAge: ageLimit(opts.TrustRootWarnAge, DefaultTrustRootWarnAge), maxAge: ageLimit(opts.TrustRootMaxAge, 0)}, nil
 }
 
@@ -233,6 +233,9 @@ func (v *Verifier) start(ctx context.Context, pkg Package) (*job, error) {
 
 	var failed *policy.Reason
 	j.digest, failed = checkArtifact(pkg)
+	if pkg.lock != nil && pkg.lock.mismatch != nil {
+		failed = pkg.lock.mismatch
+	}
 	rep.PackageSHA256 = j.digest
 	if failed != nil {
 		j.done = true
@@ -244,6 +247,10 @@ func (v *Verifier) start(ctx context.Context, pkg Package) (*job, error) {
 // retrieve fetches the job's sidecar, or records why there is none.
 func (v *Verifier) retrieve(ctx context.Context, j *job, get sidecarFetcher) error {
 	pkg := j.pkg
+	if pkg.lock != nil && pkg.lock.unavailable != nil {
+		j.in = policy.Input{RecordUnavailable: pkg.lock.unavailable}
+		return nil
+	}
 	if !pkg.Record.HasAttestations() {
 		j.in = policy.Input{NotAdvertised: true}
 		return nil

@@ -1,6 +1,8 @@
 package condasigs
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"runtime/debug"
 	"strings"
 )
@@ -8,10 +10,15 @@ import (
 // Version is this library's version. See CHANGELOG.md.
 const Version = "0.1.0-dev"
 
-// buildVersions describes the code a verdict comes from: Version, and the
-// module versions of condasigs and sigstore-go in this build when the
-// binary records them. Verdict cache keys include it, so that an upgrade
-// of either never reuses a verdict the old code reached.
+// buildDigest identifies the code a verdict comes from: a digest of
+// Version and of the module versions of condasigs and sigstore-go in this
+// build when the binary records them. Verdict cache keys include it, so
+// that an upgrade of either never reuses a verdict the old code reached.
+func buildDigest() string {
+	sum := sha256.Sum256([]byte(buildVersions()))
+	return hex.EncodeToString(sum[:16])
+}
+
 func buildVersions() string {
 	parts := []string{"condasigs " + Version}
 	info, ok := debug.ReadBuildInfo()

@@ -53,14 +53,25 @@ func (d DirCache) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxCacheEntry+1))
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > MaxCacheEntry {
+	if fi.Size() > MaxCacheEntry {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrCacheMiss, p, MaxCacheEntry)
 	}
-	return b, ctx.Err()
+	// One read of the stated size, and a check that nothing follows (the
+	// file may have been replaced by a larger one meanwhile: that is a
+	// miss, not a partial value).
+	b := make([]byte, fi.Size()+1)
+	n, err := io.ReadFull(f, b)
+	switch {
+	case err == nil:
+		return nil, fmt.Errorf("%w: %s changed while it was read", ErrCacheMiss, p)
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return b[:n], ctx.Err()
+	}
+	return nil, err
 }
 
 // Put writes the entry for key atomically.

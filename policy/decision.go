@@ -31,8 +31,14 @@ type Reason struct {
 }
 
 // Input is what is known about one package's attestations. Exactly one of
-// three cases holds: NotAdvertised; RetrievalFailure set; or Bundles set.
+// four cases holds: RecordUnavailable set; NotAdvertised; RetrievalFailure
+// set; or Bundles set.
 type Input struct {
+	// RecordUnavailable is why the package's repodata record could not be
+	// read (the repodata unreachable or malformed, or the package not in
+	// it), so that whether it has attestations is unknown. The require
+	// table treats it as a retrieval failure.
+	RecordUnavailable error
 	// NotAdvertised: the record has no attestations_sha256.
 	NotAdvertised bool
 	// RetrievalFailure is why an advertised sidecar could not be obtained
@@ -65,6 +71,12 @@ type Decision struct {
 func (e *Engine) Decide(in Input) Decision {
 	p := e.policy
 	switch {
+	case in.RecordUnavailable != nil:
+		d := Decision{Status: StatusRetrievalFailure, Reasons: []Reason{}, Accepted: []int{}}
+		d.Outcome, _ = e.failure()
+		d.add(RuleRequire, "record-unavailable", severityOf(d.Outcome), nil,
+			fmt.Sprintf("the package's repodata record could not be read, so whether it has attestations is unknown: %v", in.RecordUnavailable))
+		return d
 	case in.NotAdvertised:
 		d := Decision{Status: StatusUnsigned, Reasons: []Reason{}, Accepted: []int{}}
 		switch p.Require {

@@ -55,6 +55,8 @@ func TestRequireTable(t *testing.T) {
 			want: [3]policy.Outcome{fail, warn, pass}, status: policy.StatusUnsigned},
 		{name: "retrieval failure", in: policy.Input{RetrievalFailure: errors.New("404"), RetrievalFailureCode: "not-found"},
 			want: [3]policy.Outcome{fail, warn, warn}, status: policy.StatusRetrievalFailure, codes: []string{"not-found"}},
+		{name: "record unavailable", in: policy.Input{RecordUnavailable: errors.New("not in repodata")},
+			want: [3]policy.Outcome{fail, warn, warn}, status: policy.StatusRetrievalFailure, codes: []string{"record-unavailable"}},
 		{name: "verification failure", in: policy.Input{Bundles: []attest.Evidence{invalid(0, attest.CodeSignature)}},
 			want: [3]policy.Outcome{fail, warn, warn}, status: policy.StatusVerificationFailure, codes: []string{"no-trusted-bundle", "signature"}},
 		{name: "identity mismatch", in: policy.Input{Bundles: []attest.Evidence{valid(0, "https://github.com/conda-forge-evil/x/.github/workflows/a.yml@refs/heads/main", ghIssuer, attest.ChannelMatched)}},

@@ -2,6 +2,7 @@
 // (conda CEP 50 and CEP 27).
 //
 //	condasigs verify [flags] PACKAGE-URL...
+//	condasigs verify-env [flags] LOCK-FILE
 //	condasigs pin --pins FILE [flags] PACKAGE-URL...
 //	condasigs trust-root show|export [flags]
 //
@@ -65,6 +66,6 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newVerifyCommand(), newPinCommand(), newTrustRootCommand())
+	root.AddCommand(newVerifyCommand(), newVerifyEnvCommand(), newPinCommand(), newTrustRootCommand())
 	return root
 }

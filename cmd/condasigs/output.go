@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -52,4 +53,61 @@ func severityWord(s policy.Severity) string {
 		return "warning"
 	}
 	return "note"
+}
+
+// envReport is verify-env's JSON output: the report of verify, version 1,
+// with the input, a summary and each package's line in the input.
+type envReport struct {
+	Version  int                  `json:"version"`
+	Input    *envInput            `json:"input,omitempty"`
+	Summary  envSummary           `json:"summary"`
+	Packages []envPackage         `json:"packages"`
+	Skipped  []fetch.SkippedEntry `json:"skipped,omitempty"`
+}
+
+type envInput struct {
+	File   string `json:"file"`
+	Format string `json:"format"`
+}
+
+type envSummary struct {
+	Total   int `json:"total"`
+	Passed  int `json:"passed"`
+	Warned  int `json:"warned"`
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"`
+}
+
+// envPackage is a report and where the input lists its package.
+type envPackage struct {
+	*condasigs.Report
+	Line int `json:"line,omitempty"`
+}
+
+// renderEnv prints verify-env's result: in text, the failures and warnings
+// in full and a summary line; in JSON, everything.
+func renderEnv(w io.Writer, format string, env envReport) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(env)
+	}
+	var listed []*condasigs.Report
+	for _, want := range []policy.Outcome{policy.Fail, policy.Warn} {
+		for _, p := range env.Packages {
+			if p.Outcome == want {
+				listed = append(listed, p.Report)
+			}
+		}
+	}
+	if err := render(w, "text", listed); err != nil {
+		return err
+	}
+	s := env.Summary
+	line := fmt.Sprintf("%s: %d packages: %d passed, %d warned, %d failed", env.Input.File, s.Total, s.Passed, s.Warned, s.Failed)
+	if s.Skipped > 0 {
+		line += fmt.Sprintf(" (%d entries skipped: not channel packages, or another platform)", s.Skipped)
+	}
+	_, err := fmt.Fprintln(w, line)
+	return err
 }

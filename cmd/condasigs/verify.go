@@ -32,6 +32,10 @@ type verifyFlags struct {
 	channel         string
 	format          string
 	maxSidecarSize  int64
+	// verify-env only.
+	cacheDir string
+	noCache  bool
+	jobs     int
 }
 
 func newVerifyCommand() *cobra.Command {
@@ -72,6 +76,16 @@ fails the policy, 2 for usage, configuration or trust-root problems.`,
 }
 
 func addVerifyFlags(cmd *cobra.Command, f *verifyFlags) {
+	addPolicyFlags(cmd, f)
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.artifacts, "artifact", nil, "package file to hash and check against its record's sha256; matched to a PACKAGE-URL by file name (repeatable)")
+	fl.StringVar(&f.repodata, "repodata", "", "read records from this repodata.json file instead of the channel's")
+	fl.StringVar(&f.channel, "channel", "", "URL of the channel the packages belong to, when PACKAGE-URLs point to a local copy or mirror of it (compared with each attestation's targetChannel)")
+}
+
+// addPolicyFlags adds the flags of every verifying command: trust, policy,
+// output.
+func addPolicyFlags(cmd *cobra.Command, f *verifyFlags) {
 	fl := cmd.Flags()
 	addTrustFlags(fl, &f.trustFlags)
 	fl.Var(&f.rootWarnAge, "root-warn-age", "warn in the report when the TUF trusted root was last updated longer ago than this: a duration such as 36h or 7d, or off (default 7d)")
@@ -83,9 +97,6 @@ func addVerifyFlags(cmd *cobra.Command, f *verifyFlags) {
 	fl.StringArrayVar(&f.issuers, "issuer", nil, "OIDC issuer of the --identity in the same position: a URL, or github, gitlab, google, ... (repeatable)")
 	fl.StringVar(&f.require, "require", "error", "what missing, unretrievable or unverifiable attestations do: error, warn or ignore")
 	fl.StringVar(&f.channelMismatch, "channel-mismatch", "error", "what an attestation for another channel does: error, warn (e.g. for a mirror) or ignore")
-	fl.StringArrayVar(&f.artifacts, "artifact", nil, "package file to hash and check against its record's sha256; matched to a PACKAGE-URL by file name (repeatable)")
-	fl.StringVar(&f.repodata, "repodata", "", "read records from this repodata.json file instead of the channel's")
-	fl.StringVar(&f.channel, "channel", "", "URL of the channel the packages belong to, when PACKAGE-URLs point to a local copy or mirror of it (compared with each attestation's targetChannel)")
 	fl.StringVar(&f.format, "format", "text", "output format: text or json")
 	fl.Int64Var(&f.maxSidecarSize, "max-sidecar-size", fetch.DefaultMaxSidecarSize, "sidecar size cap in bytes")
 }
@@ -133,13 +144,14 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 	cmd.SetContext(ctx)
 
 	logger := debugLogger(f.trustFlags, cmd.ErrOrStderr())
-	fetcher := fetch.New(fetch.Options{MaxSidecarSize: f.maxSidecarSize, AllowFile: true, Logger: logger, UserAgent: "condasigs"})
+	sidecars, verdicts := caches(f.cacheDir)
+	fetcher := fetch.New(fetch.Options{MaxSidecarSize: f.maxSidecarSize, AllowFile: true, Logger: logger, UserAgent: "condasigs", Cache: sidecars})
 	trust, closeTrust, err := loadTrust(ctx, f.trustFlags, trustLogger(f.trustFlags, logger, cmd.ErrOrStderr()))
 	if err != nil {
 		cancel()
 		return nil, problem("trusted root: %v", err)
 	}
-	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: pol, Config: cfg, Pins: pins, Fetcher: fetcher, Logger: logger,
+	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: pol, Config: cfg, Pins: pins, Fetcher: fetcher, Logger: logger, VerdictCache: verdicts,
 		TrustRootWarnAge: f.rootWarnAge.d, TrustRootMaxAge: f.rootMaxAge.d})
 	if err != nil {
 		closeTrust()

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/policy"
+	"github.com/spf13/cobra"
+)
+
+func newVerifyEnvCommand() *cobra.Command {
+	var f verifyFlags
+	var platforms []string
+	cmd := &cobra.Command{
+		Use:   "verify-env [flags] FILE",
+		Short: "Verify every conda package of a lock file or explicit file",
+		Long: `Verify every conda package of an environment: FILE is a conda explicit file
+(conda list --explicit), a pixi.lock or a conda-lock.yml; the format is read
+from the content. Each package's record is read from its channel's
+repodata.json (once per channel and subdir), then its attestations are
+verified as by verify. A hash in FILE that differs from the channel's record
+fails the package.
+
+Sidecars and verdicts are cached under --cache-dir (default <user cache
+dir>/condasigs): re-verifying an unchanged environment needs no sidecar
+request and no cryptography. A read-only cache is read, not written.
+
+A progress bar is drawn on stderr when it is a terminal. The summary lists
+the failures and warnings; --format json prints every report.
+
+Exit status: 0 when every package passes (warnings allowed), 1 when any
+fails the policy, 2 for usage, configuration, lock-file or trust-root
+problems.`,
+		Example: `  condasigs verify-env --config condasigs.yaml pixi.lock
+  condasigs verify-env --identity 'https://github.com/conda-forge/*' --issuer github \
+    --platform linux-64 --format json conda-lock.yml`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runVerifyEnv(cmd, f, platforms, args[0])
+		},
+	}
+	addPolicyFlags(cmd, &f)
+	fl := cmd.Flags()
+	fl.IntVarP(&f.jobs, "jobs", "j", 0, "verifications at once (default: the number of CPUs); retrievals run 4 times as many")
+	fl.BoolVar(&f.noCache, "no-cache", false, "neither read nor write the sidecar and verdict caches")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "directory of the sidecar and verdict caches (default <user cache dir>/condasigs)")
+	fl.StringArrayVar(&platforms, "platform", nil, "verify only the packages of this subdir, e.g. linux-64, and noarch (repeatable; default: all)")
+	return cmd
+}
+
+func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file string) error {
+	if f.jobs < 0 {
+		return usageError("--jobs must be positive, not %d", f.jobs)
+	}
+	if f.noCache && f.cacheDir != "" {
+		return usageError("--no-cache and --cache-dir contradict each other: give one")
+	}
+	lf, err := fetch.ReadLockFile(file)
+	if err != nil {
+		return problem("%v", err)
+	}
+	pkgs := selectPlatforms(lf.Packages, platforms)
+	if !f.noCache {
+		if f.cacheDir == "" {
+			f.cacheDir = defaultCacheDir()
+		}
+		if f.cacheDir != "" && !cacheWritable(f.cacheDir) {
+			fmt.Fprintf(cmd.ErrOrStderr(), "condasigs: warning: the cache directory %s is not writable; reading it only\n", f.cacheDir)
+		}
+	} else {
+		f.cacheDir = ""
+	}
+	s, err := openSession(cmd, f, nil, false)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+
+	bar := newProgressBar(cmd.ErrOrStderr())
+	var mu sync.Mutex // Progress calls are serialised already; the bar's clear is not
+	jobs := f.jobs
+	results := s.v.VerifyLocked(cmd.Context(), pkgs, condasigs.BatchOptions{Workers: jobs, Fetchers: 4 * jobs,
+		Progress: func(done, total int, r condasigs.Result) {
+			mu.Lock()
+			defer mu.Unlock()
+			bar.update(done, total, r.Package.Record.Filename)
+		}})
+	mu.Lock()
+	bar.clear()
+	mu.Unlock()
+
+	env := envReport{Version: reportVersion, Input: &envInput{File: file, Format: string(lf.Format)}, Packages: []envPackage{}, Skipped: lf.Skipped}
+	var problems []string
+	for i, r := range results {
+		if r.Err != nil {
+			problems = append(problems, fmt.Sprintf("%s:%d: %v", file, pkgs[i].Line, r.Err))
+			continue
+		}
+		env.Packages = append(env.Packages, envPackage{Report: r.Report, Line: pkgs[i].Line})
+		env.Summary.count(r.Report.Outcome)
+	}
+	env.Summary.Skipped = len(lf.Skipped) + len(lf.Packages) - len(pkgs)
+	if err := renderEnv(cmd.OutOrStdout(), f.format, env); err != nil {
+		return problem("writing the report: %v", err)
+	}
+	if len(problems) > 0 {
+		for _, p := range problems[:min(len(problems), 20)] {
+			fmt.Fprintln(cmd.ErrOrStderr(), "condasigs:", p)
+		}
+		return problem("%d of %d packages could not be verified", len(problems), len(pkgs))
+	}
+	if env.Summary.Failed > 0 {
+		return exitError{exitFail}
+	}
+	return nil
+}
+
+// selectPlatforms keeps the packages of the given subdirs, and noarch; all
+// of them when none is given.
+func selectPlatforms(pkgs []fetch.LockedPackage, platforms []string) []fetch.LockedPackage {
+	if len(platforms) == 0 {
+		return pkgs
+	}
+	var out []fetch.LockedPackage
+	for _, p := range pkgs {
+		if p.Platform == "noarch" || slices.Contains(platforms, p.Platform) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// count adds one outcome to the summary.
+func (s *envSummary) count(o policy.Outcome) {
+	s.Total++
+	switch o {
+	case policy.Pass:
+		s.Passed++
+	case policy.Warn:
+		s.Warned++
+	default:
+		s.Failed++
+	}
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const pkgSHA256 = "54303491a8418fbed24344b513546182c29b43bf282ceb433af65e2299f9271f"
+
+// envFiles writes a policy trusting the real package's signer, with the
+// quick start's local channel as a mirror of its upstream channel, and an
+// explicit file listing the given lines after @EXPLICIT.
+func envFiles(t *testing.T, lines ...string) (config, explicit string) {
+	t.Helper()
+	dir := t.TempDir()
+	config = filepath.Join(dir, "condasigs.yaml")
+	mirror := strings.TrimSuffix(fileURL(t), "/linux-64/"+pkgName)
+	require.NoError(t, os.WriteFile(config, []byte(`attestations:
+  `+upstream+`:
+    enabled: true
+    require: error
+    trusted_identities:
+      - identity: "`+wfSAN+`"
+        issuer: github
+    mirrors:
+      - `+mirror+`
+`), 0o644))
+	explicit = filepath.Join(dir, "env.txt")
+	require.NoError(t, os.WriteFile(explicit, []byte("# platform: linux-64\n@EXPLICIT\n"+strings.Join(lines, "\n")+"\n"), 0o644))
+	return config, explicit
+}
+
+func envArgs(config, file string, extra ...string) []string {
+	return append(append([]string{"verify-env", "--trusted-root", trustedRoot, "--config", config}, extra...), file)
+}
+
+func TestVerifyEnvPass(t *testing.T) {
+	config, explicit := envFiles(t, fileURL(t)+"#"+pkgSHA256)
+	code, out, errOut := runCLI(t, envArgs(config, explicit, "--no-cache")...)
+	require.Equal(t, exitOK, code, out+errOut)
+	assert.Contains(t, out, "1 packages: 1 passed, 0 warned, 0 failed")
+	assert.NotContains(t, out, "PASS", "passes are counted, not listed")
+	assert.Empty(t, errOut, "no progress bar when stderr is not a terminal")
+}
+
+func TestVerifyEnvFailures(t *testing.T) {
+	absent := strings.Replace(fileURL(t), pkgName, "absent-1.0-0.conda", 1)
+	wrong := strings.Repeat("ab", 32)
+	cases := map[string]struct {
+		line string
+		want []string
+	}{
+		"hash differs from the channel's": {fileURL(t) + "#" + wrong, []string{"FAIL " + pkgName, "[lock-mismatch]"}},
+		"md5 differs from the channel's":  {fileURL(t) + "#0123456789abcdef0123456789abcdef", []string{"[lock-mismatch]"}},
+		"not in the channel":              {absent, []string{"FAIL absent-1.0-0.conda", "[record-unavailable]"}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			config, explicit := envFiles(t, fileURL(t)+"#"+pkgSHA256, c.line)
+			if strings.Contains(c.line, pkgName) {
+				config, explicit = envFiles(t, c.line)
+			}
+			code, out, errOut := runCLI(t, envArgs(config, explicit, "--no-cache")...)
+			assert.Equal(t, exitFail, code, out+errOut)
+			for _, w := range c.want {
+				assert.Contains(t, out, w)
+			}
+			assert.Contains(t, out, "failed")
+		})
+	}
+}
+
+func TestVerifyEnvBadInput(t *testing.T) {
+	config, _ := envFiles(t)
+	bad := filepath.Join(t.TempDir(), "env.txt")
+	require.NoError(t, os.WriteFile(bad, []byte("@EXPLICIT\n"+fileURL(t)+"#nothex\n"), 0o644))
+	code, _, errOut := runCLI(t, envArgs(config, bad)...)
+	assert.Equal(t, exitProblem, code)
+	assert.Contains(t, errOut, bad+":2:", "the file and line of the problem")
+
+	code, _, errOut = runCLI(t, envArgs(config, filepath.Join(t.TempDir(), "missing.lock"))...)
+	assert.Equal(t, exitProblem, code)
+	assert.Contains(t, errOut, "missing.lock")
+
+	_, explicit := envFiles(t, fileURL(t)+"#"+pkgSHA256)
+	for _, extra := range [][]string{{"--jobs", "-1"}, {"--no-cache", "--cache-dir", t.TempDir()}, {"--format", "yaml"}} {
+		code, _, errOut = runCLI(t, envArgs(config, explicit, extra...)...)
+		assert.Equal(t, exitProblem, code, "%v", extra)
+		assert.Contains(t, errOut, "usage:", "%v", extra)
+	}
+}
+
+func TestVerifyEnvPlatform(t *testing.T) {
+	config, explicit := envFiles(t, fileURL(t)+"#"+pkgSHA256)
+	code, out, _ := runCLI(t, envArgs(config, explicit, "--no-cache", "--platform", "osx-arm64")...)
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "0 packages: 0 passed, 0 warned, 0 failed (1 entries skipped")
+	code, out, _ = runCLI(t, envArgs(config, explicit, "--no-cache", "--platform", "linux-64")...)
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "1 packages: 1 passed")
+}
+
+type envDoc struct {
+	Version int `json:"version"`
+	Input   struct {
+		File, Format string
+	} `json:"input"`
+	Summary struct {
+		Total, Passed, Warned, Failed, Skipped int
+	} `json:"summary"`
+	Packages []struct {
+		Filename string `json:"filename"`
+		Outcome  string `json:"outcome"`
+		Cached   bool   `json:"cached"`
+		Line     int    `json:"line"`
+	} `json:"packages"`
+}
+
+// The second run reads the verdict from the cache; --no-cache does not.
+func TestVerifyEnvCache(t *testing.T) {
+	config, explicit := envFiles(t, fileURL(t)+"#"+pkgSHA256)
+	cache := t.TempDir()
+	runJSON := func(extra ...string) envDoc {
+		t.Helper()
+		code, out, errOut := runCLI(t, envArgs(config, explicit, append([]string{"--format", "json"}, extra...)...)...)
+		require.Equal(t, exitOK, code, out+errOut)
+		var doc envDoc
+		require.NoError(t, json.Unmarshal([]byte(out), &doc))
+		require.Len(t, doc.Packages, 1)
+		return doc
+	}
+	cold := runJSON("--cache-dir", cache)
+	assert.False(t, cold.Packages[0].Cached)
+	assert.Equal(t, 3, cold.Packages[0].Line)
+	assert.Equal(t, "explicit", cold.Input.Format)
+	assert.Equal(t, 1, cold.Summary.Passed)
+	assert.DirExists(t, filepath.Join(cache, "sidecars"))
+	assert.DirExists(t, filepath.Join(cache, "verdicts"))
+
+	warm := runJSON("--cache-dir", cache)
+	assert.True(t, warm.Packages[0].Cached)
+	assert.Equal(t, "pass", warm.Packages[0].Outcome)
+	assert.False(t, runJSON("--no-cache").Packages[0].Cached)
+
+	// A read-only cache is read, and said so.
+	require.NoError(t, os.Chmod(cache, 0o500))
+	t.Cleanup(func() { _ = os.Chmod(cache, 0o700) })
+	if os.Geteuid() != 0 { // root writes anyway
+		code, out, errOut := runCLI(t, envArgs(config, explicit, "--cache-dir", cache)...)
+		assert.Equal(t, exitOK, code, out)
+		assert.Contains(t, errOut, "not writable; reading it only")
+	}
+}
+
+func TestVerifyEnvJSONMatchesSchema(t *testing.T) {
+	schemaPath, err := filepath.Abs(filepath.Join("..", "..", "docs", "report.schema.json"))
+	require.NoError(t, err)
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	schema, err := c.Compile(schemaPath)
+	require.NoError(t, err)
+	absent := strings.Replace(fileURL(t), pkgName, "absent-1.0-0.conda", 1)
+	config, explicit := envFiles(t, fileURL(t)+"#"+pkgSHA256, absent)
+	_, out, errOut := runCLI(t, envArgs(config, explicit, "--format", "json", "--cache-dir", t.TempDir())...)
+	require.NotEmpty(t, out, errOut)
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader([]byte(out)))
+	require.NoError(t, err)
+	require.NoError(t, schema.Validate(doc), out)
+	var d envDoc
+	require.NoError(t, json.Unmarshal([]byte(out), &d))
+	assert.Equal(t, 2, d.Summary.Total)
+	assert.Equal(t, 1, d.Summary.Failed)
+}

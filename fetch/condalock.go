@@ -1,0 +1,125 @@
+package fetch
+
+import "go.yaml.in/yaml/v3"
+
+// The conda-lock.yml format (conda-lock's unified lock file, models in
+// conda_lock/lockfile/v1/models.py of conda/conda-lock; conda-lock writes
+// version 1, and micromamba reads only that):
+//
+//	version: 1
+//	metadata: {content_hash: {...}, channels: [...], platforms: [...], sources: [...]}
+//	package:
+//	- name: zlib
+//	  version: 1.3.1
+//	  manager: conda            # or pip
+//	  platform: linux-64
+//	  dependencies: {...}
+//	  url: https://conda.anaconda.org/conda-forge/linux-64/zlib-1.3.1-hb9d3cd8_2.conda
+//	  hash: {md5: <32 hex>, sha256: <64 hex>}
+//	  category: main
+//	  optional: false
+//
+// A noarch package is listed once per platform, with the same URL.
+// conda-lock itself requires hash.md5 of a conda package; micromamba
+// accepts either hash, and so does this reader.
+
+// parseCondaLock reads a conda-lock.yml whose top-level mapping is top.
+func (y *yamlFile) parseCondaLock(top map[string]keyValue) (*LockFile, error) {
+	version, vnode, err := y.version(top, "conda-lock.yml", "1")
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case version == 2 || version == 3:
+		return nil, y.errorf(vnode, "conda-lock.yml version %d is not one this tool reads (it reads version 1, the one conda-lock writes); a pixi.lock of version %d has this layout too: rewrite it with pixi lock, at version 6", version, version)
+	case version != 1:
+		return nil, y.errorf(vnode, "conda-lock.yml version %d is not one this tool reads (it reads version 1, the one conda-lock writes): regenerate the file with conda-lock", version)
+	}
+	b := newLockBuilder(y.name, FormatCondaLock)
+	list := top["package"].v
+	switch {
+	case list.Kind == yaml.ScalarNode && list.Tag == "!!null":
+		return b.lf, nil
+	case list.Kind != yaml.SequenceNode:
+		return nil, y.errorf(top["package"].at, "package: is %s: in a conda-lock.yml it is the list of packages", describeNode(list))
+	}
+	done := make(map[*yaml.Node]bool, len(list.Content))
+	for _, item := range list.Content {
+		entry := deref(item)
+		if done[entry] { // an alias of an entry read already
+			continue
+		}
+		done[entry] = true
+		if entry.Kind != yaml.MappingNode {
+			return nil, y.errorf(item, "an entry of package: is %s: each is a mapping that describes one package", describeNode(entry))
+		}
+		if err := y.condaLockEntry(b, item, entry); err != nil {
+			return nil, err
+		}
+	}
+	return b.lf, nil
+}
+
+// condaLockEntry reads one entry of package:, node, listed as entry (an
+// alias, maybe).
+func (y *yamlFile) condaLockEntry(b *lockBuilder, entry, node *yaml.Node) error {
+	fields, err := y.mapping(node)
+	if err != nil {
+		return err
+	}
+	manager, ok, err := y.str(fields, "manager")
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return y.errorf(entry, "a package without manager:: a conda-lock.yml gives each package manager: conda or manager: pip")
+	case manager == "pip":
+		b.skip(y.pypiWhat(fields, "url"), entry.Line, reasonPyPI)
+		return nil
+	case manager != "conda":
+		return y.errorf(fields["manager"].at, "manager %s is not one a conda-lock.yml has: conda or pip", short(manager))
+	}
+
+	raw, ok, err := y.str(fields, "url")
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return y.errorf(entry, "a conda package without url:: the file is damaged; regenerate it with conda-lock")
+	}
+	urlNode := fields["url"].at
+	loc, err := checkPackageURL(raw)
+	if err != nil {
+		return &LockFileError{File: y.name, Line: urlNode.Line, Err: err}
+	}
+	platform, ok, err := y.str(fields, "platform")
+	switch {
+	case err != nil:
+		return err
+	case !ok || platform == "":
+		return y.errorf(entry, "the package %s has no platform:, which conda-lock always writes: the file is damaged; regenerate it", shortURL(raw))
+	case loc.Subdir != platform && loc.Subdir != "noarch":
+		return y.errorf(urlNode, "the URL %s is in subdir %s, but the entry is for platform %s: a package for a platform comes from that platform's subdir or from noarch; the file is damaged or was edited", shortURL(raw), short(loc.Subdir), short(platform))
+	}
+
+	p := LockedPackage{URL: raw, Platform: loc.Subdir, Line: entry.Line}
+	hash, ok := fields["hash"]
+	if !ok || (hash.v.Kind == yaml.ScalarNode && hash.v.Tag == "!!null") {
+		return y.errorf(entry, "the package %s has no hash:, which conda-lock always writes: the file is damaged; regenerate it", shortURL(raw))
+	}
+	if hash.v.Kind != yaml.MappingNode {
+		return y.errorf(hash.at, "hash: is %s: it is a mapping with md5: and sha256:", describeNode(hash.v))
+	}
+	hashes, err := y.mapping(hash.v)
+	if err != nil {
+		return err
+	}
+	shaLine, md5Line, err := y.hashes(hashes, &p)
+	if err != nil {
+		return err
+	}
+	if p.SHA256 == "" && p.MD5 == "" {
+		return y.errorf(hash.at, "hash: of %s has neither md5: nor sha256:: the file is damaged or was edited; regenerate it with conda-lock", shortURL(raw))
+	}
+	return b.add(p, shaLine, md5Line)
+}

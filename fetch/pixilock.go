@@ -1,0 +1,221 @@
+package fetch
+
+import (
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The pixi.lock format (rattler_lock, crates/rattler_lock in conda/rattler)
+// has, since version 4, a top-level environments: mapping that refers to
+// packages by URL, and a top-level packages: list that describes each
+// package once, with its hashes:
+//
+//	version: 6
+//	environments: {default: {channels: [...], packages: {linux-64: [{conda: <url>}, {pypi: <url>}]}}}
+//	packages:
+//	- conda: https://conda.anaconda.org/conda-forge/linux-64/zlib-1.3.1-hb9d3cd8_2.conda
+//	  sha256: <64 hex>
+//	  md5: <32 hex>
+//	- pypi: https://files.pythonhosted.org/packages/.../requests-2.32.3-py3-none-any.whl
+//
+// Versions 4 and 5 write a package as a mapping with kind: conda (and
+// url:) or kind: pypi; version 6 keys it by conda: or pypi: instead
+// (rattler_lock's v5 model is tagged by kind, its v6 one is not). Each
+// layout is read in every version: rattler reads only its version's, but
+// a verifier gains nothing by refusing the other. In version 6 a conda:
+// location that is not a .conda or .tar.bz2 file (a path such as
+// ../my-package, or a source URL) is a package pixi builds from source.
+// Versions 1 to 3 had the conda-lock layout; version 7 is newer than this
+// reader.
+
+// pixiVersions are the pixi.lock versions parsePixiLock reads.
+const pixiVersions = "4, 5 and 6"
+
+// parsePixiLock reads a pixi.lock whose top-level mapping is top.
+func (y *yamlFile) parsePixiLock(top map[string]keyValue) (*LockFile, error) {
+	version, vnode, err := y.version(top, "pixi.lock", pixiVersions)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case version >= 1 && version <= 3:
+		return nil, y.errorf(vnode, "pixi.lock version %d is an old format this tool does not read (it reads versions %s): run pixi lock with a current pixi to rewrite the file", version, pixiVersions)
+	case version < 4 || version > 6:
+		return nil, y.errorf(vnode, "pixi.lock version %d is not one this tool reads (it reads versions %s): update this tool, or write the lock file with a pixi that writes one of those", version, pixiVersions)
+	}
+	b := newLockBuilder(y.name, FormatPixiLock)
+	list := top["packages"].v
+	switch {
+	case list.Kind == yaml.ScalarNode && list.Tag == "!!null":
+		return b.lf, nil
+	case list.Kind != yaml.SequenceNode:
+		return nil, y.errorf(top["packages"].at, "packages: is %s: in a pixi.lock it is the list of packages", describeNode(list))
+	}
+	done := make(map[*yaml.Node]bool, len(list.Content))
+	for _, item := range list.Content {
+		entry := deref(item)
+		if done[entry] { // an alias of an entry read already
+			continue
+		}
+		done[entry] = true
+		if entry.Kind != yaml.MappingNode {
+			return nil, y.errorf(item, "an entry of packages: is %s: each is a mapping that describes one package", describeNode(entry))
+		}
+		fields, err := y.mapping(entry)
+		if err != nil {
+			return nil, err
+		}
+		_, kind := fields["kind"]
+		_, conda := fields["conda"]
+		_, pypi := fields["pypi"]
+		switch {
+		case kind && (conda || pypi):
+			return nil, y.errorf(item, "a package with both kind: (as versions 4 and 5 write them) and conda: or pypi: (as version 6 does): the file is damaged; regenerate it with pixi lock")
+		case kind:
+			err = y.pixiKindEntry(b, item, fields)
+		default:
+			err = y.pixiKeyedEntry(b, item, fields)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return b.lf, nil
+}
+
+// pixiKindEntry reads an entry written kind: conda with url:, or kind:
+// pypi, as versions 4 and 5 write them. entry is the entry as listed, for
+// its line.
+func (y *yamlFile) pixiKindEntry(b *lockBuilder, entry *yaml.Node, fields map[string]keyValue) error {
+	kind, _, err := y.str(fields, "kind")
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case "conda":
+		raw, ok, err := y.str(fields, "url")
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return y.errorf(entry, "a conda package without url:: the file is damaged; regenerate it with pixi lock")
+		}
+		return y.pixiBinary(b, entry, fields, raw, fields["url"].at)
+	case "pypi":
+		b.skip(y.pypiWhat(fields, "url", "path"), entry.Line, reasonPyPI)
+		return nil
+	}
+	return y.errorf(fields["kind"].at, "kind %s is not one a pixi.lock has: conda or pypi", short(kind))
+}
+
+// pixiKeyedEntry reads an entry written conda: <location> or pypi:
+// <location>, as version 6 writes them. entry is the entry as listed, for
+// its line.
+func (y *yamlFile) pixiKeyedEntry(b *lockBuilder, entry *yaml.Node, fields map[string]keyValue) error {
+	_, isConda := fields["conda"]
+	_, isPyPI := fields["pypi"]
+	switch {
+	case isConda && isPyPI:
+		return y.errorf(entry, "a package with both conda: and pypi:: each entry is one or the other; the file is damaged")
+	case isPyPI:
+		b.skip(y.pypiWhat(fields, "pypi"), entry.Line, reasonPyPI)
+		return nil
+	case !isConda:
+		return y.errorf(entry, "a package with neither conda: nor pypi: (nor kind:): a pixi.lock names each package by one of them; the file is damaged")
+	}
+	location, ok, err := y.str(fields, "conda")
+	switch {
+	case err != nil:
+		return err
+	case !ok || location == "":
+		return y.errorf(fields["conda"].at, "conda: is empty: it is the URL of the package")
+	}
+	fileName := location
+	if !isLocalPath(location) {
+		if i := strings.IndexAny(fileName, "?#"); i >= 0 {
+			fileName = fileName[:i]
+		}
+	}
+	fileName = fileName[strings.LastIndexAny(fileName, `/\`)+1:]
+	if !isArchiveName(fileName) {
+		what := "conda source package " + displayLocation(location)
+		if name, _, _ := y.str(fields, "name"); name != "" {
+			what = fmt.Sprintf("conda source package %s (%s)", clip(name), displayLocation(location))
+		}
+		b.skip(what, entry.Line, "pixi builds it from source (a path or a source URL, not a channel's .conda or .tar.bz2 file): it has no channel attestations to check")
+		return nil
+	}
+	if isLocalPath(location) {
+		u, ok := localPathURL(location)
+		if !ok {
+			b.skip("conda package file "+displayLocation(location), entry.Line, "a package file at a path relative to the lock file, not from a channel: it has no channel attestations to check")
+			return nil
+		}
+		location = u
+	}
+	return y.pixiBinary(b, entry, fields, location, fields["conda"].at)
+}
+
+// pixiBinary records a conda package of a pixi.lock, at url raw (given by
+// node at).
+func (y *yamlFile) pixiBinary(b *lockBuilder, entry *yaml.Node, fields map[string]keyValue, raw string, at *yaml.Node) error {
+	loc, err := checkPackageURL(raw)
+	if err != nil {
+		return &LockFileError{File: y.name, Line: at.Line, Err: err}
+	}
+	p := LockedPackage{URL: raw, Platform: loc.Subdir, Line: entry.Line}
+	shaLine, md5Line, err := y.hashes(fields, &p)
+	if err != nil {
+		return err
+	}
+	if p.SHA256 == "" && p.MD5 == "" {
+		return y.errorf(entry, "the package %s has neither sha256: nor md5:, which pixi always records: the file is damaged or was edited; regenerate it with pixi lock", shortURL(raw))
+	}
+	return b.add(p, shaLine, md5Line)
+}
+
+// hashes reads the sha256: and md5: of fields into p, and returns their
+// lines.
+func (y *yamlFile) hashes(fields map[string]keyValue, p *LockedPackage) (shaLine, md5Line int, err error) {
+	for _, h := range []struct {
+		key  string
+		n    int
+		dst  *string
+		line *int
+	}{{"sha256", sha256Hex, &p.SHA256, &shaLine}, {"md5", md5Hex, &p.MD5, &md5Line}} {
+		s, ok, err := y.str(fields, h.key)
+		if err != nil {
+			return 0, 0, err
+		}
+		if !ok {
+			continue
+		}
+		v := fields[h.key].at
+		if *h.dst, err = normalizeHash(s, h.n, h.key); err != nil {
+			return 0, 0, &LockFileError{File: y.name, Line: v.Line, Err: err}
+		}
+		*h.line = v.Line
+	}
+	return shaLine, md5Line, nil
+}
+
+// reasonPyPI is why PyPI packages are skipped.
+const reasonPyPI = "a PyPI package, not a conda package: it has no conda attestations to check"
+
+// pypiWhat names a PyPI package entry by its name and version, or else by
+// the first of the location keys it has.
+func (y *yamlFile) pypiWhat(fields map[string]keyValue, locationKeys ...string) string {
+	name, _, _ := y.str(fields, "name")
+	version, _, _ := y.str(fields, "version")
+	if name != "" {
+		return strings.TrimSpace("PyPI package " + clip(name) + " " + clip(version))
+	}
+	for _, k := range locationKeys {
+		if s, ok, _ := y.str(fields, k); ok {
+			return "PyPI package " + displayLocation(s)
+		}
+	}
+	return "PyPI package"
+}

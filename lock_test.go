@@ -1,0 +1,167 @@
+package condasigs_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/testchannel"
+	"github.com/condasigs/condasigs/policy"
+)
+
+// locked is the lock-file entry of a package of the env's channel, with
+// the hashes its record has.
+func (e *env) locked(rec fetch.Record) fetch.LockedPackage {
+	return fetch.LockedPackage{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: rec.SHA256, MD5: rec.MD5, Platform: "linux-64"}
+}
+
+func outcomes(results []condasigs.Result) []string {
+	var out []string
+	for _, r := range results {
+		switch {
+		case r.Err != nil:
+			out = append(out, "error")
+		default:
+			out = append(out, string(r.Report.Outcome)+" "+string(r.Report.Status))
+		}
+	}
+	return out
+}
+
+func TestVerifyLocked(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	var lock []fetch.LockedPackage
+	for _, name := range []string{"a-1.0-0.conda", "b-1.0-0.conda", "c-1.0-0.tar.bz2"} {
+		lock = append(lock, e.locked(e.signed(t, name, san)))
+	}
+	unsigned := e.ch.Add(t, testchannel.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})
+	lock = append(lock, e.locked(unsigned))
+	var progress []int
+	results := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, lock, condasigs.BatchOptions{
+		Progress: func(done, total int, _ condasigs.Result) { progress = append(progress, done) }})
+	assert.Equal(t, []string{"pass verified", "pass verified", "pass verified", "fail unsigned"}, outcomes(results))
+	assert.Equal(t, []int{1, 2, 3, 4}, progress)
+	assert.Equal(t, 1, e.ch.Requests("/linux-64/repodata.json"), "repodata is read once per channel and subdir")
+	for i, r := range results {
+		assert.Equal(t, lock[i].URL, r.Package.URL, "in input order")
+		assert.NotEmpty(t, r.Package.Record.SHA256, "the record came from repodata")
+	}
+}
+
+// The lock file and the channel must agree on each package's hashes.
+func TestVerifyLockedMismatch(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	rec := e.signed(t, "a-1.0-0.conda", san)
+	other := sha([]byte("another build"))
+	cases := map[string]fetch.LockedPackage{
+		"sha256": {URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: other},
+		"md5":    {URL: e.ch.PackageURL(e.url, rec.Filename), MD5: "0123456789abcdef0123456789abcdef"},
+		"both, md5 wrong": {URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: rec.SHA256,
+			MD5: "0123456789abcdef0123456789abcdef"},
+	}
+	for name, lp := range cases {
+		t.Run(name, func(t *testing.T) {
+			for _, mode := range []policy.Mode{policy.ModeError, policy.ModeIgnore} {
+				r := e.verifier(t, policy.Policy{Require: mode}).VerifyLocked(ctx, []fetch.LockedPackage{lp}, condasigs.BatchOptions{})[0]
+				require.NoError(t, r.Err)
+				assert.Equal(t, policy.Fail, r.Report.Outcome, "whatever require says (%s)", mode)
+				assert.Equal(t, []string{"lock-mismatch"}, reasonCodes(r.Report))
+			}
+		})
+	}
+	// Upper-case hex in the lock file is the same hash.
+	lp := fetch.LockedPackage{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: upper(rec.SHA256), MD5: upper(rec.MD5)}
+	r := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []fetch.LockedPackage{lp}, condasigs.BatchOptions{})[0]
+	require.NoError(t, r.Err)
+	assert.Equal(t, policy.Pass, r.Report.Outcome)
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'f' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// Without a sha256 in the record, the attestations are checked against the
+// lock file's.
+func TestVerifyLockedUsesLockDigest(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	data := []byte("the package bytes")
+	rec := e.ch.Add(t, testchannel.Package{Filename: "a-1.0-0.conda", Data: data, OmitSHA256: true,
+		Bundles: [][]byte{e.ss.Bundle(t, san, issuer, testchannel.Statement("a-1.0-0.conda", sha(data), e.url))}})
+	v := e.verifier(t, policy.Policy{})
+	good := fetch.LockedPackage{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: sha(data)}
+	bad := fetch.LockedPackage{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: sha([]byte("other bytes"))}
+	none := fetch.LockedPackage{URL: e.ch.PackageURL(e.url, rec.Filename)}
+	results := v.VerifyLocked(ctx, []fetch.LockedPackage{good, bad, none}, condasigs.BatchOptions{})
+	assert.Equal(t, []string{"pass verified", "fail verification-failure", "fail verification-failure"}, outcomes(results))
+	assert.Equal(t, "subject-digest", string(results[1].Report.Bundles[0].Code))
+	assert.Equal(t, "package-digest-absent", string(results[2].Report.Bundles[0].Code))
+}
+
+// A package the repodata does not list, or whose repodata cannot be read,
+// is a retrieval failure: the require table decides, and ignore warns.
+func TestVerifyLockedRecordUnavailable(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	rec := e.signed(t, "a-1.0-0.conda", san)
+	gone := fetch.LockedPackage{URL: e.ch.PackageURL(e.url, "gone-1.0-0.conda")}
+	noSubdir := fetch.LockedPackage{URL: e.url + "/osx-64/b-1.0-0.conda"}
+	lock := []fetch.LockedPackage{e.locked(rec), gone, noSubdir}
+	for mode, want := range map[policy.Mode][]string{
+		policy.ModeError:  {"pass verified", "fail retrieval-failure", "fail retrieval-failure"},
+		policy.ModeWarn:   {"pass verified", "warn retrieval-failure", "warn retrieval-failure"},
+		policy.ModeIgnore: {"pass verified", "warn retrieval-failure", "warn retrieval-failure"},
+	} {
+		results := e.verifier(t, policy.Policy{Require: mode}).VerifyLocked(ctx, lock, condasigs.BatchOptions{})
+		assert.Equal(t, want, outcomes(results), mode)
+		for _, r := range results[1:] {
+			assert.Equal(t, []string{"record-unavailable"}, reasonCodes(r.Report))
+		}
+		assert.Contains(t, results[1].Report.Reasons[0].Message, "does not list gone-1.0-0.conda")
+		assert.Contains(t, results[2].Report.Reasons[0].Message, "osx-64/repodata.json: HTTP status 404")
+	}
+}
+
+// Channels whose policy is disabled are not resolved at all.
+func TestVerifyLockedDisabledChannel(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	rec := e.signed(t, "a-1.0-0.conda", san)
+	cfg := policy.Config{Channels: []policy.ChannelPolicy{{Channel: e.url, Enabled: false}}}
+	results := e.configured(t, cfg, nil, false).VerifyLocked(ctx, []fetch.LockedPackage{e.locked(rec)}, condasigs.BatchOptions{})
+	require.NoError(t, results[0].Err)
+	assert.Equal(t, policy.StatusDisabled, results[0].Report.Status)
+	assert.Equal(t, 0, e.ch.Requests("/linux-64/repodata.json"))
+}
+
+// An entry whose URL is unusable is that entry's error, not the batch's.
+func TestVerifyLockedBadEntry(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	rec := e.signed(t, "a-1.0-0.conda", san)
+	lock := []fetch.LockedPackage{{URL: "not a url"}, e.locked(rec), {URL: "ftp://example.com/c/linux-64/x-1-0.conda"}}
+	results := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, lock, condasigs.BatchOptions{})
+	assert.Equal(t, []string{"error", "pass verified", "error"}, outcomes(results))
+}
+
+func TestVerifyLockedCanceled(t *testing.T) {
+	e := newEnv(t)
+	rec := e.signed(t, "a-1.0-0.conda", san)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	results := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []fetch.LockedPackage{e.locked(rec)}, condasigs.BatchOptions{})
+	assert.ErrorIs(t, results[0].Err, context.Canceled)
+	assert.Nil(t, results[0].Report)
+}
