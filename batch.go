@@ -47,7 +47,9 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 	}
 	fetchOnce := newSidecarCache(v.fetchSidecar)
 
-	todo := make(chan int)
+	// Buffered, so that handing out work costs no context switch; the
+	// fetchers check ctx before each package.
+	todo := make(chan int, len(pkgs))
 	fetched := make(chan int, opts.Workers)
 	jobs := make([]*job, len(pkgs))
 	var mu sync.Mutex
@@ -67,6 +69,9 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 		go func() {
 			defer fetchers.Done()
 			for i := range todo {
+				if ctx.Err() != nil {
+					continue // reported as canceled below
+				}
 				j, err := v.start(ctx, pkgs[i])
 				if err == nil && !j.done {
 					err = v.retrieve(ctx, j, fetchOnce.get)
@@ -76,13 +81,20 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 					report(i)
 					continue
 				}
-				if j.done {
+				switch {
+				case j.done:
 					results[i].Report = j.rep
-					report(i)
+				case !j.fetched:
+					// No sidecar to verify (none advertised, none
+					// retrieved, or evidence from the verdict cache): the
+					// policy decides at once, without a worker.
+					results[i].Report, results[i].Err = v.finish(ctx, j)
+				default:
+					jobs[i] = j
+					fetched <- i
 					continue
 				}
-				jobs[i] = j
-				fetched <- i
+				report(i)
 			}
 		}()
 	}
@@ -100,13 +112,7 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 	}
 
 	for i := range pkgs {
-		if ctx.Err() != nil {
-			break
-		}
-		select {
-		case todo <- i:
-		case <-ctx.Done():
-		}
+		todo <- i
 	}
 	close(todo)
 	fetchers.Wait()

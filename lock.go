@@ -41,7 +41,7 @@ func (v *Verifier) VerifyLocked(ctx context.Context, locked []fetch.LockedPackag
 			continue
 		}
 		pkgs[i] = Package{URL: lp.URL, Record: fetch.Record{Filename: loc.Filename}}
-		if m, err := v.rules.For(loc.Channel); err != nil || !m.Enabled {
+		if ci, err := v.channel(loc.Channel); err != nil || !ci.match.Enabled {
 			continue // Verify reports the error, or the disabled channel
 		}
 		groups[loc.RepodataURL] = append(groups[loc.RepodataURL], i)

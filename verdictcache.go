@@ -8,16 +8,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/fetch"
 )
 
 // verdictHeader starts every verdict cache entry; its version changes with
-// the entry's shape. An entry is the header, the key's JSON and a newline,
-// then the evidence's JSON: the key is compared as bytes, so that a warm
-// run decodes only the evidence.
-const verdictHeader = "condasigs verdict 1\n"
+// the entry's shape. An entry is the header, the key's fields and a
+// newline, then the evidence's JSON: the key is compared as bytes, so that
+// a warm run decodes only the evidence.
+const verdictHeader = "condasigs verdict 2\n"
 
 // verdictKey is everything the evidence of a sidecar depends on. The
 // policy is applied again to cached evidence on every use (pins and the
@@ -25,19 +26,33 @@ const verdictHeader = "condasigs verdict 1\n"
 // the key anyway: it decides the channel the statements are checked
 // against, and a changed policy should never meet old results.
 type verdictKey struct {
-	Code          string `json:"code"`
-	TrustRoot     string `json:"trustRoot"`
-	Policy        string `json:"policy"`
-	Channel       string `json:"channel"`
-	Filename      string `json:"filename"`
-	PackageSHA256 string `json:"packageSHA256"`
-	SidecarSHA256 string `json:"sidecarSHA256"`
+	Code          string
+	TrustRoot     string
+	Policy        string
+	Channel       string
+	Filename      string
+	PackageSHA256 string
+	SidecarSHA256 string
 }
 
-// prefix is the start of the key's entry: the header and the key's JSON.
+// prefix is the start of the key's entry: the header, then each field of
+// the key as a netstring ("<length>:<bytes>,"), which no two keys share,
+// then a newline.
 func (k verdictKey) prefix() []byte {
-	b, _ := json.Marshal(k) // strings only: cannot fail
-	return append(append([]byte(verdictHeader), b...), '\n')
+	fields := [...]string{k.Code, k.TrustRoot, k.Policy, k.Channel, k.Filename, k.PackageSHA256, k.SidecarSHA256}
+	n := len(verdictHeader) + 1
+	for _, f := range fields {
+		n += len(f) + 12
+	}
+	b := make([]byte, 0, n)
+	b = append(b, verdictHeader...)
+	for _, f := range fields {
+		b = strconv.AppendInt(b, int64(len(f)), 10)
+		b = append(b, ':')
+		b = append(b, f...)
+		b = append(b, ',')
+	}
+	return append(b, '\n')
 }
 
 // name is the entry's cache key: the SHA-256 of its prefix.

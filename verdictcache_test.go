@@ -197,7 +197,7 @@ func TestVerdictCacheCorruptEntries(t *testing.T) {
 		"empty":     func([]byte) []byte { return nil },
 		"truncated": func(b []byte) []byte { return b[:len(b)-10] },
 		"other format": func(b []byte) []byte {
-			return bytes.Replace(b, []byte("condasigs verdict 1"), []byte("condasigs verdict 2"), 1)
+			return bytes.Replace(b, []byte("condasigs verdict 2"), []byte("condasigs verdict 3"), 1)
 		},
 		"no bundles": func(b []byte) []byte {
 			head, _ := evidence(b)

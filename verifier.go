@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/condasigs/condasigs/attest"
@@ -76,6 +77,38 @@ type Verifier struct {
 	mu       sync.Mutex
 	snapshot *trustroot.Snapshot // the snapshot attest was built for
 	attest   *attest.Verifier
+
+	channels sync.Map // channel URL → channelInfo, see channel
+	nChans   atomic.Int64
+}
+
+// channelInfo is what start needs of a channel, the same for all its
+// packages.
+type channelInfo struct {
+	match    policy.Match
+	redacted string
+}
+
+// maxChannelMemo bounds the channels whose policy match is remembered.
+const maxChannelMemo = 1024
+
+// channel returns the policy match and the printable URL of a channel,
+// remembered for the first maxChannelMemo channels.
+func (v *Verifier) channel(url string) (channelInfo, error) {
+	if ci, ok := v.channels.Load(url); ok {
+		return ci.(channelInfo), nil
+	}
+	m, err := v.rules.For(url)
+	if err != nil {
+		return channelInfo{}, err
+	}
+	ci := channelInfo{match: m, redacted: fetch.Redact(url)}
+	if v.nChans.Load() < maxChannelMemo {
+		if _, loaded := v.channels.LoadOrStore(url, ci); !loaded {
+			v.nChans.Add(1)
+		}
+	}
+	return ci, nil
 }
 
 // New checks opts and returns a Verifier.
@@ -195,9 +228,13 @@ func (v *Verifier) start(ctx context.Context, pkg Package) (*job, error) {
 	}
 	th := av.Thresholds()
 	info := snap.Info
+	ci, err := v.channel(pkg.Channel)
+	if err != nil {
+		return &job{}, fmt.Errorf("condasigs: %w", err)
+	}
 	rep := &Report{
 		Filename:   pkg.Record.Filename,
-		Channel:    fetch.Redact(pkg.Channel),
+		Channel:    ci.redacted,
 		Subdir:     pkg.Subdir,
 		URL:        fetch.Redact(pkg.URL),
 		Bundles:    []attest.Evidence{},
@@ -209,10 +246,7 @@ func (v *Verifier) start(ctx context.Context, pkg Package) (*job, error) {
 	}
 	j := &job{pkg: pkg, rep: rep, av: av, staleness: staleness, trustDigest: info.Digest}
 
-	j.match, err = v.rules.For(pkg.Channel)
-	if err != nil {
-		return &job{}, fmt.Errorf("condasigs: %w", err)
-	}
+	j.match = ci.match
 	rep.PolicyEntry = j.match.Entry
 	if !j.match.Enabled {
 		j.done = true
@@ -255,8 +289,9 @@ func (v *Verifier) retrieve(ctx context.Context, j *job, get sidecarFetcher) err
 		j.in = policy.Input{NotAdvertised: true}
 		return nil
 	}
-	if u, err := fetch.SidecarURL(pkg.URL, pkg.Record.AttestationsSHA256); err == nil {
-		j.rep.SidecarURL = fetch.Redact(u)
+	// Built from the redacted package URL: nothing to redact after it.
+	if u, err := fetch.SidecarURL(j.rep.URL, pkg.Record.AttestationsSHA256); err == nil {
+		j.rep.SidecarURL = u
 	}
 	if j.key, j.keyed = v.verdictKeyOf(j); j.keyed {
 		if evs, ok := v.cachedEvidence(ctx, j.key); ok {

@@ -57,21 +57,16 @@ func (d DirCache) Get(ctx context.Context, key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if fi.Size() > MaxCacheEntry {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrCacheMiss, p, MaxCacheEntry)
+	if !fi.Mode().IsRegular() || fi.Size() > MaxCacheEntry {
+		return nil, fmt.Errorf("%w: %s is not a regular file of at most %d bytes", ErrCacheMiss, p, MaxCacheEntry)
 	}
-	// One read of the stated size, and a check that nothing follows (the
-	// file may have been replaced by a larger one meanwhile: that is a
-	// miss, not a partial value).
-	b := make([]byte, fi.Size()+1)
-	n, err := io.ReadFull(f, b)
-	switch {
-	case err == nil:
-		return nil, fmt.Errorf("%w: %s changed while it was read", ErrCacheMiss, p)
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return b[:n], ctx.Err()
+	// Entries are replaced by rename, never written in place, so the open
+	// file keeps the size it had when it was stated.
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, err
 	}
-	return nil, err
+	return b, ctx.Err()
 }
 
 // Put writes the entry for key atomically.
