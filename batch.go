@@ -51,7 +51,15 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 	// fetchers check ctx before each package.
 	todo := make(chan int, len(pkgs))
 	fetched := make(chan int, opts.Workers)
+	// Every job is started first (cheap: no I/O), so that the verdict
+	// cache can answer for the whole batch with one read.
 	jobs := make([]*job, len(pkgs))
+	startErrs := make([]error, len(pkgs))
+	for i := range pkgs {
+		jobs[i], startErrs[i] = v.start(ctx, pkgs[i])
+	}
+	batchIdx, batchName := v.batchOf(jobs, startErrs)
+	batchHit := batchName != "" && v.loadBatch(ctx, jobs, batchIdx, batchName)
 	var mu sync.Mutex
 	done := 0
 	report := func(i int) {
@@ -72,7 +80,7 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 				if ctx.Err() != nil {
 					continue // reported as canceled below
 				}
-				j, err := v.start(ctx, pkgs[i])
+				j, err := jobs[i], startErrs[i]
 				if err == nil && !j.done {
 					err = v.retrieve(ctx, j, fetchOnce.get)
 				}
@@ -105,7 +113,6 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 			defer workers.Done()
 			for i := range fetched {
 				results[i].Report, results[i].Err = v.finish(ctx, jobs[i])
-				jobs[i] = nil
 				report(i)
 			}
 		}()
@@ -118,6 +125,9 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 	fetchers.Wait()
 	close(fetched)
 	workers.Wait()
+	if batchName != "" && ctx.Err() == nil && (!batchHit || anyBatchBad(jobs, batchIdx)) {
+		v.storeBatch(ctx, jobs, batchIdx, batchName)
+	}
 	if err := ctx.Err(); err != nil {
 		for i := range results {
 			if results[i].Report == nil && results[i].Err == nil {
@@ -126,6 +136,15 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 		}
 	}
 	return results
+}
+
+func anyBatchBad(jobs []*job, idx []int) bool {
+	for _, i := range idx {
+		if jobs[i].batchBad {
+			return true
+		}
+	}
+	return false
 }
 
 // sidecarCache fetches each distinct sidecar URL once per batch; callers

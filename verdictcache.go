@@ -79,21 +79,29 @@ func (v *Verifier) verdictKeyOf(j *job) (verdictKey, bool) {
 	}, true
 }
 
-// cachedEvidence returns the evidence cached under k, if a sound entry
-// exists. Anything else, a corrupt entry included, is a miss.
-func (v *Verifier) cachedEvidence(ctx context.Context, k verdictKey) ([]attest.Evidence, bool) {
-	prefix := k.prefix()
+// cachedEvidence returns the evidence cached under k and its entry, if a
+// sound entry exists. Anything else, a corrupt entry included, is a miss.
+func (v *Verifier) cachedEvidence(ctx context.Context, k verdictKey, prefix []byte) ([]attest.Evidence, []byte, bool) {
 	b, err := v.verdicts.Get(ctx, name(prefix))
 	if err != nil {
 		if !errors.Is(err, fetch.ErrCacheMiss) {
 			v.log.WarnContext(ctx, "condasigs: reading the verdict cache failed", "err", err)
 		}
-		return nil, false
+		return nil, nil, false
 	}
+	evs, ok := decodeEntry(b, prefix, k)
+	if !ok {
+		v.log.WarnContext(ctx, "condasigs: ignoring a corrupt verdict cache entry; verifying again", "package", k.Filename)
+		return nil, nil, false
+	}
+	return evs, b, true
+}
+
+// decodeEntry returns the evidence of an entry that starts with prefix.
+func decodeEntry(b, prefix []byte, k verdictKey) ([]attest.Evidence, bool) {
 	var evs []attest.Evidence
 	rest, ok := bytes.CutPrefix(b, prefix)
 	if !ok || json.Unmarshal(rest, &evs) != nil || !soundEvidence(evs, k) {
-		v.log.WarnContext(ctx, "condasigs: ignoring a corrupt verdict cache entry; verifying again", "package", k.Filename)
 		return nil, false
 	}
 	return evs, true
@@ -119,15 +127,17 @@ func soundEvidence(evs []attest.Evidence, k verdictKey) bool {
 	return true
 }
 
-// storeEvidence caches the evidence of a verified sidecar. Failing to
-// write only costs the next run some work.
-func (v *Verifier) storeEvidence(ctx context.Context, k verdictKey, evs []attest.Evidence) {
-	prefix := k.prefix()
+// storeEvidence caches the evidence of a verified sidecar and returns the
+// entry. Failing to write only costs the next run some work.
+func (v *Verifier) storeEvidence(ctx context.Context, k verdictKey, prefix []byte, evs []attest.Evidence) []byte {
 	b, err := json.Marshal(evs)
-	if err == nil {
-		err = v.verdicts.Put(ctx, name(prefix), append(prefix, b...))
-	}
 	if err != nil {
+		v.log.WarnContext(ctx, "condasigs: encoding evidence for the verdict cache failed", "package", k.Filename, "err", err)
+		return nil
+	}
+	entry := append(append(make([]byte, 0, len(prefix)+len(b)), prefix...), b...)
+	if err := v.verdicts.Put(ctx, name(prefix), entry); err != nil {
 		v.log.WarnContext(ctx, "condasigs: writing the verdict cache failed", "package", k.Filename, "err", fmt.Sprint(err))
 	}
+	return entry
 }

@@ -293,3 +293,107 @@ func TestVerdictCacheWritesOnlyVerifications(t *testing.T) {
 	assert.Equal(t, policy.Pass, rep.Outcome)
 	assert.Empty(t, cacheEntries(t, dir))
 }
+
+// batchFiles returns the batch entries and the single entries under dir.
+func batchFiles(t *testing.T, dir string) (batches, singles []string) {
+	for _, p := range cacheEntries(t, dir) {
+		if strings.HasPrefix(filepath.Base(p), "batch-") {
+			batches = append(batches, p)
+		} else {
+			singles = append(singles, p)
+		}
+	}
+	return batches, singles
+}
+
+// VerifyAll answers an unchanged batch from one batch entry; without it,
+// or with a damaged one, from the single entries, and writes it again.
+func TestVerdictCacheBatch(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	var pkgs []condasigs.Package
+	for _, name := range []string{"a-1.0-0.conda", "b-1.0-0.conda", "c-1.0-0.conda"} {
+		pkgs = append(pkgs, e.pkg(e.signed(t, name, san)))
+	}
+	pkgs = append(pkgs, e.pkg(e.signed(t, "evil-1.0-0.conda", "https://github.com/evil/x/.github/workflows/a.yml@refs/heads/main")))
+	pkgs = append(pkgs, e.pkg(e.ch.Add(t, testchannel.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})))
+	dir := t.TempDir()
+	requests := func() int {
+		n := 0
+		for _, p := range pkgs {
+			n += e.sidecarRequests(p.Record)
+		}
+		return n
+	}
+	run := func() (cached int, reports []string) {
+		t.Helper()
+		for _, r := range e.cachedVerifier(t, dir, policy.Policy{}, nil).VerifyAll(ctx, pkgs, condasigs.BatchOptions{}) {
+			require.NoError(t, r.Err)
+			if r.Report.Cached {
+				cached++
+			}
+			reports = append(reports, comparable(t, r.Report))
+		}
+		return cached, reports
+	}
+	cached, cold := run()
+	assert.Equal(t, 0, cached)
+	batches, singles := batchFiles(t, dir)
+	require.Len(t, batches, 1, "one batch entry for the four signed packages")
+	require.Len(t, singles, 4)
+	batch, err := os.ReadFile(batches[0])
+	require.NoError(t, err)
+
+	// The batch entry alone answers.
+	for _, p := range singles {
+		require.NoError(t, os.Remove(p))
+	}
+	before := requests()
+	cached, warm := run()
+	assert.Equal(t, 4, cached)
+	assert.Equal(t, cold, warm)
+	assert.Equal(t, before, requests(), "no sidecar request")
+
+	// A damaged batch entry is not used: the packages are verified again
+	// (the single entries are gone), and both kinds of entry rewritten.
+	_, ev := func() ([]byte, []byte) { // the first part's evidence
+		i := bytes.Index(batch, []byte("\n["))
+		return batch[:i+1], batch[i+1:]
+	}()
+	damaged := map[string][]byte{
+		"garbage":       []byte("condasigs batch 1\nxyz"),
+		"truncated":     batch[:len(batch)-5],
+		"trailing":      append(append([]byte{}, batch...), '\n'),
+		"wrong header":  bytes.Replace(batch, []byte("condasigs batch 1"), []byte("condasigs batch 9"), 1),
+		"evidence flip": bytes.Replace(batch, ev[:40], append([]byte(`[{"index":1,`), ev[12:40]...), 1),
+	}
+	for name, b := range damaged {
+		t.Run(name, func(t *testing.T) {
+			require.NoError(t, os.WriteFile(batches[0], b, 0o600))
+			_, singles := batchFiles(t, dir)
+			for _, p := range singles {
+				require.NoError(t, os.Remove(p))
+			}
+			before := requests()
+			_, again := run()
+			assert.Equal(t, cold, again)
+			assert.Greater(t, requests(), before, "verified again")
+			rewritten, err := os.ReadFile(batches[0])
+			require.NoError(t, err)
+			assert.Equal(t, batch, rewritten)
+		})
+	}
+
+	// Another batch (a package fewer) has its own entry, and the single
+	// entries answer for it.
+	before = requests()
+	for _, r := range e.cachedVerifier(t, dir, policy.Policy{}, nil).VerifyAll(ctx, pkgs[1:], condasigs.BatchOptions{}) {
+		require.NoError(t, r.Err)
+		if r.Report.Status != policy.StatusUnsigned {
+			assert.True(t, r.Report.Cached)
+		}
+	}
+	assert.Equal(t, before, requests())
+	batches, _ = batchFiles(t, dir)
+	assert.Len(t, batches, 2)
+}

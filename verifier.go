@@ -192,6 +192,10 @@ type job struct {
 	trustDigest string     // the trusted material's digest, for verdict keys
 	key         verdictKey // valid when keyed
 	keyed       bool
+	prefix      []byte // key.prefix()
+	entry       []byte // the verdict cache entry, once read or written
+	batchEntry  []byte // the entry from a batch entry, not yet decoded
+	batchBad    bool   // batchEntry did not decode
 }
 
 // sidecarFetcher retrieves a job's sidecar.
@@ -294,7 +298,19 @@ func (v *Verifier) retrieve(ctx context.Context, j *job, get sidecarFetcher) err
 		j.rep.SidecarURL = u
 	}
 	if j.key, j.keyed = v.verdictKeyOf(j); j.keyed {
-		if evs, ok := v.cachedEvidence(ctx, j.key); ok {
+		if j.prefix == nil {
+			j.prefix = j.key.prefix()
+		}
+		var evs []attest.Evidence
+		ok := false
+		if j.batchEntry != nil {
+			evs, ok = decodeEntry(j.batchEntry, j.prefix, j.key)
+			j.entry, j.batchEntry, j.batchBad = j.batchEntry, nil, !ok
+		}
+		if !ok {
+			evs, j.entry, ok = v.cachedEvidence(ctx, j.key, j.prefix)
+		}
+		if ok {
 			j.rep.Bundles, j.rep.Cached = evs, true
 			j.in = policy.Input{Bundles: evs}
 			return nil
@@ -325,6 +341,7 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 	rep, match := j.rep, j.match
 	if j.fetched {
 		evs, err := j.av.VerifySidecar(ctx, j.sidecar, attest.Subject{Filename: j.pkg.Record.Filename, SHA256: j.digest, Channel: match.Channel})
+		j.sidecar = nil
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return nil, fmt.Errorf("condasigs: %w", ctx.Err())
@@ -334,7 +351,7 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 			rep.Bundles = evs
 			j.in = policy.Input{Bundles: evs}
 			if j.keyed {
-				v.storeEvidence(ctx, j.key, evs)
+				j.entry = v.storeEvidence(ctx, j.key, j.prefix, evs)
 			}
 		}
 	}
