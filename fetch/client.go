@@ -23,6 +23,9 @@ const (
 	DefaultRetryWaitMin    = 250 * time.Millisecond
 	DefaultRetryWaitMax    = 5 * time.Second
 	DefaultTimeout         = 2 * time.Minute
+	// maxIdleConnsPerHost is the idle connections a Client's own transport
+	// keeps for one host.
+	maxIdleConnsPerHost = 64
 	// maxRetryAfter bounds how long a server's Retry-After can make us wait.
 	maxRetryAfter = 30 * time.Second
 )
@@ -102,7 +105,11 @@ func New(opts Options) *Client {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	// A batch fetches many sidecars from one host at once: keep their
+	// connections for reuse (the default keeps 2 a host).
+	transport.MaxIdleConnsPerHost = maxIdleConnsPerHost
+	hc := &http.Client{Transport: transport}
 	if opts.HTTPClient != nil {
 		copied := *opts.HTTPClient // the caller's client stays as it is
 		hc = &copied

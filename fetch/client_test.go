@@ -6,9 +6,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/iotest"
@@ -580,4 +583,37 @@ func TestLoggerRecordsRequestsAndRetries(t *testing.T) {
 	assert.Contains(t, logs, "url="+srv.URL+"/c/noarch/p.conda")
 	assert.Contains(t, logs, "condasigs: retrying request")
 	assert.Contains(t, logs, fmt.Sprintf("status=%d", http.StatusServiceUnavailable))
+}
+
+// Many sidecars fetched at once from one host reuse their connections:
+// the client's own transport keeps more than the standard library's two
+// idle connections a host.
+func TestClientReusesConnectionsToOneHost(t *testing.T) {
+	t.Parallel()
+	data := sidecarJSON(100)
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(data) }))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := fetch.New(fetch.Options{})
+	const workers, each = 16, 25
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				rc, err := c.Open(context.Background(), srv.URL+"/x", 1<<20)
+				if assert.NoError(t, err) {
+					_, _ = io.Copy(io.Discard, rc)
+					rc.Close()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, conns.Load(), int64(2*workers), "%d connections for %d requests", conns.Load(), workers*each)
 }
