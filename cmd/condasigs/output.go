@@ -28,21 +28,39 @@ func render(w io.Writer, format string, reports []*condasigs.Report) error {
 	}
 	var b strings.Builder
 	for _, r := range reports {
-		fmt.Fprintf(&b, "%-4s %s  %s", strings.ToUpper(string(r.Outcome)), r.Filename, r.Status)
-		if r.Signer != nil {
-			fmt.Fprintf(&b, "  signer %s (issuer %s)", r.Signer.SAN, r.Signer.Issuer)
-		}
-		b.WriteByte('\n')
-		for _, reason := range r.Reasons {
-			where := ""
-			if reason.Bundle != nil {
-				where = fmt.Sprintf("bundle %d: ", *reason.Bundle)
-			}
-			fmt.Fprintf(&b, "     %s: %s%s [%s]\n", severityWord(reason.Severity), where, reason.Message, reason.Code)
-		}
+		writeText(&b, r, "")
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, printable(b.String()))
 	return err
+}
+
+// writeText writes one report: a line with the outcome, the file (after
+// where, if given) and the status, then one line per reason.
+func writeText(b *strings.Builder, r *condasigs.Report, where string) {
+	fmt.Fprintf(b, "%-4s %s%s  %s", strings.ToUpper(string(r.Outcome)), where, r.Filename, r.Status)
+	if r.Signer != nil {
+		fmt.Fprintf(b, "  signer %s (issuer %s)", r.Signer.SAN, r.Signer.Issuer)
+	}
+	b.WriteByte('\n')
+	for _, reason := range r.Reasons {
+		bundle := ""
+		if reason.Bundle != nil {
+			bundle = fmt.Sprintf("bundle %d: ", *reason.Bundle)
+		}
+		fmt.Fprintf(b, "     %s: %s%s [%s]\n", severityWord(reason.Severity), bundle, reason.Message, reason.Code)
+	}
+}
+
+// printable replaces control characters other than newlines, which
+// names, identities and messages taken from channels and certificates
+// could use to rewrite the terminal, with U+FFFD.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r != '\n' && (r < 0x20 || (r >= 0x7f && r < 0xa0)) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }
 
 func severityWord(s policy.Severity) string {
@@ -92,15 +110,15 @@ func renderEnv(w io.Writer, format string, env envReport) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(env)
 	}
-	var listed []*condasigs.Report
+	var b strings.Builder
 	for _, want := range []policy.Outcome{policy.Fail, policy.Warn} {
 		for _, p := range env.Packages {
 			if p.Outcome == want {
-				listed = append(listed, p.Report)
+				writeText(&b, p.Report, fmt.Sprintf("%s:%d: ", env.Input.File, p.Line))
 			}
 		}
 	}
-	if err := render(w, "text", listed); err != nil {
+	if _, err := io.WriteString(w, printable(b.String())); err != nil {
 		return err
 	}
 	s := env.Summary
@@ -108,6 +126,6 @@ func renderEnv(w io.Writer, format string, env envReport) error {
 	if s.Skipped > 0 {
 		line += fmt.Sprintf(" (%d entries skipped: not channel packages, or another platform)", s.Skipped)
 	}
-	_, err := fmt.Fprintln(w, line)
+	_, err := fmt.Fprintln(w, printable(line))
 	return err
 }

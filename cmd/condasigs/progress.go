@@ -41,7 +41,7 @@ func (p *progressBar) update(done, total int, name string) {
 	if filled < barWidth {
 		bar += ">" + strings.Repeat(" ", barWidth-filled-1)
 	}
-	line := fmt.Sprintf("[%s] %d/%d %s", bar, done, total, name)
+	line := printable(fmt.Sprintf("[%s] %d/%d %s", bar, done, total, name))
 	if r := []rune(line); len(r) > p.width-1 {
 		line = string(r[:p.width-1])
 	}

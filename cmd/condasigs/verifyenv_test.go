@@ -58,9 +58,9 @@ func TestVerifyEnvFailures(t *testing.T) {
 		line string
 		want []string
 	}{
-		"hash differs from the channel's": {fileURL(t) + "#" + wrong, []string{"FAIL " + pkgName, "[lock-mismatch]"}},
+		"hash differs from the channel's": {fileURL(t) + "#" + wrong, []string{"FAIL ", ".txt:3: " + pkgName, "[lock-mismatch]"}},
 		"md5 differs from the channel's":  {fileURL(t) + "#0123456789abcdef0123456789abcdef", []string{"[lock-mismatch]"}},
-		"not in the channel":              {absent, []string{"FAIL absent-1.0-0.conda", "[record-unavailable]"}},
+		"not in the channel":              {absent, []string{"FAIL ", "env.txt:4: absent-1.0-0.conda  retrieval-failure", "[record-unavailable]"}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
