@@ -18,6 +18,7 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/attest"
+	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/internal/fixtures"
 	"github.com/condasigs/condasigs/internal/testchannel"
@@ -125,10 +126,10 @@ func (f *faultServer) requests(seg string) int {
 // channel serving the real public-good-signed package under its real
 // channel name.
 type advEnv struct {
-	ss, other *testchannel.Sigstore
-	ch        *testchannel.Channel
+	ss, other *condasigstest.Sigstore
+	ch        *condasigstest.Channel
 	url       string
-	real      *testchannel.Channel
+	real      *condasigstest.Channel
 	realURL   string
 	fault     *faultServer
 	fetcher   *fetch.Client
@@ -139,8 +140,8 @@ type advEnv struct {
 
 func newAdvEnv(t *testing.T) *advEnv {
 	a := &advEnv{
-		ss: testchannel.NewSigstore(t), other: testchannel.NewSigstore(t),
-		ch: testchannel.NewChannel(t, "linux-64"), real: testchannel.NewChannel(t, fixtures.Subdir),
+		ss: condasigstest.NewSigstore(t), other: condasigstest.NewSigstore(t),
+		ch: condasigstest.NewChannel(t, "linux-64"), real: condasigstest.NewChannel(t, fixtures.Subdir),
 		fault: newFaultServer(t), verifiers: map[string]*condasigs.Verifier{},
 		// One retry, millisecond waits: a 5xx costs two requests and no time.
 		fetcher: fetch.New(fetch.Options{RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: 2 * time.Millisecond, Timeout: 5 * time.Second}),
@@ -181,22 +182,22 @@ func (a *advEnv) sign(t *testing.T, statement []byte) []byte {
 // good is a valid, trusted bundle for filename.
 func (a *advEnv) good(t *testing.T, filename string) []byte {
 	t.Helper()
-	return a.sign(t, testchannel.Statement(filename, sha(data(filename)), a.url))
+	return a.sign(t, condasigstest.Statement(filename, sha(data(filename)), a.url))
 }
 
 // add publishes filename on the virtual channel with these bundles.
 func (a *advEnv) add(t *testing.T, filename string, bundles ...[]byte) condasigs.Package {
 	t.Helper()
-	return a.addPackage(t, testchannel.Package{Filename: filename, Bundles: bundles})
+	return a.addPackage(t, condasigstest.Package{Filename: filename, Bundles: bundles})
 }
 
 // addSidecar publishes filename with a raw sidecar.
 func (a *advEnv) addSidecar(t *testing.T, filename string, sidecar []byte) condasigs.Package {
 	t.Helper()
-	return a.addPackage(t, testchannel.Package{Filename: filename, Sidecar: sidecar})
+	return a.addPackage(t, condasigstest.Package{Filename: filename, Sidecar: sidecar})
 }
 
-func (a *advEnv) addPackage(t *testing.T, p testchannel.Package) condasigs.Package {
+func (a *advEnv) addPackage(t *testing.T, p condasigstest.Package) condasigs.Package {
 	t.Helper()
 	if p.Data == nil {
 		p.Data = data(p.Filename)
@@ -206,7 +207,7 @@ func (a *advEnv) addPackage(t *testing.T, p testchannel.Package) condasigs.Packa
 }
 
 // statement is a CEP 27 statement with the given JSON members after _type,
-// for the rules the typed testchannel.Statement cannot break.
+// for the rules the typed condasigstest.Statement cannot break.
 func statement(members ...string) []byte {
 	return []byte(`{"_type":"` + attest.StatementType + `",` + strings.Join(members, ",") + `}`)
 }
@@ -223,14 +224,14 @@ const publishType = `"predicateType":"` + attest.PublishPredicateType + `"`
 // loopback copy of its channel; Package.Channel names the real channel.
 func (a *advEnv) realPackage(t *testing.T, filename string, pkgData, sidecar []byte) condasigs.Package {
 	t.Helper()
-	rec := a.real.Add(t, testchannel.Package{Filename: filename, Data: pkgData, Sidecar: sidecar})
+	rec := a.real.Add(t, condasigstest.Package{Filename: filename, Data: pkgData, Sidecar: sidecar})
 	return condasigs.Package{URL: a.real.PackageURL(a.realURL, filename), Channel: fixtures.Channel, Record: rec}
 }
 
 // realBundle publishes the real package with one bundle.
 func (a *advEnv) realBundle(t *testing.T, bundle []byte) condasigs.Package {
 	t.Helper()
-	return a.realPackage(t, fixtures.Filename, fixtures.Read(fixtures.PackageFile), testchannel.Sidecar(bundle))
+	return a.realPackage(t, fixtures.Filename, fixtures.Read(fixtures.PackageFile), condasigstest.Sidecar(bundle))
 }
 
 // realMutated publishes the real package with its real bundle changed by fn.
@@ -407,10 +408,10 @@ func TestAdversarialCorpus(t *testing.T) {
 			return a.realBundle(t, b)
 		}, want: bundleFailure(attest.CodeBundleMalformed)},
 		{name: "real: bundle replayed under another filename", world: realWorld, build: func(t *testing.T, _ string) condasigs.Package {
-			return a.realPackage(t, "signed-package-2.1.1-hb0f4dca_0.conda", realPkg, testchannel.Sidecar(realJSON()))
+			return a.realPackage(t, "signed-package-2.1.1-hb0f4dca_0.conda", realPkg, condasigstest.Sidecar(realJSON()))
 		}, want: bundleFailure(attest.CodeSubjectName)},
 		{name: "real: bundle over other package bytes", world: realWorld, build: func(t *testing.T, _ string) condasigs.Package {
-			return a.realPackage(t, fixtures.Filename, []byte("malware with the real filename"), testchannel.Sidecar(realJSON()))
+			return a.realPackage(t, fixtures.Filename, []byte("malware with the real filename"), condasigstest.Sidecar(realJSON()))
 		}, want: bundleFailure(attest.CodeSubjectDigest)},
 		{name: "real: served as another channel's package", world: realWorld, build: func(t *testing.T, _ string) condasigs.Package {
 			p := a.realBundle(t, realJSON())
@@ -422,7 +423,7 @@ func TestAdversarialCorpus(t *testing.T) {
 		}, want: bundleFailure(attest.CodeTransparencyLog)},
 		{name: "real: record advertises a sidecar that was replaced", world: realWorld, build: func(t *testing.T, _ string) condasigs.Package {
 			p := a.realBundle(t, realJSON())
-			tampered := testchannel.Sidecar(testchannel.MutateJSON(t, realJSON(), func(m map[string]any) {
+			tampered := condasigstest.Sidecar(testchannel.MutateJSON(t, realJSON(), func(m map[string]any) {
 				testchannel.Object(t, m, "dsseEnvelope")["payloadType"] = "text/plain"
 			}))
 			require.NoError(t, os.WriteFile(filepath.Join(a.real.Dir, a.real.Subdir, fixtures.Filename+".sigs."+p.Record.AttestationsSHA256), tampered, 0o644))
@@ -442,7 +443,7 @@ func TestAdversarialCorpus(t *testing.T) {
 			return a.add(t, fn, a.sign(t, statement(subjects(subject(fn, "sha512", strings.Repeat("ab", 64))), publishType)))
 		}, want: bundleFailure(attest.CodeSubjectDigest)},
 		{name: "subject digest of other bytes", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.add(t, fn, a.sign(t, testchannel.Statement(fn, sha([]byte("other bytes")), a.url)))
+			return a.add(t, fn, a.sign(t, condasigstest.Statement(fn, sha([]byte("other bytes")), a.url)))
 		}, want: bundleFailure(attest.CodeSubjectDigest)},
 		{name: "valid bundle of another package replayed", build: func(t *testing.T, fn string) condasigs.Package {
 			a.add(t, "victim-"+fn, a.good(t, "victim-"+fn))
@@ -463,13 +464,13 @@ func TestAdversarialCorpus(t *testing.T) {
 			return a.add(t, fn, a.sign(t, statement(subjects(subject(fn, "sha256", sha(data(fn)))), publishType, `"predicate":[{"targetChannel":"`+a.url+`"}]`)))
 		}, want: bundleFailure(attest.CodeStatementMalformed)},
 		{name: "targetChannel with trailing slash", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.add(t, fn, a.sign(t, testchannel.Statement(fn, sha(data(fn)), a.url+"/")))
+			return a.add(t, fn, a.sign(t, condasigstest.Statement(fn, sha(data(fn)), a.url+"/")))
 		}, want: bundleFailure(attest.CodePredicateMalformed)},
 		{name: "targetChannel not a string", build: func(t *testing.T, fn string) condasigs.Package {
 			return a.add(t, fn, a.sign(t, statement(subjects(subject(fn, "sha256", sha(data(fn)))), publishType, `"predicate":{"targetChannel":["`+a.url+`"]}`)))
 		}, want: bundleFailure(attest.CodePredicateMalformed)},
 		{name: "targetChannel of another host", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.add(t, fn, a.sign(t, testchannel.Statement(fn, sha(data(fn)), "https://evil.example.org/linux-64-channel")))
+			return a.add(t, fn, a.sign(t, condasigstest.Statement(fn, sha(data(fn)), "https://evil.example.org/linux-64-channel")))
 		}, want: policyFailure("target-channel-mismatch", "")},
 		{name: "duplicated subject key in the statement", build: func(t *testing.T, fn string) condasigs.Package {
 			return a.add(t, fn, a.sign(t, statement(subjects(subject("evil-1.0-0.conda", "sha256", sha([]byte("evil")))),
@@ -488,24 +489,24 @@ func TestAdversarialCorpus(t *testing.T) {
 		}, want: bundleFailure(attest.CodeStatementMalformed)},
 		{name: "untrusted identity", build: func(t *testing.T, fn string) condasigs.Package {
 			return a.add(t, fn, a.ss.Bundle(t, "https://github.com/demo-evil/demo/.github/workflows/release.yml@refs/tags/v1.0", issuer,
-				testchannel.Statement(fn, sha(data(fn)), a.url)))
+				condasigstest.Statement(fn, sha(data(fn)), a.url)))
 		}, want: policyFailure("untrusted-identity", "")},
 
 		// Sigstore-level failures of virtual bundles.
 		{name: "certificate from an untrusted CA", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.add(t, fn, a.other.Bundle(t, san, issuer, testchannel.Statement(fn, sha(data(fn)), a.url)))
+			return a.add(t, fn, a.other.Bundle(t, san, issuer, condasigstest.Statement(fn, sha(data(fn)), a.url)))
 		}, want: bundleFailure(attest.CodeTransparencyLog)},
 		{name: "cross-instance: trusted certificate, foreign log", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.add(t, fn, a.ss.BundleLoggedBy(t, a.other, san, issuer, testchannel.Statement(fn, sha(data(fn)), a.url)))
+			return a.add(t, fn, a.ss.BundleLoggedBy(t, a.other, san, issuer, condasigstest.Statement(fn, sha(data(fn)), a.url)))
 		}, want: bundleFailure(attest.CodeTransparencyLog)},
 		{name: "cross-instance: foreign certificate, trusted log", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.add(t, fn, a.other.BundleLoggedBy(t, a.ss, san, issuer, testchannel.Statement(fn, sha(data(fn)), a.url)))
+			return a.add(t, fn, a.other.BundleLoggedBy(t, a.ss, san, issuer, condasigstest.Statement(fn, sha(data(fn)), a.url)))
 		}, want: bundleFailure(attest.CodeCertificate)},
 		{name: "certificate expired at signing time", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.add(t, fn, a.ss.BundleAt(t, san, issuer, testchannel.Statement(fn, sha(data(fn)), a.url), time.Now().Add(20*time.Minute)))
+			return a.add(t, fn, a.ss.BundleAt(t, san, issuer, condasigstest.Statement(fn, sha(data(fn)), a.url), time.Now().Add(20*time.Minute)))
 		}, want: bundleFailure(attest.CodeTransparencyLog)},
 		{name: "certificate not yet valid at signing time", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.add(t, fn, a.ss.BundleAt(t, san, issuer, testchannel.Statement(fn, sha(data(fn)), a.url), time.Now().Add(-10*time.Minute)))
+			return a.add(t, fn, a.ss.BundleAt(t, san, issuer, condasigstest.Statement(fn, sha(data(fn)), a.url), time.Now().Add(-10*time.Minute)))
 		}, want: bundleFailure(attest.CodeTransparencyLog)},
 		{name: "no tlog entry", build: func(t *testing.T, fn string) condasigs.Package {
 			return a.add(t, fn, testchannel.MutateJSON(t, a.good(t, fn), func(m map[string]any) {
@@ -520,10 +521,10 @@ func TestAdversarialCorpus(t *testing.T) {
 			return a.add(t, fn, []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`))
 		}, want: bundleFailure(attest.CodeBundleMalformed)},
 		{name: "two bad bundles", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.add(t, fn, a.other.Bundle(t, san, issuer, testchannel.Statement(fn, sha(data(fn)), a.url)), a.good(t, "else-"+fn))
+			return a.add(t, fn, a.other.Bundle(t, san, issuer, condasigstest.Statement(fn, sha(data(fn)), a.url)), a.good(t, "else-"+fn))
 		}, want: bundleFailure(attest.CodeTransparencyLog, attest.CodeSubjectName)},
 		{name: "record without sha256, no artifact bytes", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.addPackage(t, testchannel.Package{Filename: fn, OmitSHA256: true, Bundles: [][]byte{a.good(t, fn)}})
+			return a.addPackage(t, condasigstest.Package{Filename: fn, OmitSHA256: true, Bundles: [][]byte{a.good(t, fn)}})
 		}, want: bundleFailure(attest.CodePackageDigestAbsent), check: func(t *testing.T, _ string, rep *condasigs.Report) {
 			assert.Empty(t, rep.PackageSHA256)
 		}},
@@ -551,10 +552,10 @@ func TestAdversarialCorpus(t *testing.T) {
 			return a.addSidecar(t, fn, []byte(`["`+base64.StdEncoding.EncodeToString(a.good(t, fn))+`"]`))
 		}, want: retrievalFailure(fetch.KindMalformed)},
 		{name: "sidecar: trailing data after the array", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.addSidecar(t, fn, append(testchannel.Sidecar(a.good(t, fn)), []byte(` {"more":1}`)...))
+			return a.addSidecar(t, fn, append(condasigstest.Sidecar(a.good(t, fn)), []byte(` {"more":1}`)...))
 		}, want: retrievalFailure(fetch.KindMalformed)},
 		{name: "sidecar: two arrays", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.addSidecar(t, fn, append(testchannel.Sidecar(a.good(t, fn)), testchannel.Sidecar(a.good(t, fn))...))
+			return a.addSidecar(t, fn, append(condasigstest.Sidecar(a.good(t, fn)), condasigstest.Sidecar(a.good(t, fn))...))
 		}, want: retrievalFailure(fetch.KindMalformed)},
 		{name: "sidecar: 100000 nested arrays", build: func(t *testing.T, fn string) condasigs.Package {
 			return a.addSidecar(t, fn, []byte(strings.Repeat("[", 100000)+strings.Repeat("]", 100000)))
@@ -569,7 +570,7 @@ func TestAdversarialCorpus(t *testing.T) {
 			return a.addSidecar(t, fn, []byte("[\xff\xfe"+string(a.good(t, fn))+"]"))
 		}, want: retrievalFailure(fetch.KindMalformed)},
 		{name: "sidecar: UTF-8 byte order mark", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.addSidecar(t, fn, append([]byte("\xef\xbb\xbf"), testchannel.Sidecar(a.good(t, fn))...))
+			return a.addSidecar(t, fn, append([]byte("\xef\xbb\xbf"), condasigstest.Sidecar(a.good(t, fn))...))
 		}, want: retrievalFailure(fetch.KindMalformed)},
 		{name: "sidecar: more than attest.MaxBundles bundles", build: func(t *testing.T, fn string) condasigs.Package {
 			b := a.good(t, fn)
@@ -632,12 +633,12 @@ func TestAdversarialCorpus(t *testing.T) {
 		{name: "sidecar hash mismatch", build: func(t *testing.T, fn string) condasigs.Package {
 			p := a.add(t, fn, a.good(t, fn))
 			// The sidecar replaced on the server, repodata unchanged.
-			evil := testchannel.Sidecar(a.other.Bundle(t, san, issuer, testchannel.Statement(fn, sha(data(fn)), a.url)))
+			evil := condasigstest.Sidecar(a.other.Bundle(t, san, issuer, condasigstest.Statement(fn, sha(data(fn)), a.url)))
 			require.NoError(t, os.WriteFile(filepath.Join(a.ch.Dir, a.ch.Subdir, fn+".sigs."+p.Record.AttestationsSHA256), evil, 0o644))
 			return p
 		}, want: retrievalFailure(fetch.KindHashMismatch)},
 		{name: "sidecar 404", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.addPackage(t, testchannel.Package{Filename: fn, Bundles: [][]byte{a.good(t, fn)}, NoSidecarFile: true})
+			return a.addPackage(t, condasigstest.Package{Filename: fn, Bundles: [][]byte{a.good(t, fn)}, NoSidecarFile: true})
 		}, want: retrievalFailure(fetch.KindNotFound)},
 		{name: "sidecar 500 after retries", build: func(t *testing.T, fn string) condasigs.Package {
 			return condasigs.Package{URL: a.fault.url + "/status500/linux-64/" + fn,
@@ -647,7 +648,7 @@ func TestAdversarialCorpus(t *testing.T) {
 		}},
 
 		{name: "unsigned", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.addPackage(t, testchannel.Package{Filename: fn, Unsigned: true})
+			return a.addPackage(t, condasigstest.Package{Filename: fn, Unsigned: true})
 		}, want: advWant{status: policy.StatusUnsigned, codes: []string{"unsigned"}}, check: func(t *testing.T, fn string, _ *condasigs.Report) {
 			assert.Zero(t, a.ch.Requests("/linux-64/"+fn+".sigs"))
 		}},

@@ -12,8 +12,8 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/attest"
+	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/fetch"
-	"github.com/condasigs/condasigs/internal/testchannel"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
 )
@@ -24,15 +24,15 @@ const benchPackages = 1000
 // loopback, and the trusted root of its virtual Sigstore as a
 // trusted_root.json (so that verdicts can be cached by its digest).
 type benchEnv struct {
-	ss    *testchannel.Sigstore
-	ch    *testchannel.Channel
+	ss    *condasigstest.Sigstore
+	ch    *condasigstest.Channel
 	trust trustroot.Source
 	pkgs  []condasigs.Package
 }
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	e := &benchEnv{ss: testchannel.NewSigstore(b), ch: testchannel.NewChannel(b, "linux-64")}
+	e := &benchEnv{ss: condasigstest.NewSigstore(b), ch: condasigstest.NewChannel(b, "linux-64")}
 	url := e.ch.Serve(b)
 	for i := range benchPackages {
 		rec := e.ch.AddSigned(b, e.ss, fmt.Sprintf("pkg%d-1.0-0.conda", i), san, issuer, url)
@@ -80,10 +80,10 @@ func verifyAllPass(b *testing.B, v *condasigs.Verifier, pkgs []condasigs.Package
 // BenchmarkSingleVirtualBundle is the baseline for BenchmarkVerifyAll1000:
 // one bundle of the same virtual Sigstore, verified in a loop.
 func BenchmarkSingleVirtualBundle(b *testing.B) {
-	ss := testchannel.NewSigstore(b)
+	ss := condasigstest.NewSigstore(b)
 	const filename = "pkg-1.0-0.conda"
 	digest := sha([]byte(filename))
-	bundle := ss.Bundle(b, san, issuer, testchannel.Statement(filename, digest, ""))
+	bundle := ss.Bundle(b, san, issuer, condasigstest.Statement(filename, digest, ""))
 	v, err := attest.NewVerifier(ss)
 	if err != nil {
 		b.Fatal(err)

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/fetch"
-	"github.com/condasigs/condasigs/internal/testchannel"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,7 +26,7 @@ func batchEnv(t *testing.T, n int) (*env, []condasigs.Package) {
 		case 0:
 			rec = e.signed(t, name, san)
 		case 1:
-			rec = e.ch.Add(t, testchannel.Package{Filename: name, Unsigned: true})
+			rec = e.ch.Add(t, condasigstest.Package{Filename: name, Unsigned: true})
 		default:
 			rec = e.signed(t, name, "https://github.com/evil/x/.github/workflows/a.yml@refs/heads/main")
 		}

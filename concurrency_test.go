@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/fetch"
-	"github.com/condasigs/condasigs/internal/testchannel"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
 	"github.com/stretchr/testify/assert"
@@ -59,7 +59,7 @@ func checkReport(pkg condasigs.Package, rep *condasigs.Report, err error, want e
 // of all of them running beside (run with -race). Every result is checked.
 func TestVerify64Goroutines(t *testing.T) {
 	e := newEnv(t)
-	other := testchannel.NewSigstore(t)
+	other := condasigstest.NewSigstore(t)
 	type item struct {
 		pkg  condasigs.Package
 		want expected
@@ -79,15 +79,15 @@ func TestVerify64Goroutines(t *testing.T) {
 			fail(policy.StatusVerificationFailure, "no-trusted-bundle", "untrusted-identity")},
 		{e.pkg(e.ch.AddSigned(t, other, "foreign-1.0-0.conda", san, issuer, e.url)),
 			fail(policy.StatusVerificationFailure, "no-trusted-bundle", "tlog")},
-		{e.pkg(e.ch.Add(t, testchannel.Package{Filename: "replay-1.0-0.conda",
-			Bundles: [][]byte{e.ss.Bundle(t, san, issuer, testchannel.Statement(victim.Filename, victim.SHA256, e.url))}})),
+		{e.pkg(e.ch.Add(t, condasigstest.Package{Filename: "replay-1.0-0.conda",
+			Bundles: [][]byte{e.ss.Bundle(t, san, issuer, condasigstest.Statement(victim.Filename, victim.SHA256, e.url))}})),
 			fail(policy.StatusVerificationFailure, "no-trusted-bundle", "subject-name")},
-		{e.pkg(e.ch.Add(t, testchannel.Package{Filename: "garbage-1.0-0.conda", Sidecar: []byte("<html>")})),
+		{e.pkg(e.ch.Add(t, condasigstest.Package{Filename: "garbage-1.0-0.conda", Sidecar: []byte("<html>")})),
 			fail(policy.StatusRetrievalFailure, "malformed")},
-		{e.pkg(e.ch.Add(t, testchannel.Package{Filename: "gone-1.0-0.conda", Bundles: [][]byte{[]byte("{}")}, NoSidecarFile: true})),
+		{e.pkg(e.ch.Add(t, condasigstest.Package{Filename: "gone-1.0-0.conda", Bundles: [][]byte{[]byte("{}")}, NoSidecarFile: true})),
 			fail(policy.StatusRetrievalFailure, "not-found")},
 		{e.pkg(replaced), fail(policy.StatusRetrievalFailure, "hash-mismatch")},
-		{e.pkg(e.ch.Add(t, testchannel.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})),
+		{e.pkg(e.ch.Add(t, condasigstest.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})),
 			fail(policy.StatusUnsigned, "unsigned")},
 	}
 	v := e.verifier(t, policy.Policy{})
@@ -177,8 +177,8 @@ func (g *gatedChannel) open() {
 // with from start to end: a bundle of A passes iff its report says A. No
 // verification may see a mix of both or fail with a Go error.
 func TestTrustRootRefreshDuringVerifications(t *testing.T) {
-	sA, sB := testchannel.NewSigstore(t), testchannel.NewSigstore(t)
-	ch := testchannel.NewChannel(t, "linux-64")
+	sA, sB := condasigstest.NewSigstore(t), condasigstest.NewSigstore(t)
+	ch := condasigstest.NewChannel(t, "linux-64")
 	gc := serveGated(t, ch.Dir)
 	pkgA := condasigs.Package{URL: ch.PackageURL(gc.url, "by-a-1.0-0.conda"), Record: ch.AddSigned(t, sA, "by-a-1.0-0.conda", san, issuer, gc.url)}
 	pkgB := condasigs.Package{URL: ch.PackageURL(gc.url, "by-b-1.0-0.conda"), Record: ch.AddSigned(t, sB, "by-b-1.0-0.conda", san, issuer, gc.url)}

@@ -2,7 +2,7 @@ package condasigs_test
 
 import (
 	"context"
-	"github.com/condasigs/condasigs/internal/testchannel"
+	"github.com/condasigs/condasigs/condasigstest"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -24,7 +24,7 @@ func (e *env) configured(t *testing.T, cfg policy.Config, pins *policy.PinStore,
 
 func TestPerChannelConfig(t *testing.T) {
 	e := newEnv(t)
-	unsigned := e.ch.Add(t, testchannel.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})
+	unsigned := e.ch.Add(t, condasigstest.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})
 	cfg := policy.Config{Channels: []policy.ChannelPolicy{
 		{Channel: e.url, Enabled: true, Policy: policy.Policy{Require: policy.ModeWarn, Identities: trusted}},
 	}}

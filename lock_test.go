@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/fetch"
-	"github.com/condasigs/condasigs/internal/testchannel"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -39,7 +39,7 @@ func TestVerifyLocked(t *testing.T) {
 	for _, name := range []string{"a-1.0-0.conda", "b-1.0-0.conda", "c-1.0-0.tar.bz2"} {
 		lock = append(lock, e.locked(e.signed(t, name, san)))
 	}
-	unsigned := e.ch.Add(t, testchannel.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})
+	unsigned := e.ch.Add(t, condasigstest.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})
 	lock = append(lock, e.locked(unsigned))
 	var progress []int
 	results := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, lock, condasigs.BatchOptions{
@@ -98,8 +98,8 @@ func TestVerifyLockedUsesLockDigest(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	data := []byte("the package bytes")
-	rec := e.ch.Add(t, testchannel.Package{Filename: "a-1.0-0.conda", Data: data, OmitSHA256: true,
-		Bundles: [][]byte{e.ss.Bundle(t, san, issuer, testchannel.Statement("a-1.0-0.conda", sha(data), e.url))}})
+	rec := e.ch.Add(t, condasigstest.Package{Filename: "a-1.0-0.conda", Data: data, OmitSHA256: true,
+		Bundles: [][]byte{e.ss.Bundle(t, san, issuer, condasigstest.Statement("a-1.0-0.conda", sha(data), e.url))}})
 	v := e.verifier(t, policy.Policy{})
 	good := fetch.LockedPackage{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: sha(data)}
 	bad := fetch.LockedPackage{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: sha([]byte("other bytes"))}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/internal/testchannel"
 	"github.com/condasigs/condasigs/policy"
@@ -62,8 +63,8 @@ func TestVerdictCacheWarm(t *testing.T) {
 	e := newEnv(t)
 	good := e.signed(t, "good-1.0-0.conda", san)
 	other := e.signed(t, "other-1.0-0.conda", "https://github.com/evil/x/.github/workflows/a.yml@refs/heads/main")
-	tampered := e.ch.Add(t, testchannel.Package{Filename: "tampered-1.0-0.conda",
-		Bundles: [][]byte{e.ss.Bundle(t, san, issuer, testchannel.Statement("tampered-1.0-0.conda", sha([]byte("not it")), e.url))}})
+	tampered := e.ch.Add(t, condasigstest.Package{Filename: "tampered-1.0-0.conda",
+		Bundles: [][]byte{e.ss.Bundle(t, san, issuer, condasigstest.Statement("tampered-1.0-0.conda", sha([]byte("not it")), e.url))}})
 	recs := []fetch.Record{good, other, tampered}
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -120,7 +121,7 @@ func TestVerdictCacheKey(t *testing.T) {
 		},
 		"trusted root changed": func(t *testing.T, e *env, dir string, p condasigs.Package) (*condasigs.Verifier, condasigs.Package, policy.Outcome) {
 			// Another virtual Sigstore's root: the bundle no longer verifies.
-			trust, err := trustroot.FromJSON(testchannel.NewSigstore(t).TrustedRootJSON(t))
+			trust, err := trustroot.FromJSON(condasigstest.NewSigstore(t).TrustedRootJSON(t))
 			require.NoError(t, err)
 			v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: policy.Policy{Identities: trusted}, Fetcher: e.fetcher, VerdictCache: fetch.DirCache(dir)})
 			require.NoError(t, err)
@@ -273,9 +274,9 @@ func TestVerdictCacheReappliesPins(t *testing.T) {
 func TestVerdictCacheWritesOnlyVerifications(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	missing := e.ch.Add(t, testchannel.Package{Filename: "missing-1.0-0.conda", NoSidecarFile: true,
-		Bundles: [][]byte{e.ss.Bundle(t, san, issuer, testchannel.Statement("missing-1.0-0.conda", "", e.url))}})
-	unsigned := e.ch.Add(t, testchannel.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})
+	missing := e.ch.Add(t, condasigstest.Package{Filename: "missing-1.0-0.conda", NoSidecarFile: true,
+		Bundles: [][]byte{e.ss.Bundle(t, san, issuer, condasigstest.Statement("missing-1.0-0.conda", "", e.url))}})
+	unsigned := e.ch.Add(t, condasigstest.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})
 	dir := t.TempDir()
 	v := e.cachedVerifier(t, dir, policy.Policy{}, nil)
 	for _, rec := range []fetch.Record{missing, unsigned} {
@@ -316,7 +317,7 @@ func TestVerdictCacheBatch(t *testing.T) {
 		pkgs = append(pkgs, e.pkg(e.signed(t, name, san)))
 	}
 	pkgs = append(pkgs, e.pkg(e.signed(t, "evil-1.0-0.conda", "https://github.com/evil/x/.github/workflows/a.yml@refs/heads/main")))
-	pkgs = append(pkgs, e.pkg(e.ch.Add(t, testchannel.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})))
+	pkgs = append(pkgs, e.pkg(e.ch.Add(t, condasigstest.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})))
 	dir := t.TempDir()
 	requests := func() int {
 		n := 0

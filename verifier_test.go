@@ -12,8 +12,8 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/attest"
+	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/fetch"
-	"github.com/condasigs/condasigs/internal/testchannel"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
 	"github.com/stretchr/testify/assert"
@@ -28,8 +28,8 @@ const (
 var trusted = []policy.Identity{{SAN: "https://github.com/demo/*", Issuer: issuer}}
 
 type env struct {
-	ss      *testchannel.Sigstore
-	ch      *testchannel.Channel
+	ss      *condasigstest.Sigstore
+	ch      *condasigstest.Channel
 	url     string
 	fetcher *fetch.Client
 	// rootJSON is ss as a trusted_root.json, made once: the virtual
@@ -39,7 +39,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{ss: testchannel.NewSigstore(t), ch: testchannel.NewChannel(t, "linux-64")}
+	e := &env{ss: condasigstest.NewSigstore(t), ch: condasigstest.NewChannel(t, "linux-64")}
 	e.url = e.ch.Serve(t)
 	e.fetcher = fetch.New(fetch.Options{RetryMax: -1})
 	return e
@@ -94,19 +94,19 @@ func TestVerifySigned(t *testing.T) {
 // failure, end to end over loopback HTTP.
 func TestRequireModes(t *testing.T) {
 	e := newEnv(t)
-	other := testchannel.NewSigstore(t)
+	other := condasigstest.NewSigstore(t)
 	recs := map[string]fetch.Record{
-		"missing":   e.ch.Add(t, testchannel.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true}),
-		"not found": e.ch.Add(t, testchannel.Package{Filename: "nosidecar-1.0-0.conda", Bundles: [][]byte{[]byte("{}")}, NoSidecarFile: true}),
-		"garbage":   e.ch.Add(t, testchannel.Package{Filename: "garbage-1.0-0.conda", Sidecar: []byte("<html>not json</html>")}),
-		"empty":     e.ch.Add(t, testchannel.Package{Filename: "empty-1.0-0.conda", Sidecar: []byte("[]")}),
+		"missing":   e.ch.Add(t, condasigstest.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true}),
+		"not found": e.ch.Add(t, condasigstest.Package{Filename: "nosidecar-1.0-0.conda", Bundles: [][]byte{[]byte("{}")}, NoSidecarFile: true}),
+		"garbage":   e.ch.Add(t, condasigstest.Package{Filename: "garbage-1.0-0.conda", Sidecar: []byte("<html>not json</html>")}),
+		"empty":     e.ch.Add(t, condasigstest.Package{Filename: "empty-1.0-0.conda", Sidecar: []byte("[]")}),
 		"untrusted": e.ch.AddSigned(t, other, "untrusted-ca-1.0-0.conda", san, issuer, e.url),
 		"identity":  e.signed(t, "identity-1.0-0.conda", "https://github.com/demo-evil/demo/.github/workflows/release.yml@refs/tags/v1.0"),
 	}
 	// A bundle for another package, replayed under this filename.
 	victim := e.signed(t, "victim-1.0-0.conda", san)
-	replayed := e.ss.Bundle(t, san, issuer, testchannel.Statement(victim.Filename, victim.SHA256, e.url))
-	recs["replayed"] = e.ch.Add(t, testchannel.Package{Filename: "replay-1.0-0.conda", Bundles: [][]byte{replayed}})
+	replayed := e.ss.Bundle(t, san, issuer, condasigstest.Statement(victim.Filename, victim.SHA256, e.url))
+	recs["replayed"] = e.ch.Add(t, condasigstest.Package{Filename: "replay-1.0-0.conda", Bundles: [][]byte{replayed}})
 
 	want := map[string]struct {
 		status policy.Status
@@ -220,8 +220,8 @@ func TestArtifactDigest(t *testing.T) {
 	assert.Equal(t, []string{"artifact-mismatch"}, reasonCodes(rep))
 
 	// A record without sha256: the attestation is checked against the bytes.
-	norec := e.ch.Add(t, testchannel.Package{Filename: "nosha-1.0-0.conda", OmitSHA256: true,
-		Bundles: [][]byte{e.ss.Bundle(t, san, issuer, testchannel.Statement("nosha-1.0-0.conda", e.ch.SHA256("demo-1.0-0.conda"), e.url))}})
+	norec := e.ch.Add(t, condasigstest.Package{Filename: "nosha-1.0-0.conda", OmitSHA256: true,
+		Bundles: [][]byte{e.ss.Bundle(t, san, issuer, condasigstest.Statement("nosha-1.0-0.conda", e.ch.SHA256("demo-1.0-0.conda"), e.url))}})
 	p = e.pkg(norec)
 	rep, err = v.Verify(context.Background(), p)
 	require.NoError(t, err)
@@ -233,9 +233,9 @@ func TestMixedBundlesWarn(t *testing.T) {
 	e := newEnv(t)
 	const filename = "demo-1.0-0.conda"
 	data := []byte("demo bytes")
-	rec := e.ch.Add(t, testchannel.Package{Filename: filename, Data: data, Bundles: [][]byte{
+	rec := e.ch.Add(t, condasigstest.Package{Filename: filename, Data: data, Bundles: [][]byte{
 		[]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`),
-		e.ss.Bundle(t, san, issuer, testchannel.Statement(filename, sha(data), e.url)),
+		e.ss.Bundle(t, san, issuer, condasigstest.Statement(filename, sha(data), e.url)),
 	}})
 	rep, err := e.verifier(t, policy.Policy{}).Verify(context.Background(), e.pkg(rec))
 	require.NoError(t, err)
@@ -318,7 +318,7 @@ func (s *swapSource) set(tm root.TrustedMaterial) {
 // bundle from the new instance verifies and one from the old does not.
 func TestRefreshedTrustRootIsUsed(t *testing.T) {
 	e := newEnv(t)
-	next := testchannel.NewSigstore(t)
+	next := condasigstest.NewSigstore(t)
 	oldRec := e.signed(t, "old-1.0-0.conda", san)
 	newRec := e.ch.AddSigned(t, next, "new-1.0-0.conda", san, issuer, e.url)
 
@@ -371,7 +371,7 @@ func TestEmptyAdvertisementIsRetrievalFailure(t *testing.T) {
 // advertised is malformed, a retrieval failure.
 func TestEmptySidecarIsMalformed(t *testing.T) {
 	e := newEnv(t)
-	rec := e.ch.Add(t, testchannel.Package{Filename: "empty-1.0-0.conda", Sidecar: []byte{}})
+	rec := e.ch.Add(t, condasigstest.Package{Filename: "empty-1.0-0.conda", Sidecar: []byte{}})
 	rep, err := e.verifier(t, policy.Policy{}).Verify(context.Background(), e.pkg(rec))
 	require.NoError(t, err)
 	assert.Equal(t, policy.StatusRetrievalFailure, rep.Status)

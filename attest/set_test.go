@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/condasigs/condasigs/attest"
+	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/internal/fixtures"
-	"github.com/condasigs/condasigs/internal/testchannel"
 	"github.com/condasigs/condasigs/trustroot"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/stretchr/testify/assert"
@@ -17,8 +17,8 @@ import (
 // that mixes two instances (certificate of one, log entry of the other)
 // fails, although pooled material would accept it.
 func TestSetVerifiesAgainstTheIssuingInstance(t *testing.T) {
-	a, b := testchannel.NewSigstore(t), testchannel.NewSigstore(t)
-	st := testchannel.Statement(vFilename, vSHA, vChannel)
+	a, b := condasigstest.NewSigstore(t), condasigstest.NewSigstore(t)
+	st := condasigstest.Statement(vFilename, vSHA, vChannel)
 	subject := attest.Subject{Filename: vFilename, SHA256: vSHA, Channel: vChannel}
 	fromA := a.Bundle(t, vSAN, vIssuer, st)
 	fromB := b.Bundle(t, vSAN, vIssuer, st)

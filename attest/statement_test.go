@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/condasigs/condasigs/attest"
-	"github.com/condasigs/condasigs/internal/testchannel"
+	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -25,7 +25,7 @@ var vSHA = func() string { s := sha256.Sum256([]byte("demo package")); return he
 // TestStatementRules signs statements that break one CEP 27 rule each with a
 // virtual Sigstore: the signature verifies, the statement check must not.
 func TestStatementRules(t *testing.T) {
-	ss := testchannel.NewSigstore(t)
+	ss := condasigstest.NewSigstore(t)
 	v, err := attest.NewVerifier(ss)
 	require.NoError(t, err)
 	subject := attest.Subject{Filename: vFilename, SHA256: vSHA, Channel: vChannel}
@@ -77,10 +77,10 @@ func TestStatementRules(t *testing.T) {
 }
 
 func TestUntrustedSigstore(t *testing.T) {
-	trusted, other := testchannel.NewSigstore(t), testchannel.NewSigstore(t)
+	trusted, other := condasigstest.NewSigstore(t), condasigstest.NewSigstore(t)
 	v, err := attest.NewVerifier(trusted)
 	require.NoError(t, err)
-	b := other.Bundle(t, vSAN, vIssuer, testchannel.Statement(vFilename, vSHA, vChannel))
+	b := other.Bundle(t, vSAN, vIssuer, condasigstest.Statement(vFilename, vSHA, vChannel))
 	ev := v.VerifyBundle(0, b, attest.Subject{Filename: vFilename, SHA256: vSHA, Channel: vChannel})
 	assert.False(t, ev.Verified)
 	assert.False(t, ev.SignatureVerified)
@@ -96,10 +96,10 @@ func TestNewVerifierNil(t *testing.T) {
 // TestVerifierConcurrent verifies one sidecar from many goroutines against
 // one Verifier; run with -race.
 func TestVerifierConcurrent(t *testing.T) {
-	ss := testchannel.NewSigstore(t)
+	ss := condasigstest.NewSigstore(t)
 	v, err := attest.NewVerifier(ss)
 	require.NoError(t, err)
-	side := testchannel.Sidecar(ss.Bundle(t, vSAN, vIssuer, testchannel.Statement(vFilename, vSHA, vChannel)))
+	side := condasigstest.Sidecar(ss.Bundle(t, vSAN, vIssuer, condasigstest.Statement(vFilename, vSHA, vChannel)))
 	s := attest.Subject{Filename: vFilename, SHA256: vSHA, Channel: vChannel}
 	errs := make(chan string, 16)
 	for range 16 {

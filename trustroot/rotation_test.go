@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/condasigs/condasigs/attest"
-	"github.com/condasigs/condasigs/internal/testchannel"
+	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,11 +18,11 @@ import (
 // B verifies and one signed by A (a removed key) no longer does.
 func TestTUFRotationReachesVerification(t *testing.T) {
 	t.Parallel()
-	a, b := testchannel.NewSigstore(t), testchannel.NewSigstore(t)
+	a, b := condasigstest.NewSigstore(t), condasigstest.NewSigstore(t)
 	const filename = "demo-1.0-0.conda"
 	sum := sha256.Sum256([]byte("demo"))
 	subject := attest.Subject{Filename: filename, SHA256: hex.EncodeToString(sum[:])}
-	statement := testchannel.Statement(filename, subject.SHA256, "")
+	statement := condasigstest.Statement(filename, subject.SHA256, "")
 	fromA := a.Bundle(t, "dev@example.com", "https://accounts.google.com", statement)
 	fromB := b.Bundle(t, "dev@example.com", "https://accounts.google.com", statement)
 

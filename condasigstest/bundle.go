@@ -1,4 +1,4 @@
-package testchannel
+package condasigstest
 
 import (
 	"encoding/base64"

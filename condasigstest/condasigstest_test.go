@@ -1,4 +1,4 @@
-package testchannel_test
+package condasigstest_test
 
 import (
 	"bytes"
@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/condasigs/condasigs/attest"
+	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/fetch"
-	"github.com/condasigs/condasigs/internal/testchannel"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -43,15 +43,15 @@ func verify(t *testing.T, tm root.TrustedMaterial, sidecar []byte, s attest.Subj
 }
 
 func TestBundleVerifies(t *testing.T) {
-	ss := testchannel.NewSigstore(t)
+	ss := condasigstest.NewSigstore(t)
 	digest := sha([]byte("package bytes"))
-	bundle := ss.Bundle(t, identity, issuer, testchannel.Statement(filename, digest, channel))
+	bundle := ss.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, channel))
 
 	v, err := attest.NewVerifier(ss)
 	require.NoError(t, err)
 	assert.Equal(t, attest.Thresholds{TransparencyLog: 1, ObserverTimestamps: 1}, v.Thresholds(), "no SCT required")
 
-	ev := verify(t, ss, testchannel.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel + "/"})
+	ev := verify(t, ss, condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel + "/"})
 	require.True(t, ev.Verified, "%s: %s", ev.Code, ev.Message)
 	assert.Equal(t, "application/vnd.dev.sigstore.bundle.v0.3+json", ev.MediaType)
 	assert.Equal(t, identity, ev.SAN)
@@ -68,10 +68,10 @@ func TestBundleVerifies(t *testing.T) {
 }
 
 func TestBundleWithoutPredicate(t *testing.T) {
-	ss := testchannel.NewSigstore(t)
+	ss := condasigstest.NewSigstore(t)
 	digest := sha([]byte("x"))
-	bundle := ss.Bundle(t, identity, issuer, testchannel.Statement(filename, digest, ""))
-	ev := verify(t, ss, testchannel.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
+	bundle := ss.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, ""))
+	ev := verify(t, ss, condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
 	require.True(t, ev.Verified, "%s: %s", ev.Code, ev.Message)
 	assert.Equal(t, attest.ChannelAbsent, ev.ChannelMatch)
 }
@@ -79,10 +79,10 @@ func TestBundleWithoutPredicate(t *testing.T) {
 // The integrated time must fall within the leaf certificate's ten minutes
 // of validity, which start when the bundle is made.
 func TestBundleAtOutsideCertificateValidity(t *testing.T) {
-	ss := testchannel.NewSigstore(t)
+	ss := condasigstest.NewSigstore(t)
 	digest := sha([]byte("x"))
-	bundle := ss.BundleAt(t, identity, issuer, testchannel.Statement(filename, digest, channel), time.Now().Add(20*time.Minute))
-	ev := verify(t, ss, testchannel.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest})
+	bundle := ss.BundleAt(t, identity, issuer, condasigstest.Statement(filename, digest, channel), time.Now().Add(20*time.Minute))
+	ev := verify(t, ss, condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest})
 	assert.False(t, ev.Verified)
 	assert.Equal(t, attest.CodeTransparencyLog, ev.Code, ev.Message)
 	assert.Contains(t, ev.Message, "integrated time outside certificate validity")
@@ -92,10 +92,10 @@ func TestBundleAtOutsideCertificateValidity(t *testing.T) {
 // the transparency log: its entry names a log the trusted material does not
 // know, so it is skipped and 0 < 1 entries verify.
 func TestForeignSigstoreDoesNotVerify(t *testing.T) {
-	trusted, foreign := testchannel.NewSigstore(t), testchannel.NewSigstore(t)
+	trusted, foreign := condasigstest.NewSigstore(t), condasigstest.NewSigstore(t)
 	digest := sha([]byte("x"))
-	bundle := foreign.Bundle(t, identity, issuer, testchannel.Statement(filename, digest, channel))
-	ev := verify(t, trusted, testchannel.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
+	bundle := foreign.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, channel))
+	ev := verify(t, trusted, condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
 	assert.False(t, ev.Verified)
 	assert.False(t, ev.SignatureVerified)
 	assert.Equal(t, attest.CodeTransparencyLog, ev.Code)
@@ -104,8 +104,8 @@ func TestForeignSigstoreDoesNotVerify(t *testing.T) {
 
 // foreignCA trusts a Sigstore's log and TSA but another one's Fulcio CA.
 type foreignCA struct {
-	*testchannel.Sigstore
-	ca *testchannel.Sigstore
+	*condasigstest.Sigstore
+	ca *condasigstest.Sigstore
 }
 
 func (f foreignCA) FulcioCertificateAuthorities() []root.CertificateAuthority {
@@ -114,19 +114,19 @@ func (f foreignCA) FulcioCertificateAuthorities() []root.CertificateAuthority {
 
 // With the log and the TSA trusted, only the certificate chain fails.
 func TestUntrustedCertificateAuthority(t *testing.T) {
-	ss := testchannel.NewSigstore(t)
+	ss := condasigstest.NewSigstore(t)
 	digest := sha([]byte("x"))
-	bundle := ss.Bundle(t, identity, issuer, testchannel.Statement(filename, digest, channel))
-	tm := foreignCA{Sigstore: ss, ca: testchannel.NewSigstore(t)}
-	ev := verify(t, tm, testchannel.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
+	bundle := ss.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, channel))
+	tm := foreignCA{Sigstore: ss, ca: condasigstest.NewSigstore(t)}
+	ev := verify(t, tm, condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
 	assert.False(t, ev.Verified)
 	assert.Equal(t, attest.CodeCertificate, ev.Code, ev.Message)
 }
 
 // foreignTSA trusts a Sigstore's CA and log but another one's TSA.
 type foreignTSA struct {
-	*testchannel.Sigstore
-	tsa *testchannel.Sigstore
+	*condasigstest.Sigstore
+	tsa *condasigstest.Sigstore
 }
 
 func (f foreignTSA) TimestampingAuthorities() []root.TimestampingAuthority {
@@ -138,21 +138,21 @@ func (f foreignTSA) TimestampingAuthorities() []root.TimestampingAuthority {
 // (The same happens to a bundle made over 5 minutes after NewSigstore, once
 // the virtual TSA's certificate has expired.)
 func TestUntrustedTimestampIsDropped(t *testing.T) {
-	ss := testchannel.NewSigstore(t)
+	ss := condasigstest.NewSigstore(t)
 	digest := sha([]byte("x"))
-	bundle := ss.Bundle(t, identity, issuer, testchannel.Statement(filename, digest, channel))
-	tm := foreignTSA{Sigstore: ss, tsa: testchannel.NewSigstore(t)}
-	ev := verify(t, tm, testchannel.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
+	bundle := ss.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, channel))
+	tm := foreignTSA{Sigstore: ss, tsa: condasigstest.NewSigstore(t)}
+	ev := verify(t, tm, condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
 	require.True(t, ev.Verified, "%s: %s", ev.Code, ev.Message)
 	require.Len(t, ev.Timestamps, 1)
 	assert.Equal(t, "Tlog", ev.Timestamps[0].Type)
 }
 
 func TestSidecar(t *testing.T) {
-	assert.Equal(t, "[]", string(testchannel.Sidecar()))
-	assert.Equal(t, `[{"a":1},{"b":2}]`, string(testchannel.Sidecar([]byte(`{"a":1}`), []byte(`{"b":2}`))))
+	assert.Equal(t, "[]", string(condasigstest.Sidecar()))
+	assert.Equal(t, `[{"a":1},{"b":2}]`, string(condasigstest.Sidecar([]byte(`{"a":1}`), []byte(`{"b":2}`))))
 	var st map[string]any
-	require.NoError(t, json.Unmarshal(testchannel.Statement(filename, "ab", ""), &st))
+	require.NoError(t, json.Unmarshal(condasigstest.Statement(filename, "ab", ""), &st))
 	assert.NotContains(t, st, "predicate")
 }
 
@@ -167,8 +167,8 @@ func get(t *testing.T, url string) (int, []byte) {
 }
 
 func TestServedChannel(t *testing.T) {
-	ss := testchannel.NewSigstore(t)
-	ch := testchannel.NewChannel(t, "linux-64")
+	ss := condasigstest.NewSigstore(t)
+	ch := condasigstest.NewChannel(t, "linux-64")
 	base := ch.Serve(t)
 	assert.Equal(t, base, ch.URL())
 	rec := ch.AddSigned(t, ss, filename, identity, issuer, "")
@@ -210,16 +210,16 @@ func TestServedChannel(t *testing.T) {
 }
 
 func TestPackageVariants(t *testing.T) {
-	ch := testchannel.NewChannel(t, "noarch")
+	ch := condasigstest.NewChannel(t, "noarch")
 	assert.Equal(t, ch.FileURL(), ch.URL())
 	base := ch.Serve(t)
 	wrong := sha([]byte("not the sidecar"))
-	unsigned := ch.Add(t, testchannel.Package{Filename: "plain-2.0-py_3.tar.bz2", Unsigned: true})
-	garbage := ch.Add(t, testchannel.Package{Filename: "garbage-1-0.conda", Sidecar: []byte("not json")})
-	empty := ch.Add(t, testchannel.Package{Filename: "empty-1-0.conda", Bundles: [][]byte{}})
-	advertised := ch.Add(t, testchannel.Package{Filename: "wrong-1-0.conda", Bundles: [][]byte{[]byte(`{}`)}, AdvertisedSHA256: wrong})
-	missing := ch.Add(t, testchannel.Package{Filename: "gone-1-0.conda", Bundles: [][]byte{[]byte(`{}`)}, NoSidecarFile: true})
-	nosha := ch.Add(t, testchannel.Package{Filename: "nosha-1-0.conda", Unsigned: true, OmitSHA256: true, Data: []byte("x")})
+	unsigned := ch.Add(t, condasigstest.Package{Filename: "plain-2.0-py_3.tar.bz2", Unsigned: true})
+	garbage := ch.Add(t, condasigstest.Package{Filename: "garbage-1-0.conda", Sidecar: []byte("not json")})
+	empty := ch.Add(t, condasigstest.Package{Filename: "empty-1-0.conda", Bundles: [][]byte{}})
+	advertised := ch.Add(t, condasigstest.Package{Filename: "wrong-1-0.conda", Bundles: [][]byte{[]byte(`{}`)}, AdvertisedSHA256: wrong})
+	missing := ch.Add(t, condasigstest.Package{Filename: "gone-1-0.conda", Bundles: [][]byte{[]byte(`{}`)}, NoSidecarFile: true})
+	nosha := ch.Add(t, condasigstest.Package{Filename: "nosha-1-0.conda", Unsigned: true, OmitSHA256: true, Data: []byte("x")})
 
 	assert.Equal(t, fetch.Record{Filename: "plain-2.0-py_3.tar.bz2", Name: "plain", Version: "2.0", Build: "py_3",
 		BuildNumber: 3, Subdir: "noarch", Size: unsigned.Size, SHA256: unsigned.SHA256, MD5: unsigned.MD5}, unsigned)
@@ -256,10 +256,10 @@ func TestPackageVariants(t *testing.T) {
 }
 
 func TestConcurrentAdd(t *testing.T) {
-	ch := testchannel.NewChannel(t, "linux-64")
+	ch := condasigstest.NewChannel(t, "linux-64")
 	var wg sync.WaitGroup
 	for _, name := range []string{"a-1-0.conda", "b-1-0.conda", "c-1-0.conda", "d-1-0.conda"} {
-		wg.Go(func() { ch.Add(t, testchannel.Package{Filename: name, Unsigned: true}) })
+		wg.Go(func() { ch.Add(t, condasigstest.Package{Filename: name, Unsigned: true}) })
 	}
 	wg.Wait()
 	_, repodata := get(t, ch.Serve(t)+"/linux-64/repodata.json")
@@ -269,11 +269,11 @@ func TestConcurrentAdd(t *testing.T) {
 }
 
 func TestTrustedRootJSONRoundTrip(t *testing.T) {
-	ss := testchannel.NewSigstore(t)
+	ss := condasigstest.NewSigstore(t)
 	tr, err := root.NewTrustedRootFromJSON(ss.TrustedRootJSON(t))
 	require.NoError(t, err)
 	digest := sha([]byte("x"))
-	ev := verify(t, tr, testchannel.Sidecar(ss.Bundle(t, identity, issuer, testchannel.Statement(filename, digest, channel))),
+	ev := verify(t, tr, condasigstest.Sidecar(ss.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, channel))),
 		attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
 	assert.True(t, ev.Verified, "%s: %s", ev.Code, ev.Message)
 }

@@ -1,4 +1,4 @@
-package testchannel
+package condasigstest
 
 import (
 	"encoding/json"
@@ -54,7 +54,7 @@ func (c *Channel) writeRepodata(t testing.TB) {
 	data, err := json.MarshalIndent(doc, "", " ")
 	c.mu.Unlock()
 	if err != nil {
-		t.Fatalf("testchannel: encoding repodata.json: %v", err)
+		t.Fatalf("condasigstest: encoding repodata.json: %v", err)
 	}
 	c.write(t, "repodata.json", data)
 }

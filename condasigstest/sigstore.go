@@ -1,18 +1,28 @@
-package testchannel
+package condasigstest
 
 import (
 	"encoding/hex"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
+
+	"github.com/condasigs/condasigs/trustroot"
 )
 
 // Sigstore is a VirtualSigstore usable as root.TrustedMaterial. Its CTLogs
 // returns an empty map (the virtual certificates carry no SCTs), so
 // attest.NewVerifier requires no SCT for it.
-type Sigstore struct{ *ca.VirtualSigstore }
+type Sigstore struct {
+	*ca.VirtualSigstore
+
+	rootOnce sync.Once
+	rootJSON []byte
+	rootErr  error
+}
 
 var _ root.TrustedMaterial = (*Sigstore)(nil)
 
@@ -23,9 +33,9 @@ func NewSigstore(t testing.TB) *Sigstore {
 	t.Helper()
 	vs, err := ca.NewVirtualSigstore()
 	if err != nil {
-		t.Fatalf("testchannel: creating a virtual sigstore: %v", err)
+		t.Fatalf("condasigstest: creating a virtual sigstore: %v", err)
 	}
-	return &Sigstore{vs}
+	return &Sigstore{VirtualSigstore: vs}
 }
 
 // CTLogs returns no CT log: the virtual certificates carry no SCTs.
@@ -57,11 +67,11 @@ func (s *Sigstore) BundleAt(t testing.TB, identity, issuer string, statement []b
 	t.Helper()
 	entity, err := s.AttestAtTime(identity, issuer, statement, integrated, true)
 	if err != nil {
-		t.Fatalf("testchannel: attesting: %v", err)
+		t.Fatalf("condasigstest: attesting: %v", err)
 	}
 	out, err := s.assemble(entity, nil)
 	if err != nil {
-		t.Fatalf("testchannel: assembling the bundle: %v", err)
+		t.Fatalf("condasigstest: assembling the bundle: %v", err)
 	}
 	return out
 }
@@ -74,11 +84,11 @@ func (s *Sigstore) BundleLoggedBy(t testing.TB, log *Sigstore, identity, issuer 
 	t.Helper()
 	entity, err := s.AttestAtTime(identity, issuer, statement, time.Now().Add(IntegratedTimeOffset), true)
 	if err != nil {
-		t.Fatalf("testchannel: attesting: %v", err)
+		t.Fatalf("condasigstest: attesting: %v", err)
 	}
 	out, err := s.assemble(entity, log)
 	if err != nil {
-		t.Fatalf("testchannel: assembling the bundle: %v", err)
+		t.Fatalf("condasigstest: assembling the bundle: %v", err)
 	}
 	return out
 }
@@ -88,13 +98,34 @@ func (s *Sigstore) BundleLoggedBy(t testing.TB, log *Sigstore, identity, issuer 
 // pass it as a file.
 func (s *Sigstore) TrustedRootJSON(t testing.TB) []byte {
 	t.Helper()
+	// Made once: the virtual logs' validity starts when they are listed,
+	// and the same Sigstore must always have the same digest.
+	s.rootOnce.Do(func() { s.rootJSON, s.rootErr = s.trustedRootJSON() })
+	if s.rootErr != nil {
+		t.Fatalf("condasigstest: trusted root: %v", s.rootErr)
+	}
+	return s.rootJSON
+}
+
+// Trust returns s as a trustroot.Source read from its trusted_root.json,
+// with a digest, as condasigs.Options.Trust.
+func (s *Sigstore) Trust(t testing.TB) trustroot.Source {
+	t.Helper()
+	src, err := trustroot.FromJSON(s.TrustedRootJSON(t))
+	if err != nil {
+		t.Fatalf("condasigstest: trusted root: %v", err)
+	}
+	return src
+}
+
+func (s *Sigstore) trustedRootJSON() ([]byte, error) {
 	// VirtualSigstore's log IDs are the hex strings' bytes; a trusted root
 	// carries the raw key ID.
 	logs := map[string]*root.TransparencyLog{}
 	for id, l := range s.RekorLogs() {
 		raw, err := hex.DecodeString(id)
 		if err != nil {
-			t.Fatalf("testchannel: log ID %q: %v", id, err)
+			return nil, fmt.Errorf("log ID %q: %w", id, err)
 		}
 		c := *l
 		c.ID = raw
@@ -102,11 +133,7 @@ func (s *Sigstore) TrustedRootJSON(t testing.TB) []byte {
 	}
 	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, s.FulcioCertificateAuthorities(), nil, s.TimestampingAuthorities(), logs)
 	if err != nil {
-		t.Fatalf("testchannel: trusted root: %v", err)
+		return nil, err
 	}
-	b, err := tr.MarshalJSON()
-	if err != nil {
-		t.Fatalf("testchannel: trusted root: %v", err)
-	}
-	return b
+	return tr.MarshalJSON()
 }

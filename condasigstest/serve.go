@@ -1,4 +1,4 @@
-package testchannel
+package condasigstest
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package testchannel
+package condasigstest
 
 import (
 	"crypto/md5" //nolint:gosec // conda's repodata carries an md5 field
@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/fetch"
 )
 
@@ -34,7 +35,7 @@ func NewChannel(t testing.TB, subdir string) *Channel {
 	c := &Channel{Dir: t.TempDir(), Subdir: subdir,
 		records: map[string]fetch.Record{}, packageSHA: map[string]string{}, requests: map[string]int{}}
 	if err := os.MkdirAll(filepath.Join(c.Dir, subdir), 0o755); err != nil {
-		t.Fatalf("testchannel: %v", err)
+		t.Fatalf("condasigstest: %v", err)
 	}
 	c.writeRepodata(t)
 	return c
@@ -63,6 +64,59 @@ type Package struct {
 	NoSidecarFile bool
 	// OmitSHA256 leaves "sha256" out of the record.
 	OmitSHA256 bool
+
+	// Signer, when Bundles and Sidecar are nil and the package is not
+	// Unsigned, signs the package: one bundle by Identity and Issuer (by
+	// default DefaultIdentity and DefaultIssuer) over Statement(Filename,
+	// the sha256 of Data, TargetChannel).
+	Signer           *Sigstore
+	Identity, Issuer string
+	// TargetChannel is the statement's targetChannel; empty means the
+	// channel's own URL ([Channel.URL]: call Serve first), and NoPredicate
+	// leaves the predicate out.
+	TargetChannel string
+	NoPredicate   bool
+	// ReplayOf makes Signer's bundle attest another package: the file
+	// named ReplayOf, with its default bytes. Served as this package's
+	// attestation, it is a replayed bundle.
+	ReplayOf string
+	// TamperSidecar serves other bytes than the advertised ones at the
+	// content-addressed URL (a hash mismatch).
+	TamperSidecar bool
+	// RecordSHA256 overrides the sha256 of the record: repodata that names
+	// other bytes than the package's (and the attestation's).
+	RecordSHA256 string
+}
+
+// Identities a Signer signs with when a Package names none.
+const (
+	DefaultIdentity = "https://github.com/example/pkg/.github/workflows/release.yml@refs/tags/v1.0"
+	DefaultIssuer   = "https://token.actions.githubusercontent.com"
+)
+
+// sign makes p's bundle with p.Signer.
+func (c *Channel) sign(t testing.TB, p Package, data []byte) []byte {
+	t.Helper()
+	identity, issuer := p.Identity, p.Issuer
+	if identity == "" {
+		identity = DefaultIdentity
+	}
+	if issuer == "" {
+		issuer = DefaultIssuer
+	}
+	target := p.TargetChannel
+	switch {
+	case p.NoPredicate:
+		target = ""
+	case target == "":
+		target = c.URL()
+	}
+	name := p.Filename
+	if p.ReplayOf != "" {
+		name, data = p.ReplayOf, defaultData(p.ReplayOf)
+	}
+	sum := sha256.Sum256(data)
+	return p.Signer.Bundle(t, identity, issuer, Statement(name, hex.EncodeToString(sum[:]), target))
 }
 
 // Add writes the package file, its sidecar at
@@ -78,7 +132,7 @@ func (c *Channel) Add(t testing.TB, p Package) fetch.Record {
 	defer c.addMu.Unlock()
 	rec, err := newRecord(p.Filename, c.Subdir)
 	if err != nil {
-		t.Fatalf("testchannel: %v", err)
+		t.Fatalf("condasigstest: %v", err)
 	}
 	data := p.Data
 	if data == nil {
@@ -87,11 +141,17 @@ func (c *Channel) Add(t testing.TB, p Package) fetch.Record {
 	sum, md := sha256.Sum256(data), md5.Sum(data) //nolint:gosec
 	rec.Size, rec.SHA256, rec.MD5 = int64(len(data)), hex.EncodeToString(sum[:]), hex.EncodeToString(md[:])
 	c.write(t, p.Filename, data)
+	if !p.Unsigned && p.Signer != nil && p.Bundles == nil && p.Sidecar == nil {
+		p.Bundles = [][]byte{c.sign(t, p, data)}
+	}
 	if !p.Unsigned {
 		rec.AttestationsSHA256 = c.addSidecar(t, p)
 	}
 	if p.AdvertisedSHA256 != "" {
 		rec.AttestationsSHA256 = p.AdvertisedSHA256
+	}
+	if p.RecordSHA256 != "" {
+		rec.SHA256 = p.RecordSHA256
 	}
 	if p.OmitSHA256 {
 		rec.SHA256 = ""
@@ -113,10 +173,17 @@ func (c *Channel) AddSigned(t testing.TB, s *Sigstore, filename, identity, issue
 	if targetChannel == "" {
 		targetChannel = c.URL()
 	}
-	data := defaultData(filename)
-	sum := sha256.Sum256(data)
-	st := Statement(filename, hex.EncodeToString(sum[:]), targetChannel)
-	return c.Add(t, Package{Filename: filename, Data: data, Bundles: [][]byte{s.Bundle(t, identity, issuer, st)}})
+	return c.Add(t, Package{Filename: filename, Signer: s, Identity: identity, Issuer: issuer, TargetChannel: targetChannel})
+}
+
+// Package returns what condasigs verifies for an added package: its URL
+// on the channel's server (or file:// URL before Serve) and its record as
+// repodata lists it.
+func (c *Channel) Package(filename string) condasigs.Package {
+	c.mu.Lock()
+	rec := c.records[filename]
+	c.mu.Unlock()
+	return condasigs.Package{URL: c.PackageURL(c.URL(), filename), Record: rec}
 }
 
 // SHA256 returns the sha256 of an added package's bytes (even when its record

@@ -1,4 +1,4 @@
-package testchannel
+package condasigstest
 
 import (
 	"crypto/sha256"
@@ -11,7 +11,7 @@ import (
 // defaultData is a package's bytes when the test gives none: deterministic,
 // and different for every filename.
 func defaultData(filename string) []byte {
-	return []byte("testchannel package " + filename + "\n")
+	return []byte("condasigstest package " + filename + "\n")
 }
 
 // addSidecar writes p's sidecar files and returns the sidecar's sha256.
@@ -20,13 +20,16 @@ func (c *Channel) addSidecar(t testing.TB, p Package) string {
 	side := p.Sidecar
 	if side == nil {
 		if p.Bundles == nil {
-			t.Fatalf("testchannel: %s: give Bundles or Sidecar, or set Unsigned", p.Filename)
+			t.Fatalf("condasigstest: %s: give Bundles or Sidecar, or set Unsigned", p.Filename)
 		}
 		side = Sidecar(p.Bundles...)
 	}
 	sum := sha256.Sum256(side)
 	digest := hex.EncodeToString(sum[:])
 	c.write(t, p.Filename+".sigs", side)
+	if p.TamperSidecar {
+		side = append([]byte(" "), side...) // other bytes, same meaning
+	}
 	if !p.NoSidecarFile {
 		c.write(t, p.Filename+".sigs."+digest, side)
 	}
@@ -49,6 +52,6 @@ func (c *Channel) write(t testing.TB, name string, data []byte) {
 		}
 	}
 	if err != nil {
-		t.Fatalf("testchannel: writing %s: %v", name, err)
+		t.Fatalf("condasigstest: writing %s: %v", name, err)
 	}
 }

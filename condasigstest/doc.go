@@ -1,0 +1,41 @@
+// Package condasigstest builds fake conda channels with Sigstore
+// attestations for tests, in the spirit of net/http/httptest: a throw-away
+// Sigstore instance, packages signed by the identities a test chooses,
+// repodata.json with attestations_sha256, sidecars at their
+// content-addressed URLs, a loopback HTTP server, and the trusted material
+// to verify against. No network is used.
+//
+//	ss := condasigstest.NewSigstore(t)
+//	ch := condasigstest.NewChannel(t, "linux-64")
+//	ch.Serve(t)
+//	ch.Add(t, condasigstest.Package{Filename: "demo-1.0-0.conda", Signer: ss})
+//	v, _ := condasigs.New(condasigs.Options{Trust: ss.Trust(t), Policy: policy.Policy{
+//		Identities: []policy.Identity{{SAN: "https://github.com/example/*", Issuer: condasigstest.DefaultIssuer}}}})
+//	report, _ := v.Verify(ctx, ch.Package("demo-1.0-0.conda")) // passes
+//
+// A [Package]'s knobs make each failure a test wants: Unsigned (no
+// attestations), TamperSidecar (the served bytes are not the advertised
+// ones), RecordSHA256 (repodata names other bytes), NoSidecarFile (a 404),
+// Identity and Issuer (who signs), ReplayOf (another package's bundle),
+// TargetChannel and NoPredicate (the statement's channel); Bundles and
+// Sidecar take bytes made by hand, with [Statement], [Sigstore.Bundle],
+// [Sigstore.BundleAt] and [Sidecar]. [Channel.Requests] counts what the
+// server was asked for, e.g. to check that a warm cache makes no request.
+//
+// A [Sigstore] (Fulcio CA, Rekor v1 log, RFC 3161 timestamping authority)
+// is itself root.TrustedMaterial; [Sigstore.Trust] gives it as a
+// trustroot.Source read from its trusted_root.json ([Sigstore.TrustedRootJSON]),
+// with a stable digest.
+//
+// Validity windows (all from sigstore-go's pkg/testing/ca): a bundle's leaf
+// certificate is valid for 10 minutes from signing, and its log entry's
+// integrated time is set 5 minutes after signing ([IntegratedTimeOffset]).
+// The virtual Rekor log is trusted from one hour before to one hour after
+// the moment of verification, so a bundle verifies for about 65 minutes
+// after it was made; later, its log entry is skipped and it fails with
+// attest.CodeTransparencyLog. The virtual Fulcio CA is valid until an hour
+// after [NewSigstore], so sign within 55 minutes of it; the virtual TSA's
+// certificate expires 5 minutes after NewSigstore, and a bundle made later
+// still verifies, on the log's integrated time alone, without its RFC 3161
+// timestamp.
+package condasigstest
