@@ -36,26 +36,11 @@ func (y *yamlFile) parseCondaLock(top map[string]keyValue) (*LockFile, error) {
 		return nil, y.errorf(vnode, "conda-lock.yml version %d is not one this tool reads (it reads version 1, the one conda-lock writes): regenerate the file with conda-lock", version)
 	}
 	b := newLockBuilder(y.name, FormatCondaLock)
-	list := top["package"].v
-	switch {
-	case list.Kind == yaml.ScalarNode && list.Tag == "!!null":
-		return b.lf, nil
-	case list.Kind != yaml.SequenceNode:
-		return nil, y.errorf(top["package"].at, "package: is %s: in a conda-lock.yml it is the list of packages", describeNode(list))
-	}
-	done := make(map[*yaml.Node]bool, len(list.Content))
-	for _, item := range list.Content {
-		entry := deref(item)
-		if done[entry] { // an alias of an entry read already
-			continue
-		}
-		done[entry] = true
-		if entry.Kind != yaml.MappingNode {
-			return nil, y.errorf(item, "an entry of package: is %s: each is a mapping that describes one package", describeNode(entry))
-		}
-		if err := y.condaLockEntry(b, item, entry); err != nil {
-			return nil, err
-		}
+	err = y.eachEntry(top, "package", "conda-lock.yml", func(item, entry *yaml.Node) error {
+		return y.condaLockEntry(b, item, entry)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return b.lf, nil
 }

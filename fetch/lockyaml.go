@@ -309,3 +309,32 @@ func describeValue(n *yaml.Node) string {
 	}
 	return describeNode(n)
 }
+
+// eachEntry calls fn with each entry of the list top[key] (the packages of
+// a lock file of the given format), as listed (item, maybe an alias) and as
+// a mapping (entry), once each: an alias of an entry already read is
+// skipped. A null list has no entries.
+func (y *yamlFile) eachEntry(top map[string]keyValue, key, format string, fn func(item, entry *yaml.Node) error) error {
+	list := top[key].v
+	switch {
+	case list.Kind == yaml.ScalarNode && list.Tag == "!!null":
+		return nil
+	case list.Kind != yaml.SequenceNode:
+		return y.errorf(top[key].at, "%s: is %s: in a %s it is the list of packages", key, describeNode(list), format)
+	}
+	done := make(map[*yaml.Node]bool, len(list.Content))
+	for _, item := range list.Content {
+		entry := deref(item)
+		if done[entry] { // an alias of an entry read already
+			continue
+		}
+		done[entry] = true
+		if entry.Kind != yaml.MappingNode {
+			return y.errorf(item, "an entry of %s: is %s: each is a mapping that describes one package", key, describeNode(entry))
+		}
+		if err := fn(item, entry); err != nil {
+			return err
+		}
+	}
+	return nil
+}

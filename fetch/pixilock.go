@@ -46,41 +46,24 @@ func (y *yamlFile) parsePixiLock(top map[string]keyValue) (*LockFile, error) {
 		return nil, y.errorf(vnode, "pixi.lock version %d is not one this tool reads (it reads versions %s): update this tool, or write the lock file with a pixi that writes one of those", version, pixiVersions)
 	}
 	b := newLockBuilder(y.name, FormatPixiLock)
-	list := top["packages"].v
-	switch {
-	case list.Kind == yaml.ScalarNode && list.Tag == "!!null":
-		return b.lf, nil
-	case list.Kind != yaml.SequenceNode:
-		return nil, y.errorf(top["packages"].at, "packages: is %s: in a pixi.lock it is the list of packages", describeNode(list))
-	}
-	done := make(map[*yaml.Node]bool, len(list.Content))
-	for _, item := range list.Content {
-		entry := deref(item)
-		if done[entry] { // an alias of an entry read already
-			continue
-		}
-		done[entry] = true
-		if entry.Kind != yaml.MappingNode {
-			return nil, y.errorf(item, "an entry of packages: is %s: each is a mapping that describes one package", describeNode(entry))
-		}
+	err = y.eachEntry(top, "packages", "pixi.lock", func(item, entry *yaml.Node) error {
 		fields, err := y.mapping(entry)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		_, kind := fields["kind"]
 		_, conda := fields["conda"]
 		_, pypi := fields["pypi"]
 		switch {
 		case kind && (conda || pypi):
-			return nil, y.errorf(item, "a package with both kind: (as versions 4 and 5 write them) and conda: or pypi: (as version 6 does): the file is damaged; regenerate it with pixi lock")
+			return y.errorf(item, "a package with both kind: (as versions 4 and 5 write them) and conda: or pypi: (as version 6 does): the file is damaged; regenerate it with pixi lock")
 		case kind:
-			err = y.pixiKindEntry(b, item, fields)
-		default:
-			err = y.pixiKeyedEntry(b, item, fields)
+			return y.pixiKindEntry(b, item, fields)
 		}
-		if err != nil {
-			return nil, err
-		}
+		return y.pixiKeyedEntry(b, item, fields)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return b.lf, nil
 }

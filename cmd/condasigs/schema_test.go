@@ -16,12 +16,7 @@ import (
 // failure with bundle evidence, a repodata failure, a disabled channel)
 // against the published schema, docs/report.schema.json.
 func TestJSONReportMatchesSchema(t *testing.T) {
-	schemaPath, err := filepath.Abs(filepath.Join("..", "..", "docs", "report.schema.json"))
-	require.NoError(t, err)
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	schema, err := c.Compile(schemaPath)
-	require.NoError(t, err)
+	schema := reportSchema(t)
 
 	cfg := filepath.Join(t.TempDir(), "c.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte("attestations:\n  conda-forge:\n    enabled: true\n    require: error\n    trusted_identities:\n      - identity: x\n        issuer: github\n"), 0o644))
@@ -34,11 +29,29 @@ func TestJSONReportMatchesSchema(t *testing.T) {
 	for _, args := range runs {
 		_, out, errOut := runCLI(t, args...)
 		require.NotEmpty(t, out, errOut)
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader([]byte(out)))
-		require.NoError(t, err)
-		require.NoError(t, schema.Validate(doc), "output of %v:\n%s", args, out)
+		requireValid(t, schema, out)
 		var v struct{ Packages []json.RawMessage }
 		require.NoError(t, json.Unmarshal([]byte(out), &v))
 		require.NotEmpty(t, v.Packages)
 	}
+}
+
+// reportSchema compiles docs/report.schema.json, formats asserted.
+func reportSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	path, err := filepath.Abs(filepath.Join("..", "..", "docs", "report.schema.json"))
+	require.NoError(t, err)
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	schema, err := c.Compile(path)
+	require.NoError(t, err)
+	return schema
+}
+
+// requireValid checks a JSON output against the schema.
+func requireValid(t *testing.T, schema *jsonschema.Schema, out string) {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader([]byte(out)))
+	require.NoError(t, err)
+	require.NoError(t, schema.Validate(doc), "output:\n%s", out)
 }
