@@ -24,4 +24,18 @@
 //	report, err := v.Verify(ctx, condasigs.Package{URL: pkgURL, Record: record})
 //	// report.Outcome is pass, warn or fail; err is only for misuse,
 //	// cancellation or an unusable trust root.
+//
+// [Verifier.VerifyAll] verifies a whole transaction before anything is
+// installed: retrievals and verifications run in two bounded pools and
+// each distinct sidecar is fetched once. [Verifier.VerifyLocked] does the
+// same for the packages of a lock file (see [fetch.ReadLockFile]), reading
+// their records from each channel's repodata.json. With a sidecar cache
+// ([fetch.Options].Cache) and a verdict cache ([Options].VerdictCache), an
+// unchanged environment is verified again without a request or a
+// signature check.
+//
+// Failure codes and the JSON report (version 1, docs/report.schema.json)
+// are stable; the Go API may still change before 1.0. See
+// docs/compatibility.md for the supported Go, Sigstore and CEP versions,
+// and CHANGELOG.md for what changed.
 package condasigs

@@ -15,4 +15,8 @@
 // (signer, issuer, certificate claims, transparency-log entries, verified
 // timestamps). Evidence says nothing about whether the signer is trusted:
 // that is the policy package's decision.
+//
+// Bundles must be Sigstore bundles of media type v0.1, v0.2 or v0.3 that
+// hold a DSSE envelope and a Fulcio certificate; transparency-log entries
+// of Rekor v1 and Rekor v2 are verified.
 package attest

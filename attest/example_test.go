@@ -2,6 +2,7 @@ package attest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/condasigs/condasigs/attest"
@@ -38,4 +39,80 @@ func ExampleVerifier_VerifySidecar() {
 	// Output:
 	// true match https://token.actions.githubusercontent.com
 	// false subject-name
+}
+
+// ParseSidecar splits a sidecar into its bundles without parsing them;
+// anything but a JSON array of one or more objects is malformed, which CEP
+// 50 makes a retrieval failure, never "no attestations".
+func ExampleParseSidecar() {
+	bundles, err := attest.ParseSidecar(fixtures.Sidecar(fixtures.BundleFile))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(len(bundles), "bundle(s)")
+
+	for _, sidecar := range []string{`[]`, `null`, `{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}`} {
+		_, err := attest.ParseSidecar([]byte(sidecar))
+		fmt.Println(sidecar, "malformed:", errors.Is(err, attest.ErrMalformedSidecar))
+	}
+	// Output:
+	// 1 bundle(s)
+	// [] malformed: true
+	// null malformed: true
+	// {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"} malformed: true
+}
+
+// NewVerifier derives the required Sigstore checks from the trusted
+// material: the public-good root lists CT logs, so an SCT is required too.
+func ExampleNewVerifier() {
+	v, err := attest.NewVerifier(fixtures.TrustedRoot(fixtures.PublicGoodRootFile))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	th := v.Thresholds()
+	fmt.Println("transparency-log entries:", th.TransparencyLog)
+	fmt.Println("observer timestamps:", th.ObserverTimestamps)
+	fmt.Println("SCTs:", th.SignedCertificateTimestamps)
+	// Output:
+	// transparency-log entries: 1
+	// observer timestamps: 1
+	// SCTs: 1
+}
+
+// Verify one bundle: a real attestation of the package, signed with a
+// GitHub OAuth identity and logged in the staging instance's Rekor v2 log,
+// which records no integrated time (an RFC 3161 timestamp is the observer
+// timestamp instead).
+func ExampleVerifier_VerifyBundle() {
+	v, err := attest.NewVerifier(fixtures.TrustedRoot(fixtures.StagingRootFile))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ev := v.VerifyBundle(0, fixtures.Read(fixtures.StagingBundleFile), attest.Subject{
+		Filename: "signed-package-2.1.0-hb0f4dca_0.conda",
+		SHA256:   "54303491a8418fbed24344b513546182c29b43bf282ceb433af65e2299f9271f",
+		Channel:  "https://example.com/my-channel",
+	})
+	if !ev.Verified {
+		fmt.Println(ev.Code, ev.Message) // a stable code, and what failed
+		return
+	}
+	fmt.Println(ev.SAN, ev.Issuer)
+	fmt.Println(ev.PredicateType)
+	fmt.Println(ev.SubjectName, ev.TargetChannel, ev.ChannelMatch)
+	for _, e := range ev.LogEntries {
+		fmt.Println("log entry", e.Index, "integrated time known:", !e.IntegratedTime.IsZero())
+	}
+	for _, ts := range ev.Timestamps {
+		fmt.Println("timestamp", ts.Type)
+	}
+	// Output:
+	// jku@goto.fi https://github.com/login/oauth
+	// https://schemas.conda.org/attestations-publish-1.schema.json
+	// signed-package-2.1.0-hb0f4dca_0.conda https://example.com/my-channel match
+	// log entry 4197416 integrated time known: false
+	// timestamp TimestampAuthority
 }

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/condasigs/condasigs/fetch"
 )
@@ -106,4 +108,126 @@ func ExampleClient_FetchSidecar() {
 	// [{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}]
 	// not-advertised false
 	// not-found true
+}
+
+// A lock file's format is read from its content: here a pixi.lock of
+// version 6 with a conda package and a PyPI package. A conda explicit
+// file (conda list --explicit --sha256) or a conda-lock.yml is parsed the
+// same way; ReadLockFile reads one from disk.
+func ExampleParseLockFile() {
+	const pixiLock = `version: 6
+environments:
+  default:
+    channels:
+    - url: https://conda.anaconda.org/conda-forge/
+    packages:
+      linux-64:
+      - conda: https://conda.anaconda.org/conda-forge/linux-64/libzlib-1.3.1-hb9d3cd8_2.conda
+      - pypi: https://files.pythonhosted.org/packages/f9/9b/335f9764261e915ed497fcdeb11df5dfd6f7bf257d4a6a2a686d80da4d54/requests-2.32.3-py3-none-any.whl
+packages:
+- conda: https://conda.anaconda.org/conda-forge/linux-64/libzlib-1.3.1-hb9d3cd8_2.conda
+  sha256: 8a688ebdfbfb7741930d5e04d1f593e8801320aae65e48859ec01bb664b931e2
+  md5: 919eff711deb8004bbf57c6c6fa48d80
+- pypi: https://files.pythonhosted.org/packages/f9/9b/335f9764261e915ed497fcdeb11df5dfd6f7bf257d4a6a2a686d80da4d54/requests-2.32.3-py3-none-any.whl
+  name: requests
+  version: 2.32.3
+`
+	lf, err := fetch.ParseLockFile("pixi.lock", []byte(pixiLock))
+	if err != nil {
+		fmt.Println(err) // a *fetch.LockFileError: FILE:LINE: what is wrong
+		return
+	}
+	fmt.Println(lf.Format)
+	for _, p := range lf.Packages {
+		fmt.Printf("line %d: %s %s sha256 %s...\n", p.Line, p.Platform, fetch.Redact(p.URL), p.SHA256[:12])
+	}
+	for _, s := range lf.Skipped {
+		fmt.Printf("line %d: skipped %s\n", s.Line, s.What)
+	}
+
+	// Errors name the file and the line.
+	_, err = fetch.ParseLockFile("env.txt", []byte("@EXPLICIT\nhttps://conda.anaconda.org/conda-forge/linux-64/zlib-1.3.1-0.conda#abc\n"))
+	fmt.Println(err)
+	// Output:
+	// pixi.lock
+	// line 11: linux-64 https://conda.anaconda.org/conda-forge/linux-64/libzlib-1.3.1-hb9d3cd8_2.conda sha256 8a688ebdfbfb...
+	// line 14: skipped PyPI package requests 2.32.3
+	// env.txt:2: the hash "abc" after # has 3 characters: conda reads #<32 hexadecimal characters> as an MD5 and #<64> (or #sha256:<64>) as a SHA-256
+}
+
+// A DirCache keeps sidecars by their SHA-256 between runs: the second
+// retrieval of a sidecar makes no request. Every cached copy is hashed
+// again when it is read, so a damaged entry is fetched anew.
+func ExampleDirCache() {
+	dir, err := os.MkdirTemp("", "sidecars")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+
+	sidecar := []byte(`[{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}]`)
+	sum := sha256.Sum256(sidecar)
+	rec := fetch.Record{Filename: "six-1.16.0-pyhd8ed1ab_0.conda", AttestationsSHA256: hex.EncodeToString(sum[:])}
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		_, _ = w.Write(sidecar)
+	}))
+	defer srv.Close()
+
+	c := fetch.New(fetch.Options{Cache: fetch.DirCache(dir)}) // created on first use, mode 0700
+	for range 2 {
+		sc, err := c.FetchSidecar(context.Background(), srv.URL+"/conda-forge/noarch/"+rec.Filename, rec)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println("from cache:", sc.FromCache)
+	}
+	fmt.Println("requests:", requests.Load())
+	// Output:
+	// from cache: false
+	// from cache: true
+	// requests: 1
+}
+
+// SplitPackageURL splits a package URL into the parts CEP 50 names; the
+// channel comes without credentials, the repodata URL keeps them (for
+// fetching, never for printing).
+func ExampleSplitPackageURL() {
+	loc, err := fetch.SplitPackageURL("https://repo.example/t/tk-1/my-org/label/dev/linux-64/tool-1.0-h0_0.conda")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(loc.Channel)
+	fmt.Println(loc.Subdir, loc.Filename)
+	fmt.Println(fetch.Redact(loc.RepodataURL))
+
+	_, err = fetch.SplitPackageURL("ftp://repo.example/my-org/linux-64/tool-1.0-h0_0.conda")
+	fmt.Println(fetch.KindOf(err))
+	// Output:
+	// https://repo.example/my-org/label/dev
+	// linux-64 tool-1.0-h0_0.conda
+	// https://repo.example/t/REDACTED/my-org/label/dev/linux-64/repodata.json
+	// invalid-url
+}
+
+// Redact makes a URL fit for logs and reports: no user information, no
+// query string, no conda /t/<token>/ token.
+func ExampleRedact() {
+	for _, u := range []string{
+		"https://user:secret@repo.example/my-org/linux-64/tool-1.0-h0_0.conda",
+		"https://repo.example/my-org/linux-64/repodata.json?token=secret",
+		"https://conda.anaconda.org/t/secret/my-org/noarch/tool-1.0-py_0.conda",
+		"https://conda.anaconda.org/conda-forge/noarch/six-1.16.0-pyhd8ed1ab_0.conda",
+	} {
+		fmt.Println(fetch.Redact(u))
+	}
+	// Output:
+	// https://repo.example/my-org/linux-64/tool-1.0-h0_0.conda
+	// https://repo.example/my-org/linux-64/repodata.json?REDACTED
+	// https://conda.anaconda.org/t/REDACTED/my-org/noarch/tool-1.0-py_0.conda
+	// https://conda.anaconda.org/conda-forge/noarch/six-1.16.0-pyhd8ed1ab_0.conda
 }

@@ -9,4 +9,9 @@
 // and refreshes it in the background until its context ends or it is closed.
 // All TUF traffic goes through the caller's HTTP client, with retries; a
 // failed refresh keeps the last good root and is logged through log/slog.
+//
+// Several Sigstore instances can be trusted at once: [FromFiles] reads
+// several trusted_root.json files and [Combine] joins sources of any kind.
+// Their material is a [Set], and package attest verifies each bundle
+// against the one instance whose CA issued its certificate.
 package trustroot
