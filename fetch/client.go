@@ -66,6 +66,13 @@ type Options struct {
 	// (content-addressed), so a cached one is never stale, and it serves
 	// offline. Nil means no cache.
 	Cache Cache
+	// RepodataDir, if set, keeps the repodata.json documents read with
+	// OpenRepodata in this directory, and asks the server whether each
+	// changed (If-None-Match, If-Modified-Since) before downloading it
+	// again: an unchanged channel costs a request and no transfer. A copy
+	// is kept only once read to its end, and is always revalidated, never
+	// used without asking. Empty means no such cache.
+	RepodataDir string
 	// Logger receives debug records of requests and retries, with URLs
 	// redacted. Nil discards them.
 	Logger *slog.Logger
@@ -221,17 +228,41 @@ func (c *Client) Open(ctx context.Context, rawURL string, limit int64) (io.ReadC
 }
 
 // OpenRepodata opens a repodata.json document under the repodata size cap.
+// With Options.RepodataDir, an http(s) document is revalidated against the
+// copy kept there instead of downloaded again when unchanged.
 func (c *Client) OpenRepodata(ctx context.Context, rawURL string) (io.ReadCloser, error) {
+	if c.opts.RepodataDir != "" {
+		if u, err := url.Parse(rawURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+			return c.openCachedRepodata(ctx, u)
+		}
+	}
 	return c.Open(ctx, rawURL, c.opts.MaxRepodataSize)
 }
 
 func (c *Client) openHTTP(parent context.Context, u *url.URL, limit int64) (io.ReadCloser, error) {
+	r, err := c.getHTTP(parent, u, limit, nil)
+	return r.body, err
+}
+
+// httpBody is a response to a GET: its body, or notModified for a 304
+// answer to a conditional request, and the validators to revalidate it.
+type httpBody struct {
+	body               io.ReadCloser
+	notModified        bool
+	etag, lastModified string
+}
+
+// getHTTP sends a GET with the extra header hdr (conditional headers).
+func (c *Client) getHTTP(parent context.Context, u *url.URL, limit int64, hdr http.Header) (httpBody, error) {
 	redacted := Redact(u.String())
 	ctx, cancel := context.WithTimeout(parent, c.opts.Timeout)
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		cancel()
-		return nil, &Error{Kind: KindInvalidURL, URL: redacted, Msg: "cannot build the request"}
+		return httpBody{}, &Error{Kind: KindInvalidURL, URL: redacted, Msg: "cannot build the request"}
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	if c.opts.UserAgent != "" {
 		req.Header.Set("User-Agent", c.opts.UserAgent)
@@ -244,7 +275,7 @@ func (c *Client) openHTTP(parent context.Context, u *url.URL, limit int64) (io.R
 		}
 		cancel()
 		if perr := parent.Err(); perr != nil {
-			return nil, fmt.Errorf("fetching %s: %w", redacted, perr)
+			return httpBody{}, fmt.Errorf("fetching %s: %w", redacted, perr)
 		}
 		msg := "network failure"
 		var re *RedirectError
@@ -254,7 +285,12 @@ func (c *Client) openHTTP(parent context.Context, u *url.URL, limit int64) (io.R
 		case errors.Is(err, context.DeadlineExceeded):
 			msg = fmt.Sprintf("timed out after %s", c.opts.Timeout)
 		}
-		return nil, &Error{Kind: KindNetwork, URL: redacted, Msg: msg, Err: sanitize(err)}
+		return httpBody{}, &Error{Kind: KindNetwork, URL: redacted, Msg: msg, Err: sanitize(err)}
+	}
+	if resp.StatusCode == http.StatusNotModified && hdr != nil {
+		resp.Body.Close()
+		cancel()
+		return httpBody{notModified: true}, nil
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
@@ -263,16 +299,17 @@ func (c *Client) openHTTP(parent context.Context, u *url.URL, limit int64) (io.R
 		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
 			kind = KindNotFound
 		}
-		return nil, &Error{Kind: kind, URL: redacted, StatusCode: resp.StatusCode,
+		return httpBody{}, &Error{Kind: kind, URL: redacted, StatusCode: resp.StatusCode,
 			Msg: fmt.Sprintf("HTTP status %d", resp.StatusCode)}
 	}
 	if resp.ContentLength > limit {
 		resp.Body.Close()
 		cancel()
-		return nil, tooLarge(redacted, limit)
+		return httpBody{}, tooLarge(redacted, limit)
 	}
-	return &cappedReader{r: resp.Body, remaining: limit, limit: limit, url: redacted,
-		parent: parent, closer: func() error { defer cancel(); return resp.Body.Close() }}, nil
+	body := &cappedReader{r: resp.Body, remaining: limit, limit: limit, url: redacted,
+		parent: parent, closer: func() error { defer cancel(); return resp.Body.Close() }}
+	return httpBody{body: body, etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified")}, nil
 }
 
 func openFile(u *url.URL, limit int64) (io.ReadCloser, error) {

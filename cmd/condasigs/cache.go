@@ -7,13 +7,13 @@ import (
 	"github.com/condasigs/condasigs/fetch"
 )
 
-// caches returns the sidecar and verdict caches under dir, or nils when
-// dir is empty (caching off).
-func caches(dir string) (sidecars, verdicts fetch.Cache) {
+// caches returns the sidecar and verdict caches and the repodata
+// directory under dir, or none when dir is empty (caching off).
+func caches(dir string) (sidecars, verdicts fetch.Cache, repodata string) {
 	if dir == "" {
-		return nil, nil
+		return nil, nil, ""
 	}
-	return fetch.DirCache(filepath.Join(dir, "sidecars")), fetch.DirCache(filepath.Join(dir, "verdicts"))
+	return fetch.DirCache(filepath.Join(dir, "sidecars")), fetch.DirCache(filepath.Join(dir, "verdicts")), filepath.Join(dir, "repodata")
 }
 
 // defaultCacheDir is <user cache dir>/condasigs, beside the TUF cache; empty

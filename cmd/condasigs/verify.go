@@ -144,8 +144,9 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 	cmd.SetContext(ctx)
 
 	logger := debugLogger(f.trustFlags, cmd.ErrOrStderr())
-	sidecars, verdicts := caches(f.cacheDir)
-	fetcher := fetch.New(fetch.Options{MaxSidecarSize: f.maxSidecarSize, AllowFile: true, Logger: logger, UserAgent: "condasigs", Cache: sidecars})
+	sidecars, verdicts, repodata := caches(f.cacheDir)
+	fetcher := fetch.New(fetch.Options{MaxSidecarSize: f.maxSidecarSize, AllowFile: true, Logger: logger, UserAgent: "condasigs",
+		Cache: sidecars, RepodataDir: repodata})
 	trust, closeTrust, err := loadTrust(ctx, f.trustFlags, trustLogger(f.trustFlags, logger, cmd.ErrOrStderr()))
 	if err != nil {
 		cancel()

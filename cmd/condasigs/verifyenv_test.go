@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/condasigs/condasigs/condasigstest"
 )
 
 const pkgSHA256 = "54303491a8418fbed24344b513546182c29b43bf282ceb433af65e2299f9271f"
@@ -168,4 +170,34 @@ func TestVerifyEnvJSONMatchesSchema(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &d))
 	assert.Equal(t, 2, d.Summary.Total)
 	assert.Equal(t, 1, d.Summary.Failed)
+}
+
+// Over HTTP, a second run of an unchanged environment asks for no sidecar.
+func TestVerifyEnvWarmMakesNoSidecarRequest(t *testing.T) {
+	ss := condasigstest.NewSigstore(t)
+	ch := condasigstest.NewChannel(t, "linux-64")
+	url := ch.Serve(t)
+	dir := t.TempDir()
+	root := filepath.Join(dir, "trusted_root.json")
+	require.NoError(t, os.WriteFile(root, ss.TrustedRootJSON(t), 0o644))
+	var lines []string
+	var sidecars []string
+	for _, name := range []string{"a-1.0-0.conda", "b-2.0-1.tar.bz2", "c-3.0-0.conda"} {
+		rec := ch.Add(t, condasigstest.Package{Filename: name, Signer: ss})
+		lines = append(lines, ch.PackageURL(url, name)+"#"+rec.SHA256)
+		sidecars = append(sidecars, "/linux-64/"+name+".sigs."+rec.AttestationsSHA256)
+	}
+	explicit := filepath.Join(dir, "env.txt")
+	require.NoError(t, os.WriteFile(explicit, []byte("@EXPLICIT\n"+strings.Join(lines, "\n")+"\n"), 0o644))
+	args := []string{"verify-env", "--trusted-root", root, "--identity", "https://github.com/example/*", "--issuer", "github",
+		"--cache-dir", filepath.Join(dir, "cache"), explicit}
+	for run := 1; run <= 2; run++ {
+		code, out, errOut := runCLI(t, args...)
+		require.Equal(t, exitOK, code, out+errOut)
+		assert.Contains(t, out, "3 packages: 3 passed")
+		for _, p := range sidecars {
+			assert.Equal(t, 1, ch.Requests(p), "run %d: %s", run, p)
+		}
+		assert.Equal(t, run, ch.Requests("/linux-64/repodata.json"), "repodata is asked for once a run (revalidated)")
+	}
 }

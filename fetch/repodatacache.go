@@ -1,0 +1,191 @@
+package fetch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"hash"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// repodataHeader starts a kept repodata document: this line, a JSON line
+// of metaLen bytes (padded with spaces) holding its validators, size and
+// SHA-256, then the document's bytes as served. A kept copy whose size or
+// hash is not the recorded one is removed and downloaded again.
+const repodataHeader = "condasigs repodata 2\n"
+
+// metaLen is the length of the metadata line, newline included.
+const metaLen = 1024
+
+type repodataMeta struct {
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"lastModified,omitempty"`
+	Size         int64  `json:"size"`
+	SHA256       string `json:"sha256"`
+}
+
+// repodataPath is where the copy of the document at u is kept: named by
+// the hash of the URL, which may hold a token.
+func (c *Client) repodataPath(u *url.URL) string {
+	sum := sha256.Sum256([]byte(u.String()))
+	return filepath.Join(c.opts.RepodataDir, hex.EncodeToString(sum[:]))
+}
+
+// openCachedRepodata revalidates the kept copy of the document at u, or
+// downloads it and keeps it as it is read.
+func (c *Client) openCachedRepodata(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
+	limit := c.opts.MaxRepodataSize
+	path := c.repodataPath(u)
+	kept, meta, err := openKept(path, limit, Redact(u.String()))
+	if err == nil {
+		hdr := http.Header{}
+		if meta.ETag != "" {
+			hdr.Set("If-None-Match", meta.ETag)
+		}
+		if meta.LastModified != "" {
+			hdr.Set("If-Modified-Since", meta.LastModified)
+		}
+		r, err := c.getHTTP(ctx, u, limit, hdr)
+		switch {
+		case err != nil:
+			kept.Close()
+			return nil, err
+		case r.notModified:
+			c.log.DebugContext(ctx, "condasigs: repodata unchanged", "url", Redact(u.String()))
+			return kept, nil
+		}
+		kept.Close()
+		return c.keep(ctx, r, path), nil
+	}
+	r, err := c.getHTTP(ctx, u, limit, nil)
+	if err != nil {
+		return nil, err
+	}
+	return c.keep(ctx, r, path), nil
+}
+
+// openKept checks a kept copy against its recorded size and hash and
+// opens it past its header, under the size cap. A damaged copy is removed.
+func openKept(path string, limit int64, redacted string) (io.ReadCloser, repodataMeta, error) {
+	var meta repodataMeta
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, meta, err
+	}
+	start := int64(len(repodataHeader) + metaLen)
+	head := make([]byte, start)
+	fi, err := f.Stat()
+	if err == nil {
+		_, err = io.ReadFull(f, head)
+	}
+	if err == nil && (string(head[:len(repodataHeader)]) != repodataHeader || head[start-1] != '\n') {
+		err = errors.New("not a kept repodata document")
+	}
+	if err == nil {
+		err = json.Unmarshal(head[len(repodataHeader):start-1], &meta)
+	}
+	if err == nil && (meta.Size != fi.Size()-start || meta.Size > limit || (meta.ETag == "" && meta.LastModified == "")) {
+		err = errors.New("a kept repodata document of the wrong size, or without validators")
+	}
+	if err == nil {
+		h := sha256.New()
+		if _, err = io.Copy(h, f); err == nil && hex.EncodeToString(h.Sum(nil)) != meta.SHA256 {
+			err = errors.New("a kept repodata document that does not hash to its recorded SHA-256")
+		}
+	}
+	if err == nil {
+		_, err = f.Seek(start, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		if !errors.Is(err, os.ErrNotExist) {
+			os.Remove(path)
+		}
+		return nil, meta, err
+	}
+	return &cappedReader{r: f, remaining: limit, limit: limit, url: redacted, closer: f.Close}, meta, nil
+}
+
+// keep returns r's body, written to path as it is read when the server
+// gave validators to revalidate it with.
+func (c *Client) keep(ctx context.Context, r httpBody, path string) io.ReadCloser {
+	meta := repodataMeta{ETag: r.etag, LastModified: r.lastModified}
+	if meta.ETag == "" && meta.LastModified == "" || len(meta.ETag)+len(meta.LastModified) > metaLen/2 {
+		return r.body
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		c.log.WarnContext(ctx, "fetch: cannot keep repodata", "err", err)
+		return r.body
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		c.log.WarnContext(ctx, "fetch: cannot keep repodata", "err", err)
+		return r.body
+	}
+	// The metadata line is written last, over this placeholder.
+	if _, err := tmp.WriteString(repodataHeader + strings.Repeat(" ", metaLen-1) + "\n"); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return r.body
+	}
+	return &keeper{body: r.body, tmp: tmp, path: path, meta: meta, hash: sha256.New()}
+}
+
+// keeper copies what is read from body to tmp, and on Close, if body was
+// read whole (the rest is read then), records its size and hash and
+// renames tmp to path.
+type keeper struct {
+	body   io.ReadCloser
+	tmp    *os.File
+	path   string
+	meta   repodataMeta
+	hash   hash.Hash
+	failed bool
+}
+
+func (k *keeper) Read(p []byte) (int, error) {
+	n, err := k.body.Read(p)
+	if n > 0 && !k.failed {
+		k.hash.Write(p[:n])
+		k.meta.Size += int64(n)
+		if _, werr := k.tmp.Write(p[:n]); werr != nil {
+			k.failed = true
+		}
+	}
+	if err != nil && err != io.EOF {
+		k.failed = true
+	}
+	return n, err
+}
+
+func (k *keeper) Close() error {
+	if !k.failed {
+		// The caller may stop at the document's end, before EOF.
+		if _, err := io.Copy(io.Discard, k); err != nil {
+			k.failed = true
+		}
+	}
+	err := k.body.Close()
+	if !k.failed {
+		k.meta.SHA256 = hex.EncodeToString(k.hash.Sum(nil))
+		line, _ := json.Marshal(k.meta) // strings and a number: cannot fail
+		pad := metaLen - 1 - len(line)
+		if pad < 0 {
+			k.failed = true
+		} else if _, werr := k.tmp.WriteAt(append(append(line, strings.Repeat(" ", pad)...), '\n'), int64(len(repodataHeader))); werr != nil {
+			k.failed = true
+		}
+	}
+	cerr := k.tmp.Close()
+	if k.failed || cerr != nil || os.Rename(k.tmp.Name(), k.path) != nil {
+		os.Remove(k.tmp.Name())
+	}
+	return err
+}
