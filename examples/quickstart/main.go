@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -36,13 +37,13 @@ const (
 func main() {
 	dir := flag.String("dir", filepath.Join("examples", "quickstart"), "the quickstart's directory")
 	flag.Parse()
-	if err := run(context.Background(), *dir); err != nil {
+	if err := run(context.Background(), os.Stdout, *dir); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, dir string) error {
+func run(ctx context.Context, w io.Writer, dir string) error {
 	// 1. The trusted material: a pinned trusted_root.json, no network.
 	trust, err := trustroot.FromFile(filepath.Join(dir, "trusted_root.json"))
 	if err != nil {
@@ -102,20 +103,20 @@ func run(ctx context.Context, dir string) error {
 		return err
 	}
 
-	fmt.Printf("%s: %s (%s)\n", report.Filename, report.Outcome, report.Status)
+	fmt.Fprintf(w, "%s: %s (%s)\n", report.Filename, report.Outcome, report.Status)
 	if report.Signer != nil {
-		fmt.Printf("  signed by %s\n  issuer    %s\n", report.Signer.SAN, report.Signer.Issuer)
+		fmt.Fprintf(w, "  signed by %s\n  issuer    %s\n", report.Signer.SAN, report.Signer.Issuer)
 	}
 	for _, b := range report.Bundles {
 		for _, e := range b.LogEntries {
-			fmt.Printf("  logged in %s at index %d, %s\n", e.LogURL, e.Index, e.IntegratedTime.Format("2006-01-02 15:04:05 MST"))
+			fmt.Fprintf(w, "  logged in %s at index %d, %s\n", e.LogURL, e.Index, e.IntegratedTime.Format("2006-01-02 15:04:05 MST"))
 		}
 		if b.Claims != nil {
-			fmt.Printf("  built from %s at %s\n", b.Claims.SourceRepositoryURI, b.Claims.SourceRepositoryRef)
+			fmt.Fprintf(w, "  built from %s at %s\n", b.Claims.SourceRepositoryURI, b.Claims.SourceRepositoryRef)
 		}
 	}
 	for _, r := range report.Reasons {
-		fmt.Printf("  %s: %s\n", r.Severity, r.Message)
+		fmt.Fprintf(w, "  %s: %s\n", r.Severity, r.Message)
 	}
 	if report.Outcome == policy.Fail {
 		return fmt.Errorf("%s failed verification", report.Filename)

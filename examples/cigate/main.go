@@ -1,0 +1,196 @@
+// Cigate is a CI gate over a lock file: it verifies the attestations of
+// every conda package a conda explicit file, pixi.lock or conda-lock.yml
+// names, prints a GitHub Actions workflow annotation for each failure and
+// warning (pointing at the lock file's line), a summary, and exits with
+// status 1 when any package fails.
+//
+//	go run ./examples/cigate -config condasigs.yaml -cache-dir .cache/condasigs pixi.lock
+//
+// Run as a step of a GitHub Actions workflow, from the repository's root
+// (annotations name the lock file by the path given), its annotations show
+// on the pull request's diff.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/policy"
+	"github.com/condasigs/condasigs/trustroot"
+)
+
+// Exit statuses.
+const (
+	exitPass  = 0 // every package passed or warned
+	exitFail  = 1 // a package failed, or could not be verified
+	exitUsage = 2 // bad flags, configuration, trusted root or lock file
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("cigate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var identities stringList
+	fs.Var(&identities, "identity", "trusted signer: a SAN `pattern`, * matching any run (repeatable)")
+	issuer := fs.String("issuer", "https://token.actions.githubusercontent.com", "OIDC issuer of the -identity signers")
+	require := fs.String("require", "error", "missing or failing attestations: error, warn or ignore")
+	configFile := fs.String("config", "", "per-channel policy file (YAML), instead of -identity, -issuer and -require")
+	trustedRoot := fs.String("trusted-root", "", "trusted_root.json to verify against (default: the Sigstore public-good TUF repository)")
+	cacheDir := fs.String("cache-dir", "", "keep sidecars and verdicts here between runs (e.g. with actions/cache); keep it private")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: cigate [flags] LOCKFILE (a conda explicit file, pixi.lock or conda-lock.yml)")
+		return exitUsage
+	}
+	if *configFile != "" && len(identities) > 0 {
+		fmt.Fprintln(stderr, "cigate: -config replaces -identity, -issuer and -require: give one or the other")
+		return exitUsage
+	}
+	lockPath := fs.Arg(0)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	// The lock file; a parse error points at its line too.
+	lf, err := fetch.ReadLockFile(lockPath)
+	if err != nil {
+		var lerr *fetch.LockFileError
+		if errors.As(err, &lerr) && lerr.Line > 0 {
+			annotate(stdout, "error", lockPath, lerr.Line, lerr.Err.Error())
+		}
+		fmt.Fprintln(stderr, "cigate:", err)
+		return exitUsage
+	}
+
+	opts := condasigs.Options{Logger: log}
+	if *configFile != "" {
+		cfg, err := policy.LoadConfig(*configFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "cigate:", err)
+			return exitUsage
+		}
+		opts.Config = &cfg
+	} else {
+		opts.Policy = policy.Policy{Require: policy.Mode(*require)}
+		for _, san := range identities {
+			opts.Policy.Identities = append(opts.Policy.Identities, policy.Identity{SAN: san, Issuer: *issuer})
+		}
+	}
+	// The caches: sidecars by their SHA-256 (hashed again on every read),
+	// verdicts by everything they depend on. A second run over an unchanged
+	// lock file makes no sidecar request and checks no signature.
+	fo := fetch.Options{Logger: log}
+	if *cacheDir != "" {
+		fo.Cache = fetch.DirCache(filepath.Join(*cacheDir, "sidecars"))
+		opts.VerdictCache = fetch.DirCache(filepath.Join(*cacheDir, "verdicts"))
+	}
+	opts.Fetcher = fetch.New(fo)
+	trust, closeTrust, err := loadTrust(ctx, *trustedRoot, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "cigate:", err)
+		return exitUsage
+	}
+	defer closeTrust()
+	opts.Trust = trust
+	v, err := condasigs.New(opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "cigate:", err)
+		return exitUsage
+	}
+
+	// Results come in the order of lf.Packages: result i is at line
+	// lf.Packages[i].Line.
+	results := v.VerifyLocked(ctx, lf.Packages, condasigs.BatchOptions{})
+	var passed, warned, failed, cached int
+	for i, r := range results {
+		line := lf.Packages[i].Line
+		switch {
+		case r.Err != nil:
+			failed++
+			annotate(stdout, "error", lockPath, line, fmt.Sprintf("%s: not verified: %v", fetch.Redact(r.Package.URL), r.Err))
+			continue
+		case r.Report.Outcome == policy.Fail:
+			failed++
+			annotate(stdout, "error", lockPath, line, message(r.Report))
+		case r.Report.Outcome == policy.Warn:
+			warned++
+			annotate(stdout, "warning", lockPath, line, message(r.Report))
+		default:
+			passed++
+		}
+		if r.Report.Cached {
+			cached++
+		}
+	}
+	fmt.Fprintf(stdout, "%s: %d packages: %d passed, %d warned, %d failed; %d skipped (not conda packages); %d verdicts from the cache\n",
+		lockPath, len(results), passed, warned, failed, len(lf.Skipped), cached)
+	if failed > 0 {
+		return exitFail
+	}
+	return exitPass
+}
+
+// message is an annotation's text: the package, its outcome and the reasons
+// that are not informational, one a line.
+func message(rep *condasigs.Report) string {
+	lines := []string{fmt.Sprintf("%s: %s (%s)", rep.Filename, rep.Outcome, rep.Status)}
+	for _, r := range rep.Reasons {
+		if r.Severity != policy.SeverityInfo {
+			lines = append(lines, fmt.Sprintf("[%s] %s", r.Code, r.Message))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// annotate prints a GitHub Actions workflow command, e.g.
+// ::error file=pixi.lock,line=12::message, escaped as the runner expects.
+func annotate(w io.Writer, level, file string, line int, msg string) {
+	fmt.Fprintf(w, "::%s file=%s,line=%d::%s\n", level, escapeProperty(file), line, escapeData(msg))
+}
+
+// escapeData escapes an annotation's message.
+func escapeData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// escapeProperty escapes a property's value, such as the file name.
+func escapeProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// loadTrust returns the trusted root: a trusted_root.json file when path is
+// set, else the public-good TUF repository.
+func loadTrust(ctx context.Context, path string, log *slog.Logger) (trustroot.Source, func(), error) {
+	if path != "" {
+		src, err := trustroot.FromFile(path)
+		return src, func() {}, err
+	}
+	opts := trustroot.PublicGood()
+	opts.Logger = log
+	tuf, err := trustroot.NewTUF(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tuf, func() { tuf.Close() }, nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ", ") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }

@@ -1,0 +1,223 @@
+// Preflight is a package manager's install preflight: it verifies every
+// package of a transaction before anything is installed, shows
+// progress, then refuses the whole transaction (exit status 1, listing why)
+// or lets it continue (exit status 0, warnings shown), as the policy says.
+//
+//	go run ./examples/preflight \
+//	  -identity 'https://github.com/prefix-dev/sigstore-example/.github/workflows/*@refs/heads/main' \
+//	  https://prefix.dev/sigstore-example/linux-64/signed-package-2.1.0-hb0f4dca_0.conda
+//
+// Each package's record is read from its channel's repodata.json, as the
+// package manager's solver read it.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/policy"
+	"github.com/condasigs/condasigs/trustroot"
+)
+
+// Exit statuses.
+const (
+	exitContinue = 0 // every package passed or warned: install
+	exitRefuse   = 1 // a package failed, or could not be verified: install nothing
+	exitUsage    = 2 // bad flags, configuration or trusted root
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("preflight", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var identities stringList
+	fs.Var(&identities, "identity", "trusted signer: a SAN `pattern`, * matching any run (repeatable)")
+	issuer := fs.String("issuer", "https://token.actions.githubusercontent.com", "OIDC issuer of the -identity signers")
+	require := fs.String("require", "error", "missing or failing attestations: error (refuse), warn or ignore")
+	configFile := fs.String("config", "", "per-channel policy file (YAML), instead of -identity, -issuer and -require")
+	trustedRoot := fs.String("trusted-root", "", "trusted_root.json to verify against (default: the Sigstore public-good TUF repository)")
+	txFile := fs.String("transaction", "", "file of package URLs, one a line (# comments); added to the arguments")
+	verbose := fs.Bool("v", false, "debug log to stderr")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: preflight [flags] [PACKAGE-URL...]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	// The transaction: package URLs from the arguments and the file.
+	urls := fs.Args()
+	if *txFile != "" {
+		more, err := readURLs(*txFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "preflight:", err)
+			return exitUsage
+		}
+		urls = append(urls, more...)
+	}
+	if len(urls) == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	if *configFile != "" && len(identities) > 0 {
+		fmt.Fprintln(stderr, "preflight: -config replaces -identity, -issuer and -require: give one or the other")
+		return exitUsage
+	}
+
+	// Once per process: the policy, the trusted root and the verifier.
+	opts := condasigs.Options{Logger: log, Fetcher: fetch.New(fetch.Options{Logger: log})}
+	if *configFile != "" {
+		cfg, err := policy.LoadConfig(*configFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "preflight:", err)
+			return exitUsage
+		}
+		opts.Config = &cfg
+	} else {
+		opts.Policy = policy.Policy{Require: policy.Mode(*require)}
+		for _, san := range identities {
+			opts.Policy.Identities = append(opts.Policy.Identities, policy.Identity{SAN: san, Issuer: *issuer})
+		}
+	}
+	trust, closeTrust, err := loadTrust(ctx, *trustedRoot, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "preflight:", err)
+		return exitUsage
+	}
+	defer closeTrust()
+	opts.Trust = trust
+	v, err := condasigs.New(opts)
+	if err != nil {
+		fmt.Fprintln(stderr, "preflight:", err)
+		return exitUsage
+	}
+
+	// The whole transaction at once: records read from each channel's
+	// repodata.json (once per channel and subdir), sidecars fetched and
+	// verified in two bounded pools, one progress line a package.
+	locked := make([]fetch.LockedPackage, len(urls))
+	for i, u := range urls {
+		locked[i] = fetch.LockedPackage{URL: u}
+	}
+	results := v.VerifyLocked(ctx, locked, condasigs.BatchOptions{
+		Progress: func(done, total int, r condasigs.Result) {
+			outcome := "error"
+			if r.Report != nil {
+				outcome = string(r.Report.Outcome)
+			}
+			fmt.Fprintf(stderr, "verifying [%d/%d] %s: %s\n", done, total, fetch.Redact(r.Package.URL), outcome)
+		},
+	})
+	return decide(results, stdout)
+}
+
+// decide prints the verdict on the transaction and returns the exit status:
+// refuse when any package failed or could not be verified, else continue
+// and show the warnings.
+func decide(results []condasigs.Result, w io.Writer) int {
+	var failed, warned []condasigs.Result
+	for _, r := range results {
+		switch {
+		case r.Err != nil || r.Report.Outcome == policy.Fail:
+			failed = append(failed, r)
+		case r.Report.Outcome == policy.Warn:
+			warned = append(warned, r)
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(w, "refusing the transaction: %d of %d packages failed verification; nothing will be installed\n", len(failed), len(results))
+		for _, r := range failed {
+			describe(w, r)
+		}
+		return exitRefuse
+	}
+	for _, r := range warned {
+		describe(w, r)
+	}
+	fmt.Fprintf(w, "transaction verified: %d packages, %d passed, %d with warnings; continuing\n",
+		len(results), len(results)-len(warned), len(warned))
+	return exitContinue
+}
+
+// describe prints one package's outcome and the reasons for it.
+func describe(w io.Writer, r condasigs.Result) {
+	if r.Err != nil {
+		fmt.Fprintf(w, "  %s: not verified: %v\n", fetch.Redact(r.Package.URL), r.Err)
+		return
+	}
+	fmt.Fprintf(w, "  %s: %s (%s)\n", r.Report.Filename, r.Report.Outcome, r.Report.Status)
+	for _, reason := range r.Report.Reasons {
+		if reason.Severity != policy.SeverityInfo {
+			fmt.Fprintf(w, "    %s [%s]: %s\n", reason.Severity, reason.Code, reason.Message)
+		}
+	}
+}
+
+// loadTrust returns the trusted root: a trusted_root.json file when path is
+// set, else the public-good TUF repository (cached on disk, refreshed in the
+// background until the returned func is called).
+func loadTrust(ctx context.Context, path string, log *slog.Logger) (trustroot.Source, func(), error) {
+	if path != "" {
+		src, err := trustroot.FromFile(path)
+		return src, func() {}, err
+	}
+	opts := trustroot.PublicGood()
+	opts.Logger = log
+	tuf, err := trustroot.NewTUF(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tuf, func() { tuf.Close() }, nil
+}
+
+// readURLs reads a file of package URLs, one a line; blank lines and lines
+// starting with # are skipped.
+func readURLs(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the transaction: %w", err)
+	}
+	defer f.Close()
+	var urls []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line != "" && !strings.HasPrefix(line, "#") {
+			urls = append(urls, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading the transaction %s: %w", path, err)
+	}
+	if len(urls) == 0 {
+		return nil, errors.New("the transaction file " + path + " lists no package")
+	}
+	return urls, nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ", ") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
