@@ -2,6 +2,7 @@ package condasigs_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -164,4 +165,34 @@ func TestVerifyLockedCanceled(t *testing.T) {
 	results := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []fetch.LockedPackage{e.locked(rec)}, condasigs.BatchOptions{})
 	assert.ErrorIs(t, results[0].Err, context.Canceled)
 	assert.Nil(t, results[0].Report)
+}
+
+// Each channel and subdir's repodata is read once, whatever the number of
+// packages in it.
+func TestVerifyLockedReadsEachRepodataOnce(t *testing.T) {
+	ctx := context.Background()
+	ss := condasigstest.NewSigstore(t)
+	linux := condasigstest.NewChannel(t, "linux-64")
+	noarch := linux.WithSubdir(t, "noarch")
+	other := condasigstest.NewChannel(t, "linux-64")
+	url, otherURL := linux.Serve(t), other.Serve(t)
+	require.Equal(t, url, noarch.Serve(t), "one server for the channel's subdirs")
+	var lock []fetch.LockedPackage
+	for i, ch := range []*condasigstest.Channel{linux, noarch, other, linux, noarch, other} {
+		name := fmt.Sprintf("p%d-1.0-0.conda", i)
+		rec := ch.Add(t, condasigstest.Package{Filename: name, Signer: ss})
+		lock = append(lock, fetch.LockedPackage{URL: ch.Package(name).URL, SHA256: rec.SHA256})
+	}
+	v, err := condasigs.New(condasigs.Options{Trust: ss.Trust(t), Config: &policy.Config{Channels: []policy.ChannelPolicy{
+		{Channel: url, Enabled: true, Policy: policy.Policy{Identities: []policy.Identity{{SAN: "https://github.com/example/*", Issuer: condasigstest.DefaultIssuer}}}},
+		{Channel: otherURL, Enabled: true, Policy: policy.Policy{Identities: []policy.Identity{{SAN: "https://github.com/example/*", Issuer: condasigstest.DefaultIssuer}}}},
+	}}})
+	require.NoError(t, err)
+	for _, r := range v.VerifyLocked(ctx, lock, condasigs.BatchOptions{}) {
+		require.NoError(t, r.Err)
+		assert.Equal(t, policy.Pass, r.Report.Outcome, "%s %+v", r.Report.Filename, r.Report.Reasons)
+	}
+	assert.Equal(t, 1, linux.Requests("/linux-64/repodata.json"))
+	assert.Equal(t, 1, noarch.Requests("/noarch/repodata.json"))
+	assert.Equal(t, 1, other.Requests("/linux-64/repodata.json"))
 }

@@ -13,27 +13,48 @@ import (
 	"github.com/condasigs/condasigs/fetch"
 )
 
-// Channel is a conda channel on disk (under t.TempDir()) with one subdir,
-// servable over loopback HTTP with [Channel.Serve].
+// Channel is one subdir of a conda channel on disk (under t.TempDir()),
+// servable over loopback HTTP with [Channel.Serve]. [Channel.WithSubdir]
+// adds another subdir of the same channel.
 type Channel struct {
 	// Dir is the channel's root directory.
 	Dir string
-	// Subdir is the channel's only subdir, e.g. "linux-64" or "noarch".
+	// Subdir is this Channel's subdir, e.g. "linux-64" or "noarch".
 	Subdir string
 
 	addMu      sync.Mutex              // serialises Add, so repodata.json never loses a record
 	mu         sync.Mutex              // guards the fields below
 	records    map[string]fetch.Record // as written in repodata, by filename
 	packageSHA map[string]string       // the packages' true sha256, by filename
-	url        string                  // set by Serve
-	requests   map[string]int          // by path, counted by Serve's handler
+	srv        *server                 // shared by the subdirs of one channel
+}
+
+// server is a channel's HTTP server, once Serve started it.
+type server struct {
+	mu       sync.Mutex
+	url      string
+	requests map[string]int // by path, counted by Serve's handler
 }
 
 // NewChannel creates an empty channel with subdir and an empty repodata.json.
 func NewChannel(t testing.TB, subdir string) *Channel {
 	t.Helper()
-	c := &Channel{Dir: t.TempDir(), Subdir: subdir,
-		records: map[string]fetch.Record{}, packageSHA: map[string]string{}, requests: map[string]int{}}
+	return newSubdir(t, t.TempDir(), subdir, &server{requests: map[string]int{}})
+}
+
+// WithSubdir returns another subdir of c's channel (same directory, same
+// server), e.g. "noarch" beside "linux-64", with an empty repodata.json.
+func (c *Channel) WithSubdir(t testing.TB, subdir string) *Channel {
+	t.Helper()
+	if subdir == c.Subdir {
+		t.Fatalf("condasigstest: the channel has subdir %s already", subdir)
+	}
+	return newSubdir(t, c.Dir, subdir, c.srv)
+}
+
+func newSubdir(t testing.TB, dir, subdir string, srv *server) *Channel {
+	t.Helper()
+	c := &Channel{Dir: dir, Subdir: subdir, records: map[string]fetch.Record{}, packageSHA: map[string]string{}, srv: srv}
 	if err := os.MkdirAll(filepath.Join(c.Dir, subdir), 0o755); err != nil {
 		t.Fatalf("condasigstest: %v", err)
 	}

@@ -12,23 +12,28 @@ import (
 // for a missing file, whatever Content-Type the extension gives), closed by
 // t.Cleanup, and returns the channel URL, without trailing slash. A conda
 // token prefix /t/<token>/ in a request path is ignored. Every request is
-// counted, see [Channel.Requests]. Serve may be called before or after Add.
+// counted, see [Channel.Requests]. Serve may be called before or after Add;
+// the subdirs of one channel share one server, started by the first Serve.
 func (c *Channel) Serve(t testing.TB) string {
 	t.Helper()
+	s := c.srv
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.url != "" {
+		return s.url
+	}
 	files := http.FileServer(http.Dir(c.Dir))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.URL.Path = stripToken(r.URL.Path)
 		r.URL.RawPath = ""
-		c.mu.Lock()
-		c.requests[r.URL.Path]++
-		c.mu.Unlock()
+		s.mu.Lock()
+		s.requests[r.URL.Path]++
+		s.mu.Unlock()
 		files.ServeHTTP(w, r)
 	}))
-	t.Cleanup(srv.Close)
-	c.mu.Lock()
-	c.url = srv.URL
-	c.mu.Unlock()
-	return srv.URL
+	t.Cleanup(hs.Close)
+	s.url = hs.URL
+	return hs.URL
 }
 
 // stripToken removes a leading /t/<token> segment pair from a path.
@@ -45,17 +50,17 @@ func stripToken(p string) string {
 // "/linux-64/repodata.json" (after a /t/<token> prefix is removed, without
 // the query string).
 func (c *Channel) Requests(path string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.requests[path]
+	c.srv.mu.Lock()
+	defer c.srv.mu.Unlock()
+	return c.srv.requests[path]
 }
 
 // URL returns the served channel URL once Serve was called, else FileURL.
 func (c *Channel) URL() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.url != "" {
-		return c.url
+	c.srv.mu.Lock()
+	defer c.srv.mu.Unlock()
+	if c.srv.url != "" {
+		return c.srv.url
 	}
 	return c.FileURL()
 }
