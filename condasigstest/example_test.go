@@ -1,0 +1,83 @@
+package condasigstest_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/condasigstest"
+	"github.com/condasigs/condasigs/policy"
+)
+
+// A downstream test builds a channel, signs packages, and checks what its
+// code does with each. Here t stands for the *testing.T of such a test.
+func Example() {
+	t, done := exampleT()
+	defer done()
+
+	ss := condasigstest.NewSigstore(t)
+	ch := condasigstest.NewChannel(t, "linux-64")
+	ch.Serve(t)
+	ch.Add(t, condasigstest.Package{Filename: "demo-1.0-0.conda", Signer: ss})
+	ch.Add(t, condasigstest.Package{Filename: "replayed-1.0-0.conda", Signer: ss, ReplayOf: "demo-1.0-0.conda"})
+	ch.Add(t, condasigstest.Package{Filename: "tampered-1.0-0.conda", Signer: ss, TamperSidecar: true})
+	ch.Add(t, condasigstest.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})
+
+	v, err := condasigs.New(condasigs.Options{Trust: ss.Trust(t), Policy: policy.Policy{
+		Identities: []policy.Identity{{SAN: "https://github.com/example/*", Issuer: condasigstest.DefaultIssuer}}}})
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	for _, name := range []string{"demo-1.0-0.conda", "replayed-1.0-0.conda", "tampered-1.0-0.conda", "unsigned-1.0-0.conda"} {
+		report, err := v.Verify(context.Background(), ch.Package(name))
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		line := fmt.Sprintf("%s %s %s", name, report.Outcome, report.Status)
+		if n := len(report.Reasons); n > 0 {
+			line += " " + report.Reasons[n-1].Code
+		}
+		fmt.Println(line)
+	}
+	fmt.Println("sidecar requests for demo:", ch.Requests("/linux-64/demo-1.0-0.conda.sigs."+ch.Package("demo-1.0-0.conda").Record.AttestationsSHA256))
+	// Output:
+	// demo-1.0-0.conda pass verified
+	// replayed-1.0-0.conda fail verification-failure subject-name
+	// tampered-1.0-0.conda fail retrieval-failure hash-mismatch
+	// unsigned-1.0-0.conda fail unsigned unsigned
+	// sidecar requests for demo: 1
+}
+
+// exampleT stands in for a test's *testing.T, which an Example has not:
+// it implements the methods the kit calls (Helper, Fatalf, TempDir,
+// Cleanup) and runs the cleanups when done is called.
+func exampleT() (t testing.TB, done func()) {
+	e := &exampleTB{}
+	return e, func() {
+		for i := len(e.cleanups) - 1; i >= 0; i-- {
+			e.cleanups[i]()
+		}
+	}
+}
+
+type exampleTB struct {
+	testing.TB // nil: only the methods below may be called
+	cleanups   []func()
+}
+
+func (*exampleTB) Helper() {}
+
+func (*exampleTB) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+
+func (e *exampleTB) Cleanup(f func()) { e.cleanups = append(e.cleanups, f) }
+
+func (e *exampleTB) TempDir() string {
+	dir, err := os.MkdirTemp("", "condasigstest-example-")
+	if err != nil {
+		panic(err)
+	}
+	e.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
