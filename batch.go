@@ -6,13 +6,18 @@ import (
 	"sync"
 )
 
+// maxPool bounds BatchOptions.Fetchers and Workers.
+const maxPool = 1024
+
 // BatchOptions tune VerifyAll.
 type BatchOptions struct {
 	// Fetchers bounds the sidecar retrievals in flight (default
-	// 4×GOMAXPROCS): network waits overlap with verification.
+	// 4×GOMAXPROCS, at most 1024): network waits overlap with
+	// verification.
 	Fetchers int
 	// Workers bounds the verifications running at once (default
-	// GOMAXPROCS): verification is cryptography, bound by cores.
+	// GOMAXPROCS, at most 1024): verification is cryptography, bound by
+	// cores.
 	Workers int
 	// Progress, if set, is called after each package, from one goroutine
 	// at a time, with the number done, the total and the package's result.
@@ -41,6 +46,7 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 	if opts.Workers <= 0 {
 		opts.Workers = procs
 	}
+	opts.Fetchers, opts.Workers = min(opts.Fetchers, maxPool), min(opts.Workers, maxPool)
 	results := make([]Result, len(pkgs))
 	for i, p := range pkgs {
 		results[i].Package = p
@@ -57,6 +63,11 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 	startErrs := make([]error, len(pkgs))
 	for i := range pkgs {
 		jobs[i], startErrs[i] = v.start(ctx, pkgs[i])
+	}
+	for i, j := range jobs {
+		if startErrs[i] == nil && !j.done {
+			fetchOnce.expect(j.pkg)
+		}
 	}
 	batchIdx, batchName := v.batchOf(jobs, startErrs)
 	batchHit := batchName != "" && v.loadBatch(ctx, jobs, batchIdx, batchName)
@@ -83,6 +94,7 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 				j, err := jobs[i], startErrs[i]
 				if err == nil && !j.done {
 					err = v.retrieve(ctx, j, fetchOnce.get)
+					fetchOnce.release(j.pkg)
 				}
 				if err != nil {
 					results[i].Err = err // no half-made report beside an error
@@ -148,7 +160,9 @@ func anyBatchBad(jobs []*job, idx []int) bool {
 }
 
 // sidecarCache fetches each distinct sidecar URL once per batch; callers
-// for the same URL share the result.
+// for the same URL share the result. A result is kept only until every job
+// expected to use it has retrieved its sidecar, so that memory stays
+// bounded by the jobs in flight, not by the size of the batch.
 type sidecarCache struct {
 	fetch sidecarFetcher
 	mu    sync.Mutex
@@ -156,24 +170,54 @@ type sidecarCache struct {
 }
 
 type sidecarCall struct {
-	once sync.Once
-	data []byte
-	err  error
+	once  sync.Once
+	data  []byte
+	err   error
+	users int // jobs that have not retrieved their sidecar yet
 }
 
 func newSidecarCache(fetch sidecarFetcher) *sidecarCache {
 	return &sidecarCache{fetch: fetch, calls: map[string]*sidecarCall{}}
 }
 
-func (c *sidecarCache) get(ctx context.Context, pkg Package) ([]byte, error) {
-	key := pkg.URL + "\x00" + pkg.Record.AttestationsSHA256
+func sidecarKey(pkg Package) string { return pkg.URL + "\x00" + pkg.Record.AttestationsSHA256 }
+
+// call returns the call for pkg's sidecar, made if need be.
+func (c *sidecarCache) call(pkg Package) *sidecarCall {
+	key := sidecarKey(pkg)
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	call, ok := c.calls[key]
 	if !ok {
 		call = &sidecarCall{}
 		c.calls[key] = call
 	}
+	return call
+}
+
+// expect counts one more job that will retrieve pkg's sidecar.
+func (c *sidecarCache) expect(pkg Package) {
+	call := c.call(pkg)
+	c.mu.Lock()
+	call.users++
 	c.mu.Unlock()
+}
+
+// release records that a job expected to use pkg's sidecar is done
+// retrieving it; the last one drops the result.
+func (c *sidecarCache) release(pkg Package) {
+	key := sidecarKey(pkg)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if call, ok := c.calls[key]; ok {
+		if call.users--; call.users <= 0 {
+			delete(c.calls, key)
+		}
+	}
+}
+
+func (c *sidecarCache) get(ctx context.Context, pkg Package) ([]byte, error) {
+	call := c.call(pkg)
 	call.once.Do(func() { call.data, call.err = c.fetch(ctx, pkg) })
 	return call.data, call.err
 }

@@ -1,8 +1,10 @@
 package condasigs_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -105,4 +107,37 @@ func TestVerifyAllMisuseIsPerPackage(t *testing.T) {
 	for _, r := range results[:3] {
 		assert.NoError(t, r.Err)
 	}
+}
+
+// A batch keeps a sidecar only while a job still needs it: the live heap
+// does not grow with the number of (large) sidecars verified so far.
+func TestVerifyAllMemoryBounded(t *testing.T) {
+	e := newEnv(t)
+	var pkgs []condasigs.Package
+	const n, size = 64, 1 << 20
+	for i := range n {
+		side := append([]byte("["), append(bytes.Repeat([]byte(" "), size), ']')...)
+		side[1] = byte('0' + i%10) // distinct bytes, distinct digests
+		side[2] = byte('0' + i/10)
+		pkgs = append(pkgs, e.pkg(e.ch.Add(t, condasigstest.Package{Filename: fmt.Sprintf("p%d-1.0-0.conda", i), Sidecar: side})))
+	}
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var peak uint64
+	results := e.verifier(t, policy.Policy{}).VerifyAll(context.Background(), pkgs, condasigs.BatchOptions{Workers: 1, Fetchers: 2,
+		Progress: func(done, _ int, _ condasigs.Result) {
+			if done%8 == 0 {
+				runtime.GC()
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				peak = max(peak, m.HeapAlloc)
+			}
+		}})
+	for _, r := range results {
+		require.NoError(t, r.Err)
+		assert.Equal(t, policy.StatusRetrievalFailure, r.Report.Status, "not a JSON array of bundles")
+	}
+	grown := int64(peak) - int64(base.HeapAlloc)
+	assert.Less(t, grown, int64(16*size), "live heap grew by %d MiB over %d sidecars of 1 MiB", grown>>20, n)
 }

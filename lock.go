@@ -51,6 +51,7 @@ func (v *Verifier) VerifyLocked(ctx context.Context, locked []fetch.LockedPackag
 	if fetchers <= 0 {
 		fetchers = 4 * runtime.GOMAXPROCS(0)
 	}
+	fetchers = min(fetchers, maxPool)
 	sem := make(chan struct{}, fetchers)
 	var wg sync.WaitGroup
 	for url, idx := range groups {

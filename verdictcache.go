@@ -18,7 +18,7 @@ import (
 // the entry's shape. An entry is the header, the key's fields and a
 // newline, then the evidence's JSON: the key is compared as bytes, so that
 // a warm run decodes only the evidence.
-const verdictHeader = "condasigs verdict 2\n"
+const verdictHeader = "condasigs verdict 3\n"
 
 // verdictKey is everything the evidence of a sidecar depends on. The
 // policy is applied again to cached evidence on every use (pins and the
@@ -27,6 +27,7 @@ const verdictHeader = "condasigs verdict 2\n"
 // against, and a changed policy should never meet old results.
 type verdictKey struct {
 	Code          string
+	MaxSidecar    string // the fetcher's size cap: a cap lowered since must be applied
 	TrustRoot     string
 	Policy        string
 	Channel       string
@@ -39,7 +40,7 @@ type verdictKey struct {
 // the key as a netstring ("<length>:<bytes>,"), which no two keys share,
 // then a newline.
 func (k verdictKey) prefix() []byte {
-	fields := [...]string{k.Code, k.TrustRoot, k.Policy, k.Channel, k.Filename, k.PackageSHA256, k.SidecarSHA256}
+	fields := [...]string{k.Code, k.MaxSidecar, k.TrustRoot, k.Policy, k.Channel, k.Filename, k.PackageSHA256, k.SidecarSHA256}
 	n := len(verdictHeader) + 1
 	for _, f := range fields {
 		n += len(f) + 12
@@ -65,11 +66,12 @@ func name(prefix []byte) string {
 // or false when its verdict cannot be cached: no cache, or trusted
 // material without a known digest.
 func (v *Verifier) verdictKeyOf(j *job) (verdictKey, bool) {
-	if v.verdicts == nil || j.trustDigest == "" || fetch.ValidateDigest(j.pkg.Record.AttestationsSHA256) != nil {
+	if v.verdicts == nil || v.code == "" || j.trustDigest == "" || fetch.ValidateDigest(j.pkg.Record.AttestationsSHA256) != nil {
 		return verdictKey{}, false
 	}
 	return verdictKey{
-		Code:          v.code, // short: a digest of the build's versions
+		Code:          v.code, // a digest of the code, see codeDigest
+		MaxSidecar:    strconv.FormatInt(v.fetcher.MaxSidecarSize(), 10),
 		TrustRoot:     j.trustDigest,
 		Policy:        v.rules.Digest(),
 		Channel:       j.match.Channel,

@@ -131,6 +131,13 @@ func TestVerdictCacheKey(t *testing.T) {
 			p.Channel = "https://conda.example.com/elsewhere"
 			return e.cachedVerifier(t, dir, policy.Policy{ChannelMismatch: policy.ModeError}, nil), p, policy.Fail
 		},
+		// The same file and bytes, but repodata now advertises another
+		// sidecar, signed by an untrusted identity.
+		"sidecar changed": func(t *testing.T, e *env, dir string, p condasigs.Package) (*condasigs.Verifier, condasigs.Package, policy.Outcome) {
+			p.Record = e.ch.Add(t, condasigstest.Package{Filename: p.Record.Filename, Signer: e.ss,
+				Identity: "https://github.com/evil/x/.github/workflows/a.yml@refs/heads/main", Issuer: issuer})
+			return e.cachedVerifier(t, dir, policy.Policy{}, nil), p, policy.Fail
+		},
 	}
 	for name, change := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -146,7 +153,10 @@ func TestVerdictCacheKey(t *testing.T) {
 			require.NoError(t, err)
 			assert.False(t, rep.Cached)
 			assert.Equal(t, want, rep.Outcome, "%+v", rep.Reasons)
-			if p.ArtifactSHA256 == "" {
+			switch {
+			case p.Record.AttestationsSHA256 != rec.AttestationsSHA256:
+				assert.Equal(t, 1, e.sidecarRequests(p.Record), "the new sidecar verified")
+			case p.ArtifactSHA256 == "":
 				assert.Equal(t, 2, e.sidecarRequests(rec), "verified again")
 			}
 		})
@@ -198,7 +208,7 @@ func TestVerdictCacheCorruptEntries(t *testing.T) {
 		"empty":     func([]byte) []byte { return nil },
 		"truncated": func(b []byte) []byte { return b[:len(b)-10] },
 		"other format": func(b []byte) []byte {
-			return bytes.Replace(b, []byte("condasigs verdict 2"), []byte("condasigs verdict 3"), 1)
+			return bytes.Replace(b, []byte("condasigs verdict 3"), []byte("condasigs verdict 4"), 1)
 		},
 		"no bundles": func(b []byte) []byte {
 			head, _ := evidence(b)
@@ -401,4 +411,32 @@ func TestVerdictCacheBatch(t *testing.T) {
 	assert.Equal(t, before, requests())
 	batches, _ = batchFiles(t, dir)
 	assert.Len(t, batches, 2)
+}
+
+// A cached verdict never answers for what the fetcher now refuses: a
+// sidecar over a lowered size cap, a file:// URL no longer allowed.
+func TestVerdictCacheHonoursTheFetcher(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	rec := e.signed(t, "good-1.0-0.conda", san)
+	dir := t.TempDir()
+	rep, err := e.cachedVerifier(t, dir, policy.Policy{}, nil).Verify(ctx, e.pkg(rec))
+	require.NoError(t, err)
+	require.Equal(t, policy.Pass, rep.Outcome)
+
+	e.fetcher = fetch.New(fetch.Options{RetryMax: -1, MaxSidecarSize: 100})
+	rep, err = e.cachedVerifier(t, dir, policy.Policy{}, nil).Verify(ctx, e.pkg(rec))
+	require.NoError(t, err)
+	assert.False(t, rep.Cached)
+	assert.Equal(t, []string{"too-large"}, reasonCodes(rep))
+
+	// The same through file://: allowed, cached; then refused.
+	local := condasigs.Package{URL: e.ch.PackageURL(e.ch.FileURL(), rec.Filename), Channel: e.url, Record: rec}
+	e.fetcher = fetch.New(fetch.Options{RetryMax: -1, AllowFile: true})
+	rep, err = e.cachedVerifier(t, dir, policy.Policy{}, nil).Verify(ctx, local)
+	require.NoError(t, err)
+	require.Equal(t, policy.Pass, rep.Outcome)
+	e.fetcher = fetch.New(fetch.Options{RetryMax: -1})
+	_, err = e.cachedVerifier(t, dir, policy.Policy{}, nil).Verify(ctx, local)
+	assert.ErrorIs(t, err, fetch.ErrInvalidURL)
 }

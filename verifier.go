@@ -71,7 +71,7 @@ type Verifier struct {
 	recordPins bool
 	fetcher    *fetch.Client
 	verdicts   fetch.Cache
-	code       string // buildDigest, for verdict keys
+	code       string // codeDigest, for verdict keys
 	log        *slog.Logger
 
 	mu       sync.Mutex
@@ -136,7 +136,7 @@ func New(opts Options) (*Verifier, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Verifier{trust: opts.Trust, rules: rules, pins: opts.Pins, recordPins: opts.RecordPins, fetcher: f, log: log,
-		verdicts: opts.VerdictCache, code: buildDigest(),
+		verdicts: opts.VerdictCache, code: codeDigest(),
 		warnAge: ageLimit(opts.TrustRootWarnAge, DefaultTrustRootWarnAge), maxAge: ageLimit(opts.TrustRootMaxAge, 0)}, nil
 }
 
@@ -298,6 +298,10 @@ func (v *Verifier) retrieve(ctx context.Context, j *job, get sidecarFetcher) err
 		j.rep.SidecarURL = u
 	}
 	if j.key, j.keyed = v.verdictKeyOf(j); j.keyed {
+		// A cached verdict never answers for a URL the fetcher refuses.
+		if err := v.fetcher.CheckURL(pkg.URL); err != nil {
+			return fmt.Errorf("condasigs: %w", err)
+		}
 		if j.prefix == nil {
 			j.prefix = j.key.prefix()
 		}

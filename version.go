@@ -3,45 +3,81 @@ package condasigs
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"runtime"
 	"runtime/debug"
-	"strings"
+	"sync"
 )
 
 // Version is this library's version. See CHANGELOG.md.
 const Version = "0.1.0-dev"
 
-// buildDigest identifies the code a verdict comes from: a digest of
-// Version and of the module versions of condasigs and sigstore-go in this
-// build when the binary records them. Verdict cache keys include it, so
-// that an upgrade of either never reuses a verdict the old code reached.
-func buildDigest() string {
-	sum := sha256.Sum256([]byte(buildVersions()))
-	return hex.EncodeToString(sum[:16])
-}
+// modulePath is this library's module.
+const modulePath = "github.com/condasigs/condasigs"
 
-func buildVersions() string {
-	parts := []string{"condasigs " + Version}
+// codeDigest identifies the code that reaches a verdict, for verdict cache
+// keys: an upgrade of condasigs, of any dependency (sigstore-go, its
+// Merkle, SCT and timestamp libraries) or of Go itself never reuses a
+// verdict the old code reached. It hashes Version, the Go version, the
+// build settings and every module of the build with its version and
+// checksum. When those do not pin condasigs's own code (a build from a
+// modified or unversioned source tree, a test binary, a replace
+// directive), it hashes the running executable instead. It is computed
+// once per process: it describes the process, which does not change. It
+// is empty, and the verdict cache unused, when nothing identifies the code.
+var codeDigest = sync.OnceValue(func() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "condasigs %s\n%s\n", Version, runtime.Version())
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		return parts[0]
+		return executableDigest(h)
 	}
-	mods := append([]*debug.Module{&info.Main}, info.Deps...)
-	for _, m := range mods {
-		if m == nil {
-			continue
+	known := false
+	for _, m := range append([]*debug.Module{&info.Main}, info.Deps...) {
+		used := m
+		if m.Replace != nil {
+			used = m.Replace
 		}
-		if r := m.Replace; r != nil {
-			m = r
-		}
-		switch {
-		case strings.HasPrefix(m.Path, "github.com/condasigs/condasigs"), strings.HasPrefix(m.Path, "github.com/sigstore/sigstore-go"):
-			parts = append(parts, m.Path+" "+m.Version+" "+m.Sum)
+		fmt.Fprintf(h, "%s => %s %s %s\n", m.Path, used.Path, used.Version, used.Sum)
+		if m.Path == modulePath && m.Replace == nil && m.Version != "" && m.Version != "(devel)" && m.Sum != "" {
+			known = true // a released or pseudo-versioned module, checksummed
 		}
 	}
+	revision, modified := "", true
 	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
-			parts = append(parts, s.Key+"="+s.Value)
+		fmt.Fprintf(h, "%s=%s\n", s.Key, s.Value)
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
 		}
 	}
-	return strings.Join(parts, "\n")
+	if info.Main.Path == modulePath && revision != "" && !modified {
+		known = true // built from a clean checkout of this repository
+	}
+	if !known {
+		return executableDigest(h)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+})
+
+// executableDigest adds the running executable's bytes to h.
+func executableDigest(h hash.Hash) string {
+	path, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }

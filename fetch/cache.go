@@ -45,20 +45,18 @@ func (d DirCache) Get(ctx context.Context, key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(p)
-	if errors.Is(err, os.ErrNotExist) {
+	f, fi, err := openRegular(p)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
 		return nil, ErrCacheMiss
-	}
-	if err != nil {
+	case errors.Is(err, errNotRegular):
+		return nil, fmt.Errorf("%w: %s is not a regular file", ErrCacheMiss, p)
+	case err != nil:
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() || fi.Size() > MaxCacheEntry {
-		return nil, fmt.Errorf("%w: %s is not a regular file of at most %d bytes", ErrCacheMiss, p, MaxCacheEntry)
+	if fi.Size() > MaxCacheEntry {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrCacheMiss, p, MaxCacheEntry)
 	}
 	// Entries are replaced by rename, never written in place, so the open
 	// file keeps the size it had when it was stated.

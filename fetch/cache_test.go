@@ -229,3 +229,18 @@ func TestFetchSidecarCacheFailures(t *testing.T) {
 	assert.Equal(t, data, sc.Data)
 	assert.Contains(t, logs.String(), "read-only file system")
 }
+
+// A cached sidecar over the client's size cap is not used, even when it
+// hashes to the advertised value: the cap applies to every source.
+func TestFetchSidecarCachedOverCap(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	data := sidecarJSON(300)
+	srv := newSidecarServer(t, data)
+	cache := fetch.DirCache(t.TempDir())
+	require.NoError(t, cache.Put(ctx, digestOf(data), data))
+	c := newClient(t, fetch.Options{Cache: cache, MaxSidecarSize: int64(len(data)) - 1})
+	_, err := c.FetchSidecar(ctx, srv.URL+"/chan/noarch/"+pkgFile, record(pkgFile, data))
+	requireKind(t, err, &fetch.Error{Kind: fetch.KindTooLarge})
+	assert.Equal(t, 1, srv.Hits(), "fetched, and refused, instead")
+}

@@ -205,6 +205,27 @@ func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) t
 // close it. Failures are *Error values; the caller's context ending is
 // returned as the context's error.
 func (c *Client) Open(ctx context.Context, rawURL string, limit int64) (io.ReadCloser, error) {
+	u, err := c.checkURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme == "file" {
+		return openFile(u, limit)
+	}
+	return c.openHTTP(ctx, u, limit)
+}
+
+// CheckURL returns the error (of kind [KindInvalidURL]) that Open would
+// return for rawURL before any retrieval: a URL that does not parse, a
+// scheme other than http, https and file, a file:// URL when AllowFile is
+// off. Callers that answer from a cache check with it first, so that a
+// cache never serves what the client would refuse.
+func (c *Client) CheckURL(rawURL string) error {
+	_, err := c.checkURL(rawURL)
+	return err
+}
+
+func (c *Client) checkURL(rawURL string) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, &Error{Kind: KindInvalidURL, URL: Redact(rawURL), Msg: "cannot parse the URL"}
@@ -214,17 +235,16 @@ func (c *Client) Open(ctx context.Context, rawURL string, limit int64) (io.ReadC
 		if u.Host == "" {
 			return nil, &Error{Kind: KindInvalidURL, URL: Redact(rawURL), Msg: "the URL has no host"}
 		}
-		return c.openHTTP(ctx, u, limit)
+		return u, nil
 	case "file":
 		if !c.opts.AllowFile {
 			return nil, &Error{Kind: KindInvalidURL, URL: Redact(rawURL),
 				Msg: "file:// URLs are disabled; set fetch.Options.AllowFile to read local channels"}
 		}
-		return openFile(u, limit)
-	default:
-		return nil, &Error{Kind: KindInvalidURL, URL: Redact(rawURL),
-			Msg: fmt.Sprintf("unsupported URL scheme %q: use http, https or file", u.Scheme)}
+		return u, nil
 	}
+	return nil, &Error{Kind: KindInvalidURL, URL: Redact(rawURL),
+		Msg: fmt.Sprintf("unsupported URL scheme %q: use http, https or file", u.Scheme)}
 }
 
 // OpenRepodata opens a repodata.json document under the repodata size cap.
@@ -317,20 +337,14 @@ func openFile(u *url.URL, limit int64) (io.ReadCloser, error) {
 	if u.Host != "" && u.Host != "localhost" {
 		return nil, &Error{Kind: KindInvalidURL, URL: redacted, Msg: "file:// URLs must not name a remote host"}
 	}
-	// Stat before opening: opening a FIFO or a device could block forever
-	// or read without end.
-	st, err := os.Stat(u.Path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, &Error{Kind: KindNotFound, URL: redacted, Msg: "no such file"}
-		}
-		return nil, &Error{Kind: KindNetwork, URL: redacted, Msg: "cannot read the file", Err: unwrapPath(err)}
-	}
-	if !st.Mode().IsRegular() {
+	// A FIFO or a device could block forever or read without end.
+	f, _, err := openRegular(u.Path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, &Error{Kind: KindNotFound, URL: redacted, Msg: "no such file"}
+	case errors.Is(err, errNotRegular):
 		return nil, &Error{Kind: KindNotFound, URL: redacted, Msg: "not a regular file"}
-	}
-	f, err := os.Open(u.Path)
-	if err != nil {
+	case err != nil:
 		return nil, &Error{Kind: KindNetwork, URL: redacted, Msg: "cannot open the file", Err: unwrapPath(err)}
 	}
 	return &cappedReader{r: f, remaining: limit, limit: limit, url: redacted, closer: f.Close}, nil

@@ -75,16 +75,13 @@ func (c *Client) openCachedRepodata(ctx context.Context, u *url.URL) (io.ReadClo
 // opens it past its header, under the size cap. A damaged copy is removed.
 func openKept(path string, limit int64, redacted string) (io.ReadCloser, repodataMeta, error) {
 	var meta repodataMeta
-	f, err := os.Open(path)
+	f, fi, err := openRegular(path)
 	if err != nil {
 		return nil, meta, err
 	}
 	start := int64(len(repodataHeader) + metaLen)
 	head := make([]byte, start)
-	fi, err := f.Stat()
-	if err == nil {
-		_, err = io.ReadFull(f, head)
-	}
+	_, err = io.ReadFull(f, head)
 	if err == nil && (string(head[:len(repodataHeader)]) != repodataHeader || head[start-1] != '\n') {
 		err = errors.New("not a kept repodata document")
 	}

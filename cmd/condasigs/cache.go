@@ -8,12 +8,32 @@ import (
 )
 
 // caches returns the sidecar and verdict caches and the repodata
-// directory under dir, or none when dir is empty (caching off).
-func caches(dir string) (sidecars, verdicts fetch.Cache, repodata string) {
+// directory under dir, or none when dir is empty (caching off). With
+// sidecarsOnly, only the sidecar cache, whose entries are hashed on every
+// read and so need no trust.
+func caches(dir string, sidecarsOnly bool) (sidecars, verdicts fetch.Cache, repodata string) {
 	if dir == "" {
 		return nil, nil, ""
 	}
-	return fetch.DirCache(filepath.Join(dir, "sidecars")), fetch.DirCache(filepath.Join(dir, "verdicts")), filepath.Join(dir, "repodata")
+	sidecars = fetch.DirCache(filepath.Join(dir, "sidecars"))
+	if sidecarsOnly {
+		return sidecars, nil, ""
+	}
+	return sidecars, fetch.DirCache(filepath.Join(dir, "verdicts")), filepath.Join(dir, "repodata")
+}
+
+// private reports whether dir (and the subdirectories the trusted caches
+// use) can be written by its owner alone. Verdicts and kept repodata are
+// trusted as they are read back: a directory others can write would let
+// them forge verdicts.
+func private(dir string) bool {
+	for _, d := range []string{dir, filepath.Join(dir, "verdicts"), filepath.Join(dir, "repodata")} {
+		fi, err := os.Stat(d)
+		if err == nil && fi.Mode().Perm()&0o022 != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // defaultCacheDir is <user cache dir>/condasigs, beside the TUF cache; empty

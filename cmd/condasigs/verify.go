@@ -33,9 +33,10 @@ type verifyFlags struct {
 	format          string
 	maxSidecarSize  int64
 	// verify-env only.
-	cacheDir string
-	noCache  bool
-	jobs     int
+	cacheDir     string
+	noCache      bool
+	sidecarsOnly bool // the cache directory is not private: no trusted caches
+	jobs         int
 }
 
 func newVerifyCommand() *cobra.Command {
@@ -144,7 +145,7 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 	cmd.SetContext(ctx)
 
 	logger := debugLogger(f.trustFlags, cmd.ErrOrStderr())
-	sidecars, verdicts, repodata := caches(f.cacheDir)
+	sidecars, verdicts, repodata := caches(f.cacheDir, f.sidecarsOnly)
 	fetcher := fetch.New(fetch.Options{MaxSidecarSize: f.maxSidecarSize, AllowFile: true, Logger: logger, UserAgent: "condasigs",
 		Cache: sidecars, RepodataDir: repodata})
 	trust, closeTrust, err := loadTrust(ctx, f.trustFlags, trustLogger(f.trustFlags, logger, cmd.ErrOrStderr()))

@@ -11,6 +11,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// maxJobs bounds --jobs.
+const maxJobs = 1024
+
 func newVerifyEnvCommand() *cobra.Command {
 	var f verifyFlags
 	var platforms []string
@@ -52,8 +55,8 @@ problems.`,
 }
 
 func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file string) error {
-	if f.jobs < 0 {
-		return usageError("--jobs must be positive, not %d", f.jobs)
+	if f.jobs < 0 || f.jobs > maxJobs {
+		return usageError("--jobs must be between 1 and %d, not %d", maxJobs, f.jobs)
 	}
 	if f.noCache && f.cacheDir != "" {
 		return usageError("--no-cache and --cache-dir contradict each other: give one")
@@ -69,6 +72,10 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 		}
 		if f.cacheDir != "" && !cacheWritable(f.cacheDir) {
 			fmt.Fprintf(cmd.ErrOrStderr(), "condasigs: warning: the cache directory %s is not writable; reading it only\n", f.cacheDir)
+		}
+		if f.cacheDir != "" && !private(f.cacheDir) {
+			f.sidecarsOnly = true
+			fmt.Fprintf(cmd.ErrOrStderr(), "condasigs: warning: others can write the cache directory %s, so its verdicts and repodata are not used (sidecars are, being hashed on every read); make it private: chmod go-w\n", f.cacheDir)
 		}
 	} else {
 		f.cacheDir = ""

@@ -91,7 +91,7 @@ func TestVerifyEnvBadInput(t *testing.T) {
 	assert.Contains(t, errOut, "missing.lock")
 
 	_, explicit := envFiles(t, fileURL(t)+"#"+pkgSHA256)
-	for _, extra := range [][]string{{"--jobs", "-1"}, {"--no-cache", "--cache-dir", t.TempDir()}, {"--format", "yaml"}} {
+	for _, extra := range [][]string{{"--jobs", "-1"}, {"--jobs", "4000000000"}, {"--no-cache", "--cache-dir", t.TempDir()}, {"--format", "yaml"}} {
 		code, _, errOut = runCLI(t, envArgs(config, explicit, extra...)...)
 		assert.Equal(t, exitProblem, code, "%v", extra)
 		assert.Contains(t, errOut, "usage:", "%v", extra)
@@ -149,6 +149,16 @@ func TestVerifyEnvCache(t *testing.T) {
 	assert.True(t, warm.Packages[0].Cached)
 	assert.Equal(t, "pass", warm.Packages[0].Outcome)
 	assert.False(t, runJSON("--no-cache").Packages[0].Cached)
+
+	// A cache others can write is not trusted for verdicts.
+	require.NoError(t, os.Chmod(cache, 0o777))
+	code, out, errOut := runCLI(t, envArgs(config, explicit, "--format", "json", "--cache-dir", cache)...)
+	require.Equal(t, exitOK, code, out+errOut)
+	assert.Contains(t, errOut, "others can write the cache directory")
+	var doc envDoc
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	assert.False(t, doc.Packages[0].Cached, "verdicts not read")
+	require.NoError(t, os.Chmod(cache, 0o700))
 
 	// A read-only cache is read, and said so.
 	require.NoError(t, os.Chmod(cache, 0o500))
