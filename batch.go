@@ -61,9 +61,15 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 	// cache can answer for the whole batch with one read.
 	jobs := make([]*job, len(pkgs))
 	startErrs := make([]error, len(pkgs))
-	for i := range pkgs {
-		jobs[i], startErrs[i] = v.start(ctx, pkgs[i])
+	var starters sync.WaitGroup
+	for w := range procs {
+		starters.Go(func() {
+			for i := w; i < len(pkgs); i += procs {
+				jobs[i], startErrs[i] = v.start(ctx, pkgs[i])
+			}
+		})
 	}
+	starters.Wait()
 	for i, j := range jobs {
 		if startErrs[i] == nil && !j.done {
 			fetchOnce.expect(j.pkg)
