@@ -24,9 +24,9 @@ import (
 	"strings"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/examples/internal/setup"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/policy"
-	"github.com/condasigs/condasigs/trustroot"
 )
 
 // Exit statuses.
@@ -45,11 +45,8 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cigate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var identities stringList
-	fs.Var(&identities, "identity", "trusted signer: a SAN `pattern`, * matching any run (repeatable)")
-	issuer := fs.String("issuer", "https://token.actions.githubusercontent.com", "OIDC issuer of the -identity signers")
-	require := fs.String("require", "error", "missing or failing attestations: error, warn or ignore")
-	configFile := fs.String("config", "", "per-channel policy file (YAML), instead of -identity, -issuer and -require")
+	var pol setup.Policy
+	pol.Register(fs, "", true)
 	trustedRoot := fs.String("trusted-root", "", "trusted_root.json to verify against (default: the Sigstore public-good TUF repository)")
 	cacheDir := fs.String("cache-dir", "", "keep sidecars and verdicts here between runs (e.g. with actions/cache); keep it private")
 	if err := fs.Parse(args); err != nil {
@@ -57,10 +54,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "usage: cigate [flags] LOCKFILE (a conda explicit file, pixi.lock or conda-lock.yml)")
-		return exitUsage
-	}
-	if *configFile != "" && len(identities) > 0 {
-		fmt.Fprintln(stderr, "cigate: -config replaces -identity, -issuer and -require: give one or the other")
 		return exitUsage
 	}
 	lockPath := fs.Arg(0)
@@ -78,18 +71,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	opts := condasigs.Options{Logger: log}
-	if *configFile != "" {
-		cfg, err := policy.LoadConfig(*configFile)
-		if err != nil {
-			fmt.Fprintln(stderr, "cigate:", err)
-			return exitUsage
-		}
-		opts.Config = &cfg
-	} else {
-		opts.Policy = policy.Policy{Require: policy.Mode(*require)}
-		for _, san := range identities {
-			opts.Policy.Identities = append(opts.Policy.Identities, policy.Identity{SAN: san, Issuer: *issuer})
-		}
+	if err := pol.Apply(&opts); err != nil {
+		fmt.Fprintln(stderr, "cigate:", err)
+		return exitUsage
 	}
 	// The caches: sidecars by their SHA-256 (hashed again on every read),
 	// verdicts by everything they depend on. A second run over an unchanged
@@ -100,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		opts.VerdictCache = fetch.DirCache(filepath.Join(*cacheDir, "verdicts"))
 	}
 	opts.Fetcher = fetch.New(fo)
-	trust, closeTrust, err := loadTrust(ctx, *trustedRoot, log)
+	trust, closeTrust, err := setup.Trust(ctx, *trustedRoot, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "cigate:", err)
 		return exitUsage
@@ -172,25 +156,3 @@ func escapeData(s string) string {
 func escapeProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
-
-// loadTrust returns the trusted root: a trusted_root.json file when path is
-// set, else the public-good TUF repository.
-func loadTrust(ctx context.Context, path string, log *slog.Logger) (trustroot.Source, func(), error) {
-	if path != "" {
-		src, err := trustroot.FromFile(path)
-		return src, func() {}, err
-	}
-	opts := trustroot.PublicGood()
-	opts.Logger = log
-	tuf, err := trustroot.NewTUF(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	return tuf, func() { tuf.Close() }, nil
-}
-
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ", ") }
-func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }

@@ -35,9 +35,9 @@ import (
 	"time"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/examples/internal/setup"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/policy"
-	"github.com/condasigs/condasigs/trustroot"
 )
 
 // Exit statuses.
@@ -69,12 +69,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	source := fs.String("source", "", "URL of the channel to mirror (http, https or file)")
 	dest := fs.String("dest", "", "destination directory: the mirrored channel's root")
 	channel := fs.String("channel", "", "with -verify: the channel the packages were published to, when -source is itself a mirror or copy of it")
-	var subdirs, identities stringList
+	var subdirs setup.Strings
 	fs.Var(&subdirs, "subdir", "subdir to mirror, e.g. linux-64 (repeatable)")
 	verify := fs.Bool("verify", false, "verify each package's attestations before copying it; refuse those that fail")
-	fs.Var(&identities, "identity", "with -verify: trusted signer, a SAN `pattern`, * matching any run (repeatable)")
-	issuer := fs.String("issuer", "https://token.actions.githubusercontent.com", "with -verify: OIDC issuer of the -identity signers")
-	require := fs.String("require", "error", "with -verify: missing or failing attestations: error (refuse), warn or ignore")
+	var pol setup.Policy
+	pol.Register(fs, "with -verify: ", false)
 	trustedRoot := fs.String("trusted-root", "", "with -verify: trusted_root.json (default: the Sigstore public-good TUF repository)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "time limit of one download")
 	if err := fs.Parse(args); err != nil {
@@ -96,17 +95,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		out:     stdout,
 	}
 	if *verify {
-		trust, closeTrust, err := loadTrust(ctx, *trustedRoot, log)
+		trust, closeTrust, err := setup.Trust(ctx, *trustedRoot, log)
 		if err != nil {
 			fmt.Fprintln(stderr, "mirror:", err)
 			return exitUsage
 		}
 		defer closeTrust()
-		pol := policy.Policy{Require: policy.Mode(*require)}
-		for _, san := range identities {
-			pol.Identities = append(pol.Identities, policy.Identity{SAN: san, Issuer: *issuer})
+		opts := condasigs.Options{Trust: trust, Fetcher: m.fetcher, Logger: log}
+		if err := pol.Apply(&opts); err != nil {
+			fmt.Fprintln(stderr, "mirror:", err)
+			return exitUsage
 		}
-		if m.v, err = condasigs.New(condasigs.Options{Trust: trust, Policy: pol, Fetcher: m.fetcher, Logger: log}); err != nil {
+		if m.v, err = condasigs.New(opts); err != nil {
 			fmt.Fprintln(stderr, "mirror:", err)
 			return exitUsage
 		}
@@ -339,25 +339,3 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
-
-// loadTrust returns the trusted root: a trusted_root.json file when path is
-// set, else the public-good TUF repository.
-func loadTrust(ctx context.Context, path string, log *slog.Logger) (trustroot.Source, func(), error) {
-	if path != "" {
-		src, err := trustroot.FromFile(path)
-		return src, func() {}, err
-	}
-	opts := trustroot.PublicGood()
-	opts.Logger = log
-	tuf, err := trustroot.NewTUF(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	return tuf, func() { tuf.Close() }, nil
-}
-
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ", ") }
-func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }

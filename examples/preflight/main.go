@@ -24,9 +24,9 @@ import (
 	"strings"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/examples/internal/setup"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/policy"
-	"github.com/condasigs/condasigs/trustroot"
 )
 
 // Exit statuses.
@@ -45,11 +45,8 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("preflight", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var identities stringList
-	fs.Var(&identities, "identity", "trusted signer: a SAN `pattern`, * matching any run (repeatable)")
-	issuer := fs.String("issuer", "https://token.actions.githubusercontent.com", "OIDC issuer of the -identity signers")
-	require := fs.String("require", "error", "missing or failing attestations: error (refuse), warn or ignore")
-	configFile := fs.String("config", "", "per-channel policy file (YAML), instead of -identity, -issuer and -require")
+	var pol setup.Policy
+	pol.Register(fs, "", true)
 	trustedRoot := fs.String("trusted-root", "", "trusted_root.json to verify against (default: the Sigstore public-good TUF repository)")
 	txFile := fs.String("transaction", "", "file of package URLs, one a line (# comments); added to the arguments")
 	verbose := fs.Bool("v", false, "debug log to stderr")
@@ -80,27 +77,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	if *configFile != "" && len(identities) > 0 {
-		fmt.Fprintln(stderr, "preflight: -config replaces -identity, -issuer and -require: give one or the other")
-		return exitUsage
-	}
 
 	// Once per process: the policy, the trusted root and the verifier.
 	opts := condasigs.Options{Logger: log, Fetcher: fetch.New(fetch.Options{Logger: log})}
-	if *configFile != "" {
-		cfg, err := policy.LoadConfig(*configFile)
-		if err != nil {
-			fmt.Fprintln(stderr, "preflight:", err)
-			return exitUsage
-		}
-		opts.Config = &cfg
-	} else {
-		opts.Policy = policy.Policy{Require: policy.Mode(*require)}
-		for _, san := range identities {
-			opts.Policy.Identities = append(opts.Policy.Identities, policy.Identity{SAN: san, Issuer: *issuer})
-		}
+	if err := pol.Apply(&opts); err != nil {
+		fmt.Fprintln(stderr, "preflight:", err)
+		return exitUsage
 	}
-	trust, closeTrust, err := loadTrust(ctx, *trustedRoot, log)
+	trust, closeTrust, err := setup.Trust(ctx, *trustedRoot, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "preflight:", err)
 		return exitUsage
@@ -174,23 +158,6 @@ func describe(w io.Writer, r condasigs.Result) {
 	}
 }
 
-// loadTrust returns the trusted root: a trusted_root.json file when path is
-// set, else the public-good TUF repository (cached on disk, refreshed in the
-// background until the returned func is called).
-func loadTrust(ctx context.Context, path string, log *slog.Logger) (trustroot.Source, func(), error) {
-	if path != "" {
-		src, err := trustroot.FromFile(path)
-		return src, func() {}, err
-	}
-	opts := trustroot.PublicGood()
-	opts.Logger = log
-	tuf, err := trustroot.NewTUF(ctx, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	return tuf, func() { tuf.Close() }, nil
-}
-
 // readURLs reads a file of package URLs, one a line; blank lines and lines
 // starting with # are skipped.
 func readURLs(path string) ([]string, error) {
@@ -215,9 +182,3 @@ func readURLs(path string) ([]string, error) {
 	}
 	return urls, nil
 }
-
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ", ") }
-func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }

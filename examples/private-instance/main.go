@@ -24,9 +24,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/examples/internal/setup"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
@@ -50,7 +50,7 @@ type trustFlags struct {
 	tufURL, tufRoot, tufCache string
 	offline                   bool
 	trustedRoot               string
-	addRoots                  stringList
+	addRoots                  setup.Strings
 	publicGood                bool
 }
 
@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&tf.trustedRoot, "trusted-root", "", "the private instance's trusted_root.json, instead of -tuf-url")
 	fs.Var(&tf.addRoots, "add-trusted-root", "trust another instance's trusted_root.json too (repeatable)")
 	fs.BoolVar(&tf.publicGood, "public-good", false, "trust the Sigstore public-good instance too (its TUF repository)")
-	var identities stringList
+	var identities setup.Strings
 	fs.Var(&identities, "identity", "trusted signer: a SAN `pattern`, * matching any run (repeatable)")
 	issuer := fs.String("issuer", "", "the OIDC issuer of the -identity signers, e.g. https://gitlab.example.com")
 	if err := fs.Parse(args); err != nil {
@@ -198,9 +198,3 @@ func loadTrust(ctx context.Context, f trustFlags, log *slog.Logger) (trustroot.S
 	}
 	return trustroot.Combine(sources...), closeAll, nil
 }
-
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (l *stringList) String() string     { return strings.Join(*l, ", ") }
-func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
