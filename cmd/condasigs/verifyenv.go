@@ -28,8 +28,11 @@ verified as by verify. A hash in FILE that differs from the channel's record
 fails the package.
 
 Sidecars and verdicts are cached under --cache-dir (default <user cache
-dir>/condasigs): re-verifying an unchanged environment needs no sidecar
-request and no cryptography. A read-only cache is read, not written.
+dir>/condasigs), and each repodata.json is kept there and revalidated with a
+conditional request: re-verifying an unchanged environment needs no sidecar
+request, no repodata download and no cryptography. A read-only cache is
+read, not written; verdicts and repodata in a cache others can write are
+not trusted.
 
 A progress bar is drawn on stderr when it is a terminal. The summary lists
 the failures and warnings; --format json prints every report.
@@ -49,7 +52,7 @@ problems.`,
 	fl := cmd.Flags()
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "verifications at once (default: the number of CPUs); retrievals run 4 times as many")
 	fl.BoolVar(&f.noCache, "no-cache", false, "neither read nor write the sidecar and verdict caches")
-	fl.StringVar(&f.cacheDir, "cache-dir", "", "directory of the sidecar and verdict caches (default <user cache dir>/condasigs)")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "directory of the sidecar, verdict and repodata caches (default <user cache dir>/condasigs)")
 	fl.StringArrayVar(&platforms, "platform", nil, "verify only the packages of this subdir, e.g. linux-64, and noarch (repeatable; default: all)")
 	return cmd
 }
