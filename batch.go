@@ -116,7 +116,6 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 					// policy decides at once, without a worker.
 					results[i].Report, results[i].Err = v.finish(ctx, j)
 				default:
-					jobs[i] = j
 					fetched <- i
 					continue
 				}

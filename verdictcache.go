@@ -56,8 +56,8 @@ func (k verdictKey) prefix() []byte {
 	return append(b, '\n')
 }
 
-// name is the entry's cache key: the SHA-256 of its prefix.
-func name(prefix []byte) string {
+// entryName is the entry's cache key: the SHA-256 of its prefix.
+func entryName(prefix []byte) string {
 	sum := sha256.Sum256(prefix)
 	return hex.EncodeToString(sum[:])
 }
@@ -84,7 +84,7 @@ func (v *Verifier) verdictKeyOf(j *job) (verdictKey, bool) {
 // cachedEvidence returns the evidence cached under k and its entry, if a
 // sound entry exists. Anything else, a corrupt entry included, is a miss.
 func (v *Verifier) cachedEvidence(ctx context.Context, k verdictKey, prefix []byte) ([]attest.Evidence, []byte, bool) {
-	b, err := v.verdicts.Get(ctx, name(prefix))
+	b, err := v.verdicts.Get(ctx, entryName(prefix))
 	if err != nil {
 		if !errors.Is(err, fetch.ErrCacheMiss) {
 			v.log.WarnContext(ctx, "condasigs: reading the verdict cache failed", "err", err)
@@ -138,7 +138,7 @@ func (v *Verifier) storeEvidence(ctx context.Context, k verdictKey, prefix []byt
 		return nil
 	}
 	entry := append(append(make([]byte, 0, len(prefix)+len(b)), prefix...), b...)
-	if err := v.verdicts.Put(ctx, name(prefix), entry); err != nil {
+	if err := v.verdicts.Put(ctx, entryName(prefix), entry); err != nil {
 		v.log.WarnContext(ctx, "condasigs: writing the verdict cache failed", "package", k.Filename, "err", fmt.Sprint(err))
 	}
 	return entry

@@ -297,7 +297,10 @@ func (v *Verifier) retrieve(ctx context.Context, j *job, get sidecarFetcher) err
 	if u, err := fetch.SidecarURL(j.rep.URL, pkg.Record.AttestationsSHA256); err == nil {
 		j.rep.SidecarURL = u
 	}
-	if j.key, j.keyed = v.verdictKeyOf(j); j.keyed {
+	if !j.keyed { // VerifyAll keyed its jobs already, for the batch entry
+		j.key, j.keyed = v.verdictKeyOf(j)
+	}
+	if j.keyed {
 		// A cached verdict never answers for a URL the fetcher refuses.
 		if err := v.fetcher.CheckURL(pkg.URL); err != nil {
 			return fmt.Errorf("condasigs: %w", err)

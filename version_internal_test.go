@@ -20,19 +20,19 @@ func TestCodeDigestKeysVerdicts(t *testing.T) {
 	k := verdictKey{Code: d, MaxSidecar: "4194304", TrustRoot: "sha256:00", Policy: "p", Channel: "https://c", Filename: "a-1-0.conda", PackageSHA256: "aa", SidecarSHA256: "bb"}
 	other := k
 	other.Code = "another build"
-	if bytes.Equal(k.prefix(), other.prefix()) || name(k.prefix()) == name(other.prefix()) {
+	if bytes.Equal(k.prefix(), other.prefix()) || entryName(k.prefix()) == entryName(other.prefix()) {
 		t.Fatal("two builds share verdict keys")
 	}
 	// Each field, changed alone, changes the key.
 	fields := []*string{&k.Code, &k.MaxSidecar, &k.TrustRoot, &k.Policy, &k.Channel, &k.Filename, &k.PackageSHA256, &k.SidecarSHA256}
-	seen := map[string]bool{name(k.prefix()): true}
+	seen := map[string]bool{entryName(k.prefix()): true}
 	for _, f := range fields {
 		saved := *f
 		*f += "x"
-		if seen[name(k.prefix())] {
+		if seen[entryName(k.prefix())] {
 			t.Fatalf("changing %q does not change the key", saved)
 		}
-		seen[name(k.prefix())] = true
+		seen[entryName(k.prefix())] = true
 		*f = saved
 	}
 	// Code that cannot be identified caches nothing.

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/testlog"
 )
 
 func TestDirCacheRoundTrip(t *testing.T) {
@@ -186,7 +187,7 @@ func TestFetchSidecarCorruptCacheEntry(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			srv := newSidecarServer(t, data)
-			logger, logs := debugLogger()
+			logger, logs := testlog.New()
 			cache := fetch.DirCache(t.TempDir())
 			require.NoError(t, cache.Put(ctx, key, entry))
 			c := newClient(t, fetch.Options{Cache: cache, MaxSidecarSize: int64(len(data)) + 100, Logger: logger})
@@ -223,7 +224,7 @@ func TestFetchSidecarCacheFailures(t *testing.T) {
 	assert.Equal(t, 0, cache.puts)
 
 	broken := &countingCache{Cache: fetch.DirCache(t.TempDir()), putErr: fmt.Errorf("read-only file system")}
-	logger, logs := debugLogger()
+	logger, logs := testlog.New()
 	sc, err := newClient(t, fetch.Options{Cache: broken, Logger: logger}).FetchSidecar(ctx, srv.URL+"/chan/noarch/"+pkgFile, record(pkgFile, data))
 	require.NoError(t, err)
 	assert.Equal(t, data, sc.Data)

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/testlog"
 )
 
 // open opens u with c and reads it all.
@@ -575,7 +576,7 @@ func TestLoggerRecordsRequestsAndRetries(t *testing.T) {
 		}
 		_, _ = w.Write([]byte("ok"))
 	})
-	logger, buf := debugLogger()
+	logger, buf := testlog.New()
 	_, err := openAll(newClient(t, fetch.Options{Logger: logger}), srv.URL+"/c/noarch/p.conda", 10)
 	require.NoError(t, err)
 	logs := buf.String()

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/testlog"
 )
 
 const pkgFile = "pkg-1.0-0.conda"
@@ -407,7 +408,7 @@ func TestCredentialsNeverLeak(t *testing.T) {
 	filePkgURL := "file://" + userSecret + ":" + passSecret + "@localhost/tmp/t/" + pathSecret + "/chan/noarch/x.conda?token=" + querySecret
 	rec := record("x.conda", good)
 
-	logger, logs := debugLogger()
+	logger, logs := testlog.New()
 	opts := fetch.Options{Logger: logger, MaxSidecarSize: 1000}
 	c := newClient(t, opts)
 	opts.Timeout = 150 * time.Millisecond

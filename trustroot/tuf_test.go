@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/condasigs/condasigs/internal/testlog"
 	"github.com/condasigs/condasigs/internal/tufrepo"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -60,29 +60,6 @@ func snapshot(t *testing.T, src trustroot.Source) *trustroot.Snapshot {
 	require.NoError(t, err)
 	require.NotNil(t, snap)
 	return snap
-}
-
-// syncBuffer is a log destination safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func bufferLogger() (*slog.Logger, *syncBuffer) {
-	b := &syncBuffer{}
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
 }
 
 // countingTransport counts the round trips of an HTTP client.
@@ -245,7 +222,7 @@ func TestTUFRefreshPicksUpNewTarget(t *testing.T) {
 func TestTUFMirrorDownKeepsLastGood(t *testing.T) {
 	t.Parallel()
 	repo := tufrepo.New(t, publicGoodRoot)
-	logger, logs := bufferLogger()
+	logger, logs := testlog.New()
 	opts := tufOptions(repo, t.TempDir())
 	opts.Logger = logger
 	src := newTUF(t, opts)
@@ -281,7 +258,7 @@ func TestTUFStartupMirrorDownUsesCache(t *testing.T) {
 
 	repo.SetDown(true)
 	hits := repo.Hits()
-	logger, logs := bufferLogger()
+	logger, logs := testlog.New()
 	opts := tufOptions(repo, cache)
 	opts.Logger = logger
 	src := newTUF(t, opts)
@@ -476,7 +453,7 @@ func TestTUFUnusableCacheDir(t *testing.T) {
 	repo := tufrepo.New(t, publicGoodRoot)
 	file := filepath.Join(t.TempDir(), "a-file")
 	require.NoError(t, os.WriteFile(file, nil, 0o644))
-	logger, logs := bufferLogger()
+	logger, logs := testlog.New()
 	opts := tufOptions(repo, filepath.Join(file, "tuf"))
 	opts.Logger = logger
 	src := newTUF(t, opts)
@@ -555,7 +532,7 @@ func requireNoRefreshLoop(t *testing.T) {
 func TestTUFBackgroundRefresh(t *testing.T) {
 	requireNoRefreshLoop(t)
 	repo := tufrepo.New(t, publicGoodRoot)
-	logger, logs := bufferLogger()
+	logger, logs := testlog.New()
 	opts := tufOptions(repo, t.TempDir())
 	opts.RefreshInterval = 20 * time.Millisecond
 	opts.Logger = logger

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/fetch"
@@ -90,17 +89,12 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 	defer s.close()
 
 	bar := newProgressBar(cmd.ErrOrStderr())
-	var mu sync.Mutex // Progress calls are serialised already; the bar's clear is not
 	jobs := f.jobs
 	results := s.v.VerifyLocked(cmd.Context(), pkgs, condasigs.BatchOptions{Workers: jobs, Fetchers: 4 * jobs,
 		Progress: func(done, total int, r condasigs.Result) {
-			mu.Lock()
-			defer mu.Unlock()
 			bar.update(done, total, r.Package.Record.Filename)
 		}})
-	mu.Lock()
-	bar.clear()
-	mu.Unlock()
+	bar.clear() // VerifyLocked has returned: no update runs any more
 
 	env := envReport{Version: reportVersion, Input: &envInput{File: file, Format: string(lf.Format)}, Packages: []envPackage{}, Skipped: lf.Skipped}
 	var problems []string

@@ -18,7 +18,10 @@ import (
 // Strings is a repeatable string flag.
 type Strings []string
 
-func (l *Strings) String() string     { return strings.Join(*l, ", ") }
+// String returns the values, comma-separated.
+func (l *Strings) String() string { return strings.Join(*l, ", ") }
+
+// Set adds one value.
 func (l *Strings) Set(s string) error { *l = append(*l, s); return nil }
 
 // Policy is the policy given on the command line: a -config file, or
