@@ -584,7 +584,7 @@ func TestAdversarialCorpus(t *testing.T) {
 		}},
 		{name: "sidecar: 100 MB, streamed", build: func(t *testing.T, fn string) condasigs.Package {
 			return condasigs.Package{URL: a.fault.url + "/endless/linux-64/" + fn,
-				Record: fetch.Record{Filename: fn, Name: "endless", SHA256: sha(data(fn)), AttestationsSHA256: hex64}}
+				Record: fetch.Record{Filename: fn, SHA256: sha(data(fn)), AttestationsSHA256: hex64}}
 		}, want: retrievalFailure(fetch.KindTooLarge), check: func(t *testing.T, _ string, _ *condasigs.Report) {
 			for range 2 { // one response per verification
 				select {
@@ -623,7 +623,7 @@ func TestAdversarialCorpus(t *testing.T) {
 			return a.noRequest(fn, hex64[:63]+"\x00")
 		}, want: retrievalFailure(fetch.KindInvalidDigest), check: a.noRequestMade},
 		{name: "digest: empty value in repodata", build: func(t *testing.T, fn string) condasigs.Package {
-			doc := `{"packages.conda":{"` + fn + `":{"name":"x","version":"1.0","build":"0","sha256":"` + sha(data(fn)) + `","attestations_sha256":""}}}`
+			doc := `{"packages.conda":{"` + fn + `":{"name":"` + strings.SplitN(fn, "-", 2)[0] + `","version":"1.0","build":"0","sha256":"` + sha(data(fn)) + `","attestations_sha256":""}}}`
 			rec, err := fetch.FindRecord(strings.NewReader(doc), fn)
 			require.NoError(t, err)
 			return condasigs.Package{URL: a.fault.url + "/nodigest/linux-64/" + fn, Record: rec}
@@ -642,7 +642,7 @@ func TestAdversarialCorpus(t *testing.T) {
 		}, want: retrievalFailure(fetch.KindNotFound)},
 		{name: "sidecar 500 after retries", build: func(t *testing.T, fn string) condasigs.Package {
 			return condasigs.Package{URL: a.fault.url + "/status500/linux-64/" + fn,
-				Record: fetch.Record{Filename: fn, Name: "status500", SHA256: sha(data(fn)), AttestationsSHA256: hex64}}
+				Record: fetch.Record{Filename: fn, SHA256: sha(data(fn)), AttestationsSHA256: hex64}}
 		}, want: retrievalFailure(fetch.KindHTTPStatus), check: func(t *testing.T, _ string, _ *condasigs.Report) {
 			assert.Equal(t, 4, a.fault.requests("status500"), "two verifications, each one attempt and one retry")
 		}},

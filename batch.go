@@ -22,6 +22,40 @@ type BatchOptions struct {
 	// Progress, if set, is called after each package, from one goroutine
 	// at a time, with the number done, the total and the package's result.
 	Progress func(done, total int, r Result)
+
+	// DownloadUnhashed, for VerifyLocked, downloads each package whose
+	// lock entry binds no sha256 (at most Fetchers at a time, streamed,
+	// capped by the record's size, hashed, not kept), and checks its
+	// attestations against the downloaded bytes' SHA-256; bytes that
+	// contradict the record's or the entry's sha256, md5 or size fail the
+	// package. Without it such entries are not bound to the attestations
+	// (code "lock-unbound"). A download vouches for the bytes this server
+	// sent this time: the installer's md5 check binds an md5 entry to
+	// them, but a line without a hash stays unchecked at install time, so
+	// such a package warns unless its bytes are kept with DownloadDir.
+	DownloadUnhashed bool
+	// DownloadDir, with DownloadUnhashed, keeps the download of each
+	// package that does not fail in this directory under its file name,
+	// to be installed from there. The directory is created if absent (mode
+	// 0700) and must pass fetch.PrepareCacheDir, or nothing is kept and
+	// the packages stay unbound. A file is published only after the
+	// verdict, and never replaces another. Empty means nothing is kept.
+	DownloadDir string
+	// InstallerChecksRecords, for VerifyLocked, is the caller's promise
+	// that whatever installs the packages checks each file's bytes
+	// against the sha256 of Result.Package.Record, the record the
+	// attestations were checked against: a package manager's own
+	// preflight, which installs from those records. Entries without
+	// sha256 are then bound by their record. Never set it for a lock file
+	// that conda, pixi or another tool installs later: they check the
+	// lock file's hashes only.
+	InstallerChecksRecords bool
+	// InstallerChecksSHA256, for VerifyLocked, is the caller's promise
+	// that the conda-lock.yml files it verifies are installed by a tool
+	// that checks each package's sha256 (micromamba, pixi), not by
+	// conda-lock install, which checks the md5 only: their sha256 entries
+	// then bind the attestations. Other formats need no such promise.
+	InstallerChecksSHA256 bool
 }
 
 // Result is one package's outcome in a batch: its Report, or the error

@@ -2,13 +2,15 @@ package condasigs_test
 
 import (
 	"context"
-	"github.com/condasigs/condasigs/condasigstest"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/condasigstest"
+	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
 	"github.com/stretchr/testify/assert"
@@ -224,4 +226,74 @@ func TestPinFirstUseIsAtomic(t *testing.T) {
 		}
 	}
 	assert.True(t, (passA == 8 && passB == 0) || (passA == 0 && passB == 8), "only the pinned signer passes: %v", outcomes)
+}
+
+// Pins are keyed by the package name of the file name, which the
+// attestation binds, never by the record's name, which the channel
+// writes: a record that renames the package neither escapes its pin nor
+// passes.
+func TestPinKeyedByFileName(t *testing.T) {
+	e := newEnv(t)
+	fork := "https://github.com/demo/fork/.github/workflows/release.yml@refs/tags/v2.0"
+	first := e.signed(t, "numpy-2.1-0.conda", san)
+	byFork := func(filename, name string) fetch.Record {
+		return e.ch.Add(t, condasigstest.Package{Filename: filename, Signer: e.ss, Identity: fork, Issuer: issuer, TargetChannel: e.url,
+			EditRecord: func(r *fetch.Record) { r.Name = name }})
+	}
+	pins, err := policy.LoadPins(filepath.Join(t.TempDir(), "pins.json"))
+	require.NoError(t, err)
+	cfg := func(require policy.Mode) policy.Config {
+		return policy.Config{Channels: []policy.ChannelPolicy{{Channel: e.url, Enabled: true,
+			Policy: policy.Policy{Require: require, Identities: trusted, Pin: policy.ModeError}}}}
+	}
+	rep, err := e.configured(t, cfg(policy.ModeError), pins, true).Verify(context.Background(), e.pkg(first))
+	require.NoError(t, err)
+	require.Equal(t, policy.Pass, rep.Outcome)
+	require.Equal(t, "numpy", rep.Pin.Package)
+
+	for i, name := range []string{"numpy", "numpy-x", "NumPy", ""} {
+		rec := byFork(fmt.Sprintf("numpy-2.2-%d.conda", i), name)
+		for _, mode := range []policy.Mode{policy.ModeError, policy.ModeWarn, policy.ModeIgnore} {
+			rep, err := e.configured(t, cfg(mode), pins, true).Verify(context.Background(), e.pkg(rec))
+			require.NoError(t, err)
+			assert.Equal(t, policy.Fail, rep.Outcome, "record name %q, require %s: another signer of numpy", name, mode)
+			assert.Contains(t, reasonCodes(rep), "signer-changed", "record name %q, require %s", name, mode)
+			assert.Nil(t, rep.Signer)
+			if name != "numpy" && name != "" {
+				assert.Contains(t, reasonCodes(rep), policy.CodeRecordInconsistent, "record name %q, require %s", name, mode)
+			}
+		}
+	}
+	assert.Equal(t, 1, pins.Len(), "no pin was recorded under another name")
+}
+
+// A record whose name, version or build contradicts its file name is a
+// verification failure in the require table, except that require: ignore
+// warns too.
+func TestInconsistentRecord(t *testing.T) {
+	e := newEnv(t)
+	edits := map[string]func(*fetch.Record){
+		"name":    func(r *fetch.Record) { r.Name = "other" },
+		"version": func(r *fetch.Record) { r.Version = "9.9" },
+		"build":   func(r *fetch.Record) { r.Build = "1" },
+	}
+	for field, edit := range edits {
+		rec := e.ch.Add(t, condasigstest.Package{Filename: "inconsistent-" + field + "-1.0-0.conda", Signer: e.ss, Identity: san, Issuer: issuer,
+			TargetChannel: e.url, EditRecord: edit})
+		for mode, want := range map[policy.Mode]policy.Outcome{policy.ModeError: policy.Fail, policy.ModeWarn: policy.Warn, policy.ModeIgnore: policy.Warn} {
+			rep, err := e.verifier(t, policy.Policy{Require: mode}).Verify(context.Background(), e.pkg(rec))
+			require.NoError(t, err)
+			assert.Equal(t, want, rep.Outcome, "%s, require %s", field, mode)
+			require.NotEmpty(t, rep.Reasons)
+			assert.Equal(t, policy.CodeRecordInconsistent, rep.Reasons[0].Code, "%s, require %s", field, mode)
+			if mode == policy.ModeError {
+				assert.Equal(t, policy.StatusVerificationFailure, rep.Status)
+				assert.Nil(t, rep.Signer, "a failed package names no signer")
+			}
+		}
+	}
+	// The consistent record passes: the check is about the contradiction.
+	rep, err := e.verifier(t, policy.Policy{}).Verify(context.Background(), e.pkg(e.signed(t, "consistent-1.0-0.conda", san)))
+	require.NoError(t, err)
+	assert.Equal(t, policy.Pass, rep.Outcome)
 }

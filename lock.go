@@ -2,6 +2,7 @@ package condasigs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -18,6 +19,9 @@ type lockState struct {
 	misuse      error          // returned as the Result's error
 	unavailable error          // policy.Input.RecordUnavailable
 	mismatch    *policy.Reason // a hard failure
+	unbound     error          // policy.Input.Unbound
+	note        *policy.Reason // what a download verified, added to the report
+	kept        *keptFile      // the download, kept once the verdict allows
 }
 
 // VerifyLocked verifies the packages a lock file names (see
@@ -29,8 +33,15 @@ type lockState struct {
 // "record-unavailable"), decided by the require table. A hash in the lock
 // file that differs from the record's fails the package (code
 // "lock-mismatch"): the lock file and the channel disagree on what the
-// package is. The attestations are checked against the lock file's sha256
-// when it has one, else against the record's.
+// package is.
+//
+// A pass must be about the bytes the installer will install, and the
+// installer checks them against the lock entry's hash only. So the
+// attestations are checked against the entry's sha256, and an entry
+// without one (a hashless or md5-only line of an explicit file) is not
+// bound to them: it fails under require: error and warns otherwise (code
+// "lock-unbound"), unless opts.DownloadUnhashed downloads the package and
+// the attestations are checked against the downloaded bytes.
 func (v *Verifier) VerifyLocked(ctx context.Context, locked []fetch.LockedPackage, opts BatchOptions) []Result {
 	pkgs := make([]Package, len(locked))
 	groups := map[string][]int{} // repodata URL → indexes into locked
@@ -58,16 +69,21 @@ func (v *Verifier) VerifyLocked(ctx context.Context, locked []fetch.LockedPackag
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			v.resolveGroup(ctx, url, idx, locked, pkgs)
+			v.resolveGroup(ctx, url, idx, locked, pkgs, opts)
 		})
 	}
 	wg.Wait()
-	return v.VerifyAll(ctx, pkgs, opts)
+	if opts.DownloadUnhashed {
+		v.downloadUnhashed(ctx, locked, pkgs, fetchers, opts.DownloadDir)
+	}
+	results := v.VerifyAll(ctx, pkgs, opts)
+	keepDownloads(pkgs, results)
+	return results
 }
 
 // resolveGroup reads one repodata.json and fills in the records of the
 // packages at idx, which all live in it.
-func (v *Verifier) resolveGroup(ctx context.Context, url string, idx []int, locked []fetch.LockedPackage, pkgs []Package) {
+func (v *Verifier) resolveGroup(ctx context.Context, url string, idx []int, locked []fetch.LockedPackage, pkgs []Package, opts BatchOptions) {
 	found := make(map[string][]fetch.Record, len(idx))
 	for _, i := range idx {
 		found[pkgs[i].Record.Filename] = nil
@@ -100,21 +116,48 @@ func (v *Verifier) resolveGroup(ctx context.Context, url string, idx []int, lock
 			p.lock = &lockState{unavailable: fmt.Errorf("%s lists %s %d times, and installers disagree on which record wins", where, p.Record.Filename, len(recs))}
 		default:
 			p.Record = recs[0]
-			p.lock = checkLocked(locked[i], recs[0])
-			if p.Record.SHA256 == "" {
-				p.ArtifactSHA256 = locked[i].SHA256
-			}
+			p.lock = checkLocked(locked[i], recs[0], opts)
+			// The digest the installer checks the bytes against.
+			p.ArtifactSHA256 = locked[i].SHA256
 		}
 	}
 }
 
-// checkLocked compares a lock file's hashes with the channel's record.
-func checkLocked(lp fetch.LockedPackage, rec fetch.Record) *lockState {
+// checkLocked compares a lock file's hashes with the channel's record, and
+// says whether the entry binds the package's bytes: it does when its
+// installer checks its sha256, or when the caller's installer checks the
+// record's (InstallerChecksRecords).
+func checkLocked(lp fetch.LockedPackage, rec fetch.Record, opts BatchOptions) *lockState {
 	for _, h := range []struct{ name, lock, rec string }{{"sha256", lp.SHA256, rec.SHA256}, {"md5", lp.MD5, rec.MD5}} {
 		if h.lock != "" && h.rec != "" && !strings.EqualFold(h.lock, h.rec) {
-			return &lockState{mismatch: &policy.Reason{Rule: "lock", Code: "lock-mismatch", Severity: policy.SeverityError,
+			return &lockState{mismatch: &policy.Reason{Rule: policy.RuleLock, Code: "lock-mismatch", Severity: policy.SeverityError,
 				Message: fmt.Sprintf("the lock file gives %s %s for %s but the channel's repodata lists %s: the lock file and the channel disagree on what the package is; re-lock, or find out why the channel changed", h.name, h.lock, rec.Filename, h.rec)}}
 		}
 	}
-	return nil
+	if installerChecksSHA256(lp, opts) || (opts.InstallerChecksRecords && rec.SHA256 != "") {
+		return &lockState{}
+	}
+	return &lockState{unbound: errUnbound(lp)}
+}
+
+// installerChecksSHA256 reports whether the installer of lp's lock file
+// checks the package bytes against the entry's sha256: conda (an explicit
+// line with a sha256) and pixi do; conda-lock install does not, since it
+// installs through an explicit file that it writes with the md5 only.
+func installerChecksSHA256(lp fetch.LockedPackage, opts BatchOptions) bool {
+	return lp.SHA256 != "" && (lp.Format != fetch.FormatCondaLock || opts.InstallerChecksSHA256)
+}
+
+// errUnbound says why a lock entry binds nothing, and how to fix it.
+func errUnbound(lp fetch.LockedPackage) error {
+	if lp.SHA256 != "" && lp.Format == fetch.FormatCondaLock {
+		return errors.New("conda-lock install checks only the md5 of each package (it installs through an explicit file it writes with #md5), so it will not check the bytes against the SHA-256 the attestations name; " +
+			"install with a tool that checks sha256 (micromamba, pixi) and say so (BatchOptions.InstallerChecksSHA256), or use an explicit file with sha256 (conda list --explicit --sha256) or a pixi.lock, or download and hash the package before verifying it (BatchOptions.DownloadUnhashed)")
+	}
+	gives := "no hash"
+	if lp.MD5 != "" {
+		gives = "only an md5"
+	}
+	return fmt.Errorf("the lock file gives %s for this package, so the installer will not check the bytes it installs against the SHA-256 the attestations name; "+
+		"write the lock file with sha256 hashes (conda list --explicit --sha256, or a pixi.lock), or download and hash the package before verifying it (BatchOptions.DownloadUnhashed)", gives)
 }

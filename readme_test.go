@@ -1,14 +1,15 @@
 package condasigs_test
 
 import (
-	"github.com/condasigs/condasigs/attest"
-	"github.com/condasigs/condasigs/fetch"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/attest"
+	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -58,6 +59,8 @@ func TestSecurityDocNamesRealTests(t *testing.T) {
 			dir = "."
 		case "cli": // the CLI, cmd/condasigs
 			dir = filepath.Join("cmd", "condasigs")
+		case "cigate", "preflight", "mirror", "quickstart": // examples/<name>
+			dir = filepath.Join("examples", dir)
 		}
 		files, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
 		require.NoError(t, err)
@@ -92,6 +95,7 @@ func TestReadmeListsEveryCode(t *testing.T) {
 		attest.CodePredicateMalformed, attest.CodePackageDigestAbsent} {
 		codes = append(codes, string(c))
 	}
+	codes = append(codes, policy.CodeRecordInconsistent, policy.CodeLockUnbound, condasigs.CodePackageDownloaded)
 	for _, c := range codes {
 		assert.Contains(t, table, "`"+c+"`")
 	}

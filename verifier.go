@@ -55,7 +55,8 @@ type Options struct {
 	// are never cached, and a corrupt entry is ignored and rebuilt. Only
 	// trusted material with a known digest (trustroot.Info.Digest) is
 	// cached. Whoever can write the cache can forge verdicts: keep it
-	// private to the user (fetch.DirCache makes its directories 0700).
+	// private to the user (fetch.DirCache makes its directories 0700), and
+	// create and check the directory with fetch.PrepareCacheDir.
 	VerdictCache fetch.Cache
 	// Logger receives debug records. Nil discards them.
 	Logger *slog.Logger
@@ -188,6 +189,10 @@ type job struct {
 	in        policy.Input
 	fetched   bool // sidecar holds the retrieved bytes, not yet verified
 	sidecar   []byte
+	// name is the package name of the file name, which pins are keyed by.
+	name string
+	// inconsistent is why the record contradicts its file name.
+	inconsistent error
 
 	trustDigest string     // the trusted material's digest, for verdict keys
 	key         verdictKey // valid when keyed
@@ -267,6 +272,18 @@ func (v *Verifier) start(ctx context.Context, pkg Package) (*job, error) {
 		rep.Reasons = []policy.Reason{{Rule: "enabled", Code: "not-checked", Severity: policy.SeverityInfo,
 			Message: fmt.Sprintf("verification is disabled for this channel (policy entry %q)", j.match.Entry)}}
 		return j, nil
+	}
+
+	// Pins are keyed by the package name of the file name, which the
+	// attestation binds, never by the record's name, which is the
+	// channel's word; a record that contradicts its file name is
+	// inconsistent.
+	fn, err := pkg.Record.CheckConsistent()
+	j.name, j.inconsistent = fn.Name, err
+	if j.name == "" {
+		// Not <name>-<version>-<build>.<ext>: no name to pin by, and
+		// the record is inconsistent already.
+		j.name = pkg.Record.Filename
 	}
 
 	var failed *policy.Reason
@@ -363,7 +380,11 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 		}
 	}
 	in := j.in
-	name := packageName(j.pkg.Record)
+	in.Inconsistent = j.inconsistent
+	if j.pkg.lock != nil {
+		in.Unbound = j.pkg.lock.unbound
+	}
+	name := j.name
 	pinning := v.pins != nil && match.Engine.Policy().Pin != ""
 	if pinning {
 		if p, ok := v.pins.Get(match.Channel, name); ok {
@@ -392,6 +413,12 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 	}
 	if d.Pin != nil {
 		rep.Pin = &PinInfo{Channel: match.Channel, Package: name, Signer: *d.Pin}
+	}
+	if j.pkg.lock != nil && j.pkg.lock.note != nil {
+		rep.Reasons = append(rep.Reasons, *j.pkg.lock.note)
+		if j.pkg.lock.note.Severity == policy.SeverityWarning && rep.Outcome == policy.Pass {
+			rep.Outcome = policy.Warn
+		}
 	}
 	v.log.DebugContext(ctx, "condasigs: verified", "package", rep.Filename, "outcome", rep.Outcome, "status", rep.Status)
 	return rep, nil
@@ -422,21 +449,6 @@ func (v *Verifier) checkAge(info trustroot.Info, now time.Time) (*policy.Reason,
 			Message: fmt.Sprintf("the trusted root was last updated %s ago (from %s); refreshes are failing", age, info.Source)}, nil
 	}
 	return nil, nil
-}
-
-// packageName is the record's name, or the name part of the filename
-// (<name>-<version>-<build>.<ext>) for a record without one.
-func packageName(rec fetch.Record) string {
-	if rec.Name != "" {
-		return rec.Name
-	}
-	base := strings.TrimSuffix(strings.TrimSuffix(rec.Filename, ".conda"), ".tar.bz2")
-	for range 2 {
-		if i := strings.LastIndexByte(base, '-'); i > 0 {
-			base = base[:i]
-		}
-	}
-	return base
 }
 
 // checkArtifact picks the digest the attestations must name and, when the

@@ -107,6 +107,10 @@ type Package struct {
 	// RecordSHA256 overrides the sha256 of the record: repodata that names
 	// other bytes than the package's (and the attestation's).
 	RecordSHA256 string
+	// EditRecord, if set, edits the record last, before it is written:
+	// for repodata whose fields contradict the file name or the bytes
+	// (another name, a foreign md5, a wrong size).
+	EditRecord func(*fetch.Record)
 }
 
 // Identities a Signer signs with when a Package names none.
@@ -176,6 +180,10 @@ func (c *Channel) Add(t testing.TB, p Package) fetch.Record {
 	}
 	if p.OmitSHA256 {
 		rec.SHA256 = ""
+	}
+	if p.EditRecord != nil {
+		p.EditRecord(&rec)
+		rec.Filename = p.Filename // the key of the record, not a field
 	}
 	c.mu.Lock()
 	c.records[p.Filename] = rec

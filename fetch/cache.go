@@ -2,9 +2,12 @@ package fetch
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -35,28 +38,67 @@ const MaxCacheEntry = 64 << 20
 // digest, say), spread over subdirectories named by their first two
 // characters. Writes go to a temporary file renamed over the entry, so
 // concurrent processes sharing the directory never see a partial value.
-// Anyone who can write the directory controls what it returns: keep it
-// private to the user.
+//
+// Every file operation is confined to the directory ([os.Root]): a
+// symbolic link inside it that points out of it is not followed, so no
+// one who can plant one makes a write land, or a read come from,
+// elsewhere. On Unix, an entry is read only when it is a regular file of
+// the effective user that neither group nor others can write, in a
+// subdirectory (not a symbolic link) of the effective user that neither
+// group nor others can write; anything else is a miss, and Put refuses to
+// write into such a subdirectory. So what another user planted, while the
+// directory was open to them, is never read back.
+//
+// Anyone who can write the directory itself, or replace it or a parent,
+// controls what it returns and where its writes go (the directory's own
+// path, links included, is followed): keep it private to the user, and
+// create and check it with [PrepareCacheDir] before use. A sidecar cache,
+// hashed on every read, needs no trust in what it returns, but its
+// directory must pass too before anything is written to it.
 type DirCache string
 
-// Get reads the entry for key.
+// Get reads the entry for key. An entry that does not exist, is not a
+// regular file, is larger than [MaxCacheEntry] or is not private to the
+// user (see [DirCache]) is a miss: the error wraps [ErrCacheMiss].
 func (d DirCache) Get(ctx context.Context, key string) ([]byte, error) {
-	p, err := d.path(key)
-	if err != nil {
+	if err := d.check(key); err != nil {
 		return nil, err
 	}
-	f, fi, err := openRegular(p)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
+	p := filepath.Join(string(d), key[:2], key)
+	root, err := openRoot(string(d))
+	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrCacheMiss
-	case errors.Is(err, errNotRegular):
-		return nil, fmt.Errorf("%w: %s is not a regular file", ErrCacheMiss, p)
-	case err != nil:
+	} else if err != nil {
 		return nil, err
+	}
+	defer root.Close()
+	// The open never blocks: the subdirectory is opened as a directory
+	// and the entry without waiting for a FIFO's writer.
+	f, err := root.OpenFile(filepath.Join(key[:2], key), os.O_RDONLY|nonblock, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrCacheMiss
+	} else if err != nil {
+		// A symbolic link out of the directory, a file where the
+		// subdirectory should be, or one that cannot be read.
+		return nil, fmt.Errorf("%w: %s: %v", ErrCacheMiss, p, err)
 	}
 	defer f.Close()
-	if fi.Size() > MaxCacheEntry {
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		return nil, err
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%w: %s is not a regular file", ErrCacheMiss, p)
+	case fi.Size() > MaxCacheEntry:
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrCacheMiss, p, MaxCacheEntry)
+	}
+	if err := checkPrivate(fi); err != nil {
+		return nil, fmt.Errorf("%w: the entry %s %v", ErrCacheMiss, p, err)
+	}
+	// The subdirectory, once the entry is open: only the user can replace
+	// it in a directory that passes PrepareCacheDir.
+	if err := privateSubdir(root, key[:2]); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCacheMiss, err)
 	}
 	// Entries are replaced by rename, never written in place, so the open
 	// file keeps the size it had when it was stated.
@@ -67,46 +109,78 @@ func (d DirCache) Get(ctx context.Context, key string) ([]byte, error) {
 	return b, ctx.Err()
 }
 
-// Put writes the entry for key atomically.
+// Put writes the entry for key atomically. It fails, writing nothing, when
+// the key's subdirectory is not private to the user or is a symbolic link.
 func (d DirCache) Put(ctx context.Context, key string, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	p, err := d.path(key)
+	if err := d.check(key); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(string(d), 0o700); err != nil {
+		return err
+	}
+	root, err := openRoot(string(d))
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	defer root.Close()
+	sub := key[:2]
+	if err := root.Mkdir(sub, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err := privateSubdir(root, sub); err != nil {
+		return fmt.Errorf("fetch: not caching %s: %w", key, err)
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:]) // never fails
+	tmp := filepath.Join(sub, ".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
 	// No fsync: after a crash an entry may be empty or short, which every
 	// reader rejects as corrupt and rebuilds.
-	_, werr := tmp.Write(data)
-	cerr := tmp.Close()
+	_, werr := f.Write(data)
+	cerr := f.Close()
 	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
+		_ = root.Remove(tmp)
 		return err
 	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		os.Remove(tmp.Name())
+	if err := root.Rename(tmp, filepath.Join(sub, key)); err != nil {
+		_ = root.Remove(tmp)
 		return err
 	}
 	return nil
 }
 
-func (d DirCache) path(key string) (string, error) {
+// privateSubdir checks the subdirectory sub of root: a directory, not a
+// symbolic link, private to the user.
+func privateSubdir(root *os.Root, sub string) error {
+	p := filepath.Join(root.Name(), sub)
+	fi, err := root.Lstat(sub)
+	switch {
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("the cache subdirectory %s is not a directory (mode %s); remove it (rm -rf %s)", p, fi.Mode(), p)
+	}
+	if err := checkPrivate(fi); err != nil {
+		return fmt.Errorf("the cache subdirectory %s %v; remove it (rm -rf %s): others may have planted entries in it", p, err, p)
+	}
+	return nil
+}
+
+// check rejects a DirCache without a directory and an unsafe key.
+func (d DirCache) check(key string) error {
 	if d == "" {
-		return "", errors.New("fetch: DirCache has no directory")
+		return errors.New("fetch: DirCache has no directory")
 	}
 	if !validCacheKey(key) {
-		return "", fmt.Errorf("fetch: cache key %q: use 3 to 200 ASCII letters, digits, '.', '_' or '-', not starting with '.'", key)
+		return fmt.Errorf("fetch: cache key %q: use 3 to 200 ASCII letters, digits, '.', '_' or '-', not starting with '.'", key)
 	}
-	return filepath.Join(string(d), key[:2], key), nil
+	return nil
 }
 
 func validCacheKey(key string) bool {

@@ -71,7 +71,9 @@ type Options struct {
 	// changed (If-None-Match, If-Modified-Since) before downloading it
 	// again: an unchanged channel costs a request and no transfer. A copy
 	// is kept only once read to its end, and is always revalidated, never
-	// used without asking. Empty means no such cache.
+	// used without asking. Copies are trusted as they are read back:
+	// create and check the directory with [PrepareCacheDir]. Empty means
+	// no such cache.
 	RepodataDir string
 	// Logger receives debug records of requests and retries, with URLs
 	// redacted. Nil discards them.
@@ -212,7 +214,7 @@ func (c *Client) Open(ctx context.Context, rawURL string, limit int64) (io.ReadC
 	if u.Scheme == "file" {
 		return openFile(u, limit)
 	}
-	return c.openHTTP(ctx, u, limit)
+	return c.openHTTP(ctx, u, limit, c.opts.Timeout)
 }
 
 // CheckURL returns the error (of kind [KindInvalidURL]) that Open would
@@ -259,8 +261,8 @@ func (c *Client) OpenRepodata(ctx context.Context, rawURL string) (io.ReadCloser
 	return c.Open(ctx, rawURL, c.opts.MaxRepodataSize)
 }
 
-func (c *Client) openHTTP(parent context.Context, u *url.URL, limit int64) (io.ReadCloser, error) {
-	r, err := c.getHTTP(parent, u, limit, nil)
+func (c *Client) openHTTP(parent context.Context, u *url.URL, limit int64, timeout time.Duration) (io.ReadCloser, error) {
+	r, err := c.getHTTP(parent, u, limit, timeout, nil)
 	return r.body, err
 }
 
@@ -272,10 +274,11 @@ type httpBody struct {
 	etag, lastModified string
 }
 
-// getHTTP sends a GET with the extra header hdr (conditional headers).
-func (c *Client) getHTTP(parent context.Context, u *url.URL, limit int64, hdr http.Header) (httpBody, error) {
+// getHTTP sends a GET with the extra header hdr (conditional headers). The
+// request, retries and body included, must end within timeout.
+func (c *Client) getHTTP(parent context.Context, u *url.URL, limit int64, timeout time.Duration, hdr http.Header) (httpBody, error) {
 	redacted := Redact(u.String())
-	ctx, cancel := context.WithTimeout(parent, c.opts.Timeout)
+	ctx, cancel := context.WithTimeout(parent, timeout)
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		cancel()
@@ -303,7 +306,7 @@ func (c *Client) getHTTP(parent context.Context, u *url.URL, limit int64, hdr ht
 		case errors.As(err, &re):
 			msg = "redirect refused"
 		case errors.Is(err, context.DeadlineExceeded):
-			msg = fmt.Sprintf("timed out after %s", c.opts.Timeout)
+			msg = fmt.Sprintf("timed out after %s", timeout)
 		}
 		return httpBody{}, &Error{Kind: KindNetwork, URL: redacted, Msg: msg, Err: sanitize(err)}
 	}
@@ -365,7 +368,7 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	if c.remaining < 0 {
 		return 0, tooLarge(c.url, c.limit)
 	}
-	if int64(len(p)) > c.remaining+1 {
+	if int64(len(p))-1 > c.remaining { // never remaining+1: it may be the largest int64
 		p = p[:c.remaining+1]
 	}
 	n, err := c.r.Read(p)

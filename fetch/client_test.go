@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -617,4 +618,20 @@ func TestClientReusesConnectionsToOneHost(t *testing.T) {
 	}
 	wg.Wait()
 	assert.LessOrEqual(t, conns.Load(), int64(2*workers), "%d connections for %d requests", conns.Load(), workers*each)
+}
+
+// A cap as large as an int64 allows is a cap like any other: reading under
+// it neither overflows nor panics (a record's size can say so).
+func TestOpenLargestCap(t *testing.T) {
+	t.Parallel()
+	data := repeat('q', 5000)
+	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) { writeChunked(w, data) })
+	for _, limit := range []int64{math.MaxInt64, math.MaxInt64 - 1} {
+		body, err := newClient(t, fetch.Options{}).Open(context.Background(), srv.URL+"/x", limit)
+		require.NoError(t, err)
+		got, err := io.ReadAll(body)
+		body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, data, got)
+	}
 }

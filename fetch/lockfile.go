@@ -38,6 +38,10 @@ type LockedPackage struct {
 	MD5 string
 	// Platform is the subdir of the URL, e.g. "linux-64" or "noarch".
 	Platform string
+	// Format is the format of the lock file the entry comes from; empty
+	// for an entry made by other means. It tells which hash the format's
+	// installer checks: conda-lock install checks the md5 only.
+	Format LockFormat
 	// Line is the 1-based line of the entry in the file.
 	Line int
 }
@@ -359,6 +363,7 @@ func newLockBuilder(name string, format LockFormat) *lockBuilder {
 // add records p, or merges it into the entry of the same URL; sha256Line
 // and md5Line locate p's hashes for a contradiction.
 func (b *lockBuilder) add(p LockedPackage, sha256Line, md5Line int) error {
+	p.Format = b.lf.Format
 	i, dup := b.byURL[p.URL]
 	if !dup {
 		b.byURL[p.URL] = len(b.lf.Packages)

@@ -54,10 +54,17 @@ func lockFileError(t *testing.T, name string, line int, data string) *fetch.Lock
 }
 
 // checkLockFile checks the invariants of every parsed lock file.
+//
+// Each package must carry the file's format; checkLockFile then clears it,
+// so that tests compare the rest of each entry.
 func checkLockFile(t *testing.T, lf *fetch.LockFile) {
 	t.Helper()
 	seen := map[string]bool{}
 	last := 0
+	for i := range lf.Packages {
+		assert.Equal(t, lf.Format, lf.Packages[i].Format, lf.Packages[i].URL)
+		lf.Packages[i].Format = ""
+	}
 	for _, p := range lf.Packages {
 		assert.False(t, seen[p.URL], "%s listed twice", p.URL)
 		seen[p.URL] = true
@@ -179,6 +186,7 @@ func TestParseLockFileTestdata(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, "environment.yml", again.Name)
 			again.Name = lf.Name
+			checkLockFile(t, again)
 			assert.Equal(t, lf, again)
 		})
 	}

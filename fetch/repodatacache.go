@@ -2,10 +2,12 @@ package fetch
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"net/http"
@@ -31,19 +33,19 @@ type repodataMeta struct {
 	SHA256       string `json:"sha256"`
 }
 
-// repodataPath is where the copy of the document at u is kept: named by
-// the hash of the URL, which may hold a token.
-func (c *Client) repodataPath(u *url.URL) string {
+// repodataName is the name under Options.RepodataDir of the copy of the
+// document at u: the hash of the URL, which may hold a token.
+func repodataName(u *url.URL) string {
 	sum := sha256.Sum256([]byte(u.String()))
-	return filepath.Join(c.opts.RepodataDir, hex.EncodeToString(sum[:]))
+	return hex.EncodeToString(sum[:])
 }
 
 // openCachedRepodata revalidates the kept copy of the document at u, or
 // downloads it and keeps it as it is read.
 func (c *Client) openCachedRepodata(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
 	limit := c.opts.MaxRepodataSize
-	path := c.repodataPath(u)
-	kept, meta, err := openKept(path, limit, Redact(u.String()))
+	name := repodataName(u)
+	kept, meta, err := openKept(c.opts.RepodataDir, name, limit, Redact(u.String()))
 	if err == nil {
 		hdr := http.Header{}
 		if meta.ETag != "" {
@@ -52,7 +54,7 @@ func (c *Client) openCachedRepodata(ctx context.Context, u *url.URL) (io.ReadClo
 		if meta.LastModified != "" {
 			hdr.Set("If-Modified-Since", meta.LastModified)
 		}
-		r, err := c.getHTTP(ctx, u, limit, hdr)
+		r, err := c.getHTTP(ctx, u, limit, c.opts.Timeout, hdr)
 		switch {
 		case err != nil:
 			kept.Close()
@@ -62,26 +64,53 @@ func (c *Client) openCachedRepodata(ctx context.Context, u *url.URL) (io.ReadClo
 			return kept, nil
 		}
 		kept.Close()
-		return c.keep(ctx, r, path), nil
+		return c.keep(ctx, r, name), nil
 	}
-	r, err := c.getHTTP(ctx, u, limit, nil)
+	if !errors.Is(err, os.ErrNotExist) {
+		c.log.DebugContext(ctx, "condasigs: not using the kept repodata", "url", Redact(u.String()), "err", err)
+	}
+	r, err := c.getHTTP(ctx, u, limit, c.opts.Timeout, nil)
 	if err != nil {
 		return nil, err
 	}
-	return c.keep(ctx, r, path), nil
+	return c.keep(ctx, r, name), nil
 }
 
-// openKept checks a kept copy against its recorded size and hash and
-// opens it past its header, under the size cap. A damaged copy is removed.
-func openKept(path string, limit int64, redacted string) (io.ReadCloser, repodataMeta, error) {
+// openKept checks the kept copy name in dir against its recorded size and
+// hash and opens it past its header, under the size cap. The copy is
+// read through an [os.Root] of dir, so a symbolic link out of dir is not
+// followed; it and dir must be private to the user (checkPrivate), since
+// what they hold is trusted. A damaged copy is removed.
+func openKept(dir, name string, limit int64, redacted string) (io.ReadCloser, repodataMeta, error) {
 	var meta repodataMeta
-	f, fi, err := openRegular(path)
+	root, err := openRoot(dir)
 	if err != nil {
 		return nil, meta, err
 	}
+	defer root.Close()
+	// The open never blocks (a FIFO would wait for a writer); the checks
+	// are made on the opened file, so that it cannot be swapped in between.
+	f, err := root.OpenFile(name, os.O_RDONLY|nonblock, 0)
+	if err != nil {
+		return nil, meta, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = errNotRegular
+	}
+	if err == nil {
+		if perr := checkPrivate(fi); perr != nil {
+			err = fmt.Errorf("the kept repodata %s %v", filepath.Join(dir, name), perr)
+		}
+	}
+	if err == nil {
+		err = privateDir(root, dir)
+	}
 	start := int64(len(repodataHeader) + metaLen)
 	head := make([]byte, start)
-	_, err = io.ReadFull(f, head)
+	if err == nil {
+		_, err = io.ReadFull(f, head)
+	}
 	if err == nil && (string(head[:len(repodataHeader)]) != repodataHeader || head[start-1] != '\n') {
 		err = errors.New("not a kept repodata document")
 	}
@@ -102,49 +131,79 @@ func openKept(path string, limit int64, redacted string) (io.ReadCloser, repodat
 	}
 	if err != nil {
 		f.Close()
-		if !errors.Is(err, os.ErrNotExist) {
-			os.Remove(path)
-		}
+		_ = root.Remove(name) // replaced when downloaded again, anyway
 		return nil, meta, err
 	}
 	return &cappedReader{r: f, remaining: limit, limit: limit, url: redacted, closer: f.Close}, meta, nil
 }
 
-// keep returns r's body, written to path as it is read when the server
-// gave validators to revalidate it with.
-func (c *Client) keep(ctx context.Context, r httpBody, path string) io.ReadCloser {
+// privateDir checks the directory root was opened on: private to the user.
+func privateDir(root *os.Root, dir string) error {
+	fi, err := root.Stat(".")
+	if err != nil {
+		return err
+	}
+	if err := checkPrivate(fi); err != nil {
+		return fmt.Errorf("the repodata directory %s %v", dir, err)
+	}
+	return nil
+}
+
+// keep returns r's body, written to name in Options.RepodataDir as it is
+// read when the server gave validators to revalidate it with. Nothing is
+// kept in a directory that is not private to the user.
+func (c *Client) keep(ctx context.Context, r httpBody, name string) io.ReadCloser {
 	meta := repodataMeta{ETag: r.etag, LastModified: r.lastModified}
 	if meta.ETag == "" && meta.LastModified == "" || len(meta.ETag)+len(meta.LastModified) > metaLen/2 {
 		return r.body
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := c.opts.RepodataDir
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		c.log.WarnContext(ctx, "fetch: cannot keep repodata", "err", err)
 		return r.body
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	root, err := openRoot(dir)
+	if err == nil {
+		err = privateDir(root, dir)
+		if err != nil {
+			root.Close()
+		}
+	}
 	if err != nil {
+		c.log.WarnContext(ctx, "fetch: cannot keep repodata", "err", err)
+		return r.body
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:]) // never fails
+	tmpName := ".tmp-" + hex.EncodeToString(rnd[:])
+	tmp, err := root.OpenFile(tmpName, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		root.Close()
 		c.log.WarnContext(ctx, "fetch: cannot keep repodata", "err", err)
 		return r.body
 	}
 	// The metadata line is written last, over this placeholder.
 	if _, err := tmp.WriteString(repodataHeader + strings.Repeat(" ", metaLen-1) + "\n"); err != nil {
 		tmp.Close()
-		os.Remove(tmp.Name())
+		_ = root.Remove(tmpName)
+		root.Close()
 		return r.body
 	}
-	return &keeper{body: r.body, tmp: tmp, path: path, meta: meta, hash: sha256.New()}
+	return &keeper{body: r.body, root: root, tmp: tmp, tmpName: tmpName, name: name, meta: meta, hash: sha256.New()}
 }
 
 // keeper copies what is read from body to tmp, and on Close, if body was
 // read whole (the rest is read then), records its size and hash and
-// renames tmp to path.
+// renames tmp to name, both in root.
 type keeper struct {
-	body   io.ReadCloser
-	tmp    *os.File
-	path   string
-	meta   repodataMeta
-	hash   hash.Hash
-	failed bool
+	body    io.ReadCloser
+	root    *os.Root
+	tmp     *os.File
+	tmpName string
+	name    string
+	meta    repodataMeta
+	hash    hash.Hash
+	failed  bool
 }
 
 func (k *keeper) Read(p []byte) (int, error) {
@@ -181,8 +240,9 @@ func (k *keeper) Close() error {
 		}
 	}
 	cerr := k.tmp.Close()
-	if k.failed || cerr != nil || os.Rename(k.tmp.Name(), k.path) != nil {
-		os.Remove(k.tmp.Name())
+	if k.failed || cerr != nil || k.root.Rename(k.tmpName, k.name) != nil {
+		_ = k.root.Remove(k.tmpName)
 	}
+	k.root.Close()
 	return err
 }

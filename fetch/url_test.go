@@ -3,6 +3,7 @@ package fetch_test
 import (
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -170,6 +171,10 @@ func TestSplitPackageURLInvalid(t *testing.T) {
 		"https:///chan/noarch/p.conda",
 		"conda-forge/noarch/p.conda",
 		"http://[::1/chan/noarch/p.conda",
+		// an escaped "/" would vanish from the channel, decoded
+		"https://h/chan%2F..%2Fother/noarch/p.conda",
+		"https://h/t/a%2fb/chan/noarch/p.conda",
+		"https://h/chan/noarch/a%2Fp.conda",
 	} {
 		_, err := fetch.SplitPackageURL(pkg)
 		requireKind(t, err, fetch.ErrInvalidURL)
@@ -181,9 +186,10 @@ func TestNormalizeChannel(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"https://conda.anaconda.org/conda-forge", "https://conda.anaconda.org/conda-forge"},
 		{"HTTPS://Conda.Anaconda.ORG/conda-forge", "https://conda.anaconda.org/conda-forge"},
-		{"https://h/Conda-Forge", "https://h/Conda-Forge"}, // the path keeps its case
+		{"https://h/Conda-Forge", "https://h/conda-forge"}, // served as one channel
+		{"http://h/c", "https://h/c"},                      // http on port 80 is https
 		{"https://h:443/c", "https://h/c"},
-		{"http://h:80/c", "http://h/c"},
+		{"http://h:80/c", "https://h/c"},
 		{"https://h:80/c", "https://h:80/c"},
 		{"http://h:443/c", "http://h:443/c"},
 		{"https://h:8443/c", "https://h:8443/c"},
@@ -197,12 +203,11 @@ func TestNormalizeChannel(t *testing.T) {
 		{"https://h/t/tk-123/c/", "https://h/c"},
 		{"https://h/t/tk-123", "https://h"},
 		{"https://h/t/tk-123/", "https://h"},
-		{"https://h/t", "https://h/t"},             // a channel named t, no token
-		{"https://h/x/t/y/c", "https://h/x/t/y/c"}, // /t/ not right after the host
+		{"https://h/t", "https://h/t"},         // a channel named t, no token
+		{"https://h/x/t/y/c", "https://h/x/c"}, // /t/<token> below a prefix goes too, as conda strips it
 		{"https://h/c?token=abc", "https://h/c"},
 		{"https://h/c?", "https://h/c"},
 		{"https://h/c#frag", "https://h/c"},
-		{"  https://h/c/ \n", "https://h/c"},
 		{"https://[2001:DB8::1]:443/c", "https://[2001:db8::1]/c"},
 		{"http://[::1]:8080/c/", "http://[::1]:8080/c"},
 		{"https://h/my%20chan", "https://h/my%20chan"},
@@ -294,5 +299,240 @@ func TestNormalizeChannelSpellings(t *testing.T) {
 		got, err := fetch.NormalizeChannel(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, "https://conda.anaconda.org/conda-forge", got, in)
+	}
+}
+
+// TestNormalizeChannelSameDestination lists, per class, spellings that
+// clients (Go's net/http, conda and requests, rattler and reqwest) send to
+// the same server and channel: each must have the class's canonical form.
+func TestNormalizeChannelSameDestination(t *testing.T) {
+	t.Parallel()
+	classes := []struct {
+		name, want string
+		spellings  []string
+	}{
+		{"port spelling", "http://localhost:8080/chan", []string{
+			"http://localhost:8080/chan",
+			"http://localhost:08080/chan",
+			"http://localhost:0000000000000008080/chan",
+		}},
+		{"default port", "https://conda.anaconda.org/conda-forge", []string{
+			"https://conda.anaconda.org:443/conda-forge",
+			"https://conda.anaconda.org:0443/conda-forge",
+			"https://conda.anaconda.org:/conda-forge",
+			"http://conda.anaconda.org/conda-forge", // redirected to https
+			"http://conda.anaconda.org:80/conda-forge",
+			"http://conda.anaconda.org:080/conda-forge",
+			"http://conda.anaconda.org:/conda-forge",
+		}},
+		{"host case and trailing dot", "http://localhost:8080", []string{
+			"http://LOCALHOST:8080",
+			"http://LocalHost.:8080/",
+			"http://user:pw@localhost.:8080/?q#f",
+		}},
+		{"host IDNA: width, compatibility forms, case", "http://localhost:8080", []string{
+			"http://ｌｏｃａｌｈｏｓｔ:8080",         // fullwidth
+			"http://ＬＯＣＡＬＨＯＳＴ:8080",         // fullwidth capitals
+			"http://%EF%BD%8Cocalhost:8080", // an escaped fullwidth l
+			"http://lo\u00adcalhost:8080",   // a soft hyphen maps to nothing
+			"http://localhost\u3002:8080",   // ideographic full stop as the root
+			"http://\u2112ocalhost:8080",    // script capital L
+			"http://local\u210Cost:8080",    // black-letter capital H
+			"http://ℓocalhost:8080",         // script small l
+		}},
+		{"host IDNA: non-ASCII names", "https://xn--bcher-kva.example/c", []string{
+			"https://bücher.example/c",
+			"https://BÜCHER.example/c",
+			"https://b%C3%BCcher.example/c",
+			"https://bu\u0308cher.example/c", // decomposed ü
+			"https://XN--BCHER-KVA.EXAMPLE/c",
+			"https://ｂüｃｈｅｒ．ｅｘａｍｐｌｅ/c",
+		}},
+		{"IPv4 numeric forms (WHATWG, inet_aton)", "http://127.0.0.1:8080", []string{
+			"http://127.1:8080",
+			"http://127.0.1:8080",
+			"http://0x7f.0.0.1:8080",
+			"http://0X7F.0.0.0X1:8080",
+			"http://0177.0.0.01:8080",
+			"http://017700000001:8080",
+			"http://2130706433:8080",
+			"http://0x7f000001:8080",
+			"http://127.0.0.1.:8080",
+			"http://１２７．０．０．１:8080", // fullwidth digits and dots
+		}},
+		{"IPv4-mapped IPv6", "http://127.0.0.1:8080", []string{
+			"http://[::ffff:127.0.0.1]:8080",
+			"http://[::FFFF:127.0.0.1]:8080",
+			"http://[::ffff:7f00:1]:8080",
+			"http://[0:0:0:0:0:ffff:7f00:0001]:8080",
+		}},
+		{"IPv6 literal forms", "https://[2001:db8::1]/c", []string{
+			"https://[2001:DB8::1]/c",
+			"https://[2001:0db8:0000:0000:0000:0000:0000:0001]/c",
+			"https://[2001:db8:0:0::1]:443/c",
+		}},
+		{"path escapes, dot segments, slashes", "https://h/conda-forge/label/dev", []string{
+			"https://h/%63onda-forge/label/dev",
+			"https://h/conda%2dforge/label/dev",
+			"https://h/conda-forge/%6c%61bel/dev/",
+			"https://h//conda-forge///label/dev//",
+			"https://h/./conda-forge/label/./dev",
+			"https://h/x/../conda-forge/label/dev",
+			"https://h/%2e/conda-forge/%2E%2e/conda-forge/label/dev",
+			"https://h/../../conda-forge/label/dev",
+		}},
+		{"path case", "https://conda.anaconda.org/conda-forge", []string{
+			"https://conda.anaconda.org/Conda-Forge",
+			"https://conda.anaconda.org/CONDA-FORGE/",
+			"https://conda.anaconda.org/%43onda-forge",
+		}},
+		{"conda token and user information", "https://h/c", []string{
+			"https://h/t/tk-1/c",
+			"https://h/T/tk-1/c",
+			"https://u:p@h/./t/tk-1/c/",
+			"https://h/x/../t/tk-1/c",
+			"https://h/./t/tk-1/./c",
+		}},
+		{"conda token below a prefix (Anaconda Server)", "https://h/api/repo/c", []string{
+			"https://h/api/repo/t/tk-1/c",
+			"https://h/API/repo/t/TK-1/c/",
+		}},
+		{"file URLs", "file:///srv/chan", []string{
+			"file:///srv/chan/",
+			"file:/srv/chan",
+			"file://localhost/srv/chan",
+			"file://LOCALHOST/srv//Chan",
+			"FILE:///srv/./x/../chan",
+		}},
+	}
+	for _, c := range classes {
+		for _, in := range c.spellings {
+			got, err := fetch.NormalizeChannel(in)
+			if assert.NoErrorf(t, err, "%s: %q", c.name, in) {
+				assert.Equalf(t, c.want, got, "%s: NormalizeChannel(%q)", c.name, in)
+			}
+		}
+	}
+}
+
+// TestNormalizeChannelRefusesAmbiguity: spellings that clients read
+// differently, or that no channel has, are refused rather than guessed at.
+func TestNormalizeChannelRefusesAmbiguity(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		// hosts
+		"http://straße.example/c",             // IDNA 2003 and 2008 differ (ß)
+		"http://xn--strae-oqa.example\u200d/", // a joiner
+		"http://exa_mple%EF%BD%8C.org/",       // STD3 rules refuse "_" in a mapped name
+		"http://127.0.0.256/",                 // ends in a number, not IPv4
+		"http://256.0.0.1/",
+		"http://127.0.0.0x100/",
+		"http://1.2.3.4.5/",
+		"http://foo.123/",
+		"http://foo.0x1/",
+		"http://127..1/",
+		"http://4294967296/",
+		"http://0x100000000/",
+		"http://[fe80::1%25eth0]/c", // a zone
+		// IPv6 addresses that carry an IPv4 one
+		"http://[64:ff9b::7f00:1]/c",    // NAT64
+		"http://[64:ff9b::127.0.0.1]/c", // NAT64, dotted
+		"http://[64:ff9b:1::7f00:1]/c",  // local-use NAT64
+		"http://[::ffff:0:7f00:1]/c",    // SIIT
+		"http://[::127.0.0.1]/c",        // IPv4-compatible
+		"http://[2002:7f00:1::1]/c",     // 6to4
+		// conda tokens read two ways
+		"https://h/t//c",       // an empty token
+		"https://h/./t//c",     // the same, behind a dot segment
+		"https://h/%74//c",     // the same, escaped
+		"https://h/t/./c",      // a dot token
+		"https://h/t/../c",     // a dot-dot token
+		"https://h/t/a/t/b/c",  // two tokens
+		"https://h/t/a/../b/c", // token then dot segments: /b/c or /t/b/c
+		// Windows aliases
+		"https://h/chan./linux-64",
+		"https://h/chan%20/linux-64",
+		"https://h/chan::$INDEX_ALLOCATION/x",
+		"https://h/CHANNE~1/x",
+		"http://0.0.0.0:8080/c", // unspecified: the local host
+		"http://0:8080/c",
+		"http://0x/c",
+		"http://[::]:8080/c",
+		"http://[::ffff:0.0.0.0]:8080/c",
+		"http://[::ffff:127.1]/c",
+		"http://[127.1]/c",
+		"http://[127.0.0.1]/c",
+		"http://[h]/c",
+		"http://h..example/c",
+		"http://h../c",
+		"http://.h/c",
+		"http://h%25x/c",
+		"http://h!x/c",
+		"https://./c",
+		// ports
+		"http://h:0/c",
+		"http://h:65536/c",
+		"http://h:99999999999999999999999/c",
+		"http://h:+80/c",
+		"http://h:0x50/c",
+		"http://h:80:80/c",
+		// paths
+		"https://h/a%2Fb/c",
+		"https://h/a%2fb",
+		"https://h/t/a%2Fb/c", // even in a token
+		"https://h\\conda-forge",
+		"https://h/x\\..\\conda-forge",
+		"https://h/x%5C..%5Cconda-forge",
+		"https://h/conda-forge;x",
+		"https://h/conda-forge%3Bx",
+		"https://h/conda-forge%00",
+		"https://h/conda-forge%0a",
+		"https://h/conda-forge%7F",
+		"https://h/%252e%252e/c",
+		"https://h/c%3Fx",
+		"https://h/c%23x",
+		"https://h/ｃｏｎｄａ-forge",  // non-ASCII in an HTTP path
+		"https://h/\u212aitware", // Kelvin sign
+		"https://h/c%FF",
+		"file:///srv/c%FF", // not UTF-8
+		"https://h/c\u00a0",
+		// shape
+		"https:h/c",
+		"file:channel",
+		"file:///",
+		"https://h/c\tx",
+		"https://h/c\nx",
+		// around: WHATWG strips it, Go keeps it
+		" https://h/c",
+		"https://h/c ",
+		"https://h/c\n",
+		"\x00https://h/c",
+		"  https://h/c/ \n",
+	} {
+		got, err := fetch.NormalizeChannel(in)
+		assert.Errorf(t, err, "NormalizeChannel(%q) = %q", in, got)
+	}
+}
+
+// TestNormalizeChannelFoldIdempotent checks the case fold over every rune
+// that has a case mapping, in a file URL (where non-ASCII paths are kept).
+func TestNormalizeChannelFoldIdempotent(t *testing.T) {
+	t.Parallel()
+	for r := rune(0x80); r <= unicode.MaxRune; r++ {
+		if unicode.SimpleFold(r) == r && unicode.ToLower(r) == r && unicode.ToUpper(r) == r {
+			continue
+		}
+		in := "file:///x" + string(r)
+		n1, err := fetch.NormalizeChannel(in)
+		require.NoError(t, err, "%U", r)
+		n2, err := fetch.NormalizeChannel(n1)
+		require.NoError(t, err, "%U", r)
+		require.Equal(t, n1, n2, "%U", r)
+		// Every rune of the orbit has the same form.
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			nf, err := fetch.NormalizeChannel("file:///x" + string(f))
+			require.NoError(t, err)
+			require.Equal(t, n1, nf, "%U and %U", r, f)
+		}
 	}
 }

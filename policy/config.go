@@ -70,6 +70,11 @@ func redactChannel(s string) string {
 	if strings.Contains(s, "://") {
 		return fetch.Redact(s)
 	}
+	// A name: its /t/<token> segments too.
+	const base = "https://h/"
+	if r := fetch.Redact(base + strings.TrimLeft(s, "/")); strings.HasPrefix(r, base) {
+		return r[len(base):]
+	}
 	return s
 }
 
@@ -160,14 +165,14 @@ func CompileConfig(c Config) (*Rules, error) {
 func compileChannel(cp ChannelPolicy, alias string) (compiledChannel, error) {
 	cc := compiledChannel{entry: cp.Channel, enable: cp.Enabled}
 	if cp.Channel != CatchAll {
-		u, err := ChannelURL(cp.Channel, alias)
+		u, err := entryURL(cp.Channel, alias)
 		if err != nil {
 			return cc, &ChannelError{cp.Channel, err}
 		}
 		cc.url = u
 		cc.urls = []string{u}
 		for _, m := range cp.Mirrors {
-			mu, err := ChannelURL(m, alias)
+			mu, err := entryURL(m, alias)
 			if err != nil {
 				return cc, &ChannelError{cp.Channel, fmt.Errorf("mirror %q: %w", redactChannel(m), err)}
 			}

@@ -441,11 +441,11 @@ func TestParseConfigErrors(t *testing.T) {
 			"    enabled: false",
 			"    require: error",
 			"    trusted_identities: []",
-			"  https://user:secret@conda.anaconda.org/t/tk-123/conda-forge/:",
+			"  https://CONDA.anaconda.org:443/Conda-Forge/:",
 			"    enabled: false",
 			"    require: error",
 			"    trusted_identities: []",
-		), []wantErr{{6, 3, "attestations.https://conda.anaconda.org/t/REDACTED/conda-forge/", `is also covered by entry "conda-forge"; merge the two entries`}}},
+		), []wantErr{{6, 3, "attestations.https://CONDA.anaconda.org:443/Conda-Forge/", `is also covered by entry "conda-forge"; merge the two entries`}}},
 		{"credentials redacted", doc(
 			"attestations:",
 			"  https://user:secret@h.example/t/tk-123/ch:",

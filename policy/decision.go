@@ -14,6 +14,20 @@ const (
 	RuleTargetChannel    = "target-channel"
 	RuleUnknownPredicate = "unknown-predicate"
 	RulePin              = "pin"
+	RuleRecord           = "record"
+	RuleLock             = "lock"
+)
+
+// Codes of the policy's own reasons that callers may branch on. They are
+// stable: never renamed.
+const (
+	// CodeRecordInconsistent: the record's name, version or build
+	// contradicts its file name, which is what attestations bind.
+	CodeRecordInconsistent = "record-inconsistent"
+	// CodeLockUnbound: the lock entry gives no sha256, so the installer will
+	// not check the package bytes against the digest the attestations were
+	// checked against.
+	CodeLockUnbound = "lock-unbound"
 )
 
 // Reason explains one part of a Decision.
@@ -50,6 +64,20 @@ type Input struct {
 	// Pin is the signer pinned for this package, if the policy pins and
 	// one was recorded.
 	Pin *Pin
+
+	// The checks below bind a pass to the bytes that get installed. Each,
+	// when set, is decided by the require table as a verification failure,
+	// except that require: ignore warns too: whatever the attestations say,
+	// they are not about what will be installed.
+
+	// Inconsistent is why the package's record contradicts its file name
+	// (see fetch.Record.CheckConsistent).
+	Inconsistent error
+	// Unbound is why the SHA-256 the attestations are checked against is
+	// not one the installer will check the package bytes against, e.g. a
+	// lock file entry with no sha256 (a hashless or md5-only explicit line).
+	// Its message should say how to bind it.
+	Unbound error
 }
 
 // Decision is the verdict on one package.
@@ -69,6 +97,42 @@ type Decision struct {
 
 // Decide applies the policy to in.
 func (e *Engine) Decide(in Input) Decision {
+	d := e.decide(in)
+	e.bind(&d, RuleRecord, CodeRecordInconsistent, in.Inconsistent,
+		"the package's record contradicts its file name, which is what attestations bind, so the channel's word about this package cannot be trusted")
+	e.bind(&d, RuleLock, CodeLockUnbound, in.Unbound,
+		"a pass would not be about the bytes that get installed")
+	return d
+}
+
+// bind applies one binding check that failed with err: under require:
+// error it fails the package (and nothing is accepted, so no signer is
+// named), otherwise it warns, require: ignore included. In every mode no
+// signer is pinned from it: trust on first use learns only from packages
+// whose attestations are about what gets installed. Its reason comes
+// first: it is why the verdict is what it is.
+func (e *Engine) bind(d *Decision, rule, code string, err error, what string) {
+	if err == nil {
+		return
+	}
+	d.Pin = nil
+	sev := SeverityWarning
+	if e.policy.Require == ModeError {
+		sev = SeverityError
+		if d.Outcome != Fail {
+			d.Status = StatusVerificationFailure
+		}
+		d.Outcome = Fail
+		d.Accepted = []int{}
+		clear(d.Signers)
+	} else if d.Outcome == Pass {
+		d.Outcome = Warn
+	}
+	r := Reason{Rule: rule, Code: code, Severity: sev, Message: fmt.Sprintf("%s: %v", what, err)}
+	d.Reasons = append([]Reason{r}, d.Reasons...)
+}
+
+func (e *Engine) decide(in Input) Decision {
 	p := e.policy
 	switch {
 	case in.RecordUnavailable != nil:

@@ -159,3 +159,58 @@ func TestDefaultsAreStrict(t *testing.T) {
 	assert.Equal(t, policy.ModeError, p.ChannelMismatch)
 	assert.Equal(t, policy.ModeIgnore, p.UnknownPredicate)
 }
+
+// The binding checks (a record that contradicts its file name, a lock
+// entry that binds no digest) fail the package under require: error and
+// warn under warn and ignore, whatever the attestations say; a failed
+// package accepts no bundle and pins no signer. Their reason comes first.
+func TestBindingChecks(t *testing.T) {
+	good := valid(0, trustedWF, ghIssuer, attest.ChannelMatched)
+	bases := map[string]policy.Input{
+		"verified":          {Bundles: []attest.Evidence{good}},
+		"missing":           {NotAdvertised: true},
+		"retrieval failure": {RetrievalFailure: errors.New("404"), RetrievalFailureCode: "not-found"},
+		"invalid bundle":    {Bundles: []attest.Evidence{invalid(0, attest.CodeSignature)}},
+	}
+	checks := map[string]func(*policy.Input){
+		policy.CodeRecordInconsistent: func(in *policy.Input) { in.Inconsistent = errors.New("the name differs") },
+		policy.CodeLockUnbound:        func(in *policy.Input) { in.Unbound = errors.New("no sha256") },
+	}
+	for baseName, base := range bases {
+		for code, set := range checks {
+			for i, mode := range []policy.Mode{policy.ModeError, policy.ModeWarn, policy.ModeIgnore} {
+				e, err := policy.Compile(policy.Policy{Require: mode, Identities: trusted, Pin: policy.ModeWarn})
+				require.NoError(t, err)
+				plain := e.Decide(base)
+				in := base
+				set(&in)
+				d := e.Decide(in)
+				name := fmt.Sprintf("%s, %s, require %s", baseName, code, mode)
+				require.NotEmpty(t, d.Reasons, name)
+				assert.Equal(t, code, d.Reasons[0].Code, name)
+				assert.Equal(t, plain.Reasons, d.Reasons[1:], "%s: the other reasons are kept", name)
+				if i == 0 {
+					assert.Equal(t, policy.Fail, d.Outcome, name)
+					assert.Equal(t, policy.SeverityError, d.Reasons[0].Severity, name)
+					assert.Empty(t, d.Accepted, name)
+					assert.Nil(t, d.Pin, name)
+					if plain.Outcome != policy.Fail {
+						assert.Equal(t, policy.StatusVerificationFailure, d.Status, name)
+					} else {
+						assert.Equal(t, plain.Status, d.Status, name)
+					}
+					continue
+				}
+				want := plain.Outcome
+				if want == policy.Pass {
+					want = policy.Warn
+				}
+				assert.Equal(t, want, d.Outcome, name)
+				assert.Equal(t, policy.SeverityWarning, d.Reasons[0].Severity, name)
+				assert.Equal(t, plain.Status, d.Status, name)
+				assert.Equal(t, plain.Accepted, d.Accepted, name)
+				assert.Nil(t, d.Pin, "%s: no signer is learnt from a package whose attestations are not about what gets installed", name)
+			}
+		}
+	}
+}

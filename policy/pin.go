@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/condasigs/condasigs/attest"
+	"github.com/condasigs/condasigs/fetch"
 )
 
 // Pin is the signer recorded for a package the first time it verified
@@ -119,10 +122,38 @@ func LoadPins(path string) (*PinStore, error) {
 			}
 		}
 	}
-	if pf.Pins != nil {
-		s.pins = pf.Pins
+	pins, err := rekeyPins(pf.Pins)
+	if err != nil {
+		return nil, fmt.Errorf("pins: %s: %w", path, err)
 	}
+	s.pins = pins
 	return s, nil
+}
+
+// rekeyPins keys pins by the canonical form of their channel URLs, which
+// may have changed since the file was written (a canonical form that folds
+// more spellings together): a pin must not be lost to a respelling, which
+// would reset trust on first use. Two spellings that pin different signers
+// of one package are an error: which one is right is for a person to say.
+func rekeyPins(in map[string]map[string]Pin) (map[string]map[string]Pin, error) {
+	out := make(map[string]map[string]Pin, len(in))
+	chans := slices.Sorted(maps.Keys(in)) // errors name the same pair each time
+	for _, ch := range chans {
+		canon, err := fetch.NormalizeChannel(ch)
+		if err != nil {
+			return nil, fmt.Errorf("the channel %s of a pin cannot be used: %w; remove its pins, or restore the file from a backup", redactChannel(ch), err)
+		}
+		if out[canon] == nil {
+			out[canon] = make(map[string]Pin, len(in[ch]))
+		}
+		for name, p := range in[ch] {
+			if prev, dup := out[canon][name]; dup && !prev.Same(p) {
+				return nil, fmt.Errorf("two spellings of channel %s pin different signers of %s (%s and %s): keep the right one and delete the other", canon, name, prev, p)
+			}
+			out[canon][name] = p
+		}
+	}
+	return out, nil
 }
 
 // Get returns the pin of package name on channel (a normalised URL).

@@ -121,3 +121,34 @@ func TestPinStoreCorrupt(t *testing.T) {
 		})
 	}
 }
+
+// Pins written under another spelling of a channel (before the canonical
+// form folded case, ports and http) are found under the canonical one: a
+// respelling never resets trust on first use. Spellings that disagree are
+// an error, and so is a channel that cannot be used.
+func TestPinStoreRekeysChannels(t *testing.T) {
+	write := func(t *testing.T, content string) string {
+		path := filepath.Join(t.TempDir(), "pins.json")
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+		return path
+	}
+	s, err := policy.LoadPins(write(t, `{"version": 1, "pins": {
+		"https://conda.anaconda.org:0443/Conda-Forge/": {"numpy": {"issuer": "i", "repository_id": "1"}},
+		"https://conda.anaconda.org/conda-forge": {"numpy": {"issuer": "i", "repository_id": "1"}, "scipy": {"issuer": "i", "san": "s"}}}}`))
+	require.NoError(t, err)
+	for _, name := range []string{"numpy", "scipy"} {
+		_, ok := s.Get("https://conda.anaconda.org/conda-forge", name)
+		assert.True(t, ok, name)
+	}
+	assert.Equal(t, 2, s.Len())
+
+	_, err = policy.LoadPins(write(t, `{"version": 1, "pins": {
+		"https://conda.anaconda.org/Conda-Forge": {"numpy": {"issuer": "i", "repository_id": "1"}},
+		"https://conda.anaconda.org/conda-forge": {"numpy": {"issuer": "i", "repository_id": "2"}}}}`))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pin different signers of numpy")
+
+	_, err = policy.LoadPins(write(t, `{"version": 1, "pins": {"https://a%2Fb": {"numpy": {"issuer": "i", "san": "s"}}}}`))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cannot be used")
+}

@@ -129,6 +129,14 @@ func TestVerifyArtifact(t *testing.T) {
 	code, _, errOut := runCLI(t, verifyArgs("--artifact", filepath.Join(t.TempDir(), "other.conda"), fileURL(t))...)
 	assert.Equal(t, exitProblem, code)
 	assert.Contains(t, errOut, "no PACKAGE-URL ends in other.conda")
+
+	// A second file of the same name never replaces the first, which would
+	// then go unchecked: whatever the order, the run is refused.
+	for _, order := range [][]string{{bad, good}, {good, bad}, {good, good}} {
+		code, out, errOut = runCLI(t, verifyArgs("--channel", upstream, "--artifact", order[0], "--artifact", order[1], fileURL(t))...)
+		assert.Equal(t, exitProblem, code, out)
+		assert.Contains(t, errOut, "have the same file name")
+	}
 }
 
 func TestVerifyRepodataFlagAndMissingRecord(t *testing.T) {

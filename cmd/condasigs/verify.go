@@ -37,6 +37,10 @@ type verifyFlags struct {
 	noCache      bool
 	sidecarsOnly bool // the cache directory is not private: no trusted caches
 	jobs         int
+	// verify-env: packages without sha256 in the lock file
+	downloadUnhashed      bool
+	keepDownloads         string
+	installerChecksSHA256 bool
 }
 
 func newVerifyCommand() *cobra.Command {
@@ -284,14 +288,21 @@ func packageNames(urls []string) (map[string]bool, error) {
 }
 
 // hashArtifacts hashes each --artifact file and keys it by file name, which
-// must be the file name of one of the package URLs.
+// must be the file name of one of the package URLs, and of no other
+// --artifact: a second file of the same name would be checked in place of
+// the first, which then goes unchecked.
 func hashArtifacts(paths []string, names map[string]bool) (map[string]string, error) {
 	out := map[string]string{}
+	given := map[string]string{} // file name → the path that gave it
 	for _, p := range paths {
 		name := filepath.Base(p)
 		if !names[name] {
 			return nil, usageError("--artifact %s: no PACKAGE-URL ends in %s", p, name)
 		}
+		if prev, dup := given[name]; dup {
+			return nil, usageError("--artifact %s and --artifact %s have the same file name, and each package URL is checked against one file: verify them in separate runs", prev, p)
+		}
+		given[name] = p
 		file, err := os.Open(p)
 		if err != nil {
 			return nil, usageError("--artifact: %v", err)

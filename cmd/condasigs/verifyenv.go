@@ -26,12 +26,25 @@ repodata.json (once per channel and subdir), then its attestations are
 verified as by verify. A hash in FILE that differs from the channel's record
 fails the package.
 
+The attestations are checked against each entry's sha256, the hash the
+installer checks the bytes against. An entry without one (a hashless or
+md5-only explicit line, as conda list --explicit writes by default) binds
+nothing: it fails under --require error and warns otherwise (lock-unbound).
+So does a conda-lock.yml entry, since conda-lock install checks md5 hashes
+only, unless --installer-checks-sha256 says it is installed by micromamba or
+pixi. Write explicit files with conda list --explicit --sha256, or pass
+--download-unhashed to download such packages, hash them and verify those
+bytes (--keep-downloads DIR keeps those that do not fail, in a directory of
+your own, to install exactly what was verified).
+
 Sidecars and verdicts are cached under --cache-dir (default <user cache
 dir>/condasigs), and each repodata.json is kept there and revalidated with a
 conditional request: re-verifying an unchanged environment needs no sidecar
 request, no repodata download and no cryptography. A read-only cache is
-read, not written; verdicts and repodata in a cache others can write are
-not trusted.
+read, not written. Verdicts and repodata are used only from a directory of
+your own that no one else can write or replace; otherwise only sidecars are
+read (they are hashed on every read), nothing is written, and a warning
+says why.
 
 A progress bar is drawn on stderr when it is a terminal. The summary lists
 the failures and warnings; --format json prints every report.
@@ -53,6 +66,9 @@ problems.`,
 	fl.BoolVar(&f.noCache, "no-cache", false, "neither read nor write the sidecar and verdict caches")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "directory of the sidecar, verdict and repodata caches (default <user cache dir>/condasigs)")
 	fl.StringArrayVar(&platforms, "platform", nil, "verify only the packages of this subdir, e.g. linux-64, and noarch (repeatable; default: all)")
+	fl.BoolVar(&f.downloadUnhashed, "download-unhashed", false, "download each package whose entry gives no sha256, hash it and verify the attestations against those bytes (streamed, capped by the record's size, not kept)")
+	fl.BoolVar(&f.installerChecksSHA256, "installer-checks-sha256", false, "a conda-lock.yml is installed by a tool that checks each package's sha256 (micromamba, pixi), not by conda-lock install, which checks the md5 only")
+	fl.StringVar(&f.keepDownloads, "keep-downloads", "", "with --download-unhashed, keep the downloaded packages that agree with their records in this directory, to install exactly the bytes verified")
 	return cmd
 }
 
@@ -63,6 +79,15 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 	if f.noCache && f.cacheDir != "" {
 		return usageError("--no-cache and --cache-dir contradict each other: give one")
 	}
+	if f.keepDownloads != "" && !f.downloadUnhashed {
+		return usageError("--keep-downloads keeps what --download-unhashed downloads: give both")
+	}
+	if f.keepDownloads != "" {
+		// What is kept there gets installed: no one else may swap it.
+		if err := fetch.CheckCacheDir(f.keepDownloads); err != nil {
+			return usageError("--keep-downloads %s: %v: keep the downloads in a directory of your own that no one else can write", f.keepDownloads, reasonOf(err))
+		}
+	}
 	lf, err := fetch.ReadLockFile(file)
 	if err != nil {
 		return problem("%v", err)
@@ -72,12 +97,12 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 		if f.cacheDir == "" {
 			f.cacheDir = defaultCacheDir()
 		}
-		if f.cacheDir != "" && !cacheWritable(f.cacheDir) {
-			fmt.Fprintf(cmd.ErrOrStderr(), "condasigs: warning: the cache directory %s is not writable; reading it only\n", f.cacheDir)
-		}
-		if f.cacheDir != "" && !private(f.cacheDir) {
-			f.sidecarsOnly = true
-			fmt.Fprintf(cmd.ErrOrStderr(), "condasigs: warning: others can write the cache directory %s, so its verdicts and repodata are not used (sidecars are, being hashed on every read); make it private: chmod go-w\n", f.cacheDir)
+		if f.cacheDir != "" {
+			var warning string
+			f.sidecarsOnly, warning = openCacheDir(f.cacheDir)
+			if warning != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "condasigs: warning:", warning)
+			}
 		}
 	} else {
 		f.cacheDir = ""
@@ -91,6 +116,7 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 	bar := newProgressBar(cmd.ErrOrStderr())
 	jobs := f.jobs
 	results := s.v.VerifyLocked(cmd.Context(), pkgs, condasigs.BatchOptions{Workers: jobs, Fetchers: 4 * jobs,
+		DownloadUnhashed: f.downloadUnhashed, DownloadDir: f.keepDownloads, InstallerChecksSHA256: f.installerChecksSHA256,
 		Progress: func(done, total int, r condasigs.Result) {
 			bar.update(done, total, r.Package.Record.Filename)
 		}})
@@ -109,6 +135,13 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 	env.Summary.Skipped = len(lf.Skipped) + len(lf.Packages) - len(pkgs)
 	if err := renderEnv(cmd.OutOrStdout(), f.format, env); err != nil {
 		return problem("writing the report: %v", err)
+	}
+	if unbound := countCode(env.Packages, policy.CodeLockUnbound); unbound > 0 && !f.downloadUnhashed {
+		fix := "write it with `conda list --explicit --sha256`"
+		if lf.Format == fetch.FormatCondaLock {
+			fix = "conda-lock install checks only md5 hashes; if you install it with micromamba or pixi, pass --installer-checks-sha256"
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "condasigs: hint: %d entries of %s bind no sha256 that the installer checks, so nothing binds the attested packages to what gets installed; %s, or pass --download-unhashed to verify downloaded bytes\n", unbound, file, fix)
 	}
 	if len(problems) > 0 {
 		for _, p := range problems[:min(len(problems), 20)] {
@@ -135,6 +168,20 @@ func selectPlatforms(pkgs []fetch.LockedPackage, platforms []string) []fetch.Loc
 		}
 	}
 	return out
+}
+
+// countCode counts the packages with a reason of the given code.
+func countCode(pkgs []envPackage, code string) int {
+	n := 0
+	for _, p := range pkgs {
+		for _, r := range p.Report.Reasons {
+			if r.Code == code {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 // count adds one outcome to the summary.

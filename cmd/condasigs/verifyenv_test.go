@@ -184,12 +184,9 @@ func TestVerifyEnvJSONMatchesSchema(t *testing.T) {
 
 // Over HTTP, a second run of an unchanged environment asks for no sidecar.
 func TestVerifyEnvWarmMakesNoSidecarRequest(t *testing.T) {
-	ss := condasigstest.NewSigstore(t)
-	ch := condasigstest.NewChannel(t, "linux-64")
-	url := ch.Serve(t)
 	dir := t.TempDir()
-	root := filepath.Join(dir, "trusted_root.json")
-	require.NoError(t, os.WriteFile(root, ss.TrustedRootJSON(t), 0o644))
+	vc := newVirtualChannel(t, dir)
+	ss, ch, url, root := vc.ss, vc.ch, vc.url, vc.root
 	var lines []string
 	var sidecars []string
 	for _, name := range []string{"a-1.0-0.conda", "b-2.0-1.tar.bz2", "c-3.0-0.conda"} {
@@ -210,4 +207,22 @@ func TestVerifyEnvWarmMakesNoSidecarRequest(t *testing.T) {
 		}
 		assert.Equal(t, run, ch.Requests("/linux-64/repodata.json"), "repodata is asked for once a run (revalidated)")
 	}
+}
+
+// virtualChannel is a channel served on loopback with its own virtual
+// Sigstore, and that Sigstore's trusted_root.json written in dir.
+type virtualChannel struct {
+	ss   *condasigstest.Sigstore
+	ch   *condasigstest.Channel
+	url  string
+	root string // the trusted_root.json file
+}
+
+func newVirtualChannel(t *testing.T, dir string) virtualChannel {
+	t.Helper()
+	v := virtualChannel{ss: condasigstest.NewSigstore(t), ch: condasigstest.NewChannel(t, "linux-64")}
+	v.url = v.ch.Serve(t)
+	v.root = filepath.Join(dir, "trusted_root.json")
+	require.NoError(t, os.WriteFile(v.root, v.ss.TrustedRootJSON(t), 0o644))
+	return v
 }

@@ -78,10 +78,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// The caches: sidecars by their SHA-256 (hashed again on every read),
 	// verdicts by everything they depend on. A second run over an unchanged
 	// lock file makes no sidecar request and checks no signature.
+	// Verdicts are trusted as they are read back, and sidecars are
+	// written: each directory is created private, then checked
+	// (fetch.PrepareCacheDir), and left unused unless no one else can
+	// write it.
 	fo := fetch.Options{Logger: log}
 	if *cacheDir != "" {
-		fo.Cache = fetch.DirCache(filepath.Join(*cacheDir, "sidecars"))
-		opts.VerdictCache = fetch.DirCache(filepath.Join(*cacheDir, "verdicts"))
+		if err := fetch.PrepareCacheDir(*cacheDir); err != nil {
+			fmt.Fprintln(stderr, "cigate: warning: nothing is cached:", err)
+		} else {
+			fo.Cache = dirCache(*cacheDir, "sidecars", stderr)
+			opts.VerdictCache = dirCache(*cacheDir, "verdicts", stderr)
+		}
 	}
 	opts.Fetcher = fetch.New(fo)
 	trust, closeTrust, err := setup.Trust(ctx, *trustedRoot, log)
@@ -127,6 +135,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitPass
+}
+
+// dirCache is the cache in the subdirectory name of dir, created private
+// and checked; nil, and a warning, when it is not fit.
+func dirCache(dir, name string, stderr io.Writer) fetch.Cache {
+	sub := filepath.Join(dir, name)
+	if err := fetch.PrepareCacheDir(sub); err != nil {
+		fmt.Fprintf(stderr, "cigate: warning: %s are not cached: %v\n", name, err)
+		return nil
+	}
+	return fetch.DirCache(sub)
 }
 
 // message is an annotation's text: the package, its outcome and the reasons

@@ -53,9 +53,13 @@ func (e env) write(t *testing.T, name, content string) string {
 // evil at 6.
 func (e env) explicit(t *testing.T) string {
 	return e.write(t, "explicit.txt", "# platform: linux-64\n# created by a test\n@EXPLICIT\n"+
-		e.url("good-1.0-0.conda")+"#"+e.ch.SHA256("good-1.0-0.conda")+"\n"+
-		e.url("unsigned-1.0-0.conda")+"\n"+
-		e.url("evil-1.0-0.conda")+"\n")
+		e.line("good-1.0-0.conda")+"\n"+e.line("unsigned-1.0-0.conda")+"\n"+e.line("evil-1.0-0.conda")+"\n")
+}
+
+// line is the explicit-file line of a package, with its sha256, as
+// conda list --explicit --sha256 writes it.
+func (e env) line(filename string) string {
+	return e.url(filename) + "#sha256:" + e.ch.SHA256(filename)
 }
 
 func runGate(t *testing.T, args ...string) (int, string) {
@@ -160,7 +164,7 @@ func TestLockMismatch(t *testing.T) {
 
 func TestCache(t *testing.T) {
 	e := newEnv(t)
-	file := e.write(t, "explicit.txt", "@EXPLICIT\n"+e.url("good-1.0-0.conda")+"\n"+e.url("evil-1.0-0.conda")+"\n")
+	file := e.write(t, "explicit.txt", "@EXPLICIT\n"+e.line("good-1.0-0.conda")+"\n"+e.line("evil-1.0-0.conda")+"\n")
 	args := append(e.flags, "-cache-dir", filepath.Join(e.dir, "cache"), file)
 	sidecars := []string{
 		"/linux-64/good-1.0-0.conda.sigs." + e.ch.Package("good-1.0-0.conda").Record.AttestationsSHA256,
@@ -208,5 +212,20 @@ func TestEscape(t *testing.T) {
 	}
 	if got := escapeProperty("C:\\a,b%.lock"); got != "C%3A\\a%2Cb%25.lock" {
 		t.Errorf("escapeProperty: %q", got)
+	}
+}
+
+// A line without sha256 binds nothing: conda installs it without checking
+// the bytes against the digest the attestation names, so even the signed
+// package fails the gate, and the annotation says how to fix the file.
+func TestUnhashedLineFails(t *testing.T) {
+	e := newEnv(t)
+	for _, suffix := range []string{"", "#" + e.ch.Package("good-1.0-0.conda").Record.MD5} {
+		file := e.write(t, "explicit.txt", "@EXPLICIT\n"+e.url("good-1.0-0.conda")+suffix+"\n")
+		code, out := runGate(t, append(e.flags, file)...)
+		if code != exitFail || !strings.Contains(out, "::error file="+file+",line=2::good-1.0-0.conda: fail") ||
+			!strings.Contains(out, "[lock-unbound] ") || !strings.Contains(out, "conda list --explicit --sha256") {
+			t.Fatalf("line %q: exit status %d, want %d with a lock-unbound annotation at line 2", suffix, code, exitFail)
+		}
 	}
 }

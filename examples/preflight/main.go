@@ -99,12 +99,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	// The whole transaction at once: records read from each channel's
 	// repodata.json (once per channel and subdir), sidecars fetched and
-	// verified in two bounded pools, one progress line a package.
+	// verified in two bounded pools, one progress line a package. The
+	// attestations are checked against each record's sha256, and the
+	// package manager installs each file only if its bytes have that
+	// sha256 (InstallerChecksRecords): that binds a pass to what gets
+	// installed.
 	locked := make([]fetch.LockedPackage, len(urls))
 	for i, u := range urls {
 		locked[i] = fetch.LockedPackage{URL: u}
 	}
 	results := v.VerifyLocked(ctx, locked, condasigs.BatchOptions{
+		InstallerChecksRecords: true,
 		Progress: func(done, total int, r condasigs.Result) {
 			outcome := "error"
 			if r.Report != nil {
@@ -141,6 +146,11 @@ func decide(results []condasigs.Result, w io.Writer) int {
 	}
 	fmt.Fprintf(w, "transaction verified: %d packages, %d passed, %d with warnings; continuing\n",
 		len(results), len(results)-len(warned), len(warned))
+	for _, r := range results {
+		if r.Report.PackageSHA256 != "" {
+			fmt.Fprintf(w, "  install %s only if its bytes have sha256 %s\n", r.Report.Filename, r.Report.PackageSHA256)
+		}
+	}
 	return exitContinue
 }
 

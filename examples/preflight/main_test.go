@@ -117,7 +117,9 @@ func TestTransactionFile(t *testing.T) {
 func TestAllGood(t *testing.T) {
 	tx := newTransaction(t)
 	code, out, _ := runPreflight(t, append(tx.flags, tx.good)...)
-	if code != exitContinue || out != "transaction verified: 1 packages, 1 passed, 0 with warnings; continuing\n" {
+	want := "transaction verified: 1 packages, 1 passed, 0 with warnings; continuing\n" +
+		"  install good-1.0-0.conda only if its bytes have sha256 " + tx.ch.SHA256("good-1.0-0.conda") + "\n"
+	if code != exitContinue || out != want {
 		t.Fatalf("exit status %d, stdout %q", code, out)
 	}
 }
@@ -170,7 +172,9 @@ func TestRealPackageThroughMirror(t *testing.T) {
 	}
 	code, out, _ := runPreflight(t, "-config", config, "-trusted-root", filepath.Join("..", "quickstart", "trusted_root.json"),
 		srv.URL+"/linux-64/signed-package-2.1.0-hb0f4dca_0.conda")
-	if code != exitContinue || out != "transaction verified: 1 packages, 1 passed, 0 with warnings; continuing\n" {
+	want := "transaction verified: 1 packages, 1 passed, 0 with warnings; continuing\n" +
+		"  install signed-package-2.1.0-hb0f4dca_0.conda only if its bytes have sha256 54303491a8418fbed24344b513546182c29b43bf282ceb433af65e2299f9271f\n"
+	if code != exitContinue || out != want {
 		t.Fatalf("exit status %d, stdout %q", code, out)
 	}
 }

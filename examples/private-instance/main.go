@@ -109,8 +109,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for i, u := range fs.Args() {
 		locked[i] = fetch.LockedPackage{URL: u}
 	}
+	// The records are read from each channel's repodata.json, and the
+	// attestations checked against their sha256, which is printed: a pass
+	// is about the file with that sha256, so install checking it.
 	code := exitPass
-	for _, r := range v.VerifyLocked(ctx, locked, condasigs.BatchOptions{}) {
+	for _, r := range v.VerifyLocked(ctx, locked, condasigs.BatchOptions{InstallerChecksRecords: true}) {
 		if r.Err != nil {
 			fmt.Fprintf(stdout, "%s: not verified: %v\n", fetch.Redact(r.Package.URL), r.Err)
 			code = exitFail
@@ -119,7 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rep := r.Report
 		fmt.Fprintf(stdout, "%s: %s (%s)\n", rep.Filename, rep.Outcome, rep.Status)
 		if rep.Signer != nil {
-			fmt.Fprintf(stdout, "  signed by %s\n  issuer    %s\n", rep.Signer.SAN, rep.Signer.Issuer)
+			fmt.Fprintf(stdout, "  signed by %s\n  issuer    %s\n  sha256    %s\n", rep.Signer.SAN, rep.Signer.Issuer, rep.PackageSHA256)
 		}
 		for _, reason := range rep.Reasons {
 			if reason.Severity != policy.SeverityInfo {

@@ -1,0 +1,309 @@
+//go:build unix
+
+package fetch_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/condasigs/condasigs/fetch"
+)
+
+// needRoot skips a test that makes another user's files.
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("making another user's files needs root")
+	}
+}
+
+// A symbolic link planted as a key's subdirectory, pointing out of the
+// cache, turns no write and no read elsewhere: the attack of the review,
+// where a root run wrote a channel-chosen sidecar into /etc/cron.d.
+func TestDirCacheDoesNotFollowLinksOut(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base := t.TempDir()
+	victim := mkdirMode(t, filepath.Join(base, "cron.d"), 0o700, -1) // stands for /etc/cron.d
+	dir := mkdirMode(t, filepath.Join(base, "cache"), 0o700, -1)
+	payload := []byte("* * * * * root touch /tmp/pwned\n")
+	key := digestOf(payload)
+	symlink(t, victim, filepath.Join(dir, key[:2]), -1)
+
+	err := fetch.DirCache(dir).Put(ctx, key, payload)
+	require.Error(t, err)
+	entries, err := os.ReadDir(victim)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "nothing written through the link")
+
+	// Nor is anything read through it, or through a link as the entry.
+	require.NoError(t, os.WriteFile(filepath.Join(victim, key), payload, 0o600))
+	_, err = fetch.DirCache(dir).Get(ctx, key)
+	assert.ErrorIs(t, err, fetch.ErrCacheMiss)
+	require.NoError(t, os.Remove(filepath.Join(dir, key[:2])))
+	mkdirMode(t, filepath.Join(dir, key[:2]), 0o700, -1)
+	symlink(t, filepath.Join(victim, key), filepath.Join(dir, key[:2], key), -1)
+	_, err = fetch.DirCache(dir).Get(ctx, key)
+	assert.ErrorIs(t, err, fetch.ErrCacheMiss)
+	// A relative link that climbs out, the same.
+	require.NoError(t, os.Remove(filepath.Join(dir, key[:2], key)))
+	symlink(t, "../../cron.d/"+key, filepath.Join(dir, key[:2], key), -1)
+	_, err = fetch.DirCache(dir).Get(ctx, key)
+	assert.ErrorIs(t, err, fetch.ErrCacheMiss)
+
+	// Put replaces the link by the entry: the file it points to is intact.
+	require.NoError(t, fetch.DirCache(dir).Put(ctx, key, []byte("mine")))
+	got, err := fetch.DirCache(dir).Get(ctx, key)
+	require.NoError(t, err)
+	assert.Equal(t, []byte("mine"), got)
+	b, err := os.ReadFile(filepath.Join(victim, key))
+	require.NoError(t, err)
+	assert.Equal(t, payload, b)
+}
+
+// What others planted in a cache while it was open to them is not read
+// back once its directory is private again (the user ran chmod go-w):
+// an entry or a key subdirectory that belongs to another user, or that
+// group or others can write, is a miss, and Put writes into no such
+// subdirectory.
+func TestDirCacheRejectsPlanted(t *testing.T) {
+	const me = -1
+	cases := []struct {
+		name    string
+		root    bool
+		plant   func(t *testing.T, sub, entry string)
+		putFail bool // the subdirectory is not private: Put refuses it
+	}{
+		{name: "foreign entry", root: true, plant: func(t *testing.T, sub, entry string) {
+			mkdirMode(t, sub, 0o700, me)
+			writeEntry(t, entry, 0o644, foreignUID)
+		}},
+		{name: "world-writable entry", plant: func(t *testing.T, sub, entry string) {
+			mkdirMode(t, sub, 0o700, me)
+			writeEntry(t, entry, 0o666, me)
+		}},
+		{name: "group-writable entry", plant: func(t *testing.T, sub, entry string) {
+			mkdirMode(t, sub, 0o700, me)
+			writeEntry(t, entry, 0o620, me)
+		}},
+		{name: "foreign subdirectory", root: true, putFail: true, plant: func(t *testing.T, sub, entry string) {
+			mkdirMode(t, sub, 0o777, foreignUID)
+			writeEntry(t, entry, 0o600, me) // even an entry of the user's: the directory's owner can replace it
+		}},
+		{name: "world-writable subdirectory", putFail: true, plant: func(t *testing.T, sub, entry string) {
+			mkdirMode(t, sub, 0o777, me)
+			writeEntry(t, entry, 0o600, me)
+		}},
+		{name: "subdirectory linked inside the cache", putFail: true, plant: func(t *testing.T, sub, entry string) {
+			other := mkdirMode(t, filepath.Join(filepath.Dir(sub), "zz"), 0o700, me)
+			writeEntry(t, filepath.Join(other, filepath.Base(entry)), 0o600, me)
+			symlink(t, "zz", sub, me)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if c.root {
+				needRoot(t)
+			}
+			ctx := context.Background()
+			dir := mkdirMode(t, filepath.Join(t.TempDir(), "cache"), 0o700, me)
+			key := digestOf([]byte(c.name))
+			sub := filepath.Join(dir, key[:2])
+			entry := filepath.Join(sub, key)
+			c.plant(t, sub, entry)
+			// Control: the planted bytes are there to be read.
+			b, err := os.ReadFile(entry)
+			require.NoError(t, err)
+			require.Equal(t, []byte("planted"), b)
+
+			_, err = fetch.DirCache(dir).Get(ctx, key)
+			assert.ErrorIs(t, err, fetch.ErrCacheMiss)
+
+			err = fetch.DirCache(dir).Put(ctx, key, []byte("mine"))
+			if c.putFail {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "rm -rf "+sub)
+				b, err := os.ReadFile(entry)
+				require.NoError(t, err)
+				assert.Equal(t, []byte("planted"), b, "nothing written there")
+				return
+			}
+			require.NoError(t, err, "the user's own subdirectory: the planted entry is replaced")
+			got, err := fetch.DirCache(dir).Get(ctx, key)
+			require.NoError(t, err)
+			assert.Equal(t, []byte("mine"), got)
+		})
+	}
+}
+
+// writeEntry writes "planted" at path with exactly mode, owned by uid
+// unless it is negative.
+func writeEntry(t *testing.T, path string, mode os.FileMode, uid int) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, []byte("planted"), 0o600))
+	require.NoError(t, os.Chmod(path, mode))
+	if uid >= 0 {
+		require.NoError(t, os.Lchown(path, uid, uid))
+	}
+}
+
+// A FIFO planted as the cache directory or as a key's subdirectory blocks
+// neither a read nor a write (os.OpenRoot would wait for its writer).
+func TestDirCacheFIFODirectories(t *testing.T) {
+	t.Parallel()
+	key := digestOf([]byte("x"))
+	for name, layout := range map[string]func(base string) (dir, fifo string){
+		"the directory":    func(base string) (string, string) { return filepath.Join(base, "c"), filepath.Join(base, "c") },
+		"the subdirectory": func(base string) (string, string) { return base, filepath.Join(base, key[:2]) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir, fifo := layout(t.TempDir())
+			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+				t.Skipf("no FIFOs here: %v", err)
+			}
+			err := within(t, func() error {
+				_, err := fetch.DirCache(dir).Get(context.Background(), key)
+				return err
+			})
+			assert.Error(t, err)
+			err = within(t, func() error { return fetch.DirCache(dir).Put(context.Background(), key, []byte("x")) })
+			assert.Error(t, err)
+		})
+	}
+}
+
+// PrepareCacheDir creates a missing directory private, and fails, creating
+// nothing, where it could not be trusted.
+func TestPrepareCacheDir(t *testing.T) {
+	const me = -1
+	cases := []struct {
+		name    string
+		root    bool
+		layout  func(t *testing.T, base string) string
+		bad     string // what the error says; "" when dir is fit
+		created bool   // dir is made by PrepareCacheDir
+	}{
+		{name: "new", created: true, layout: func(t *testing.T, b string) string { return filepath.Join(b, "new", "c") }},
+		{name: "new in a sticky directory", created: true, layout: func(t *testing.T, b string) string {
+			return filepath.Join(mkdirMode(t, filepath.Join(b, "tmp"), 0o777|os.ModeSticky, me), "c")
+		}},
+		{name: "private", layout: func(t *testing.T, b string) string { return mkdirMode(t, filepath.Join(b, "c"), 0o700, me) }},
+		{name: "world-writable", bad: "rm -rf ", layout: func(t *testing.T, b string) string {
+			return mkdirMode(t, filepath.Join(b, "c"), 0o777, me)
+		}},
+		{name: "new under a writable parent", bad: "no sticky bit", layout: func(t *testing.T, b string) string {
+			return filepath.Join(mkdirMode(t, filepath.Join(b, "p"), 0o777, me), "c")
+		}},
+		{name: "foreign", root: true, bad: "belongs to uid 12345", layout: func(t *testing.T, b string) string {
+			return mkdirMode(t, filepath.Join(b, "c"), 0o700, foreignUID)
+		}},
+		{name: "new under a foreign parent", root: true, bad: "neither root nor you", layout: func(t *testing.T, b string) string {
+			return filepath.Join(mkdirMode(t, filepath.Join(b, "p"), 0o777|os.ModeSticky, foreignUID), "c")
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if c.root {
+				needRoot(t)
+			}
+			dir := c.layout(t, t.TempDir())
+			_, statErr := os.Lstat(dir)
+			err := fetch.PrepareCacheDir(dir)
+			if c.bad != "" {
+				require.ErrorIs(t, err, fetch.ErrCacheDirNotPrivate)
+				assert.Contains(t, err.Error(), c.bad)
+				_, err := os.Lstat(dir)
+				assert.Equal(t, os.IsNotExist(statErr), os.IsNotExist(err), "nothing created")
+				return
+			}
+			require.NoError(t, err)
+			fi, err := os.Lstat(dir)
+			require.NoError(t, err)
+			assert.True(t, fi.IsDir())
+			if c.created {
+				assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), "created private")
+			}
+		})
+	}
+}
+
+// A directory that cannot be created is an error of its own kind: it is
+// not said to be not private.
+func TestPrepareCacheDirCannotCreate(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root writes anyway")
+	}
+	locked := mkdirMode(t, filepath.Join(t.TempDir(), "locked"), 0o500, -1)
+	t.Cleanup(func() { _ = os.Chmod(locked, 0o700) })
+	err := fetch.PrepareCacheDir(filepath.Join(locked, "c"))
+	require.ErrorIs(t, err, os.ErrPermission)
+	assert.NotErrorIs(t, err, fetch.ErrCacheDirNotPrivate)
+}
+
+// Kept repodata is trusted as it is read back: a copy that another user
+// planted, or could have rewritten, or that lies out of the directory,
+// is not used (the document is downloaded again, without a conditional
+// request), and nothing is kept in a directory that is not private.
+func TestRepodataPlantedCopyNotUsed(t *testing.T) {
+	cases := []struct {
+		name       string
+		root       bool
+		plant      func(t *testing.T, dir, kept string)
+		dirPrivate bool // the new download is kept again
+	}{
+		{name: "foreign copy", root: true, dirPrivate: true, plant: func(t *testing.T, _, kept string) {
+			require.NoError(t, os.Lchown(kept, foreignUID, foreignUID))
+		}},
+		{name: "world-writable copy", dirPrivate: true, plant: func(t *testing.T, _, kept string) {
+			require.NoError(t, os.Chmod(kept, 0o666))
+		}},
+		{name: "copy linked out of the directory", dirPrivate: true, plant: func(t *testing.T, dir, kept string) {
+			out := filepath.Join(filepath.Dir(dir), "elsewhere")
+			require.NoError(t, os.Rename(kept, out))
+			symlink(t, out, kept, -1)
+		}},
+		{name: "foreign directory", root: true, plant: func(t *testing.T, dir, _ string) {
+			require.NoError(t, os.Chown(dir, foreignUID, foreignUID))
+		}},
+		{name: "group-writable directory", plant: func(t *testing.T, dir, _ string) {
+			require.NoError(t, os.Chmod(dir, 0o770))
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if c.root {
+				needRoot(t)
+			}
+			srv := newRepodataServer(t, doc1, `"v1"`)
+			dir := mkdirMode(t, filepath.Join(t.TempDir(), "repodata"), 0o700, -1)
+			c0 := newClient(t, fetch.Options{RepodataDir: dir})
+			u := srv.URL + "/c/noarch/repodata.json"
+			readAll(t, c0, u)
+			files := cacheFiles(t, dir)
+			require.Len(t, files, 1)
+			c.plant(t, dir, files[0])
+
+			assert.Equal(t, doc1, readAll(t, newClient(t, fetch.Options{RepodataDir: dir}), u))
+			_, cond := srv.stats()
+			require.Len(t, cond, 2)
+			assert.Equal(t, "|", cond[1], "the planted copy is not used")
+			if !c.dirPrivate {
+				assert.Empty(t, cacheFiles(t, dir), "nothing kept in a directory that is not private")
+				return
+			}
+			readAll(t, c0, u)
+			_, cond = srv.stats()
+			assert.Equal(t, `"v1"|`, cond[2], "a fresh copy was kept")
+		})
+	}
+}

@@ -1,0 +1,80 @@
+//go:build !unix
+
+package fetch
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// checkCacheDir trusts only directories under the user's cache directory:
+// owners and access lists are not inspected here.
+func checkCacheDir(dir string) error {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return &CacheDirError{Dir: dir, Path: dir,
+			Reason: fmt.Sprintf("on %s, who can write the cache directory %s is not checked, and there is no user cache directory to trust instead", runtime.GOOS, dir),
+			Fix:    "use no verdict cache", Err: err}
+	}
+	realBase, err := resolveExisting(base)
+	if err != nil {
+		return &CacheDirError{Dir: dir, Path: base, Reason: fmt.Sprintf("cannot resolve the user cache directory %s", base),
+			Fix: "make it readable", Err: err}
+	}
+	real, err := resolveExisting(dir)
+	if err != nil {
+		return &CacheDirError{Dir: dir, Path: dir, Reason: fmt.Sprintf("cannot resolve the cache directory %s", dir),
+			Fix: "make it readable, or use a directory under " + base, Err: err}
+	}
+	if !within(real, realBase) {
+		return &CacheDirError{Dir: dir, Path: real,
+			Reason: fmt.Sprintf("on %s, who can write a directory is not checked, so only directories under the user cache directory %s are trusted, not %s", runtime.GOOS, base, real),
+			Fix:    "use a directory under " + base}
+	}
+	return nil
+}
+
+// resolveExisting resolves the symbolic links of the longest existing
+// prefix of the absolute path p and appends the rest, which does not exist.
+func resolveExisting(p string) (string, error) {
+	var rest []string
+	for {
+		real, err := filepath.EvalSymlinks(p)
+		if err == nil {
+			return filepath.Join(append([]string{real}, rest...)...), nil
+		}
+		parent := filepath.Dir(p)
+		if !errors.Is(err, fs.ErrNotExist) || parent == p {
+			return "", err
+		}
+		rest = append([]string{filepath.Base(p)}, rest...)
+		p = parent
+	}
+}
+
+// within reports whether p is base or lies under it; both are clean and
+// absolute. filepath.Rel compares names as the platform does (without case
+// on Windows).
+func within(p, base string) bool {
+	rel, err := filepath.Rel(base, p)
+	if err != nil || filepath.IsAbs(rel) {
+		return false
+	}
+	return rel == "." || rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// openRoot opens dir as an [os.Root]: FIFOs do not block an open here.
+func openRoot(dir string) (*os.Root, error) {
+	return os.OpenRoot(dir)
+}
+
+// checkPrivate accepts every file: owners and access lists are not
+// inspected on these platforms (see CheckCacheDir).
+func checkPrivate(fs.FileInfo) error {
+	return nil
+}

@@ -1,0 +1,36 @@
+//go:build !unix
+
+package fetch
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestWithin(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "cache")
+	assert.True(t, within(base, base))
+	assert.True(t, within(filepath.Join(base, "condasigs", "verdicts"), base))
+	assert.False(t, within(filepath.Dir(base), base))
+	assert.False(t, within(base+"2", base))
+	assert.False(t, within(filepath.Join(base, "..", "other"), base))
+}
+
+// Only directories under the user cache directory are trusted.
+func TestCheckCacheDirOther(t *testing.T) {
+	base := t.TempDir()
+	t.Setenv("LocalAppData", base) // Windows
+	t.Setenv("XDG_CACHE_HOME", base)
+	t.Setenv("home", base) // Plan 9
+	ucd, err := os.UserCacheDir()
+	if err != nil {
+		require.ErrorIs(t, CheckCacheDir(filepath.Join(base, "c")), ErrCacheDirNotPrivate)
+		return
+	}
+	require.NoError(t, CheckCacheDir(filepath.Join(ucd, "condasigs", "new")))
+	require.ErrorIs(t, CheckCacheDir(t.TempDir()), ErrCacheDirNotPrivate)
+}

@@ -1,0 +1,218 @@
+//go:build unix
+
+package fetch
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// maxLinks bounds the symbolic links followed on the way to a cache
+// directory, as the kernel bounds them (Linux's MAXSYMLINKS).
+const maxLinks = 40
+
+// dirChecker applies CheckCacheDir's rule to one directory.
+type dirChecker struct {
+	dir string // absolute and clean, as given
+	uid uint64 // the effective user
+}
+
+func checkCacheDir(dir string) error {
+	c := dirChecker{dir: dir, uid: uint64(os.Geteuid())}
+	real, fi, err := c.resolve()
+	if err != nil || fi == nil {
+		return err
+	}
+	return c.checkOwn(real, fi)
+}
+
+// resolve follows c.dir from the root one component at a time, checking
+// every directory and symbolic link on the way, and returns the directory
+// it leads to and its information; nil information when it does not exist.
+func (c *dirChecker) resolve() (string, fs.FileInfo, error) {
+	cur := string(filepath.Separator)
+	fi, err := os.Lstat(cur)
+	if err != nil {
+		return "", nil, c.uninspectable(cur, err)
+	}
+	if err := c.checkParent(cur, fi); err != nil {
+		return "", nil, err
+	}
+	rest := components(c.dir)
+	links := 0
+	for len(rest) > 0 {
+		name := rest[0]
+		rest = rest[1:]
+		if name == ".." {
+			cur = filepath.Dir(cur) // checked on the way down
+			continue
+		}
+		next := filepath.Join(cur, name)
+		fi, err := os.Lstat(next)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return next, nil, nil // cur, the nearest existing ancestor, is checked
+		case err != nil:
+			return "", nil, c.uninspectable(next, err)
+		case fi.Mode()&fs.ModeSymlink != 0:
+			if err := c.checkLink(next, fi); err != nil {
+				return "", nil, err
+			}
+			if links++; links > maxLinks {
+				return "", nil, c.fail(next, fmt.Sprintf("too many symbolic links on the way to the cache directory %s", c.dir),
+					"use a path with fewer links", nil)
+			}
+			target, err := os.Readlink(next)
+			if err != nil {
+				return "", nil, c.uninspectable(next, err)
+			}
+			if filepath.IsAbs(target) {
+				cur = string(filepath.Separator) // checked first
+			}
+			rest = append(components(target), rest...)
+			continue
+		case !fi.IsDir():
+			return "", nil, c.fail(next, fmt.Sprintf("%s, on the way to the cache directory %s, is not a directory", next, c.dir),
+				"use another path", nil)
+		}
+		cur = next
+		if len(rest) > 0 {
+			if err := c.checkParent(cur, fi); err != nil {
+				return "", nil, err
+			}
+		}
+	}
+	fi, err = os.Lstat(cur)
+	if err != nil {
+		return "", nil, c.uninspectable(cur, err)
+	}
+	return cur, fi, nil
+}
+
+// components splits a path into its names, leaving out empty ones and ".".
+func components(path string) []string {
+	var out []string
+	for _, s := range strings.Split(path, string(filepath.Separator)) {
+		if s != "" && s != "." {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// checkOwn applies the rule for the cache directory itself: a directory of
+// the effective user that neither group nor others can write.
+func (c *dirChecker) checkOwn(real string, fi fs.FileInfo) error {
+	name := c.dir
+	if real != c.dir {
+		name = fmt.Sprintf("%s (%s)", c.dir, real)
+	}
+	if !fi.IsDir() {
+		return c.fail(real, fmt.Sprintf("the cache directory %s is not a directory", name), "use another path", nil)
+	}
+	uid, err := owner(fi)
+	if err != nil {
+		return c.uninspectable(real, err)
+	}
+	// Others could have planted entries in it, or subdirectories that
+	// stay theirs: a chmod would leave those. Removed, it is created again
+	// private.
+	if uid != c.uid {
+		return c.fail(real, fmt.Sprintf("the cache directory %s belongs to uid %d, not to you (uid %d)", name, uid, c.uid),
+			"remove it (rm -rf "+real+"), or use a directory of your own", nil)
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return c.fail(real, fmt.Sprintf("others can write the cache directory %s (mode %s)", name, fi.Mode()),
+			"rm -rf "+real+" (others may have planted entries in it), and let it be created again, private", nil)
+	}
+	return nil
+}
+
+// checkParent applies the rule for a directory above the cache directory:
+// owned by root or the effective user, and writable by no one else unless
+// it has the sticky bit.
+func (c *dirChecker) checkParent(path string, fi fs.FileInfo) error {
+	uid, err := owner(fi)
+	if err != nil {
+		return c.uninspectable(path, err)
+	}
+	if uid != 0 && uid != c.uid {
+		return c.fail(path, fmt.Sprintf("%s, on the way to the cache directory %s, belongs to uid %d, neither root nor you (uid %d)", path, c.dir, uid, c.uid),
+			"use a cache directory elsewhere", nil)
+	}
+	// Whoever could write it could only have replaced what is below it
+	// with things of their own, which the check of the cache directory
+	// refuses: the mode is the whole fix.
+	if fi.Mode().Perm()&0o022 != 0 && fi.Mode()&fs.ModeSticky == 0 {
+		return c.fail(path, fmt.Sprintf("others can write %s, on the way to the cache directory %s (mode %s, no sticky bit)", path, c.dir, fi.Mode()),
+			"chmod go-w "+path+", or use a cache directory elsewhere", nil)
+	}
+	return nil
+}
+
+// checkLink applies the rule for a symbolic link on the way: owned by root
+// or the effective user, since in a sticky directory its owner could
+// point it elsewhere.
+func (c *dirChecker) checkLink(path string, fi fs.FileInfo) error {
+	uid, err := owner(fi)
+	if err != nil {
+		return c.uninspectable(path, err)
+	}
+	if uid != 0 && uid != c.uid {
+		return c.fail(path, fmt.Sprintf("the symbolic link %s, on the way to the cache directory %s, belongs to uid %d, neither root nor you (uid %d)", path, c.dir, uid, c.uid),
+			"use a cache directory elsewhere", nil)
+	}
+	return nil
+}
+
+// owner returns the user that owns a file.
+func owner(fi fs.FileInfo) (uint64, error) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, errors.New("no owner in the file information")
+	}
+	return uint64(st.Uid), nil
+}
+
+func (c *dirChecker) uninspectable(path string, err error) error {
+	cause := err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		cause = pe.Err // the path is said already
+	}
+	return c.fail(path, fmt.Sprintf("cannot inspect %s, on the way to the cache directory %s: %v", path, c.dir, cause),
+		"make it readable, or use a cache directory elsewhere", err)
+}
+
+func (c *dirChecker) fail(path, reason, fix string, err error) error {
+	return &CacheDirError{Dir: c.dir, Path: path, Reason: reason, Fix: fix, Err: err}
+}
+
+// openRoot opens dir as an [os.Root]. The trailing slash makes the open
+// fail at once when dir is not a directory: os.OpenRoot would otherwise
+// wait for a writer on a FIFO.
+func openRoot(dir string) (*os.Root, error) {
+	return os.OpenRoot(strings.TrimRight(dir, "/") + "/")
+}
+
+// checkPrivate says why fi, a cache entry or the directory holding it,
+// cannot be trusted: it belongs to another user, or group or others can
+// write it. Nil means it is private to the effective user.
+func checkPrivate(fi fs.FileInfo) error {
+	uid, err := owner(fi)
+	if err != nil {
+		return err
+	}
+	if me := uint64(os.Geteuid()); uid != me {
+		return fmt.Errorf("belongs to uid %d, not to you (uid %d)", uid, me)
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("can be written by others (mode %s)", fi.Mode())
+	}
+	return nil
+}
