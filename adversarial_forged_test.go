@@ -37,9 +37,9 @@ func TestAdversarialForgedPasses(t *testing.T) {
 			return r.Report
 		}
 	}
-	renamed := func(filename, name string) func(*testing.T, policy.Mode) *condasigs.Report {
+	edited := func(filename string, edit func(*fetch.Record)) func(*testing.T, policy.Mode) *condasigs.Report {
 		rec := e.ch.Add(t, condasigstest.Package{Filename: filename, Signer: e.ss, Identity: san, Issuer: issuer, TargetChannel: e.url,
-			EditRecord: func(r *fetch.Record) { r.Name = name }})
+			EditRecord: edit})
 		return func(t *testing.T, mode policy.Mode) *condasigs.Report {
 			rep, err := e.verifier(t, policy.Policy{Require: mode}).Verify(ctx, e.pkg(rec))
 			require.NoError(t, err)
@@ -58,9 +58,10 @@ func TestAdversarialForgedPasses(t *testing.T) {
 			Format: fetch.FormatCondaLock}, condasigs.BatchOptions{}), []string{"lock-unbound"}},
 		{"lock: conda-lock entry, downloaded", locked(fetch.LockedPackage{URL: e.ch.PackageURL(e.url, e.swapped.Filename), SHA256: sha(e.good), MD5: md5hex(e.evil),
 			Format: fetch.FormatCondaLock}, download), []string{"artifact-mismatch"}},
-		{"record: name in other case", renamed("numpy-2.2-0.conda", "NumPy"), []string{"record-inconsistent"}},
-		{"record: name with a suffix", renamed("scipy-2.2-0.conda", "scipy-x"), []string{"record-inconsistent"}},
-		{"record: another package's name", renamed("pandas-2.2-0.conda", "numpy"), []string{"record-inconsistent"}},
+		{"record: name in other case", edited("numpy-2.2-0.conda", func(r *fetch.Record) { r.Name = "NumPy" }), []string{"record-inconsistent"}},
+		{"record: name with a suffix", edited("scipy-2.2-0.conda", func(r *fetch.Record) { r.Name = "scipy-x" }), []string{"record-inconsistent"}},
+		{"record: another package's name", edited("pandas-2.2-0.conda", func(r *fetch.Record) { r.Name = "numpy" }), []string{"record-inconsistent"}},
+		{"record: another platform's file", edited("arrow-2.2-0.conda", func(r *fetch.Record) { r.Subdir = "win-64" }), []string{"record-inconsistent"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

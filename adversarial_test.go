@@ -466,6 +466,15 @@ func TestAdversarialCorpus(t *testing.T) {
 		{name: "targetChannel with trailing slash", build: func(t *testing.T, fn string) condasigs.Package {
 			return a.add(t, fn, a.sign(t, condasigstest.Statement(fn, sha(data(fn)), a.url+"/")))
 		}, want: bundleFailure(attest.CodePredicateMalformed)},
+		{name: "targetChannel with user information", build: func(t *testing.T, fn string) condasigs.Package {
+			return a.add(t, fn, a.sign(t, condasigstest.Statement(fn, sha(data(fn)), strings.Replace(a.url, "://", "://evil@", 1))))
+		}, want: bundleFailure(attest.CodePredicateMalformed)},
+		{name: "targetChannel with a token segment", build: func(t *testing.T, fn string) condasigs.Package {
+			return a.add(t, fn, a.sign(t, condasigstest.Statement(fn, sha(data(fn)), a.url+"/t/x")))
+		}, want: bundleFailure(attest.CodePredicateMalformed)},
+		{name: "targetChannel with a query", build: func(t *testing.T, fn string) condasigs.Package {
+			return a.add(t, fn, a.sign(t, condasigstest.Statement(fn, sha(data(fn)), a.url+"?channel=other")))
+		}, want: bundleFailure(attest.CodePredicateMalformed)},
 		{name: "targetChannel not a string", build: func(t *testing.T, fn string) condasigs.Package {
 			return a.add(t, fn, a.sign(t, statement(subjects(subject(fn, "sha256", sha(data(fn)))), publishType, `"predicate":{"targetChannel":["`+a.url+`"]}`)))
 		}, want: bundleFailure(attest.CodePredicateMalformed)},

@@ -182,6 +182,22 @@ func TestTrustRootAge(t *testing.T) {
 	_, err = verify(expired, 0, 0)
 	assert.ErrorIs(t, err, condasigs.ErrTrustRootStale, "expired TUF metadata is never used")
 
+	// A TUF root read from a cache with no trustworthy record of its last
+	// update has an unknown age: it warns, and fails under a maximum age.
+	for _, kind := range []string{"tuf", "set"} {
+		unknown := trustroot.Info{Kind: kind, Source: "https://tuf.example", AgeUnknown: "no record of the last update"}
+		rep, err = verify(unknown, 0, 0)
+		require.NoError(t, err)
+		assert.Equal(t, policy.Warn, rep.Outcome, kind)
+		assert.Contains(t, reasonCodes(rep), condasigs.CodeTrustRootAgeUnknown, kind)
+		assert.Empty(t, rep.TrustRootAge, kind)
+		_, err = verify(unknown, 0, 48*time.Hour)
+		assert.ErrorIs(t, err, condasigs.ErrTrustRootStale, kind)
+		rep, err = verify(unknown, -1, 0)
+		require.NoError(t, err)
+		assert.Equal(t, policy.Pass, rep.Outcome, "%s: the warning turned off", kind)
+	}
+
 	file := trustroot.Info{Kind: "file", Source: "trusted_root.json", LoadedAt: now.Add(-365 * 24 * time.Hour)}
 	rep, err = verify(file, 0, 48*time.Hour)
 	require.NoError(t, err)
@@ -276,6 +292,9 @@ func TestInconsistentRecord(t *testing.T) {
 		"name":    func(r *fetch.Record) { r.Name = "other" },
 		"version": func(r *fetch.Record) { r.Version = "9.9" },
 		"build":   func(r *fetch.Record) { r.Build = "1" },
+		// CEP 27 binds no subdir: a record that says the file is of
+		// another platform than the directory it is served from.
+		"subdir": func(r *fetch.Record) { r.Subdir = "osx-arm64" },
 	}
 	for field, edit := range edits {
 		rec := e.ch.Add(t, condasigstest.Package{Filename: "inconsistent-" + field + "-1.0-0.conda", Signer: e.ss, Identity: san, Issuer: issuer,

@@ -56,7 +56,7 @@ func (v *Verifier) bindByDownload(ctx context.Context, lp fetch.LockedPackage, p
 	var kept *keptFile
 	if dir != "" {
 		var err error
-		if kept, err = createKept(dir, rec.Filename); err != nil {
+		if kept, err = createKept(dir, p.urlSubdirOf(), rec.Filename); err != nil {
 			p.lock.unbound = fmt.Errorf("%w; keeping the download failed: %v", p.lock.unbound, err)
 			return
 		}
@@ -90,6 +90,11 @@ func (v *Verifier) bindByDownload(ctx context.Context, lp fetch.LockedPackage, p
 	}
 	if kept != nil {
 		kept.sha256 = got.SHA256
+		if err := kept.written(); err != nil {
+			kept.discard()
+			p.lock.unbound = fmt.Errorf("%w; keeping the download failed: %v", p.lock.unbound, err)
+			return
+		}
 	}
 	p.ArtifactSHA256, p.lock.unbound, p.lock.kept = got.SHA256, nil, kept
 	msg := fmt.Sprintf("the lock file binds no sha256, so the package was downloaded and its attestations checked against its bytes (sha256 %s)", got.SHA256)
@@ -97,11 +102,11 @@ func (v *Verifier) bindByDownload(ctx context.Context, lp fetch.LockedPackage, p
 	switch {
 	case kept != nil:
 		msg += "; they are kept only if the package does not fail"
-	case lp.MD5 == "" && lp.SHA256 == "":
-		// The installer checks nothing on such a line: what it downloads
-		// later need not be what was verified now.
+	case lp.MD5 == "":
+		// The installer checks nothing an md5 could bind: what it
+		// downloads later need not be what was verified now.
 		sev = policy.SeverityWarning
-		msg += "; they were not kept, and the installer checks nothing on a line without a hash: keep them (BatchOptions.DownloadDir) and install that file, or write the lock file with sha256"
+		msg += "; they were not kept, and the installer checks no hash of this entry: keep them (BatchOptions.DownloadDir) and install that file, or write the lock file with sha256"
 	default:
 		msg += "; they were not kept: the installer checks the lock file's md5, which these bytes have"
 	}
@@ -146,28 +151,34 @@ func keepDownloads(pkgs []Package, results []Result) {
 }
 
 // keptFile is a package download being written into a directory: to a
-// temporary name first, published under the package's file name only
-// once its verdict allows.
+// temporary name first, published as <dir>/<subdir>/<filename> only once
+// its verdict allows. Between the download and the verdict it holds no
+// file descriptor, so a batch of any size keeps none open.
 type keptFile struct {
-	root     *os.Root
-	dir      string
-	tmp      string
+	dir      string // the directory, symbolic links resolved
+	subdir   string
+	tmp      string // in subdir
 	filename string
 	sha256   string // of the bytes written, once known
 	f        *os.File
 	done     bool
 }
 
-// createKept starts keeping a download of filename in dir. The file is
-// installed later, trusted as it was verified, so dir must be private to
-// the user (fetch.PrepareCacheDir creates it, mode 0700, and checks it):
-// in a directory others can write, the verified file could be swapped
-// before it is installed. Writes are confined to dir (os.Root): a file
-// name can name no other place, and a symbolic link planted in dir is not
-// followed out of it.
-func createKept(dir, filename string) (*keptFile, error) {
+// createKept starts keeping a download of filename, from subdir, in dir.
+// The file is installed later, trusted as it was verified, so dir must be
+// private to the user (fetch.PrepareCacheDir creates it, mode 0700, and
+// checks it), and so must the subdirectory, which may be older: in a
+// directory others can write, the verified file could be swapped before
+// it is installed. Writes are confined to dir (os.Root): no name can name
+// another place, and no symbolic link planted in dir is followed out of
+// it. Files are kept by subdir, as a channel lays them out, so that the
+// same file name of two platforms cannot collide.
+func createKept(dir, subdir, filename string) (*keptFile, error) {
 	if _, err := fetch.ParseFilename(filename); err != nil {
 		return nil, err
+	}
+	if !validSubdir(subdir) {
+		return nil, fmt.Errorf("%q is not a subdir name", subdir)
 	}
 	if err := fetch.PrepareCacheDir(dir); err != nil {
 		var cde *fetch.CacheDirError
@@ -177,40 +188,97 @@ func createKept(dir, filename string) (*keptFile, error) {
 		}
 		return nil, err
 	}
-	root, err := os.OpenRoot(dir)
+	// The path the system follows, for every later open and every message.
+	real, err := filepath.EvalSymlinks(dir)
 	if err != nil {
+		return nil, err
+	}
+	k := &keptFile{dir: real, subdir: subdir, filename: filename}
+	root, err := k.open()
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	if err := root.Mkdir(subdir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, err
+	}
+	if err := k.checkSubdir(root); err != nil {
 		return nil, err
 	}
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:]) // never fails
-	tmp := "." + filename + "." + hex.EncodeToString(rnd[:]) + ".part"
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		root.Close()
+	k.tmp = "." + filename + "." + hex.EncodeToString(rnd[:]) + ".part"
+	if k.f, err = root.OpenFile(filepath.Join(subdir, k.tmp), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
 		return nil, err
 	}
-	return &keptFile{root: root, dir: dir, tmp: tmp, filename: filename, f: f}, nil
+	return k, nil
 }
 
-// keep makes the download durable under its file name and returns its
-// path. It never replaces a file: another package of the same file name
-// (from another channel, say) kept there already fails this one, unless
-// it holds the same bytes.
-func (k *keptFile) keep() (string, error) {
-	defer k.discard()
-	path := filepath.Join(k.dir, k.filename)
+// validSubdir reports whether s can name a subdirectory: a conda subdir
+// such as "linux-64" or "noarch".
+func validSubdir(s string) bool {
+	if s == "" || s == "." || s == ".." || len(s) > 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '-' && c != '_' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func (k *keptFile) open() (*os.Root, error) { return os.OpenRoot(k.dir) }
+
+// checkSubdir refuses a subdirectory that is a link, or not the user's
+// alone: it may have been made while the directory was open to others.
+func (k *keptFile) checkSubdir(root *os.Root) error {
+	fi, err := root.Lstat(k.subdir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", filepath.Join(k.dir, k.subdir))
+	}
+	if err := fetch.CheckPrivate(fi); err != nil {
+		return fmt.Errorf("%s %v: remove it", filepath.Join(k.dir, k.subdir), err)
+	}
+	return nil
+}
+
+// written closes the temporary file once the download is in it.
+func (k *keptFile) written() error {
 	err := k.f.Sync()
 	if cerr := k.f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = k.root.Link(k.tmp, k.filename)
+	k.f = nil
+	return err
+}
+
+// keep publishes the download under its file name and returns its path.
+// It never replaces a file: another package of the same subdir and file
+// name (from another channel) kept there already fails this one, unless
+// it is a private regular file of the user holding the same bytes (an
+// earlier run's).
+func (k *keptFile) keep() (string, error) {
+	defer k.discard()
+	path := filepath.Join(k.dir, k.subdir, k.filename)
+	root, err := k.open()
+	if err != nil {
+		return "", err
 	}
+	defer root.Close()
+	if err := k.checkSubdir(root); err != nil {
+		return "", err
+	}
+	name := filepath.Join(k.subdir, k.filename)
+	err = root.Link(filepath.Join(k.subdir, k.tmp), name)
 	if errors.Is(err, fs.ErrExist) {
-		if same, herr := k.holds(k.filename); herr == nil && same {
-			return path, nil
+		if err := k.holds(root, name); err != nil {
+			return "", fmt.Errorf("%s exists and %v: it is not replaced; remove it", path, err)
 		}
-		return "", fmt.Errorf("%s exists and holds other bytes (another package of that file name?): it is not replaced", path)
+		return path, nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("writing %s: %w", path, err)
@@ -218,22 +286,36 @@ func (k *keptFile) keep() (string, error) {
 	return path, nil
 }
 
-// holds reports whether the regular file name in the directory has the
-// download's SHA-256.
-func (k *keptFile) holds(name string) (bool, error) {
-	f, err := k.root.OpenFile(name, os.O_RDONLY, 0) // a private directory: no FIFO of others
+// holds says why the file name in the directory is not one to install in
+// place of the download: not a regular file of the user that no one else
+// can write, or other bytes. Nil means it holds the download's bytes.
+func (k *keptFile) holds(root *os.Root, name string) error {
+	fi, err := root.Lstat(name) // a FIFO is refused here, never opened
+	switch {
+	case err != nil:
+		return err
+	case !fi.Mode().IsRegular():
+		return errors.New("is not a regular file")
+	}
+	if err := fetch.CheckPrivate(fi); err != nil {
+		return err
+	}
+	f, err := root.OpenFile(name, os.O_RDONLY, 0)
 	if err != nil {
-		return false, err
+		return err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return false, err
+	if ofi, err := f.Stat(); err != nil || !os.SameFile(fi, ofi) {
+		return errors.New("changed while it was read")
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return false, err
+		return err
 	}
-	return hex.EncodeToString(h.Sum(nil)) == k.sha256, nil
+	if hex.EncodeToString(h.Sum(nil)) != k.sha256 {
+		return errors.New("holds other bytes (another package of that file name?)")
+	}
+	return nil
 }
 
 // discard removes the temporary file; a no-op on nil or after keep.
@@ -241,8 +323,12 @@ func (k *keptFile) discard() {
 	if k == nil || k.done {
 		return
 	}
-	k.f.Close()
-	k.root.Remove(k.tmp)
-	k.root.Close()
 	k.done = true
+	if k.f != nil {
+		k.f.Close()
+	}
+	if root, err := k.open(); err == nil {
+		root.Remove(filepath.Join(k.subdir, k.tmp))
+		root.Close()
+	}
 }

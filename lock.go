@@ -24,6 +24,10 @@ type lockState struct {
 	kept        *keptFile      // the download, kept once the verdict allows
 }
 
+// maxRepodataScans bounds the repodata documents VerifyLocked reads at
+// once.
+const maxRepodataScans = 64
+
 // VerifyLocked verifies the packages a lock file names (see
 // fetch.ReadLockFile), as VerifyAll does, with results in the order of
 // locked. Each package's record is read from its channel's repodata.json,
@@ -63,7 +67,9 @@ func (v *Verifier) VerifyLocked(ctx context.Context, locked []fetch.LockedPackag
 		fetchers = 4 * runtime.GOMAXPROCS(0)
 	}
 	fetchers = min(fetchers, maxPool)
-	sem := make(chan struct{}, fetchers)
+	// Each scan holds under 512 KiB (fetch.ScanRepodata), so repodata
+	// memory is bounded by maxRepodataScans of them, whatever Fetchers.
+	sem := make(chan struct{}, min(fetchers, maxRepodataScans))
 	var wg sync.WaitGroup
 	for url, idx := range groups {
 		wg.Go(func() {
@@ -84,16 +90,26 @@ func (v *Verifier) VerifyLocked(ctx context.Context, locked []fetch.LockedPackag
 // resolveGroup reads one repodata.json and fills in the records of the
 // packages at idx, which all live in it.
 func (v *Verifier) resolveGroup(ctx context.Context, url string, idx []int, locked []fetch.LockedPackage, pkgs []Package, opts BatchOptions) {
-	found := make(map[string][]fetch.Record, len(idx))
+	// The first record of each wanted file, and how often it is listed:
+	// memory stays one record a package, however often a hostile document
+	// repeats it.
+	type hit struct {
+		rec fetch.Record
+		n   int
+	}
+	found := make(map[string]*hit, len(idx))
 	for _, i := range idx {
-		found[pkgs[i].Record.Filename] = nil
+		found[pkgs[i].Record.Filename] = &hit{}
 	}
 	body, err := v.fetcher.OpenRepodata(ctx, url)
 	if err == nil {
 		// The whole document is read: a filename listed twice must be seen.
 		err = fetch.ScanRepodata(body, func(rec fetch.Record) bool {
-			if recs, ok := found[rec.Filename]; ok {
-				found[rec.Filename] = append(recs, rec)
+			if h, ok := found[rec.Filename]; ok {
+				if h.n == 0 {
+					h.rec = rec
+				}
+				h.n++
 			}
 			return true
 		})
@@ -102,7 +118,7 @@ func (v *Verifier) resolveGroup(ctx context.Context, url string, idx []int, lock
 	where := fetch.Redact(url)
 	for _, i := range idx {
 		p := &pkgs[i]
-		recs := found[p.Record.Filename]
+		h := found[p.Record.Filename]
 		switch {
 		case ctx.Err() != nil:
 			p.lock = &lockState{misuse: fmt.Errorf("condasigs: %w", ctx.Err())}
@@ -110,13 +126,13 @@ func (v *Verifier) resolveGroup(ctx context.Context, url string, idx []int, lock
 			p.lock = &lockState{misuse: fmt.Errorf("condasigs: %w", err)}
 		case err != nil:
 			p.lock = &lockState{unavailable: err}
-		case len(recs) == 0:
+		case h.n == 0:
 			p.lock = &lockState{unavailable: fmt.Errorf("%s does not list %s: the lock file names a package the channel no longer has", where, p.Record.Filename)}
-		case len(recs) > 1:
-			p.lock = &lockState{unavailable: fmt.Errorf("%s lists %s %d times, and installers disagree on which record wins", where, p.Record.Filename, len(recs))}
+		case h.n > 1:
+			p.lock = &lockState{unavailable: fmt.Errorf("%s lists %s %d times, and installers disagree on which record wins", where, p.Record.Filename, h.n)}
 		default:
-			p.Record = recs[0]
-			p.lock = checkLocked(locked[i], recs[0], opts)
+			p.Record = h.rec
+			p.lock = checkLocked(locked[i], h.rec, opts)
 			// The digest the installer checks the bytes against.
 			p.ArtifactSHA256 = locked[i].SHA256
 		}

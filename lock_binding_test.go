@@ -132,7 +132,7 @@ func TestDownloadUnhashed(t *testing.T) {
 		require.NotEmpty(t, honest.Reasons)
 		last := honest.Reasons[len(honest.Reasons)-1]
 		assert.Equal(t, condasigs.CodePackageDownloaded, last.Code)
-		assert.Contains(t, last.Message, filepath.Join(dir, e.honest.Filename))
+		assert.Contains(t, last.Message, filepath.Join(dir, "linux-64", e.honest.Filename))
 		assert.Contains(t, results[4].Report.Reasons[0].Message, "larger than the cap of", "the record's size caps the download")
 	}
 	// Only the honest package was kept, byte for byte; nothing else, not
@@ -140,8 +140,12 @@ func TestDownloadUnhashed(t *testing.T) {
 	names, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	require.Len(t, names, 1)
+	assert.Equal(t, "linux-64", names[0].Name(), "kept by subdir, as a channel lays them out")
+	names, err = os.ReadDir(filepath.Join(dir, "linux-64"))
+	require.NoError(t, err)
+	require.Len(t, names, 1)
 	assert.Equal(t, e.honest.Filename, names[0].Name())
-	kept, err := os.ReadFile(filepath.Join(dir, e.honest.Filename))
+	kept, err := os.ReadFile(filepath.Join(dir, "linux-64", e.honest.Filename))
 	require.NoError(t, err)
 	assert.Equal(t, e.honest.SHA256, sha(kept))
 
@@ -255,7 +259,7 @@ func TestKeptDownloadsAfterVerdict(t *testing.T) {
 			require.NoError(t, r.Err)
 		}
 		assert.Equal(t, policy.Fail, res[2].Report.Outcome, "unsigned under require: error")
-		kept, err := os.ReadFile(filepath.Join(dir, fn))
+		kept, err := os.ReadFile(filepath.Join(dir, "linux-64", fn))
 		require.NoError(t, err)
 		for i, ch := range order {
 			rep := res[i].Report
@@ -268,7 +272,7 @@ func TestKeptDownloadsAfterVerdict(t *testing.T) {
 				assert.Equal(t, want, sha(kept), "the report of %s says its file is kept: it must hold its bytes", ch)
 			}
 		}
-		names, err := os.ReadDir(dir)
+		names, err := os.ReadDir(filepath.Join(dir, "linux-64"))
 		require.NoError(t, err)
 		require.Len(t, names, 1, "one file kept, no temporary file, nothing of the failed package")
 	}

@@ -31,7 +31,20 @@ type Package struct {
 	// downloaded bytes against the record themselves.
 	ArtifactSHA256 string
 
-	lock *lockState // set by VerifyLocked
+	lock      *lockState // set by VerifyLocked
+	urlSubdir string     // the subdir of URL, set by resolve
+}
+
+// urlSubdirOf is the subdir of the package URL: the one resolve found, or
+// the URL's own for a package not resolved yet.
+func (p Package) urlSubdirOf() string {
+	if p.urlSubdir != "" {
+		return p.urlSubdir
+	}
+	if loc, err := fetch.SplitPackageURL(p.URL); err == nil {
+		return loc.Subdir
+	}
+	return ""
 }
 
 // resolve fills in URL, Channel and Subdir.
@@ -61,5 +74,6 @@ func (p Package) resolve() (Package, error) {
 	if p.Subdir == "" {
 		p.Subdir = loc.Subdir
 	}
+	p.urlSubdir = loc.Subdir
 	return p, nil
 }

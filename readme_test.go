@@ -61,6 +61,8 @@ func TestSecurityDocNamesRealTests(t *testing.T) {
 			dir = filepath.Join("cmd", "condasigs")
 		case "cigate", "preflight", "mirror", "quickstart": // examples/<name>
 			dir = filepath.Join("examples", dir)
+		case "textsafe": // internal/textsafe
+			dir = filepath.Join("internal", dir)
 		}
 		files, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
 		require.NoError(t, err)
@@ -95,7 +97,7 @@ func TestReadmeListsEveryCode(t *testing.T) {
 		attest.CodePredicateMalformed, attest.CodePackageDigestAbsent} {
 		codes = append(codes, string(c))
 	}
-	codes = append(codes, policy.CodeRecordInconsistent, policy.CodeLockUnbound, condasigs.CodePackageDownloaded)
+	codes = append(codes, policy.CodeRecordInconsistent, policy.CodeLockUnbound, condasigs.CodePackageDownloaded, condasigs.CodeTrustRootAgeUnknown)
 	for _, c := range codes {
 		assert.Contains(t, table, "`"+c+"`")
 	}

@@ -279,6 +279,11 @@ func (v *Verifier) start(ctx context.Context, pkg Package) (*job, error) {
 	// channel's word; a record that contradicts its file name is
 	// inconsistent.
 	fn, err := pkg.Record.CheckConsistent()
+	if err == nil && pkg.Record.Subdir != "" && pkg.Record.Subdir != pkg.urlSubdir {
+		// CEP 27 does not bind the subdir: the file of one platform,
+		// served under another's directory, would pass.
+		err = fmt.Errorf("the record of %s gives subdir %q, but the package URL is in %q", pkg.Record.Filename, pkg.Record.Subdir, pkg.urlSubdir)
+	}
 	j.name, j.inconsistent = fn.Name, err
 	if j.name == "" {
 		// Not <name>-<version>-<build>.<ext>: no name to pin by, and
@@ -424,10 +429,14 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 	return rep, nil
 }
 
+// CodeTrustRootAgeUnknown is the code of the warning that a TUF trusted
+// root came from a cache with no trustworthy record of its last update.
+const CodeTrustRootAgeUnknown = "trust-root-age-unknown"
+
 // ageKnown reports whether info's LoadedAt is the age of its material:
 // for TUF roots and sets with a TUF member, not for files.
 func ageKnown(info trustroot.Info) bool {
-	return (info.Kind == "tuf" || info.Kind == "set") && !info.LoadedAt.IsZero()
+	return (info.Kind == "tuf" || info.Kind == "set") && !info.LoadedAt.IsZero() && info.AgeUnknown == ""
 }
 
 // checkAge refuses a trusted root past its TUF expiry or the hard age,
@@ -436,6 +445,18 @@ func ageKnown(info trustroot.Info) bool {
 func (v *Verifier) checkAge(info trustroot.Info, now time.Time) (*policy.Reason, error) {
 	if !info.Expires.IsZero() && now.After(info.Expires) {
 		return nil, fmt.Errorf("%w: its TUF metadata expired at %s and no refresh has succeeded since", ErrTrustRootStale, info.Expires.Format(time.RFC3339))
+	}
+	if info.AgeUnknown != "" {
+		// Read from a TUF cache without a trustworthy record of its last
+		// update: only its unexpired, signed metadata bound its age.
+		if v.maxAge > 0 {
+			return nil, fmt.Errorf("%w: its age is unknown (%s), and the limit is %s; update the TUF cache online, or check the network path to %s", ErrTrustRootStale, info.AgeUnknown, v.maxAge, info.Source)
+		}
+		if v.warnAge > 0 {
+			return &policy.Reason{Rule: "trust-root", Code: CodeTrustRootAgeUnknown, Severity: policy.SeverityWarning,
+				Message: fmt.Sprintf("the age of the trusted root from %s is unknown: %s", info.Source, info.AgeUnknown)}, nil
+		}
+		return nil, nil
 	}
 	if !ageKnown(info) {
 		return nil, nil

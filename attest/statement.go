@@ -78,6 +78,13 @@ func checkPredicate(ev *Evidence, pred *structpb.Struct, channel string) (Code, 
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return CodePredicateMalformed, "targetChannel is not an absolute URL"
 	}
+	// A channel URL names no credentials, query or fragment: the canonical
+	// form would drop them, so that such a targetChannel would match a
+	// channel it does not spell.
+	if why := notAChannelURL(u, target); why != "" {
+		ev.TargetChannel = fetch.Redact(target)
+		return CodePredicateMalformed, "targetChannel " + why + ", which a channel URL does not"
+	}
 	if channel == "" {
 		return "", ""
 	}
@@ -93,4 +100,23 @@ func checkPredicate(ev *Evidence, pred *structpb.Struct, channel string) (Code, 
 		ev.ChannelMatch = ChannelMismatched
 	}
 	return "", ""
+}
+
+// notAChannelURL says what a targetChannel holds that a channel URL does
+// not: user information, a conda /t/<token> segment, a query or a
+// fragment; "" when it holds none.
+func notAChannelURL(u *url.URL, raw string) string {
+	switch {
+	case u.User != nil:
+		return "holds user information"
+	case strings.ContainsAny(raw, "?#"):
+		return "holds a query or a fragment"
+	}
+	segs := strings.Split(u.EscapedPath(), "/")
+	for i := 1; i+1 < len(segs); i++ {
+		if seg, err := url.PathUnescape(segs[i]); err == nil && (seg == "t" || seg == "T") {
+			return "holds a conda token segment (/t/<token>)"
+		}
+	}
+	return ""
 }

@@ -3,6 +3,7 @@ package fetch
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -91,12 +92,26 @@ func CheckCacheDir(dir string) error {
 	if dir == "" {
 		return &CacheDirError{Reason: "no cache directory is given", Fix: "give one"}
 	}
-	abs, err := filepath.Abs(dir)
+	abs, err := absolute(dir)
 	if err != nil {
 		return &CacheDirError{Dir: dir, Path: dir, Reason: fmt.Sprintf("the cache directory %s has no absolute path", dir),
 			Fix: "give an absolute path", Err: err}
 	}
 	return checkCacheDir(abs)
+}
+
+// absolute makes dir absolute without cleaning it: "link/.." is the
+// parent of the link's target, as the system reads it, not the directory
+// the link is in, and the check must follow the path the system follows.
+func absolute(dir string) (string, error) {
+	if filepath.IsAbs(dir) {
+		return dir, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	return wd + string(filepath.Separator) + dir, nil
 }
 
 // PrepareCacheDir makes dir ready to hold a cache whose entries are
@@ -122,5 +137,22 @@ func PrepareCacheDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("fetch: creating the cache directory %s: %w", dir, err)
 	}
-	return CheckCacheDir(dir)
+	if err := CheckCacheDir(dir); err != nil {
+		return err
+	}
+	// The check passes for a directory that does not exist: this one must.
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return &CacheDirError{Dir: dir, Path: dir, Reason: fmt.Sprintf("the cache directory %s is not there after it was created", dir),
+			Fix: "use another path", Err: err}
+	}
+	return nil
 }
+
+// CheckPrivate says why fi, a file or directory inside a directory that
+// passes [PrepareCacheDir], cannot be trusted as it is read back: it
+// belongs to another user, or group or others can write it (something
+// planted while the directory was open to others, which a chmod of the
+// directory leaves in place). Nil means it is private to the effective
+// user; on platforms without POSIX owners it is always nil (see
+// [CheckCacheDir]).
+func CheckPrivate(fi fs.FileInfo) error { return checkPrivate(fi) }

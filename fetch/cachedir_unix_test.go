@@ -196,3 +196,26 @@ func TestCheckCacheDirUninspectable(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrPermission)
 	assert.Contains(t, err.Error(), "cannot inspect")
 }
+
+// "link/.." is the parent of the link's target, as the system reads it:
+// the check follows the path the system follows, not a cleaned copy of it.
+// Here ~/work links into a sticky directory where another user made "dl",
+// writable by all: ~/work/../dl is that directory, and must fail.
+func TestPrepareCacheDirDotDotAfterLink(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give the directory to another user")
+	}
+	base := t.TempDir()
+	require.NoError(t, os.Chmod(base, 0o755))
+	home := mkdirMode(t, filepath.Join(base, "home"), 0o755, -1)
+	shared := mkdirMode(t, filepath.Join(base, "shared"), 0o777|os.ModeSticky, -1)
+	work := mkdirMode(t, filepath.Join(shared, "work-me"), 0o700, -1)
+	symlink(t, work, filepath.Join(home, "work"), -1)
+	mkdirMode(t, filepath.Join(shared, "dl"), 0o777, foreignUID)
+
+	dir := filepath.Join(home, "work") + "/../dl"
+	require.ErrorIs(t, fetch.CheckCacheDir(dir), fetch.ErrCacheDirNotPrivate)
+	require.ErrorIs(t, fetch.PrepareCacheDir(dir), fetch.ErrCacheDirNotPrivate)
+	_, err := os.Stat(filepath.Join(home, "dl"))
+	assert.True(t, os.IsNotExist(err), "nothing created at the cleaned path")
+}

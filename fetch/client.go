@@ -40,7 +40,11 @@ type Options struct {
 	// MaxSidecarSize caps a sidecar's size in bytes (default 4 MiB). The cap
 	// applies to the decoded bytes while they stream.
 	MaxSidecarSize int64
-	// MaxRepodataSize caps a repodata.json document (default 1 GiB).
+	// MaxRepodataSize caps a repodata.json document (default 1 GiB). The
+	// cap applies to the bytes the parser reads, whatever the encodings:
+	// decoded when the transport decodes them (the gzip it asks for), as
+	// sent otherwise. A document within it is read in bounded memory all
+	// the same: see [ScanRepodata] and [MaxRecordSize].
 	MaxRepodataSize int64
 	// RetryMax is the number of retries after the first attempt (default 3;
 	// a negative value means none). Retries happen on connection errors, 5xx

@@ -3,6 +3,7 @@ package fetch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -353,4 +354,147 @@ func TestScanRepodataEveryCapIsTooLarge(t *testing.T) {
 			t.Fatalf("cap %d of %d: got %v (kind %q), want too-large", limit, len(doc), err, fetch.KindOf(err))
 		}
 	}
+}
+
+// TestScanRepodataAmbiguousDocument: "info" is read as strictly as a
+// record, and the keys ScanRepodata reads at the top may appear once.
+func TestScanRepodataAmbiguousDocument(t *testing.T) {
+	t.Parallel()
+	for name, doc := range map[string]string{
+		"info.subdir twice":         `{"info": {"subdir": "linux-64", "subdir": "osx-64"}}`,
+		"case variant of subdir":    `{"info": {"SUBDIR": "osx-64"}}`,
+		"another info key twice":    `{"info": {"base_url": "a", "base_url": "b"}}`,
+		"info twice":                `{"info": {"subdir": "linux-64"}, "info": null}`,
+		"packages twice":            `{"packages": {}, "packages": {}}`,
+		"packages.conda twice":      `{"packages.conda": null, "packages.conda": {}}`,
+		"escaped packages repeated": `{"packages": {}, "p\u0061ckages": {}}`,
+	} {
+		_, err := scanAll(t, doc)
+		requireKind(t, err, fetch.ErrMalformed)
+		assert.Regexp(t, `appears twice|only in case`, err.Error(), name)
+	}
+}
+
+// TestScanRepodataCaps: a record of exactly MaxRecordSize bytes, and any
+// other string of that many, scan; one byte more is malformed, however
+// the record's bytes are spent.
+func TestScanRepodataCaps(t *testing.T) {
+	t.Parallel()
+	const max = fetch.MaxRecordSize
+	// record returns a record of n bytes, whose bytes are mostly in the
+	// value of key, made of fill.
+	record := func(key, fill string, n int) string {
+		head, tail := `"a.conda":{"`+key+`":`, `}`
+		return head + fill[:1] + strings.Repeat(fill[1:2], n-len(head)-len(tail)-2) + fill[2:] + tail
+	}
+	for _, tt := range []struct {
+		name, key, fill string
+	}{
+		{"a skipped string", "license", `"x"`},
+		{"a skipped array", "depends", `[ ]`},
+		{"white space", "build_number", `0  `},
+		{"a skipped number", "timestamp", `100`},
+	} {
+		for _, n := range []int{max, max + 1} {
+			doc := `{"packages.conda":{` + record(tt.key, tt.fill, n) + `}}`
+			recs, err := scanAll(t, doc)
+			if n == max {
+				require.NoError(t, err, tt.name)
+				require.Len(t, recs, 1)
+				continue
+			}
+			requireKind(t, err, fetch.ErrMalformed)
+			assert.Contains(t, err.Error(), "MaxRecordSize", tt.name)
+		}
+	}
+
+	// Outside records, each string or number is capped alike.
+	for _, n := range []int{max, max + 1} {
+		for _, doc := range []string{
+			`{"removed":["` + strings.Repeat("r", n-2) + `"]}`,
+			`{"info":{"base_url":"` + strings.Repeat("u", n-2) + `"}}`,
+			`{"repodata_version":1` + strings.Repeat("0", n-1) + `}`,
+		} {
+			_, err := scanAll(t, doc)
+			if n == max {
+				require.NoError(t, err)
+				continue
+			}
+			requireKind(t, err, fetch.ErrMalformed)
+			assert.Contains(t, err.Error(), "MaxRecordSize")
+		}
+	}
+}
+
+// TestScanRepodataKeptStrings: a record keeps at most 64 KiB of keys and
+// strings, its file name included.
+func TestScanRepodataKeptStrings(t *testing.T) {
+	t.Parallel()
+	const kept = 64 << 10
+	filename := strings.Repeat("f", 1000) + ".conda"
+	// The name field's key and value take what the file name leaves.
+	name := kept - len(filename) - len("name") - 64
+	recs, err := scanAll(t, `{"packages.conda":{"`+filename+`":{"name":"`+strings.Repeat("n", name)+`"}}}`)
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Len(t, recs[0].Name, name)
+	_, err = scanAll(t, `{"packages.conda":{"`+filename+`":{"name":"`+strings.Repeat("n", name+1)+`"}}}`)
+	requireKind(t, err, fetch.ErrMalformed)
+	assert.Contains(t, err.Error(), "may keep")
+
+	// Keys count 64 bytes more than their length: 900 short keys fit,
+	// 1,100 do not.
+	keys := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"%d":0`, i)
+		}
+		return `{"packages.conda":{"a.conda":{` + b.String() + `}}}`
+	}
+	_, err = scanAll(t, keys(900))
+	require.NoError(t, err)
+	_, err = scanAll(t, keys(1100))
+	requireKind(t, err, fetch.ErrMalformed)
+	assert.Contains(t, err.Error(), "may keep")
+
+	// A file name, a top-level key: 64 KiB at most.
+	for _, doc := range []string{
+		`{"packages.conda":{"` + strings.Repeat("f", kept+1) + `":{}}}`,
+		`{"` + strings.Repeat("k", kept+1) + `":0}`,
+		`{"info":{"subdir":"` + strings.Repeat("s", kept) + `"}}`,
+	} {
+		_, err := scanAll(t, doc)
+		requireKind(t, err, fetch.ErrMalformed)
+		assert.Contains(t, err.Error(), "longer than")
+	}
+}
+
+func TestScanRepodataNesting(t *testing.T) {
+	t.Parallel()
+	nested := func(n int) string {
+		return `{"packages.conda":{"a.conda":{"x":` + strings.Repeat(`[{"k":`, n/2) + `0` + strings.Repeat(`}]`, n/2) + `}}}`
+	}
+	_, err := scanAll(t, nested(10000))
+	require.NoError(t, err)
+	_, err = scanAll(t, nested(10002))
+	requireKind(t, err, fetch.ErrMalformed)
+	assert.Contains(t, err.Error(), "nested deeper")
+}
+
+// badReader returns counts no reader may return.
+type badReader struct{ n int }
+
+func (b badReader) Read(p []byte) (int, error) { return b.n, nil }
+
+func TestScanRepodataMisbehavingReader(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{-1, 1 << 30, 0} {
+		err := fetch.ScanRepodata(badReader{n}, func(fetch.Record) bool { return true })
+		requireKind(t, err, fetch.ErrMalformed)
+	}
+	err := fetch.ScanRepodata(badReader{0}, func(fetch.Record) bool { return true })
+	require.ErrorIs(t, err, io.ErrNoProgress)
 }

@@ -192,9 +192,13 @@ func (c *Client) keep(ctx context.Context, r httpBody, name string) io.ReadClose
 	return &keeper{body: r.body, root: root, tmp: tmp, tmpName: tmpName, name: name, meta: meta, hash: sha256.New()}
 }
 
+// maxKeptTail is the most that keeper.Close reads of a body its caller
+// left unread.
+const maxKeptTail = 64 << 10
+
 // keeper copies what is read from body to tmp, and on Close, if body was
-// read whole (the rest is read then), records its size and hash and
-// renames tmp to name, both in root.
+// read whole (a rest of at most maxKeptTail bytes is read then), records
+// its size and hash and renames tmp to name, both in root.
 type keeper struct {
 	body    io.ReadCloser
 	root    *os.Root
@@ -223,8 +227,11 @@ func (k *keeper) Read(p []byte) (int, error) {
 
 func (k *keeper) Close() error {
 	if !k.failed {
-		// The caller may stop at the document's end, before EOF.
-		if _, err := io.Copy(io.Discard, k); err != nil {
+		// The caller may stop at the document's end, before EOF: a short
+		// rest (white space) is read. A caller that gave up on the
+		// document leaves more, maybe a gigabyte: it is neither read nor
+		// kept.
+		if n, err := io.Copy(io.Discard, io.LimitReader(k, maxKeptTail+1)); err != nil || n > maxKeptTail {
 			k.failed = true
 		}
 	}

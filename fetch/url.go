@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 )
 
 // ValidateDigest checks that s is exactly 64 lowercase hexadecimal
@@ -75,15 +76,27 @@ func SplitPackageURL(packageURL string) (PackageLocation, error) {
 		return PackageLocation{}, &Error{Kind: KindInvalidURL, URL: Redact(packageURL),
 			Msg: `the package URL's path holds an escaped "/" (%2F)`}
 	}
+	// Dot segments are refused: a server resolves them before it reads a
+	// /t/<token> segment, and the channel would be another one than the
+	// one read here (lock files refuse them too).
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return PackageLocation{}, &Error{Kind: KindInvalidURL, URL: Redact(packageURL),
+				Msg: fmt.Sprintf("the package URL has a %q path segment: write the URL of the package without it", seg)}
+		}
+	}
 	dir, filename := path.Split(u.Path)
 	channelPath, subdir := path.Split(strings.TrimSuffix(dir, "/"))
 	if filename == "" || subdir == "" {
 		return PackageLocation{}, &Error{Kind: KindInvalidURL, URL: Redact(packageURL),
 			Msg: "a package URL has the form <channel>/<subdir>/<filename>"}
 	}
+	// The repodata URL keeps the package URL's escaping exactly, as the
+	// sidecar URL does: a server may tell an escaped character apart.
 	repodata := *u
+	esc := u.EscapedPath()
+	repodata.RawPath = esc[:strings.LastIndexByte(esc, '/')+1] + "repodata.json"
 	repodata.Path = dir + "repodata.json"
-	repodata.RawPath = ""
 	repodata.Fragment, repodata.RawFragment = "", ""
 
 	channel := *u
@@ -467,6 +480,11 @@ func canonicalPath(scheme string, u *url.URL) (string, error) {
 		return "", err
 	}
 	// "//", "/./" and "/../" spell the same channel, and so does any case.
+	if scheme == "file" && !isASCII(p) {
+		// macOS file systems take the composed and decomposed spellings of
+		// a name as one (NFC and NFD): so does the canonical form.
+		p = norm.NFC.String(foldCase(norm.NFC.String(p)))
+	}
 	p = foldCase(p)
 	// conda's /t/<token> goes wherever it is, before or after the dot
 	// segments are resolved: servers differ there, so both readings must

@@ -536,3 +536,57 @@ func TestNormalizeChannelFoldIdempotent(t *testing.T) {
 		}
 	}
 }
+
+// A conda token is a credential whatever its escaping: a package URL whose
+// token holds an escaped "/" is refused, and neither part of the token is
+// ever printed. The repodata URL keeps the package URL's escaping, as the
+// sidecar URL does, so that both requests reach the same directory.
+func TestTokenWithEscapedSlash(t *testing.T) {
+	t.Parallel()
+	const raw = "http://host/t/SEC%2FRETTOKEN/chan/linux-64/a-1-0.conda"
+	_, err := fetch.SplitPackageURL(raw)
+	require.Error(t, err)
+	for _, s := range []string{err.Error(), fetch.Redact(raw)} {
+		assert.NotContains(t, s, "SEC")
+		assert.NotContains(t, s, "RETTOKEN")
+	}
+
+	loc, err := fetch.SplitPackageURL("https://host/t/tk-1/ch%41n%2Dx/linux-64/a-1-0.conda?x=1")
+	require.NoError(t, err)
+	assert.Equal(t, "https://host/t/tk-1/ch%41n%2Dx/linux-64/repodata.json?x=1", loc.RepodataURL)
+	sidecar, err := fetch.SidecarURL("https://host/t/tk-1/ch%41n%2Dx/linux-64/a-1-0.conda?x=1", strings.Repeat("a", 64))
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(sidecar, "https://host/t/tk-1/ch%41n%2Dx/linux-64/"), sidecar)
+	assert.NotContains(t, loc.Channel, "tk-1")
+}
+
+// A package URL with dot segments is refused: a server resolves them
+// before it reads a /t/<token> segment, and "/t/Y/../lenient/strict/..."
+// would name the strict channel to the server and another to us.
+func TestSplitPackageURLRefusesDotSegments(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{
+		"https://h/t/Y/../lenient/strict/linux-64/p-1-0.conda",
+		"https://h/chan/./linux-64/p-1-0.conda",
+		"https://h/chan/%2e%2e/other/linux-64/p-1-0.conda",
+		"https://h/a/../chan/linux-64/p-1-0.conda",
+	} {
+		_, err := fetch.SplitPackageURL(raw)
+		require.Error(t, err, raw)
+		assert.ErrorIs(t, err, fetch.ErrInvalidURL, raw)
+	}
+}
+
+// The composed and decomposed spellings of a non-ASCII file path reach the
+// same directory on macOS: they are one channel.
+func TestNormalizeChannelFileNFC(t *testing.T) {
+	t.Parallel()
+	composed, err := fetch.NormalizeChannel("file:///srv/caf\u00e9/chan")
+	require.NoError(t, err)
+	decomposed, err := fetch.NormalizeChannel("file:///srv/cafe\u0301/chan")
+	require.NoError(t, err)
+	assert.Equal(t, composed, decomposed)
+	again, err := fetch.NormalizeChannel(composed)
+	require.NoError(t, err)
+	assert.Equal(t, composed, again, "idempotent")
+}

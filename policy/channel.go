@@ -54,6 +54,9 @@ func entryURL(channel, alias string) (string, error) {
 	}
 	segs := strings.Split(strings.Trim(p, "/"), "/")
 	for i, seg := range segs {
+		if dec, err := url.PathUnescape(seg); err == nil {
+			seg = dec // "%74" is "t" to a server
+		}
 		if strings.EqualFold(seg, "t") && i+1 < len(segs) {
 			return "", errors.New("a policy entry holds no conda token (/t/<token>): write the channel's URL without it (tokens belong in the package URLs)")
 		}

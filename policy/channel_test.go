@@ -181,7 +181,9 @@ func TestEntryRefusesCredentials(t *testing.T) {
 		"https://conda.anaconda.org/t/tk-1/conda-forge",
 		"https://h.example/api/repo/t/tk-1/chan",
 		"https://h.example/T/x/chan",
-		"org/t/tk-1/chan", // a name, expanded with the alias
+		"org/t/tk-1/chan",   // a name, expanded with the alias
+		"conda-forge/%74/x", // an escaped token in a name
+		"https://h.example/%54/x/chan",
 	} {
 		for _, asMirror := range []bool{false, true} {
 			cp := policy.ChannelPolicy{Channel: ch, Enabled: false}

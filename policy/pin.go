@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,11 +10,14 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/rogpeppe/go-internal/lockedfile"
 )
 
 // Pin is the signer recorded for a package the first time it verified
@@ -70,10 +74,28 @@ func (p Pin) String() string {
 
 // PinStore holds pins, per channel URL and package name, in a JSON file.
 // It is safe for concurrent use. Changes stay in memory until Save.
+//
+// Several stores, in one process or many, may share a file: Save merges
+// this store's changes into the file as it is then, under a file lock, so
+// no writer loses another's pins. A store remembers how each of its
+// changes came about: a pin recorded where the store had none (a first
+// use) never replaces a pin another writer recorded meanwhile, and a pin
+// that replaced one (Set over an existing pin) replaces only that pin.
 type PinStore struct {
-	path string
-	mu   sync.Mutex
-	pins map[string]map[string]Pin
+	path    string
+	mu      sync.Mutex // held by Save throughout: no change slips between the merge and the write
+	pins    map[string]map[string]Pin
+	changes map[pinKey]pinChange
+}
+
+// pinKey names a package on a channel.
+type pinKey struct{ channel, name string }
+
+// pinChange is a pin set since the file was last read: over the pin the
+// store held then (replaced), or where it held none (a first use).
+type pinChange struct {
+	replaced *Pin
+	pin      Pin
 }
 
 type pinFile struct {
@@ -86,48 +108,67 @@ const pinFileVersion = 1
 // maxPinFile bounds the pin file read into memory.
 const maxPinFile = 64 << 20
 
+// maxPinLinks bounds the symbolic links followed to the pin file.
+const maxPinLinks = 40
+
 // LoadPins reads the pin file at path. A missing file is an empty store
 // (the first use); a file that cannot be read or parsed is an error, never
-// an empty trust set.
+// an empty trust set. A symbolic link is followed, by Save too.
 func LoadPins(path string) (*PinStore, error) {
-	s := &PinStore{path: path, pins: map[string]map[string]Pin{}}
-	f, err := os.Open(path)
+	pins, _, err := readPins(path)
+	if err != nil {
+		return nil, err
+	}
+	return &PinStore{path: path, pins: pins, changes: map[pinKey]pinChange{}}, nil
+}
+
+// readPins reads and checks the pin file at path. A missing file is no
+// pins, and exists is false.
+func readPins(path string) (pins map[string]map[string]Pin, exists bool, err error) {
+	fi, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return s, nil
+		return map[string]map[string]Pin{}, false, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("pins: %w", err)
+		return nil, false, fmt.Errorf("pins: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		// A FIFO would block the read; a directory is no pin file.
+		return nil, false, fmt.Errorf("pins: %s is not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("pins: %w", err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxPinFile+1))
 	if err != nil {
-		return nil, fmt.Errorf("pins: %s: %w", path, err)
+		return nil, false, fmt.Errorf("pins: %s: %w", path, err)
 	}
 	if len(data) > maxPinFile {
-		return nil, fmt.Errorf("pins: %s is larger than %d bytes", path, maxPinFile)
+		return nil, false, fmt.Errorf("pins: %s is larger than %d bytes", path, maxPinFile)
 	}
 	var pf pinFile
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&pf); err != nil {
-		return nil, fmt.Errorf("pins: %s is corrupt (%v); restore it from a backup or delete it to start trusting anew", path, err)
+		return nil, false, fmt.Errorf("pins: %s is corrupt (%v); restore it from a backup or delete it to start trusting anew", path, err)
 	}
 	if pf.Version != pinFileVersion {
-		return nil, fmt.Errorf("pins: %s has version %d, this program reads version %d", path, pf.Version, pinFileVersion)
+		return nil, false, fmt.Errorf("pins: %s has version %d, this program reads version %d", path, pf.Version, pinFileVersion)
 	}
 	for ch, byName := range pf.Pins {
 		for name, p := range byName {
 			if p.Issuer == "" || (p.RepositoryID == "" && p.Repository == "" && p.SAN == "") {
-				return nil, fmt.Errorf("pins: %s is corrupt: the pin of %s on %s names no signer", path, name, ch)
+				return nil, false, fmt.Errorf("pins: %s is corrupt: the pin of %s on %s names no signer", path, name, ch)
 			}
 		}
 	}
-	pins, err := rekeyPins(pf.Pins)
+	pins, err = rekeyPins(pf.Pins)
 	if err != nil {
-		return nil, fmt.Errorf("pins: %s: %w", path, err)
+		return nil, false, fmt.Errorf("pins: %s: %w", path, err)
 	}
-	s.pins = pins
-	return s, nil
+	return pins, true, nil
 }
 
 // rekeyPins keys pins by the canonical form of their channel URLs, which
@@ -164,10 +205,35 @@ func (s *PinStore) Get(channel, name string) (Pin, bool) {
 	return p, ok
 }
 
-// Set records the pin of package name on channel.
+// Set records the pin of package name on channel. Over an existing pin it
+// is a deliberate replacement (condasigs pin --replace): Save writes it
+// over that pin, though not over one another writer recorded meanwhile.
+// Where the store holds no pin it is a first use, like SetIfAbsent.
 func (s *PinStore) Set(channel, name string, p Pin) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.set(channel, name, p)
+}
+
+// set records p and remembers the change; s.mu is held.
+func (s *PinStore) set(channel, name string, p Pin) {
+	if s.pins == nil {
+		s.pins = map[string]map[string]Pin{}
+	}
+	if s.changes == nil {
+		s.changes = map[pinKey]pinChange{}
+	}
+	k := pinKey{channel, name}
+	c, changed := s.changes[k]
+	if !changed {
+		// The first change since the file was read: remember what it
+		// replaced. Later ones keep that, so Save compares with the file.
+		if old, ok := s.pins[channel][name]; ok {
+			c.replaced = &old
+		}
+	}
+	c.pin = p
+	s.changes[k] = c
 	if s.pins[channel] == nil {
 		s.pins[channel] = map[string]Pin{}
 	}
@@ -176,16 +242,15 @@ func (s *PinStore) Set(channel, name string, p Pin) {
 
 // SetIfAbsent records p for package name on channel unless a pin exists;
 // then it returns that pin and true. The check and the write are one step.
+// Save never writes such a first-use pin over one that another writer
+// recorded meanwhile: it reports a PinConflictError instead.
 func (s *PinStore) SetIfAbsent(channel, name string, p Pin) (Pin, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.pins[channel][name]; ok {
 		return old, true
 	}
-	if s.pins[channel] == nil {
-		s.pins[channel] = map[string]Pin{}
-	}
-	s.pins[channel][name] = p
+	s.set(channel, name, p)
 	return p, false
 }
 
@@ -200,19 +265,163 @@ func (s *PinStore) Len() int {
 	return n
 }
 
-// Save writes the store to its file atomically: a temporary file in the
-// same directory, synced, then renamed over the old one.
+// PinConflict is a pin of this store that Save did not write because the
+// file pinned another signer of the package first.
+type PinConflict struct {
+	Channel string
+	Package string
+	// Kept is the pin in the file, which stays.
+	Kept Pin
+	// Refused is this store's pin, not written.
+	Refused Pin
+	// Replacing reports whether the refused pin was a deliberate
+	// replacement (of a pin that another writer changed meanwhile) rather
+	// than a first use.
+	Replacing bool
+}
+
+// PinConflictError reports the pins Save did not write because another
+// writer pinned other signers of those packages first (trust on first use:
+// the first pin stays). Save wrote every other change; the store now holds
+// the file's pins.
+type PinConflictError struct {
+	Path      string
+	Conflicts []PinConflict
+}
+
+// Error names the pin kept and the pin refused for each package.
+func (e *PinConflictError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "pins: %s: another writer pinned other signers first, and those pins stay:", e.Path)
+	for i, c := range e.Conflicts {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		what := "not pinned"
+		if c.Replacing {
+			what = "not replaced"
+		}
+		fmt.Fprintf(&b, " %s on %s is pinned to %s, %s to %s", c.Package, redactChannel(c.Channel), c.Kept, what, c.Refused)
+	}
+	return b.String()
+}
+
+// Save merges the store's changes into its file and writes it atomically,
+// under an exclusive lock on a file beside it (the pin file's name with
+// ".lock" appended, left in place), so that concurrent writers, in this
+// process or others, serialise. Under the lock Save reads the file again:
+// pins this store did not change are taken from the file as it is now;
+// a first-use pin is added unless the file pins another signer of that
+// package, and a replacement is written unless another writer changed the
+// pin it replaced. Such conflicts keep the file's pin; Save writes every
+// other change and returns a *PinConflictError naming both pins. A file
+// that has become unreadable or corrupt is an error, and is left alone.
+//
+// The write is a temporary file in the same directory, synced, renamed
+// over the old one, then the directory synced. A pin file that is a
+// symbolic link is followed: its target is replaced and the link kept.
 func (s *PinStore) Save() error {
 	s.mu.Lock()
-	data, err := json.MarshalIndent(pinFile{Version: pinFileVersion, Pins: s.pins}, "", "  ")
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if s.path == "" {
+		return errors.New("pins: the store has no file: use LoadPins")
+	}
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
+		return fmt.Errorf("pins: %w", err)
+	}
+	target, err := resolvePinPath(s.path)
+	if err != nil {
+		return err
+	}
+	unlock, err := lockedfile.MutexAt(target + ".lock").Lock()
+	if err != nil {
+		return fmt.Errorf("pins: locking %s: %w", s.path, err)
+	}
+	defer unlock()
+
+	current, _, err := readPins(target)
+	if err != nil {
+		return err
+	}
+	conflicts := s.merge(current)
+	if err := writePins(target, current); err != nil {
+		return err
+	}
+	s.pins = current
+	clear(s.changes)
+	if len(conflicts) > 0 {
+		return &PinConflictError{Path: s.path, Conflicts: conflicts}
+	}
+	return nil
+}
+
+// merge applies the store's changes to the file's pins, in place, and
+// returns those that another writer's pin overrides; s.mu is held.
+func (s *PinStore) merge(file map[string]map[string]Pin) []PinConflict {
+	var conflicts []PinConflict
+	for k, c := range s.changes {
+		cur, ok := file[k.channel][k.name]
+		switch {
+		case ok && cur.Same(c.pin):
+			// The same signer: nothing to do.
+		case !ok, c.replaced != nil && cur.Same(*c.replaced):
+			if file[k.channel] == nil {
+				file[k.channel] = map[string]Pin{}
+			}
+			file[k.channel][k.name] = c.pin
+		default:
+			conflicts = append(conflicts, PinConflict{Channel: k.channel, Package: k.name, Kept: cur, Refused: c.pin, Replacing: c.replaced != nil})
+		}
+	}
+	slices.SortFunc(conflicts, func(a, b PinConflict) int {
+		return cmp.Or(strings.Compare(a.Channel, b.Channel), strings.Compare(a.Package, b.Package))
+	})
+	return conflicts
+}
+
+// resolvePinPath follows symbolic links from path to the file they name,
+// which need not exist, so that Save replaces the link's target and keeps
+// the link rather than putting a regular file in its place. The directory
+// of each step is resolved first: a relative link is relative to it.
+func resolvePinPath(path string) (string, error) {
+	p := path
+	for range maxPinLinks {
+		dir, err := filepath.EvalSymlinks(filepath.Dir(p))
+		if err != nil {
+			return "", fmt.Errorf("pins: %s: following %s: %w", path, p, err)
+		}
+		p = filepath.Join(dir, filepath.Base(p))
+		fi, err := os.Lstat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			return p, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("pins: %w", err)
+		}
+		if fi.Mode()&os.ModeSymlink == 0 {
+			return p, nil
+		}
+		link, err := os.Readlink(p)
+		if err != nil {
+			return "", fmt.Errorf("pins: %w", err)
+		}
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(dir, link)
+		}
+		p = link
+	}
+	return "", fmt.Errorf("pins: %s: more than %d symbolic links", path, maxPinLinks)
+}
+
+// writePins writes pins to path atomically: a temporary file in the same
+// directory, synced and renamed over path, then the directory synced so
+// that the rename survives a crash.
+func writePins(path string, pins map[string]map[string]Pin) error {
+	data, err := json.MarshalIndent(pinFile{Version: pinFileVersion, Pins: pins}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("pins: %w", err)
 	}
-	dir := filepath.Dir(s.path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("pins: %w", err)
-	}
+	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".pins-*.json")
 	if err != nil {
 		return fmt.Errorf("pins: %w", err)
@@ -229,8 +438,25 @@ func (s *PinStore) Save() error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("pins: %w", err)
 	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("pins: %w", err)
+	}
+	return syncDir(dir)
+}
+
+// syncDir makes a rename in dir durable. On Windows a directory cannot be
+// opened for syncing, and this is skipped.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("pins: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("pins: syncing %s: %w", dir, err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 )
@@ -56,8 +57,8 @@ func samePointers(a, b []*Snapshot) bool {
 }
 
 // combine builds the Set and the Info of member snapshots. The age is the
-// oldest TUF member's (the only kind whose age is known); the expiry the
-// earliest.
+// oldest TUF member's (the only kind whose age is known), unknown if any
+// TUF member's is; the expiry the earliest.
 func combine(members []*Snapshot) *Snapshot {
 	var set Set
 	info := Info{Kind: "set"}
@@ -70,11 +71,20 @@ func combine(members []*Snapshot) *Snapshot {
 			set = append(set, m.Material)
 		}
 		sources = append(sources, m.Info.Kind+" "+m.Info.Source)
-		if m.Info.Kind == "tuf" && (info.LoadedAt.IsZero() || m.Info.LoadedAt.Before(info.LoadedAt)) {
+		switch {
+		case m.Info.AgeUnknown != "":
+			if info.AgeUnknown == "" {
+				info.AgeUnknown = m.Info.Source + ": " + m.Info.AgeUnknown
+			}
+		case (m.Info.Kind == "tuf" || m.Info.Kind == "set") && !m.Info.LoadedAt.IsZero() &&
+			(info.LoadedAt.IsZero() || m.Info.LoadedAt.Before(info.LoadedAt)):
 			info.LoadedAt = m.Info.LoadedAt
 		}
 		info.Expires = earliest(info.Expires, m.Info.Expires)
 		info.FromCache = info.FromCache || m.Info.FromCache
+	}
+	if info.AgeUnknown != "" {
+		info.LoadedAt = time.Time{}
 	}
 	info.Source = strings.Join(sources, "; ")
 	info.Digest = digestOfSet(digests)

@@ -57,3 +57,32 @@ func TestCombine(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, s4.Material.(trustroot.Set).Members(), 3)
 }
+
+// A set with a TUF member of unknown age is of unknown age, whatever the
+// age of its other members; so is a set holding such a set.
+func TestCombineAgeUnknown(t *testing.T) {
+	known, unknown := &fakeSource{}, &fakeSource{}
+	known.snap.Store(&trustroot.Snapshot{Material: fixtures.TrustedRoot(fixtures.PublicGoodRootFile),
+		Info: trustroot.Info{Kind: "tuf", Source: "https://a.example", LoadedAt: time.Now().Add(-time.Hour)}})
+	unknown.snap.Store(&trustroot.Snapshot{Material: fixtures.TrustedRoot(fixtures.StagingRootFile),
+		Info: trustroot.Info{Kind: "tuf", Source: "https://b.example", FromCache: true, AgeUnknown: "no record"}})
+	file := trustroot.NewStatic(fixtures.TrustedRoot(fixtures.StagingRootFile), "staging.json")
+
+	for _, order := range [][]trustroot.Source{{known, unknown, file}, {unknown, known, file}} {
+		s, err := trustroot.Combine(order...).Snapshot(context.Background())
+		require.NoError(t, err)
+		assert.True(t, s.Info.LoadedAt.IsZero(), "the age of a set with a member of unknown age")
+		assert.Equal(t, "https://b.example: no record", s.Info.AgeUnknown)
+
+		outer, err := trustroot.Combine(trustroot.Combine(order...), file).Snapshot(context.Background())
+		require.NoError(t, err)
+		assert.True(t, outer.Info.LoadedAt.IsZero())
+		assert.NotEmpty(t, outer.Info.AgeUnknown)
+	}
+
+	// A nested set of known age passes its age on.
+	s, err := trustroot.Combine(trustroot.Combine(known, file), file).Snapshot(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, s.Info.AgeUnknown)
+	assert.Equal(t, snapshot(t, known).Info.LoadedAt, s.Info.LoadedAt)
+}

@@ -10,6 +10,14 @@
 // All TUF traffic goes through the caller's HTTP client, with retries; a
 // failed refresh keeps the last good root and is logged through log/slog.
 //
+// Each repository has its own cache directory, [RepositoryCacheDir], which
+// holds all that a start without the network needs: the metadata and the
+// target, the root rotations walked since the initial root, and a record of
+// the last successful update, from which the material's age is known. A
+// cache that cannot be written is read, verified as always, but never
+// written. Material whose age cannot be established says so in
+// [Info].AgeUnknown.
+//
 // Several Sigstore instances can be trusted at once: [FromFiles] reads
 // several trusted_root.json files and [Combine] joins sources of any kind.
 // Their material is a [Set], and package attest verifies each bundle

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -21,10 +21,13 @@ import (
 type tufFetcher struct {
 	ctx    context.Context
 	client *fetch.Client
-	// expires is the earliest expiry of the top-level metadata downloaded
-	// (timestamp, snapshot, targets), zero if none was.
-	mu      sync.Mutex
-	expires time.Time
+	// metadataURL is the repository's base URL with a trailing slash;
+	// versioned root.json files downloaded from right below it are kept
+	// in roots, by version: the rotations an update walked, kept in the
+	// cache when it succeeds.
+	metadataURL string
+	mu          sync.Mutex
+	roots       map[int64][]byte
 }
 
 var _ tuffetcher.Fetcher = (*tufFetcher)(nil)
@@ -39,23 +42,23 @@ func (f *tufFetcher) DownloadFile(urlPath string, maxLength int64, _ time.Durati
 	if err != nil {
 		return nil, tufError(urlPath, err)
 	}
-	if role := path.Base(urlPath); strings.HasSuffix(role, "timestamp.json") || strings.HasSuffix(role, "snapshot.json") || strings.HasSuffix(role, "targets.json") {
-		f.note(metadataExpiryOf(b))
+	name, below := strings.CutPrefix(urlPath, f.metadataURL)
+	if v, ok := rootVersionOf(name); ok && below && f.metadataURL != "" {
+		f.mu.Lock()
+		if f.roots == nil {
+			f.roots = map[int64][]byte{}
+		}
+		f.roots[v] = b
+		f.mu.Unlock()
 	}
 	return b, nil
 }
 
-func (f *tufFetcher) note(t time.Time) {
+// downloadedRoots returns the versioned roots downloaded, by version.
+func (f *tufFetcher) downloadedRoots() map[int64][]byte {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.expires = earliest(f.expires, t)
-}
-
-// expiry returns the earliest expiry seen.
-func (f *tufFetcher) expiry() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.expires
+	return maps.Clone(f.roots)
 }
 
 // earliest returns the earlier of two times, ignoring zero ones.
@@ -85,8 +88,8 @@ func tufError(urlPath string, err error) error {
 	return err
 }
 
-// offlineFetcher refuses every download: offline mode never opens a
-// connection.
+// offlineFetcher refuses every download: a read of the cache alone
+// (offline, or after a failed update) never opens a connection.
 type offlineFetcher struct{}
 
 func (offlineFetcher) DownloadFile(urlPath string, _ int64, _ time.Duration) ([]byte, error) {

@@ -110,3 +110,22 @@ func TestOfflineFetcher(t *testing.T) {
 		assert.NotContains(t, msg, s)
 	}
 }
+
+// TestTUFFetcherKeepsRoots: versioned root.json files right below the
+// repository's URL are kept for the cache, nothing else.
+func TestTUFFetcherKeepsRoots(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(r.URL.Path))
+	}))
+	t.Cleanup(srv.Close)
+	f := &tufFetcher{ctx: context.Background(), client: fetch.New(fetch.Options{HTTPClient: srv.Client()}), metadataURL: srv.URL + "/repo/"}
+	for _, p := range []string{"/repo/2.root.json", "/repo/targets/5.root.json", "/other/6.root.json", "/repo/07.root.json", "/repo/timestamp.json", "/repo/0.root.json", "/repo/3.root.json"} {
+		_, err := f.DownloadFile(srv.URL+p, 100, 0)
+		require.NoError(t, err)
+	}
+	roots := f.downloadedRoots()
+	assert.Len(t, roots, 2)
+	assert.Equal(t, "/repo/2.root.json", string(roots[2]))
+	assert.Equal(t, "/repo/3.root.json", string(roots[3]))
+}

@@ -36,15 +36,23 @@ type Info struct {
 	// Source is the file path or TUF repository URL.
 	Source string `json:"source,omitempty"`
 	// LoadedAt is when the material was read or last refreshed; for
-	// material read from a TUF cache, when the cache was last updated.
+	// material read from a TUF cache, when the cache was last updated. It
+	// is zero when that is not known (see AgeUnknown).
 	LoadedAt time.Time `json:"loadedAt"`
+	// AgeUnknown, when not empty, says why the age of TUF material is not
+	// known: it was read from a TUF cache whose record of its last update
+	// is missing, unreadable, or does not match the cached timestamp
+	// metadata. LoadedAt is then zero. Such material is only as fresh as
+	// Expires guarantees: condasigs warns about it, and refuses it when a
+	// maximum age is set.
+	AgeUnknown string `json:"ageUnknown,omitempty"`
 	// FromCache is true when a TUF source's material came from its cache
 	// without a successful update (offline, or the repository unreachable).
 	FromCache bool `json:"fromCache,omitempty"`
 	// Expires is when the TUF metadata this material was checked with
-	// expires (the timestamp role's expiry); zero when unknown (a file, or
-	// a TUF source without a disk cache). Past it, the material must be
-	// refreshed before it is used again.
+	// expires: the earliest signed expiry of its root, timestamp, snapshot
+	// and targets metadata; zero for material that is not from TUF. Past
+	// it, the material must be refreshed before it is used again.
 	Expires time.Time `json:"expires,omitzero"`
 	// Digest identifies the material exactly: "sha256:" and the hex SHA-256
 	// of the trusted_root.json document (for a set, of its members'

@@ -2,20 +2,26 @@ package trustroot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/sigstore/sigstore-go/pkg/tuf"
+	"github.com/theupdateframework/go-tuf/v2/metadata"
+	"github.com/theupdateframework/go-tuf/v2/metadata/config"
+	tuffetcher "github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
+	"github.com/theupdateframework/go-tuf/v2/metadata/trustedmetadata"
+	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
 )
 
 // DefaultRefreshInterval is how often a TUF source refreshes by default.
@@ -34,13 +40,21 @@ type TUFOptions struct {
 	// "trusted_root.json").
 	Target string
 	// CacheDir is where TUF metadata is cached, one directory per
-	// repository (default: <user cache dir>/condasigs/tuf). If the
-	// directory cannot be used the cache is kept in memory, with a warning.
+	// repository (RepositoryCacheDir; default: <user cache
+	// dir>/condasigs/tuf). If the repository's directory cannot be made
+	// the cache is kept in memory, with a warning. If it exists but cannot
+	// be written, or its mode denies its owner writing (chmod a-w, which
+	// binds the superuser too), it is read-only: it is never written,
+	// updates are kept in memory, and its metadata, verified as always, is
+	// used when the repository is unreachable.
 	CacheDir string
 	// DisableCache keeps the metadata in memory only.
 	DisableCache bool
-	// Offline uses the cache alone and never opens a connection. It fails
-	// with a clear error when the cache is empty or expired.
+	// Offline uses the cache alone and never opens a connection or writes
+	// to the cache. It fails with a clear error when the cache is empty or
+	// expired. The material's age is the cache's last successful update,
+	// as recorded beside the metadata; without a record that matches the
+	// cached timestamp metadata the age is unknown (Info.AgeUnknown).
 	Offline bool
 	// HTTPClient carries all TUF traffic (nil: a dedicated client).
 	HTTPClient *http.Client
@@ -69,9 +83,13 @@ func Staging() TUFOptions {
 // TUF is a Source that follows a TUF repository. Close it, or cancel the
 // context given to NewTUF, to stop the background refresh.
 type TUF struct {
-	opts    TUFOptions
-	client  *fetch.Client
-	log     *slog.Logger
+	opts   TUFOptions
+	client *fetch.Client
+	log    *slog.Logger
+	// dir is the repository's cache directory ("" without a cache), used
+	// as mode says.
+	dir     string
+	mode    cacheMode
 	current atomic.Pointer[Snapshot]
 	lastErr atomic.Pointer[error]
 	// refreshMu serializes refreshes: two updates of one cache directory
@@ -101,21 +119,29 @@ func NewTUF(ctx context.Context, opts TUFOptions) (*TUF, error) {
 	}
 	fo.AllowFile = false
 	t := &TUF{opts: opts, client: fetch.New(fo), log: log}
-	if opts.Offline && !opts.DisableCache {
+	switch {
+	case opts.DisableCache:
+	case opts.Offline:
 		if st, err := os.Stat(opts.CacheDir); err != nil || !st.IsDir() {
 			return nil, fmt.Errorf("trustroot: offline mode needs a TUF cache, and %s is not one: run once online with this cache directory, or use a trusted_root.json file", opts.CacheDir)
 		}
-	}
-	if !opts.DisableCache && !opts.Offline {
-		if err := writable(opts.CacheDir); err != nil {
-			log.Warn("condasigs: TUF cache directory unusable, caching in memory", "dir", opts.CacheDir, "error", err)
-			t.opts.DisableCache = true
+		t.dir, t.mode = RepositoryCacheDir(opts.CacheDir, opts.RepositoryURL), cacheReadOnly
+	default:
+		t.dir = RepositoryCacheDir(opts.CacheDir, opts.RepositoryURL)
+		mode, err := openCache(opts.CacheDir, t.dir)
+		switch t.mode = mode; mode {
+		case cacheNone:
+			log.Warn("condasigs: TUF cache directory unusable, caching in memory", "dir", t.dir, "error", err)
+			t.dir = ""
+		case cacheReadOnly:
+			log.Warn("condasigs: TUF cache directory is read-only: updates are kept in memory, and the cache is used when the repository is unreachable", "dir", t.dir, "error", err)
 		}
 	}
 	snap, err := t.load(ctx, opts.Offline)
-	if err != nil && !opts.Offline && !t.opts.DisableCache {
+	if err != nil && !opts.Offline && t.dir != "" {
 		var cerr error
-		if snap, cerr = t.load(ctx, true); cerr != nil {
+		if snap, cerr = t.loadCache(); cerr != nil {
+			log.Debug("condasigs: no usable TUF cache to fall back on", "dir", t.dir, "error", cerr)
 			return nil, fmt.Errorf("trustroot: %w", err)
 		}
 		log.Warn("condasigs: TUF update failed, using the cached trusted root", "repository", fetch.Redact(opts.RepositoryURL), "error", err)
@@ -175,84 +201,182 @@ func DefaultCacheDir() string {
 	return filepath.Join(dir, "condasigs", "tuf")
 }
 
-// load runs a TUF update (or reads the cache alone when offline) and
+// noCacheDir is where go-tuf is told its cache is when there is none: a
+// path under a device file, which cannot exist, so that nothing is read
+// from the working directory (go-tuf reads local metadata even with its
+// cache disabled).
+var noCacheDir = filepath.Join(os.DevNull, "condasigs-no-tuf-cache")
+
+// load runs a TUF update, or reads the cache alone when offline, and
 // returns the trusted root target.
 func (t *TUF) load(ctx context.Context, offline bool) (*Snapshot, error) {
-	fetcher := &tufFetcher{ctx: ctx, client: t.client}
-	o := &tuf.Options{
-		Root:              t.opts.Root,
-		CachePath:         t.opts.CacheDir,
-		RepositoryBaseURL: t.opts.RepositoryURL,
-		DisableLocalCache: t.opts.DisableCache,
-		Fetcher:           fetcher,
-		Context:           ctx,
+	if !offline {
+		return t.update(ctx)
 	}
-	if offline {
-		if t.opts.DisableCache {
-			return nil, errors.New("offline mode needs a TUF cache, and the cache is disabled")
-		}
-		o.ForceCache = true
-		o.Fetcher = offlineFetcher{}
+	snap, err := t.loadCache()
+	if err != nil {
+		return nil, fmt.Errorf("offline: %w", err)
 	}
-	c, err := tuf.New(o)
+	return snap, nil
+}
+
+// updater returns a go-tuf updater for the repository, anchored in the
+// newest root that chains from the initial one through the rotations kept
+// in the cache. local reads the cache alone: nothing is downloaded and
+// nothing written. Otherwise the cache is written only in cacheReadWrite
+// mode; a read-only cache still serves as the baseline that rollbacks are
+// checked against.
+func (t *TUF) updater(f tuffetcher.Fetcher, local bool) (*updater.Updater, error) {
+	cfg, err := config.New(t.opts.RepositoryURL, chainHead(t.opts.Root, t.dir))
+	if err != nil {
+		return nil, err
+	}
+	cfg.Fetcher = f
+	cfg.UnsafeLocalMode = local
+	if t.dir == "" {
+		cfg.LocalMetadataDir, cfg.LocalTargetsDir, cfg.DisableLocalCache = noCacheDir, noCacheDir, true
+	} else {
+		cfg.LocalMetadataDir, cfg.LocalTargetsDir = t.dir, filepath.Join(t.dir, "targets")
+		cfg.DisableLocalCache = local || t.mode != cacheReadWrite
+	}
+	return updater.New(cfg)
+}
+
+// update runs a TUF update from the repository.
+func (t *TUF) update(ctx context.Context) (*Snapshot, error) {
+	f := &tufFetcher{ctx: ctx, client: t.client, metadataURL: strings.TrimSuffix(t.opts.RepositoryURL, "/") + "/"}
+	up, err := t.updater(f, false)
+	if err == nil {
+		err = up.Refresh()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("TUF update from %s: %w", fetch.Redact(t.opts.RepositoryURL), err)
 	}
-	b, err := c.GetTarget(t.opts.Target)
+	ti, err := up.GetTargetInfo(t.opts.Target)
 	if err != nil {
 		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
+	}
+	b, ok := t.cachedTarget(ti)
+	if !ok {
+		if _, b, err = up.DownloadTarget(ti, "", ""); err != nil {
+			return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
+		}
 	}
 	tr, err := parseSingleRoot(b)
 	if err != nil {
 		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 	}
-	info := Info{Kind: "tuf", Source: fetch.Redact(t.opts.RepositoryURL), LoadedAt: time.Now().UTC(), FromCache: offline, Digest: digestOf(b)}
-	if offline {
-		// The root is as old as the cache's last successful update.
-		if cfg, err := tuf.LoadConfig(filepath.Join(t.opts.CacheDir, tuf.URLToPath(t.opts.RepositoryURL)+".json")); err == nil && !cfg.LastTimestamp.IsZero() {
-			info.LoadedAt = cfg.LastTimestamp.UTC()
-		}
-	}
-	// The root is good until the first of the metadata it was checked
-	// with expires: what this update downloaded, and what the cache holds.
-	info.Expires = fetcher.expiry()
-	if !t.opts.DisableCache {
-		dir := filepath.Join(t.opts.CacheDir, tuf.URLToPath(t.opts.RepositoryURL))
-		for _, role := range []string{"timestamp.json", "snapshot.json", "targets.json"} {
-			if b, err := os.ReadFile(filepath.Join(dir, role)); err == nil {
-				info.Expires = earliest(info.Expires, metadataExpiryOf(b))
-			}
-		}
+	trusted := up.GetTrustedMetadataSet()
+	info := Info{Kind: "tuf", Source: fetch.Redact(t.opts.RepositoryURL), LoadedAt: time.Now().UTC(), Digest: digestOf(b), Expires: expiryOf(&trusted)}
+	if t.mode == cacheReadWrite {
+		t.keep(f, trusted.Timestamp.Signed.Version, info.LoadedAt)
 	}
 	return &Snapshot{Material: tr, Info: info}, nil
 }
 
-// writable makes dir and checks that a file can be created in it (a
-// read-only file system passes MkdirAll on an existing directory).
-func writable(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+// keep writes what a read of the cache alone needs beside go-tuf's files:
+// the rotated roots the update walked, and the record of its time. A
+// failure costs only a later offline read: it cannot walk the rotation, or
+// does not know its age.
+func (t *TUF) keep(f *tufFetcher, timestampVersion int64, when time.Time) {
+	for v, b := range f.downloadedRoots() {
+		if err := writeAtomic(filepath.Join(t.dir, stateDir, rootsDir), rootFileName(v), b); err != nil {
+			t.log.Warn("condasigs: could not keep a rotated TUF root in the cache; reading the cache alone will fail until this succeeds", "dir", t.dir, "version", v, "error", err)
+		}
 	}
-	f, err := os.CreateTemp(dir, ".probe-*")
-	if err != nil {
-		return err
+	if err := recordUpdate(t.dir, timestampVersion, when); err != nil {
+		t.log.Warn("condasigs: could not record the TUF cache's update; read alone, the cache will be of unknown age", "dir", t.dir, "error", err)
 	}
-	f.Close()
-	return os.Remove(f.Name())
 }
 
-// metadataExpiryOf returns the expiry of a TUF metadata document, zero if
-// it has none that parses.
-func metadataExpiryOf(b []byte) time.Time {
-	var md struct {
-		Signed struct {
-			Expires time.Time `json:"expires"`
-		} `json:"signed"`
+// loadCache reads the trusted root from the cache alone, without a
+// connection and without writing: the metadata are verified against the
+// newest root that chains from the initial one, and must not have expired;
+// the target must match them.
+func (t *TUF) loadCache() (*Snapshot, error) {
+	if t.dir == "" {
+		return nil, errors.New("offline mode needs a TUF cache, and the cache is disabled")
 	}
-	if json.Unmarshal(b, &md) != nil {
-		return time.Time{}
+	ts, err := readRegular(filepath.Join(t.dir, metadata.TIMESTAMP+".json"), maxTimestampSize)
+	if err == nil {
+		for _, role := range []string{metadata.SNAPSHOT, metadata.TARGETS} {
+			if st, serr := os.Lstat(filepath.Join(t.dir, role+".json")); serr != nil || !st.Mode().IsRegular() {
+				err = fmt.Errorf("no regular %s.json", role)
+			}
+		}
 	}
-	return md.Signed.Expires.UTC()
+	var up *updater.Updater
+	if err == nil {
+		up, err = t.updater(offlineFetcher{}, true)
+	}
+	if err == nil {
+		err = up.Refresh()
+	}
+	if err != nil {
+		return nil, t.cacheError(err)
+	}
+	ti, err := up.GetTargetInfo(t.opts.Target)
+	if err != nil {
+		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
+	}
+	b, ok := t.cachedTarget(ti)
+	if !ok {
+		return nil, fmt.Errorf("TUF target %s: not in the cache %s, or not as the cached metadata describe it", t.opts.Target, t.dir)
+	}
+	tr, err := parseSingleRoot(b)
+	if err != nil {
+		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
+	}
+	trusted := up.GetTrustedMetadataSet()
+	info := Info{Kind: "tuf", Source: fetch.Redact(t.opts.RepositoryURL), FromCache: true, Digest: digestOf(b), Expires: expiryOf(&trusted)}
+	info.LoadedAt, info.AgeUnknown = cacheAge(t.dir, ts, trusted.Timestamp.Signed.Version, trusted.Timestamp.Signed.Expires, time.Now())
+	if info.AgeUnknown != "" {
+		t.log.Warn("condasigs: the age of the cached trusted root is unknown", "dir", t.dir, "reason", info.AgeUnknown)
+	}
+	return &Snapshot{Material: tr, Info: info}, nil
+}
+
+// cacheError says that the cache holds no usable metadata, and where an
+// earlier release's cache of the repository lies, which is not read.
+func (t *TUF) cacheError(err error) error {
+	msg := fmt.Sprintf("no valid TUF metadata of %s in the cache %s (the cache is empty or expired)", fetch.Redact(t.opts.RepositoryURL), t.dir)
+	legacy := filepath.Join(filepath.Dir(t.dir), tuf.URLToPath(t.opts.RepositoryURL))
+	if st, serr := os.Stat(filepath.Join(legacy, metadata.TIMESTAMP+".json")); serr == nil && st.Mode().IsRegular() {
+		msg += fmt.Sprintf("; %s, the cache of an earlier condasigs release, is no longer read: run once online to fill the new one", legacy)
+	}
+	return fmt.Errorf("%s: %w", msg, err)
+}
+
+// cachedTarget returns the cached copy of a target if it matches the
+// length and hashes the trusted metadata give.
+func (t *TUF) cachedTarget(ti *metadata.TargetFiles) ([]byte, bool) {
+	if t.dir == "" {
+		return nil, false
+	}
+	b, err := readRegular(filepath.Join(t.dir, "targets", url.PathEscape(ti.Path)), ti.Length)
+	if err != nil || ti.VerifyLengthHashes(b) != nil {
+		return nil, false
+	}
+	return b, true
+}
+
+// expiryOf is the earliest expiry of the top-level metadata the material
+// was verified with; all of it is signed.
+func expiryOf(tm *trustedmetadata.TrustedMetadata) time.Time {
+	var e time.Time
+	if tm.Root != nil {
+		e = earliest(e, tm.Root.Signed.Expires.UTC())
+	}
+	if tm.Timestamp != nil {
+		e = earliest(e, tm.Timestamp.Signed.Expires.UTC())
+	}
+	if tm.Snapshot != nil {
+		e = earliest(e, tm.Snapshot.Signed.Expires.UTC())
+	}
+	if tg := tm.Targets[metadata.TARGETS]; tg != nil {
+		e = earliest(e, tg.Signed.Expires.UTC())
+	}
+	return e
 }
 
 // Snapshot returns the current trusted root.

@@ -99,7 +99,7 @@ func TestTUFLoads(t *testing.T) {
 	assert.Positive(t, repo.Hits())
 
 	// The metadata and the target are cached under the cache directory.
-	dir := filepath.Join(cache, tuf.URLToPath(repo.URL()))
+	dir := trustroot.RepositoryCacheDir(cache, repo.URL())
 	for _, f := range []string{"root.json", "timestamp.json", "snapshot.json", "targets.json", filepath.Join("targets", "trusted_root.json")} {
 		assert.FileExists(t, filepath.Join(dir, f))
 	}
@@ -767,7 +767,7 @@ func TestTUFCorruptedCacheNotTrusted(t *testing.T) {
 			repo := tufrepo.New(t, publicGoodRoot)
 			cache := t.TempDir()
 			require.NoError(t, newTUF(t, tufOptions(repo, cache)).Close())
-			path := filepath.Join(cache, tuf.URLToPath(repo.URL()), file)
+			path := filepath.Join(trustroot.RepositoryCacheDir(cache, repo.URL()), file)
 			b, err := os.ReadFile(path)
 			require.NoError(t, err)
 			i := bytes.LastIndex(b, []byte(`"`)) - 1 // inside the last string: a signature or key

@@ -66,7 +66,7 @@ func TestVerifyEnvUnboundEntries(t *testing.T) {
 	keep := filepath.Join(dir, "downloads")
 	code, out, errOut := run(t, ch.PackageURL(url, honest.Filename), "--download-unhashed", "--keep-downloads", keep)
 	assert.Equal(t, exitOK, code, out+errOut)
-	kept, err := os.ReadFile(filepath.Join(keep, honest.Filename))
+	kept, err := os.ReadFile(filepath.Join(keep, "linux-64", honest.Filename))
 	require.NoError(t, err)
 	assert.Equal(t, honest.SHA256, hexOf(kept))
 

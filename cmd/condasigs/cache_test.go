@@ -487,7 +487,7 @@ func TestVerifyEnvKeepDownloadsNotPrivate(t *testing.T) {
 			assert.Contains(t, errOut, "--keep-downloads "+keep+": ")
 			assert.Contains(t, errOut, c.says)
 			assert.Equal(t, requests, ch.Requests("/linux-64/"+honest.Filename), "nothing downloaded")
-			_, err := os.Stat(filepath.Join(keep, honest.Filename))
+			_, err := os.Stat(filepath.Join(keep, "linux-64", honest.Filename))
 			assert.True(t, os.IsNotExist(err), "nothing kept")
 		})
 	}
@@ -495,5 +495,5 @@ func TestVerifyEnvKeepDownloadsNotPrivate(t *testing.T) {
 	keep := filepath.Join(t.TempDir(), "downloads")
 	code, out, errOut := run(keep)
 	require.Equal(t, exitOK, code, out+errOut)
-	assert.FileExists(t, filepath.Join(keep, honest.Filename))
+	assert.FileExists(t, filepath.Join(keep, "linux-64", honest.Filename))
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/spf13/cobra"
 )
 
@@ -52,7 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &ee):
 		return ee.code
 	default:
-		fmt.Fprintf(stderr, "condasigs: %v\n", err)
+		// Errors quote file names, URLs and lock-file text.
+		fmt.Fprintf(stderr, "condasigs: %s\n", textsafe.Escape(err.Error()))
 		return exitProblem
 	}
 }

@@ -1,19 +1,45 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/policy"
 )
 
 // reportVersion is the version of the JSON report's shape. It changes only
 // when a field is removed or changes meaning.
 const reportVersion = 1
+
+// A package the run could not decide on (a timeout, a cancellation, an
+// unusable trusted root) is reported as failed, with status statusError and
+// one reason of code codeNotVerified that holds the error: every package
+// asked for is in the report, and none of those passes.
+const (
+	statusError     policy.Status = "error"
+	codeNotVerified               = "not-verified"
+	ruleRun                       = "run"
+)
+
+// errorReport is the report of a package that could not be verified
+// because of err.
+func errorReport(rawURL string, err error) *condasigs.Report {
+	rep := &condasigs.Report{Filename: fetch.Redact(rawURL), URL: fetch.Redact(rawURL),
+		Outcome: policy.Fail, Status: statusError, Bundles: []attest.Evidence{},
+		Reasons: []policy.Reason{{Rule: ruleRun, Code: codeNotVerified, Severity: policy.SeverityError,
+			Message: "not verified: " + err.Error()}}}
+	if loc, lerr := fetch.SplitPackageURL(rawURL); lerr == nil {
+		rep.Filename, rep.Channel, rep.Subdir = loc.Filename, fetch.Redact(loc.Channel), loc.Subdir
+	}
+	return rep
+}
 
 type jsonReport struct {
 	Version  int                 `json:"version"`
@@ -22,24 +48,40 @@ type jsonReport struct {
 
 func render(w io.Writer, format string, reports []*condasigs.Report) error {
 	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(jsonReport{Version: reportVersion, Packages: reports})
+		return writeJSON(w, jsonReport{Version: reportVersion, Packages: reports})
 	}
 	var b strings.Builder
 	for _, r := range reports {
 		writeText(&b, r, "")
 	}
-	_, err := io.WriteString(w, printable(b.String()))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeJSON writes v as indented JSON whose strings hold no character
+// that could drive a terminal or reorder text (see textsafe.EscapeJSON):
+// the report is printed to CI logs too. The values are unchanged.
+func writeJSON(w io.Writer, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(textsafe.EscapeJSON(buf.Bytes()))
 	return err
 }
 
 // writeText writes one report: a line with the outcome, the file (after
-// where, if given) and the status, then one line per reason.
+// where, if given) and the status, then one line per reason. Every field
+// may come from a channel, a certificate or a lock file, and reason
+// messages quote them: each is escaped (textsafe.Escape), so that the
+// line breaks are writeText's own and nothing drives the terminal.
 func writeText(b *strings.Builder, r *condasigs.Report, where string) {
-	fmt.Fprintf(b, "%-4s %s%s  %s", strings.ToUpper(string(r.Outcome)), where, r.Filename, r.Status)
+	esc := textsafe.Escape
+	fmt.Fprintf(b, "%-4s %s%s  %s", strings.ToUpper(string(r.Outcome)), esc(where), esc(r.Filename), esc(string(r.Status)))
 	if r.Signer != nil {
-		fmt.Fprintf(b, "  signer %s (issuer %s)", r.Signer.SAN, r.Signer.Issuer)
+		fmt.Fprintf(b, "  signer %s (issuer %s)", esc(r.Signer.SAN), esc(r.Signer.Issuer))
 	}
 	b.WriteByte('\n')
 	for _, reason := range r.Reasons {
@@ -47,20 +89,8 @@ func writeText(b *strings.Builder, r *condasigs.Report, where string) {
 		if reason.Bundle != nil {
 			bundle = fmt.Sprintf("bundle %d: ", *reason.Bundle)
 		}
-		fmt.Fprintf(b, "     %s: %s%s [%s]\n", severityWord(reason.Severity), bundle, reason.Message, reason.Code)
+		fmt.Fprintf(b, "     %s: %s%s [%s]\n", severityWord(reason.Severity), bundle, esc(reason.Message), esc(reason.Code))
 	}
-}
-
-// printable replaces control characters other than newlines, which
-// names, identities and messages taken from channels and certificates
-// could use to rewrite the terminal, with U+FFFD.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r != '\n' && (r < 0x20 || (r >= 0x7f && r < 0xa0)) {
-			return '\uFFFD'
-		}
-		return r
-	}, s)
 }
 
 func severityWord(s policy.Severity) string {
@@ -88,11 +118,15 @@ type envInput struct {
 	Format string `json:"format"`
 }
 
+// envSummary counts the packages by outcome: Total is Passed + Warned +
+// Failed. Errors counts those of the failed that could not be verified
+// (status "error").
 type envSummary struct {
 	Total   int `json:"total"`
 	Passed  int `json:"passed"`
 	Warned  int `json:"warned"`
 	Failed  int `json:"failed"`
+	Errors  int `json:"errors"`
 	Skipped int `json:"skipped"`
 }
 
@@ -102,13 +136,12 @@ type envPackage struct {
 	Line int `json:"line,omitempty"`
 }
 
-// renderEnv prints verify-env's result: in text, the failures and warnings
-// in full and a summary line; in JSON, everything.
+// renderEnv prints verify-env's result: in text, the failures (those not
+// verified included) and warnings in full and a summary line; in JSON,
+// everything.
 func renderEnv(w io.Writer, format string, env envReport) error {
 	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(env)
+		return writeJSON(w, env)
 	}
 	var b strings.Builder
 	for _, want := range []policy.Outcome{policy.Fail, policy.Warn} {
@@ -118,14 +151,15 @@ func renderEnv(w io.Writer, format string, env envReport) error {
 			}
 		}
 	}
-	if _, err := io.WriteString(w, printable(b.String())); err != nil {
-		return err
-	}
 	s := env.Summary
-	line := fmt.Sprintf("%s: %d packages: %d passed, %d warned, %d failed", env.Input.File, s.Total, s.Passed, s.Warned, s.Failed)
-	if s.Skipped > 0 {
-		line += fmt.Sprintf(" (%d entries skipped: not channel packages, or another platform)", s.Skipped)
+	fmt.Fprintf(&b, "%s: %d packages: %d passed, %d warned, %d failed", textsafe.Escape(env.Input.File), s.Total, s.Passed, s.Warned, s.Failed)
+	if s.Errors > 0 {
+		fmt.Fprintf(&b, " (%d not verified: see their errors)", s.Errors)
 	}
-	_, err := fmt.Fprintln(w, printable(line))
+	if s.Skipped > 0 {
+		fmt.Fprintf(&b, " (%d entries skipped: not channel packages, or another platform)", s.Skipped)
+	}
+	b.WriteByte('\n')
+	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/spf13/cobra"
 )
@@ -21,7 +23,11 @@ channel's policy says.
 
 A package already pinned to another signer is left alone and makes the run
 fail, unless --replace is given: use it after checking that the new signer is
-legitimate. The pin file is written atomically.`,
+legitimate. The pin file is written atomically, under a lock on the file
+beside it named FILE.lock: runs that share a pin file keep each other's pins,
+and a package that another run pinned to another signer meanwhile keeps that
+pin and makes this run fail. A pin file that is a symbolic link stays one:
+its target is updated (and the lock file is beside the target).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.pins == "" {
@@ -40,7 +46,11 @@ legitimate. The pin file is written atomically.`,
 			changed, conflicts := applyPins(cmd, store, reports, replace)
 			if changed > 0 {
 				if err := store.Save(); err != nil {
-					return problem("%v", err)
+					var lost *policy.PinConflictError
+					if !errors.As(err, &lost) {
+						return problem("%v", err)
+					}
+					conflicts += reportLostPins(cmd, lost)
 				}
 			}
 			if err := s.finish(cmd, f.format, reports, verr); err != nil {
@@ -58,36 +68,53 @@ legitimate. The pin file is written atomically.`,
 }
 
 // applyPins records the signers of the packages that passed. It returns
-// the number of pins written and of changed signers left alone.
+// the number of pins written and of changed signers left alone. The
+// package names, channels and signers it prints come from channels and
+// certificates: each is escaped (textsafe.Escape).
 func applyPins(cmd *cobra.Command, store *policy.PinStore, reports []*condasigs.Report, replace bool) (changed, conflicts int) {
 	w := cmd.ErrOrStderr()
+	esc := textsafe.Escape
 	for _, r := range reports {
 		if r.Outcome == policy.Fail {
 			continue
 		}
 		if r.Pin == nil {
 			if r.Status == policy.StatusVerified {
-				fmt.Fprintf(w, "not pinned: %s, because its policy entry %q does not pin signers (add pin: error or pin: warn)\n", r.Filename, r.PolicyEntry)
+				fmt.Fprintf(w, "not pinned: %s, because its policy entry %s does not pin signers (add pin: error or pin: warn)\n", esc(r.Filename), esc(fmt.Sprintf("%q", r.PolicyEntry)))
 			}
 			continue
 		}
 		p := r.Pin
+		pkg, channel, signer := esc(p.Package), esc(p.Channel), esc(p.Signer.String())
 		old, ok := store.Get(p.Channel, p.Package)
 		switch {
 		case !ok:
 			store.Set(p.Channel, p.Package, p.Signer)
 			changed++
-			fmt.Fprintf(w, "pinned %s on %s to %s\n", p.Package, p.Channel, p.Signer)
+			fmt.Fprintf(w, "pinned %s on %s to %s\n", pkg, channel, signer)
 		case old.Same(p.Signer):
-			fmt.Fprintf(w, "unchanged: %s on %s is signed by %s\n", p.Package, p.Channel, old)
+			fmt.Fprintf(w, "unchanged: %s on %s is signed by %s\n", pkg, channel, esc(old.String()))
 		case replace:
 			store.Set(p.Channel, p.Package, p.Signer)
 			changed++
-			fmt.Fprintf(w, "replaced the pin of %s on %s: %s, was %s\n", p.Package, p.Channel, p.Signer, old)
+			fmt.Fprintf(w, "replaced the pin of %s on %s: %s, was %s\n", pkg, channel, signer, esc(old.String()))
 		default:
 			conflicts++
-			fmt.Fprintf(w, "signer changed: %s on %s is pinned to %s but signed by %s; check it, then run again with --replace\n", p.Package, p.Channel, old, p.Signer)
+			fmt.Fprintf(w, "signer changed: %s on %s is pinned to %s but signed by %s; check it, then run again with --replace\n", pkg, channel, esc(old.String()), signer)
 		}
 	}
 	return changed, conflicts
+}
+
+// reportLostPins tells which pins Save left alone because another run had
+// pinned other signers of those packages meanwhile, and returns how many.
+// What it prints is escaped, as in applyPins.
+func reportLostPins(cmd *cobra.Command, e *policy.PinConflictError) int {
+	w := cmd.ErrOrStderr()
+	esc := textsafe.Escape
+	for _, c := range e.Conflicts {
+		fmt.Fprintf(w, "signer changed: %s on %s was pinned to %s by another run meanwhile, so it is not pinned to %s; check it, then run again with --replace\n",
+			esc(c.Package), esc(c.Channel), esc(c.Kept.String()), esc(c.Refused.String()))
+	}
+	return len(e.Conflicts)
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"golang.org/x/term"
 )
 
@@ -30,7 +31,9 @@ func newProgressBar(w io.Writer) *progressBar {
 	return &progressBar{w: w, width: width}
 }
 
-// update redraws the bar. Callers serialise calls.
+// update redraws the bar with the name of the package just done, which
+// comes from a lock file or a channel and is escaped (textsafe.Escape).
+// Callers serialise calls.
 func (p *progressBar) update(done, total int, name string) {
 	if p == nil || total <= 0 {
 		return
@@ -41,7 +44,7 @@ func (p *progressBar) update(done, total int, name string) {
 	if filled < barWidth {
 		bar += ">" + strings.Repeat(" ", barWidth-filled-1)
 	}
-	line := printable(fmt.Sprintf("[%s] %d/%d %s", bar, done, total, name))
+	line := fmt.Sprintf("[%s] %d/%d %s", bar, done, total, textsafe.Escape(name))
 	if r := []rune(line); len(r) > p.width-1 {
 		line = string(r[:p.width-1])
 	}

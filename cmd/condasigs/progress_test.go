@@ -40,11 +40,14 @@ func TestProgressBarDraws(t *testing.T) {
 	assert.Equal(t, "\r\x1b[K", buf.String())
 }
 
-// Names from channels and certificates cannot drive the terminal.
-func TestTextOutputIsPrintable(t *testing.T) {
-	assert.Equal(t, "a\uFFFD[2Jb\nc\uFFFD\uFFFD", printable("a\x1b[2Jb\nc\r\u009b"))
+// Names from channels and lock files cannot drive the terminal, break the
+// bar's line or reorder it: they are escaped, visibly.
+func TestProgressBarEscapesNames(t *testing.T) {
 	var buf bytes.Buffer
-	bar := &progressBar{w: &buf, width: 80}
-	bar.update(1, 1, "evil\x1b]0;title\x07.conda")
-	assert.NotContains(t, strings.TrimPrefix(buf.String(), "\r\x1b[K"), "\x1b")
+	bar := &progressBar{w: &buf, width: 200}
+	bar.update(1, 1, hostileName)
+	line, ok := strings.CutPrefix(buf.String(), "\r\x1b[K")
+	require.True(t, ok, "%q", buf.String())
+	assertSafeText(t, line)
+	assert.Contains(t, line, "] 1/1 evil"+hostileEscaped+"-1.0-0.conda")
 }

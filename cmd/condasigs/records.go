@@ -43,7 +43,7 @@ func (s *recordSource) find(ctx context.Context, loc fetch.PackageLocation) (fet
 		return found[0], nil
 	default:
 		return fetch.Record{}, &fetch.Error{Kind: fetch.KindMalformed,
-			Msg: fmt.Sprintf("%s has %d records in %s; parsers disagree on which wins", loc.Filename, len(found), fetch.Redact(key))}
+			Msg: fmt.Sprintf("%s has several records in %s; parsers disagree on which wins", loc.Filename, fetch.Redact(key))}
 	}
 }
 
@@ -59,9 +59,11 @@ func (s *recordSource) load(ctx context.Context, key string) (map[string][]fetch
 		return nil, err
 	}
 	defer r.Close()
+	// At most two records a wanted file: the first, and one more to tell
+	// that it is listed twice, however often a hostile document repeats it.
 	recs := map[string][]fetch.Record{}
 	err = fetch.ScanRepodata(r, func(rec fetch.Record) bool {
-		if s.wanted[rec.Filename] {
+		if s.wanted[rec.Filename] && len(recs[rec.Filename]) < 2 {
 			recs[rec.Filename] = append(recs[rec.Filename], rec)
 		}
 		return true

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/trustroot"
 	prototrustroot "github.com/sigstore/protobuf-specs/gen/pb-go/trustroot/v1"
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -59,9 +60,7 @@ func newTrustRootShowCommand() *cobra.Command {
 			defer closeTrust()
 			doc := summarize(snap, lastErr, f.trustedRoots)
 			if format == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				err = enc.Encode(doc)
+				err = writeJSON(cmd.OutOrStdout(), doc)
 			} else {
 				_, err = io.WriteString(cmd.OutOrStdout(), doc.text(time.Now()))
 			}
@@ -110,8 +109,12 @@ channel you trust, and export again when the instance rotates a key.`,
 			if err := writeFileAtomic(args[0], b, 0o644); err != nil {
 				return problem("writing the trusted root: %v", err)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: the trusted root from %s %s, loaded at %s\n",
-				args[0], snap.Info.Kind, snap.Info.Source, snap.Info.LoadedAt.Format(time.RFC3339))
+			when := "loaded at " + snap.Info.LoadedAt.Format(time.RFC3339)
+			if snap.Info.AgeUnknown != "" {
+				when = "of unknown age"
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s: the trusted root from %s %s, %s\n",
+				textsafe.Escape(args[0]), snap.Info.Kind, textsafe.Escape(snap.Info.Source), when)
 			return nil
 		},
 	}
@@ -342,11 +345,19 @@ func summarizeRoot(tm root.TrustedMaterial) rootSummary {
 	return rs
 }
 
+// text is the summary for people. Sources, URIs and certificate subjects
+// come from the trusted material and TUF repositories: each is escaped
+// (textsafe.Escape).
 func (d trustSummary) text(now time.Time) string {
 	var b strings.Builder
+	esc := textsafe.Escape
 	in := d.Info
-	fmt.Fprintf(&b, "trusted root: %s %s\n", in.Kind, in.Source)
-	fmt.Fprintf(&b, "  loaded at %s (%s ago)", in.LoadedAt.UTC().Format(time.RFC3339), roundAge(now.Sub(in.LoadedAt)))
+	fmt.Fprintf(&b, "trusted root: %s %s\n", in.Kind, esc(in.Source))
+	if in.AgeUnknown != "" {
+		fmt.Fprintf(&b, "  age unknown (%s)", esc(in.AgeUnknown))
+	} else {
+		fmt.Fprintf(&b, "  loaded at %s (%s ago)", in.LoadedAt.UTC().Format(time.RFC3339), roundAge(now.Sub(in.LoadedAt)))
+	}
 	if in.FromCache {
 		b.WriteString(", from the TUF cache without an update")
 	}
@@ -359,30 +370,30 @@ func (d trustSummary) text(now time.Time) string {
 		fmt.Fprintf(&b, "  TUF metadata expires %s (%s)\n", in.Expires.UTC().Format(time.RFC3339), when)
 	}
 	if d.UpdateError != "" {
-		fmt.Fprintf(&b, "  the update failed: %s\n", d.UpdateError)
+		fmt.Fprintf(&b, "  the update failed: %s\n", esc(d.UpdateError))
 	}
 	for i, r := range d.Roots {
 		indent := "  "
 		if len(d.Roots) > 1 {
-			fmt.Fprintf(&b, "root %d of %d: %s\n", i+1, len(d.Roots), r.Source)
+			fmt.Fprintf(&b, "root %d of %d: %s\n", i+1, len(d.Roots), esc(r.Source))
 			indent = "    "
 		}
 		fmt.Fprintf(&b, "%sFulcio certificate authorities: %d\n", indent, len(r.FulcioCAs))
 		for _, ca := range r.FulcioCAs {
-			fmt.Fprintf(&b, "%s  %s  %s", indent, ca.URI, validity(ca.ValidFrom, ca.ValidUntil))
+			fmt.Fprintf(&b, "%s  %s  %s", indent, esc(ca.URI), validity(ca.ValidFrom, ca.ValidUntil))
 			if ca.Subject != "" {
-				fmt.Fprintf(&b, "  %s", ca.Subject)
+				fmt.Fprintf(&b, "  %s", esc(ca.Subject))
 			}
 			b.WriteByte('\n')
 		}
 		fmt.Fprintf(&b, "%sRekor transparency logs: %d\n", indent, len(r.RekorLogs))
 		for _, l := range r.RekorLogs {
-			fmt.Fprintf(&b, "%s  %s  log ID %s  %s\n", indent, l.BaseURL, l.LogID, validity(l.ValidFrom, l.ValidUntil))
+			fmt.Fprintf(&b, "%s  %s  log ID %s  %s\n", indent, esc(l.BaseURL), esc(l.LogID), validity(l.ValidFrom, l.ValidUntil))
 		}
 		fmt.Fprintf(&b, "%sCT logs: %d\n", indent, r.CTLogCount)
 		fmt.Fprintf(&b, "%sTimestamp authorities: %d\n", indent, len(r.TSAs))
 		for _, t := range r.TSAs {
-			fmt.Fprintf(&b, "%s  %s  %s\n", indent, t.URI, validity(t.ValidFrom, t.ValidUntil))
+			fmt.Fprintf(&b, "%s  %s  %s\n", indent, esc(t.URI), validity(t.ValidFrom, t.ValidUntil))
 		}
 	}
 	return b.String()

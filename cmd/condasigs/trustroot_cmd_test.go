@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"github.com/condasigs/condasigs/internal/tufrepo"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,7 +12,8 @@ import (
 	"time"
 
 	"github.com/condasigs/condasigs/internal/fixtures"
-	"github.com/sigstore/sigstore-go/pkg/tuf"
+	"github.com/condasigs/condasigs/internal/tufrepo"
+	"github.com/condasigs/condasigs/trustroot"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -322,10 +322,15 @@ func TestRootAgeFlags(t *testing.T) {
 	code, _, errOut := runCLI(t, "trust-root", "show", "--tuf-url", repo.URL(), "--tuf-root", rootFile, "--tuf-cache", cache)
 	require.Equal(t, exitOK, code, errOut)
 	hits := repo.Hits()
-	cfg := filepath.Join(cache, tuf.URLToPath(repo.URL())+".json")
-	require.FileExists(t, cfg)
-	tenDaysAgo := time.Now().Add(-10 * 24 * time.Hour).UTC().Format(time.RFC3339)
-	require.NoError(t, os.WriteFile(cfg, []byte(`{"lastTimestamp":"`+tenDaysAgo+`"}`), 0o600))
+	rec := filepath.Join(trustroot.RepositoryCacheDir(cache, repo.URL()), "state", "update.json")
+	b, err := os.ReadFile(rec)
+	require.NoError(t, err)
+	var r map[string]any
+	require.NoError(t, json.Unmarshal(b, &r))
+	r["updated"] = time.Now().Add(-10 * 24 * time.Hour).UTC().Format(time.RFC3339)
+	b, err = json.Marshal(r)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(rec, b, 0o600))
 
 	code, out, errOut := runCLI(t, quickstartArgs(t, tufArgs...)...)
 	assert.Equal(t, exitOK, code, out+errOut)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/attest"
@@ -58,7 +59,9 @@ The policy comes from --config FILE (per channel), or from --identity/--issuer
 pairs with --require and --channel-mismatch (one policy for all channels).
 
 Exit status: 0 when every package passes (warnings allowed), 1 when any
-fails the policy, 2 for usage, configuration or trust-root problems.`,
+fails the policy, 2 for usage, configuration or trust-root problems, and
+when a package could not be verified (a timeout, a cancellation): the
+report lists it and those after it with status error.`,
 		Example: `  condasigs verify --trusted-root trusted_root.json \
     --identity 'https://github.com/prefix-dev/sigstore-example/*' \
     --issuer https://token.actions.githubusercontent.com \
@@ -103,7 +106,7 @@ func addPolicyFlags(cmd *cobra.Command, f *verifyFlags) {
 	fl.StringVar(&f.require, "require", "error", "what missing, unretrievable or unverifiable attestations do: error, warn or ignore")
 	fl.StringVar(&f.channelMismatch, "channel-mismatch", "error", "what an attestation for another channel does: error, warn (e.g. for a mirror) or ignore")
 	fl.StringVar(&f.format, "format", "text", "output format: text or json")
-	fl.Int64Var(&f.maxSidecarSize, "max-sidecar-size", fetch.DefaultMaxSidecarSize, "sidecar size cap in bytes")
+	fl.Int64Var(&f.maxSidecarSize, "max-sidecar-size", fetch.DefaultMaxSidecarSize, "sidecar size cap in bytes (positive)")
 }
 
 // session is one run's verifier and inputs.
@@ -118,10 +121,7 @@ type session struct {
 // openSession checks the flags and builds the verifier. For pinning, the
 // pin file is not consulted: the caller compares and records pins itself.
 func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bool) (*session, error) {
-	if f.format != "text" && f.format != "json" {
-		return nil, usageError("--format must be text or json, not %q", f.format)
-	}
-	if err := f.check(cmd.Flags()); err != nil {
+	if err := checkFlags(cmd, f); err != nil {
 		return nil, err
 	}
 	if err := checkAges(f, func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), msg) }); err != nil {
@@ -171,16 +171,89 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 		close: func() { closeTrust(); cancel() }}, nil
 }
 
+// checkFlags rejects flag values that are misspelt, contradict each
+// other, or would make the run check something else than asked without
+// saying so: a CI gate with a typo must not pass.
+func checkFlags(cmd *cobra.Command, f verifyFlags) error {
+	fl := cmd.Flags()
+	if f.format != "text" && f.format != "json" {
+		return usageError("--format must be text or json, not %q", f.format)
+	}
+	if err := f.check(fl); err != nil {
+		return err
+	}
+	if f.maxSidecarSize <= 0 {
+		return usageError("--max-sidecar-size must be a positive number of bytes, not %d; leave it out for the default, %d (4 MiB)", f.maxSidecarSize, fetch.DefaultMaxSidecarSize)
+	}
+	if fl.Changed("channel") {
+		if err := checkChannelURL(f.channel); err != nil {
+			return err
+		}
+	}
+	if fl.Changed("repodata") {
+		if err := checkRepodataFile(f.repodata); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkChannelURL accepts a --channel that is a channel's http(s) or file
+// URL. Anything else, a channel name included, would be read as a name
+// under the default channel alias: another channel than meant.
+func checkChannelURL(channel string) error {
+	const want = "give the URL of the channel the packages were published to, e.g. https://conda.anaconda.org/conda-forge"
+	if channel == "" {
+		return usageError("--channel is empty: %s, or leave --channel out to use the channel of each PACKAGE-URL", want)
+	}
+	scheme, _, ok := strings.Cut(channel, "://")
+	if !ok {
+		return usageError("--channel %q is not an http, https or file URL: %s", channel, want)
+	}
+	if !strings.EqualFold(scheme, "https") && !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "file") {
+		return usageError("--channel %s is not an http, https or file URL: %s", fetch.Redact(channel), want)
+	}
+	if _, err := fetch.NormalizeChannel(channel); err != nil {
+		return usageError("--channel: %v: %s", err, want)
+	}
+	return nil
+}
+
+// checkRepodataFile accepts a --repodata that is a readable file: one that
+// cannot be read would fail every package as if the channel had no record
+// of it.
+func checkRepodataFile(path string) error {
+	const want = "give the path of the repodata.json of the packages' subdir, or leave --repodata out to read the channel's"
+	if path == "" {
+		return usageError("--repodata is empty: %s", want)
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		return usageError("--repodata: %v: %s", err, want)
+	}
+	defer file.Close()
+	if fi, err := file.Stat(); err != nil || fi.IsDir() {
+		return usageError("--repodata %s is not a file: %s", path, want)
+	}
+	return nil
+}
+
 // pinRules reports whether any channel of the policy pins signers.
 func pinRules(v *condasigs.Verifier) bool { return v.Rules().Pins() }
 
 // verifyAll verifies the packages in order. It stops at the first problem
-// that is not a policy outcome (cancellation, an unusable trust root).
+// that is not a policy outcome (cancellation, an unusable trust root),
+// which it returns; that package and those after it are reported as not
+// verified (errorReport), so that the report lists every package.
 func (s *session) verifyAll(ctx context.Context, urls []string) ([]*condasigs.Report, error) {
 	reports := make([]*condasigs.Report, 0, len(urls))
-	for _, u := range urls {
+	for i, u := range urls {
 		rep, err := verifyOne(ctx, s.v, s.records, u, s.channel, s.artifacts)
 		if err != nil {
+			reports = append(reports, errorReport(u, err))
+			for _, rest := range urls[i+1:] {
+				reports = append(reports, errorReport(rest, fmt.Errorf("the run stopped before this package: %w", err)))
+			}
 			return reports, err
 		}
 		reports = append(reports, rep)

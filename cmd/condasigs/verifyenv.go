@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/fetch"
@@ -47,11 +51,18 @@ read (they are hashed on every read), nothing is written, and a warning
 says why.
 
 A progress bar is drawn on stderr when it is a terminal. The summary lists
-the failures and warnings; --format json prints every report.
+the failures and warnings; --format json prints every report. A package
+that could not be verified (the channel did not answer within --timeout)
+is reported as failed, with status error and the error. Names, URLs and
+messages from channels, certificates and the lock file are printed with
+control, format and bidirectional characters escaped (\n, \x1b, \u202e).
+
+A FILE with no conda package, and a --platform that FILE has no package
+for, are usage errors: a gate that verifies nothing must not pass.
 
 Exit status: 0 when every package passes (warnings allowed), 1 when any
 fails the policy, 2 for usage, configuration, lock-file or trust-root
-problems.`,
+problems, and when a package could not be verified.`,
 		Example: `  condasigs verify-env --config condasigs.yaml pixi.lock
   condasigs verify-env --identity 'https://github.com/conda-forge/*' --issuer github \
     --platform linux-64 --format json conda-lock.yml`,
@@ -65,7 +76,7 @@ problems.`,
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "verifications at once (default: the number of CPUs); retrievals run 4 times as many")
 	fl.BoolVar(&f.noCache, "no-cache", false, "neither read nor write the sidecar and verdict caches")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "directory of the sidecar, verdict and repodata caches (default <user cache dir>/condasigs)")
-	fl.StringArrayVar(&platforms, "platform", nil, "verify only the packages of this subdir, e.g. linux-64, and noarch (repeatable; default: all)")
+	fl.StringArrayVar(&platforms, "platform", nil, "verify only the packages of this subdir, e.g. linux-64, and noarch (repeatable; default: all); FILE must have packages for it")
 	fl.BoolVar(&f.downloadUnhashed, "download-unhashed", false, "download each package whose entry gives no sha256, hash it and verify the attestations against those bytes (streamed, capped by the record's size, not kept)")
 	fl.BoolVar(&f.installerChecksSHA256, "installer-checks-sha256", false, "a conda-lock.yml is installed by a tool that checks each package's sha256 (micromamba, pixi), not by conda-lock install, which checks the md5 only")
 	fl.StringVar(&f.keepDownloads, "keep-downloads", "", "with --download-unhashed, keep the downloaded packages that agree with their records in this directory, to install exactly the bytes verified")
@@ -73,6 +84,9 @@ problems.`,
 }
 
 func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file string) error {
+	if err := checkFlags(cmd, f); err != nil {
+		return err
+	}
 	if f.jobs < 0 || f.jobs > maxJobs {
 		return usageError("--jobs must be between 1 and %d, not %d", maxJobs, f.jobs)
 	}
@@ -92,7 +106,10 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 	if err != nil {
 		return problem("%v", err)
 	}
-	pkgs := selectPlatforms(lf.Packages, platforms)
+	pkgs, err := selectPlatforms(lf, platforms)
+	if err != nil {
+		return err
+	}
 	if !f.noCache {
 		if f.cacheDir == "" {
 			f.cacheDir = defaultCacheDir()
@@ -113,7 +130,7 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 	}
 	defer s.close()
 
-	bar := newProgressBar(cmd.ErrOrStderr())
+	bar := progressBarOn(cmd.ErrOrStderr())
 	jobs := f.jobs
 	results := s.v.VerifyLocked(cmd.Context(), pkgs, condasigs.BatchOptions{Workers: jobs, Fetchers: 4 * jobs,
 		DownloadUnhashed: f.downloadUnhashed, DownloadDir: f.keepDownloads, InstallerChecksSHA256: f.installerChecksSHA256,
@@ -122,15 +139,20 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 		}})
 	bar.clear() // VerifyLocked has returned: no update runs any more
 
+	// Every package is in the report, those the run could not decide on
+	// too: failed, with status error and the error as their reason.
 	env := envReport{Version: reportVersion, Input: &envInput{File: file, Format: string(lf.Format)}, Packages: []envPackage{}, Skipped: lf.Skipped}
-	var problems []string
 	for i, r := range results {
-		if r.Err != nil {
-			problems = append(problems, fmt.Sprintf("%s:%d: %v", file, pkgs[i].Line, r.Err))
-			continue
+		rep := r.Report
+		if r.Err != nil || rep == nil {
+			err := r.Err
+			if err == nil {
+				err = errors.New("no report")
+			}
+			rep = errorReport(pkgs[i].URL, err)
 		}
-		env.Packages = append(env.Packages, envPackage{Report: r.Report, Line: pkgs[i].Line})
-		env.Summary.count(r.Report.Outcome)
+		env.Packages = append(env.Packages, envPackage{Report: rep, Line: pkgs[i].Line})
+		env.Summary.count(rep)
 	}
 	env.Summary.Skipped = len(lf.Skipped) + len(lf.Packages) - len(pkgs)
 	if err := renderEnv(cmd.OutOrStdout(), f.format, env); err != nil {
@@ -143,11 +165,8 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "condasigs: hint: %d entries of %s bind no sha256 that the installer checks, so nothing binds the attested packages to what gets installed; %s, or pass --download-unhashed to verify downloaded bytes\n", unbound, file, fix)
 	}
-	if len(problems) > 0 {
-		for _, p := range problems[:min(len(problems), 20)] {
-			fmt.Fprintln(cmd.ErrOrStderr(), "condasigs:", p)
-		}
-		return problem("%d of %d packages could not be verified", len(problems), len(pkgs))
+	if n := env.Summary.Errors; n > 0 {
+		return problem("%d of %d packages could not be verified: the report gives each one's error (status error, code %s)%s", n, len(pkgs), codeNotVerified, timeoutHint(cmd.Context(), f.timeout))
 	}
 	if env.Summary.Failed > 0 {
 		return exitError{exitFail}
@@ -155,19 +174,53 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 	return nil
 }
 
+// progressBarOn is newProgressBar; tests draw the bar on a buffer.
+var progressBarOn = newProgressBar
+
 // selectPlatforms keeps the packages of the given subdirs, and noarch; all
-// of them when none is given.
-func selectPlatforms(pkgs []fetch.LockedPackage, platforms []string) []fetch.LockedPackage {
+// of them when none is given. A lock file without packages, and a platform
+// it has no package for (a typo, or another lock file than meant), are
+// usage errors: a gate that verifies nothing must not pass.
+func selectPlatforms(lf *fetch.LockFile, platforms []string) ([]fetch.LockedPackage, error) {
+	if len(lf.Packages) == 0 {
+		skipped := ""
+		if n := len(lf.Skipped); n > 0 {
+			skipped = fmt.Sprintf(" (its %d entries are not channel packages)", n)
+		}
+		return nil, usageError("%s lists no conda package to verify%s: give the lock file or explicit file of the environment (e.g. from conda list --explicit --sha256)", lf.Name, skipped)
+	}
 	if len(platforms) == 0 {
-		return pkgs
+		return lf.Packages, nil
+	}
+	var have []string
+	for _, p := range lf.Packages {
+		if !slices.Contains(have, p.Platform) {
+			have = append(have, p.Platform)
+		}
+	}
+	slices.Sort(have)
+	for _, want := range platforms {
+		if !slices.Contains(have, want) {
+			return nil, usageError("--platform %s: %s has no package for it; its packages are for %s: give one of those, or leave --platform out to verify them all",
+				want, lf.Name, strings.Join(have, ", "))
+		}
 	}
 	var out []fetch.LockedPackage
-	for _, p := range pkgs {
+	for _, p := range lf.Packages {
 		if p.Platform == "noarch" || slices.Contains(platforms, p.Platform) {
 			out = append(out, p)
 		}
 	}
-	return out
+	return out, nil
+}
+
+// timeoutHint says how to give the run more time when ctx, bounded by
+// --timeout, ran out.
+func timeoutHint(ctx context.Context, timeout time.Duration) string {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ""
+	}
+	return fmt.Sprintf("; --timeout %s ran out: check that the channels answer, or give more time", timeout)
 }
 
 // countCode counts the packages with a reason of the given code.
@@ -184,10 +237,14 @@ func countCode(pkgs []envPackage, code string) int {
 	return n
 }
 
-// count adds one outcome to the summary.
-func (s *envSummary) count(o policy.Outcome) {
+// count adds one package to the summary: one not verified is failed, and
+// counted in Errors too.
+func (s *envSummary) count(r *condasigs.Report) {
 	s.Total++
-	switch o {
+	if r.Status == statusError {
+		s.Errors++
+	}
+	switch r.Outcome {
 	case policy.Pass:
 		s.Passed++
 	case policy.Warn:

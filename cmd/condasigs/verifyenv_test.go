@@ -100,10 +100,7 @@ func TestVerifyEnvBadInput(t *testing.T) {
 
 func TestVerifyEnvPlatform(t *testing.T) {
 	config, explicit := envFiles(t, fileURL(t)+"#"+pkgSHA256)
-	code, out, _ := runCLI(t, envArgs(config, explicit, "--no-cache", "--platform", "osx-arm64")...)
-	assert.Equal(t, exitOK, code)
-	assert.Contains(t, out, "0 packages: 0 passed, 0 warned, 0 failed (1 entries skipped")
-	code, out, _ = runCLI(t, envArgs(config, explicit, "--no-cache", "--platform", "linux-64")...)
+	code, out, _ := runCLI(t, envArgs(config, explicit, "--no-cache", "--platform", "linux-64")...)
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, out, "1 packages: 1 passed")
 }

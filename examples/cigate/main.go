@@ -26,6 +26,7 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/examples/internal/setup"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -64,15 +65,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		var lerr *fetch.LockFileError
 		if errors.As(err, &lerr) && lerr.Line > 0 {
-			annotate(stdout, "error", lockPath, lerr.Line, lerr.Err.Error())
+			annotate(stdout, "error", lockPath, lerr.Line, textsafe.Escape(lerr.Err.Error()))
 		}
-		fmt.Fprintln(stderr, "cigate:", err)
+		fmt.Fprintln(stderr, "cigate:", textsafe.Escape(err.Error()))
+		return exitUsage
+	}
+	if len(lf.Packages) == 0 {
+		// A gate that checks nothing must not pass.
+		fmt.Fprintln(stderr, "cigate:", textsafe.Escape(lockPath), "lists no conda package: nothing to verify; check the file")
 		return exitUsage
 	}
 
 	opts := condasigs.Options{Logger: log}
 	if err := pol.Apply(&opts); err != nil {
-		fmt.Fprintln(stderr, "cigate:", err)
+		fmt.Fprintln(stderr, "cigate:", textsafe.Escape(err.Error()))
 		return exitUsage
 	}
 	// The caches: sidecars by their SHA-256 (hashed again on every read),
@@ -85,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fo := fetch.Options{Logger: log}
 	if *cacheDir != "" {
 		if err := fetch.PrepareCacheDir(*cacheDir); err != nil {
-			fmt.Fprintln(stderr, "cigate: warning: nothing is cached:", err)
+			fmt.Fprintln(stderr, "cigate: warning: nothing is cached:", textsafe.Escape(err.Error()))
 		} else {
 			fo.Cache = dirCache(*cacheDir, "sidecars", stderr)
 			opts.VerdictCache = dirCache(*cacheDir, "verdicts", stderr)
@@ -94,14 +100,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts.Fetcher = fetch.New(fo)
 	trust, closeTrust, err := setup.Trust(ctx, *trustedRoot, log)
 	if err != nil {
-		fmt.Fprintln(stderr, "cigate:", err)
+		fmt.Fprintln(stderr, "cigate:", textsafe.Escape(err.Error()))
 		return exitUsage
 	}
 	defer closeTrust()
 	opts.Trust = trust
 	v, err := condasigs.New(opts)
 	if err != nil {
-		fmt.Fprintln(stderr, "cigate:", err)
+		fmt.Fprintln(stderr, "cigate:", textsafe.Escape(err.Error()))
 		return exitUsage
 	}
 
@@ -114,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		switch {
 		case r.Err != nil:
 			failed++
-			annotate(stdout, "error", lockPath, line, fmt.Sprintf("%s: not verified: %v", fetch.Redact(r.Package.URL), r.Err))
+			annotate(stdout, "error", lockPath, line, textsafe.Escape(fmt.Sprintf("%s: not verified: %v", fetch.Redact(r.Package.URL), r.Err)))
 			continue
 		case r.Report.Outcome == policy.Fail:
 			failed++
@@ -130,7 +136,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "%s: %d packages: %d passed, %d warned, %d failed; %d skipped (not conda packages); %d verdicts from the cache\n",
-		lockPath, len(results), passed, warned, failed, len(lf.Skipped), cached)
+		textsafe.Escape(lockPath), len(results), passed, warned, failed, len(lf.Skipped), cached)
 	if failed > 0 {
 		return exitFail
 	}
@@ -142,19 +148,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func dirCache(dir, name string, stderr io.Writer) fetch.Cache {
 	sub := filepath.Join(dir, name)
 	if err := fetch.PrepareCacheDir(sub); err != nil {
-		fmt.Fprintf(stderr, "cigate: warning: %s are not cached: %v\n", name, err)
+		fmt.Fprintf(stderr, "cigate: warning: %s are not cached: %s\n", name, textsafe.Escape(err.Error()))
 		return nil
 	}
 	return fetch.DirCache(sub)
 }
 
 // message is an annotation's text: the package, its outcome and the reasons
-// that are not informational, one a line.
+// that are not informational, one a line. The file name and the messages,
+// which quote what channels, certificates and lock files hold, are escaped
+// (textsafe.Escape): the line breaks are message's own, and nothing in
+// them drives a terminal or reorders text.
 func message(rep *condasigs.Report) string {
-	lines := []string{fmt.Sprintf("%s: %s (%s)", rep.Filename, rep.Outcome, rep.Status)}
+	esc := textsafe.Escape
+	lines := []string{fmt.Sprintf("%s: %s (%s)", esc(rep.Filename), rep.Outcome, esc(string(rep.Status)))}
 	for _, r := range rep.Reasons {
 		if r.Severity != policy.SeverityInfo {
-			lines = append(lines, fmt.Sprintf("[%s] %s", r.Code, r.Message))
+			lines = append(lines, fmt.Sprintf("[%s] %s", esc(r.Code), esc(r.Message)))
 		}
 	}
 	return strings.Join(lines, "\n")
@@ -162,6 +172,9 @@ func message(rep *condasigs.Report) string {
 
 // annotate prints a GitHub Actions workflow command, e.g.
 // ::error file=pixi.lock,line=12::message, escaped as the runner expects.
+// Untrusted text in msg must be escaped with textsafe.Escape first: the
+// runner turns %0A back into a line break of the annotation, and shows the
+// rest as it is.
 func annotate(w io.Writer, level, file string, line int, msg string) {
 	fmt.Fprintf(w, "::%s file=%s,line=%d::%s\n", level, escapeProperty(file), line, escapeData(msg))
 }

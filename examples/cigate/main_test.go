@@ -229,3 +229,13 @@ func TestUnhashedLineFails(t *testing.T) {
 		}
 	}
 }
+
+// A lock file that lists no conda package verifies nothing: the gate must
+// not pass it.
+func TestEmptyLockFileIsUsageError(t *testing.T) {
+	e := newEnv(t)
+	file := e.write(t, "explicit.txt", "@EXPLICIT\n")
+	if code, _ := runGate(t, append(e.flags, file)...); code != exitUsage {
+		t.Fatalf("exit status %d, want %d", code, exitUsage)
+	}
+}

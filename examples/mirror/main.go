@@ -37,6 +37,7 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/examples/internal/setup"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -97,24 +98,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *verify {
 		trust, closeTrust, err := setup.Trust(ctx, *trustedRoot, log)
 		if err != nil {
-			fmt.Fprintln(stderr, "mirror:", err)
+			fmt.Fprintln(stderr, "mirror:", textsafe.Escape(err.Error()))
 			return exitUsage
 		}
 		defer closeTrust()
 		opts := condasigs.Options{Trust: trust, Fetcher: m.fetcher, Logger: log}
 		if err := pol.Apply(&opts); err != nil {
-			fmt.Fprintln(stderr, "mirror:", err)
+			fmt.Fprintln(stderr, "mirror:", textsafe.Escape(err.Error()))
 			return exitUsage
 		}
 		if m.v, err = condasigs.New(opts); err != nil {
-			fmt.Fprintln(stderr, "mirror:", err)
+			fmt.Fprintln(stderr, "mirror:", textsafe.Escape(err.Error()))
 			return exitUsage
 		}
 	}
 
 	for _, subdir := range subdirs {
 		if err := checkFilename(subdir); err != nil {
-			fmt.Fprintln(stderr, "mirror: -subdir:", err)
+			fmt.Fprintln(stderr, "mirror: -subdir:", textsafe.Escape(err.Error()))
 			return exitUsage
 		}
 	}
@@ -124,7 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		refused, err := m.mirrorSubdir(ctx, subdir)
 		switch {
 		case err != nil:
-			fmt.Fprintf(stderr, "mirror: %s: %v\n", subdir, err)
+			fmt.Fprintf(stderr, "mirror: %s: %s\n", subdir, textsafe.Escape(err.Error()))
 			return exitUsage
 		case refused > 0:
 			fmt.Fprintf(stdout, "%s: %d packages refused: repodata.json not published, the mirror keeps its previous state\n", subdir, refused)
@@ -188,7 +189,7 @@ func (m *mirror) mirrorSubdir(ctx context.Context, subdir string) (int, error) {
 		}
 		if refusals[i] != nil {
 			refused++
-			fmt.Fprintf(m.out, "%s/%s: refused: %v\n", subdir, p.Record.Filename, refusals[i])
+			fmt.Fprintf(m.out, "%s/%s: refused: %s\n", subdir, textsafe.Escape(p.Record.Filename), textsafe.Escape(refusals[i].Error()))
 		}
 	}
 	if refused > 0 {
@@ -246,7 +247,7 @@ func (m *mirror) copyPackage(ctx context.Context, dir string, p condasigs.Packag
 		}
 		what += ", sidecar " + rec.AttestationsSHA256[:12]
 	}
-	fmt.Fprintf(m.out, "%s/%s: %s\n", filepath.Base(dir), rec.Filename, what)
+	fmt.Fprintf(m.out, "%s/%s: %s\n", filepath.Base(dir), textsafe.Escape(rec.Filename), what)
 	return nil
 }
 

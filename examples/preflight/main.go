@@ -26,6 +26,7 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/examples/internal/setup"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -68,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *txFile != "" {
 		more, err := readURLs(*txFile)
 		if err != nil {
-			fmt.Fprintln(stderr, "preflight:", err)
+			fmt.Fprintln(stderr, "preflight:", textsafe.Escape(err.Error()))
 			return exitUsage
 		}
 		urls = append(urls, more...)
@@ -81,19 +82,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// Once per process: the policy, the trusted root and the verifier.
 	opts := condasigs.Options{Logger: log, Fetcher: fetch.New(fetch.Options{Logger: log})}
 	if err := pol.Apply(&opts); err != nil {
-		fmt.Fprintln(stderr, "preflight:", err)
+		fmt.Fprintln(stderr, "preflight:", textsafe.Escape(err.Error()))
 		return exitUsage
 	}
 	trust, closeTrust, err := setup.Trust(ctx, *trustedRoot, log)
 	if err != nil {
-		fmt.Fprintln(stderr, "preflight:", err)
+		fmt.Fprintln(stderr, "preflight:", textsafe.Escape(err.Error()))
 		return exitUsage
 	}
 	defer closeTrust()
 	opts.Trust = trust
 	v, err := condasigs.New(opts)
 	if err != nil {
-		fmt.Fprintln(stderr, "preflight:", err)
+		fmt.Fprintln(stderr, "preflight:", textsafe.Escape(err.Error()))
 		return exitUsage
 	}
 
@@ -115,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if r.Report != nil {
 				outcome = string(r.Report.Outcome)
 			}
-			fmt.Fprintf(stderr, "verifying [%d/%d] %s: %s\n", done, total, fetch.Redact(r.Package.URL), outcome)
+			fmt.Fprintf(stderr, "verifying [%d/%d] %s: %s\n", done, total, textsafe.Escape(fetch.Redact(r.Package.URL)), outcome)
 		},
 	})
 	return decide(results, stdout)
@@ -148,22 +149,26 @@ func decide(results []condasigs.Result, w io.Writer) int {
 		len(results), len(results)-len(warned), len(warned))
 	for _, r := range results {
 		if r.Report.PackageSHA256 != "" {
-			fmt.Fprintf(w, "  install %s only if its bytes have sha256 %s\n", r.Report.Filename, r.Report.PackageSHA256)
+			fmt.Fprintf(w, "  install %s only if its bytes have sha256 %s\n", textsafe.Escape(r.Report.Filename), r.Report.PackageSHA256)
 		}
 	}
 	return exitContinue
 }
 
-// describe prints one package's outcome and the reasons for it.
+// describe prints one package's outcome and the reasons for it. Names,
+// URLs and messages quote what channels and certificates hold: each is
+// escaped (textsafe.Escape), so that it stays on its line and drives
+// nothing.
 func describe(w io.Writer, r condasigs.Result) {
+	esc := textsafe.Escape
 	if r.Err != nil {
-		fmt.Fprintf(w, "  %s: not verified: %v\n", fetch.Redact(r.Package.URL), r.Err)
+		fmt.Fprintf(w, "  %s: not verified: %s\n", esc(fetch.Redact(r.Package.URL)), esc(r.Err.Error()))
 		return
 	}
-	fmt.Fprintf(w, "  %s: %s (%s)\n", r.Report.Filename, r.Report.Outcome, r.Report.Status)
+	fmt.Fprintf(w, "  %s: %s (%s)\n", esc(r.Report.Filename), r.Report.Outcome, esc(string(r.Report.Status)))
 	for _, reason := range r.Report.Reasons {
 		if reason.Severity != policy.SeverityInfo {
-			fmt.Fprintf(w, "    %s [%s]: %s\n", reason.Severity, reason.Code, reason.Message)
+			fmt.Fprintf(w, "    %s [%s]: %s\n", reason.Severity, esc(reason.Code), esc(reason.Message))
 		}
 	}
 }

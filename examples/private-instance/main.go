@@ -28,6 +28,7 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/examples/internal/setup"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
 )
@@ -79,20 +80,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	trust, closeTrust, err := loadTrust(ctx, tf, log)
 	if err != nil {
-		fmt.Fprintln(stderr, "private-instance:", err)
+		fmt.Fprintln(stderr, "private-instance:", textsafe.Escape(err.Error()))
 		return exitUsage
 	}
 	defer closeTrust()
 	snap, err := trust.Snapshot(ctx)
 	if err != nil {
-		fmt.Fprintln(stderr, "private-instance:", err)
+		fmt.Fprintln(stderr, "private-instance:", textsafe.Escape(err.Error()))
 		return exitUsage
 	}
 	cached := ""
 	if snap.Info.FromCache {
 		cached = " (from the cache)"
 	}
-	fmt.Fprintf(stdout, "trusted root: %s %s%s\n", snap.Info.Kind, snap.Info.Source, cached)
+	fmt.Fprintf(stdout, "trusted root: %s %s%s\n", snap.Info.Kind, textsafe.Escape(snap.Info.Source), cached)
 
 	// The private issuer's identities; the issuer URL is compared exactly.
 	pol := policy.Policy{Require: policy.ModeError}
@@ -101,7 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: pol, Logger: log})
 	if err != nil {
-		fmt.Fprintln(stderr, "private-instance:", err)
+		fmt.Fprintln(stderr, "private-instance:", textsafe.Escape(err.Error()))
 		return exitUsage
 	}
 
@@ -112,21 +113,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// The records are read from each channel's repodata.json, and the
 	// attestations checked against their sha256, which is printed: a pass
 	// is about the file with that sha256, so install checking it.
+	// Names, identities and messages come from channels and certificates:
+	// each is escaped before it is printed (textsafe.Escape).
+	esc := textsafe.Escape
 	code := exitPass
 	for _, r := range v.VerifyLocked(ctx, locked, condasigs.BatchOptions{InstallerChecksRecords: true}) {
 		if r.Err != nil {
-			fmt.Fprintf(stdout, "%s: not verified: %v\n", fetch.Redact(r.Package.URL), r.Err)
+			fmt.Fprintf(stdout, "%s: not verified: %s\n", esc(fetch.Redact(r.Package.URL)), esc(r.Err.Error()))
 			code = exitFail
 			continue
 		}
 		rep := r.Report
-		fmt.Fprintf(stdout, "%s: %s (%s)\n", rep.Filename, rep.Outcome, rep.Status)
+		fmt.Fprintf(stdout, "%s: %s (%s)\n", esc(rep.Filename), rep.Outcome, esc(string(rep.Status)))
 		if rep.Signer != nil {
-			fmt.Fprintf(stdout, "  signed by %s\n  issuer    %s\n  sha256    %s\n", rep.Signer.SAN, rep.Signer.Issuer, rep.PackageSHA256)
+			fmt.Fprintf(stdout, "  signed by %s\n  issuer    %s\n  sha256    %s\n", esc(rep.Signer.SAN), esc(rep.Signer.Issuer), esc(rep.PackageSHA256))
 		}
 		for _, reason := range rep.Reasons {
 			if reason.Severity != policy.SeverityInfo {
-				fmt.Fprintf(stdout, "  %s [%s]: %s\n", reason.Severity, reason.Code, reason.Message)
+				fmt.Fprintf(stdout, "  %s [%s]: %s\n", reason.Severity, esc(reason.Code), esc(reason.Message))
 			}
 		}
 		if rep.Outcome == policy.Fail {

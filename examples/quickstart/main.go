@@ -23,6 +23,7 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
 )
@@ -38,7 +39,7 @@ func main() {
 	dir := flag.String("dir", filepath.Join("examples", "quickstart"), "the quickstart's directory")
 	flag.Parse()
 	if err := run(context.Background(), os.Stdout, *dir); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		fmt.Fprintln(os.Stderr, "quickstart:", textsafe.Escape(err.Error()))
 		os.Exit(1)
 	}
 }
@@ -103,23 +104,27 @@ func run(ctx context.Context, w io.Writer, dir string) error {
 		return err
 	}
 
-	fmt.Fprintf(w, "%s: %s (%s)\n", report.Filename, report.Outcome, report.Status)
+	// 7. Print the report. Names, identities and messages come from the
+	// channel and the certificate: escape them before they reach a
+	// terminal or a CI log.
+	esc := textsafe.Escape
+	fmt.Fprintf(w, "%s: %s (%s)\n", esc(report.Filename), report.Outcome, report.Status)
 	if report.Signer != nil {
-		fmt.Fprintf(w, "  signed by %s\n  issuer    %s\n", report.Signer.SAN, report.Signer.Issuer)
+		fmt.Fprintf(w, "  signed by %s\n  issuer    %s\n", esc(report.Signer.SAN), esc(report.Signer.Issuer))
 	}
 	for _, b := range report.Bundles {
 		for _, e := range b.LogEntries {
-			fmt.Fprintf(w, "  logged in %s at index %d, %s\n", e.LogURL, e.Index, e.IntegratedTime.Format("2006-01-02 15:04:05 MST"))
+			fmt.Fprintf(w, "  logged in %s at index %d, %s\n", esc(e.LogURL), e.Index, e.IntegratedTime.Format("2006-01-02 15:04:05 MST"))
 		}
 		if b.Claims != nil {
-			fmt.Fprintf(w, "  built from %s at %s\n", b.Claims.SourceRepositoryURI, b.Claims.SourceRepositoryRef)
+			fmt.Fprintf(w, "  built from %s at %s\n", esc(b.Claims.SourceRepositoryURI), esc(b.Claims.SourceRepositoryRef))
 		}
 	}
 	for _, r := range report.Reasons {
-		fmt.Fprintf(w, "  %s: %s\n", r.Severity, r.Message)
+		fmt.Fprintf(w, "  %s: %s\n", r.Severity, esc(r.Message))
 	}
 	if report.Outcome == policy.Fail {
-		return fmt.Errorf("%s failed verification", report.Filename)
+		return fmt.Errorf("%s failed verification", esc(report.Filename))
 	}
 	return nil
 }

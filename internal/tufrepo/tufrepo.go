@@ -44,9 +44,12 @@ type Repo struct {
 	mu      sync.Mutex
 	files   map[string][]byte
 	version int64
+	// target is the trusted root target last published.
+	target []byte
 
-	root    []byte
-	signers map[string]signature.Signer
+	root        []byte
+	rootVersion int64
+	signers     map[string]signature.Signer
 }
 
 // New builds a repository whose trusted root target is target.
@@ -65,6 +68,7 @@ func New(t testing.TB, target []byte) *Repo {
 		r.signers[role] = s
 	}
 	r.root = r.sign(metadata.ROOT, root)
+	r.rootVersion = 1
 	r.files["1.root.json"] = r.root
 
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
@@ -78,7 +82,7 @@ func New(t testing.TB, target []byte) *Repo {
 // URL is the repository's base URL.
 func (r *Repo) URL() string { return r.srv.URL }
 
-// Root is the repository's initial (and only) root.json.
+// Root is the repository's initial root.json (version 1).
 func (r *Repo) Root() []byte { return append([]byte(nil), r.root...) }
 
 // Done is closed when the test ends: a hook that blocks must also return
@@ -159,10 +163,44 @@ func (r *Repo) PublishExpiring(target []byte, tsExpires time.Time) {
 	timestamp.Signed.Meta["snapshot.json"] = metaFile(v, snapshotJSON)
 	timestampJSON := r.sign(metadata.TIMESTAMP, timestamp)
 
+	r.target = append([]byte(nil), target...)
 	r.files[strings.TrimPrefix(TargetPath(target), "/")] = append([]byte(nil), target...)
 	r.files[fmt.Sprintf("%d.targets.json", v)] = targetsJSON
 	r.files[fmt.Sprintf("%d.snapshot.json", v)] = snapshotJSON
 	r.files["timestamp.json"] = timestampJSON
+}
+
+// RotateRoot publishes the next root version, <version>.root.json, with
+// new keys for every role, signed by the root key before it and by its
+// own; then it publishes the current target again under the new keys. A
+// client that trusts an older root must walk the rotation to verify
+// anything the repository now serves. It returns the new root.json.
+func (r *Repo) RotateRoot() []byte {
+	r.t.Helper()
+	r.mu.Lock()
+	r.rootVersion++
+	root := metadata.Root(ExpiresIn(365 * 24 * time.Hour))
+	root.Signed.Version = r.rootVersion
+	signers := map[string]signature.Signer{}
+	for _, role := range []string{metadata.ROOT, metadata.TARGETS, metadata.SNAPSHOT, metadata.TIMESTAMP} {
+		_, priv, err := ed25519.GenerateKey(nil)
+		require.NoError(r.t, err)
+		key, err := metadata.KeyFromPublicKey(priv.Public())
+		require.NoError(r.t, err)
+		require.NoError(r.t, root.Signed.AddKey(key, role))
+		s, err := signature.LoadSigner(priv, crypto.Hash(0))
+		require.NoError(r.t, err)
+		signers[role] = s
+	}
+	_, err := root.Sign(r.signers[metadata.ROOT])
+	require.NoError(r.t, err)
+	b := r.signWith(signers[metadata.ROOT], root)
+	r.files[fmt.Sprintf("%d.root.json", r.rootVersion)] = b
+	r.signers = signers
+	target := r.target
+	r.mu.Unlock()
+	r.Publish(target)
+	return append([]byte(nil), b...)
 }
 
 // signable is the part of metadata.Metadata[T] that sign uses.
@@ -173,7 +211,13 @@ type signable interface {
 
 func (r *Repo) sign(role string, m signable) []byte {
 	r.t.Helper()
-	_, err := m.Sign(r.signers[role])
+	return r.signWith(r.signers[role], m)
+}
+
+// signWith adds a signature by s and returns the signed document.
+func (r *Repo) signWith(s signature.Signer, m signable) []byte {
+	r.t.Helper()
+	_, err := m.Sign(s)
 	require.NoError(r.t, err)
 	b, err := m.ToBytes(true)
 	require.NoError(r.t, err)

@@ -1,0 +1,116 @@
+package textsafe
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestEscape(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                    "",
+		"plain-1.0-0.conda":   "plain-1.0-0.conda",
+		`C:\envs\pixi.lock`:   `C:\envs\pixi.lock`,
+		"a\nb\r\nc\td":        `a\nb\r\nc\td`,
+		"\x00\x07\x1b[2J\x7f": `\x00\x07\x1b[2J\x7f`,
+		"\x1b]0;title\x07":    `\x1b]0;title\x07`,
+		"\u0085\u009b2J":      `\u0085\u009b2J`,
+		"abc\u202edcba":       `abc\u202edcba`,
+		"\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069": `\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069`,
+		"a\u2028b\u2029c":                       `a\u2028b\u2029c`,
+		"zero\u200bwidth\u200d\ufeff\u00ad":     `zero\u200bwidth\u200d\ufeff\u00ad`,
+		"nb\u00a0sp\u3000\u2003":                `nb\u00a0sp\u3000\u2003`,
+		"fill\u3164er\u115f\u034f":              `fill\u3164er\u115f\u034f`,
+		"tag\U000e0041\U000f0000":               `tag\U000e0041\U000f0000`,
+		"non\ufffechar\U0010ffff":               `non\ufffechar\U0010ffff`,
+		"bad\xff\xc3(utf8":                      `bad\xff\xc3(utf8`,
+		"caf\u00e9 \u4e2d\u6587 e\u0301 \ufffd": "caf\u00e9 \u4e2d\u6587 e\u0301 \ufffd",
+		"::warning::x":                          `\x3a:warning::x`,
+		"  ::error::x":                          `  \x3a:error::x`,
+		"\u00a0::error::x":                      `\u00a0::error::x`,
+		"a ::b":                                 "a ::b",
+		":one":                                  ":one",
+		"evil\n::warning::all 1 packages passed\nPASS fake": `evil\n::warning::all 1 packages passed\nPASS fake`,
+		// Azure Pipelines reads these anywhere in a line.
+		"x ##vso[task.complete result=Succeeded;]done": `x \x23#vso[task.complete result=Succeeded;]done`,
+		"##VSO[task.setvariable variable=x]1":          `\x23#VSO[task.setvariable variable=x]1`,
+		"a ##[error]fake":                              `a \x23#[error]fake`,
+		"issue ##42 and #[x]":                          "issue ##42 and #[x]",
+	} {
+		if got := Escape(in); got != want {
+			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Whatever the input, the output is one line of valid UTF-8 with no
+// control, format or separator character, and never starts a workflow
+// command.
+func TestEscapeAnyInput(t *testing.T) {
+	inputs := []string{"\xff\xfe", "::", " ::", "\n::", "\u202e::"}
+	for r := rune(0); r <= 0x3000; r++ {
+		inputs = append(inputs, "a"+string(r)+"b", string(r)+"::")
+	}
+	for r := rune(0xe0000); r <= 0xe0080; r++ {
+		inputs = append(inputs, string(r))
+	}
+	for _, in := range inputs {
+		out := Escape(in)
+		if !utf8.ValidString(out) {
+			t.Fatalf("Escape(%q) = %q: not UTF-8", in, out)
+		}
+		for _, r := range out {
+			if Unsafe(r) {
+				t.Fatalf("Escape(%q) = %q: holds %U", in, out, r)
+			}
+		}
+		if strings.HasPrefix(strings.TrimSpace(out), "::") {
+			t.Fatalf("Escape(%q) = %q: a workflow command", in, out)
+		}
+		if Escape(out) != out && !strings.HasPrefix(in, "::") {
+			// Escapes are themselves plain text.
+			t.Fatalf("Escape(Escape(%q)) = %q, not %q", in, Escape(out), out)
+		}
+	}
+}
+
+func TestUnsafe(t *testing.T) {
+	for _, r := range []rune{0, '\n', 0x1b, 0x7f, 0x85, 0x9b, 0xa0, 0xad, 0x61c, 0x200b, 0x200e, 0x202e, 0x2028, 0x2066, 0x3000, 0xfeff, 0xe000, 0xfffe, 0xe0001} {
+		if !Unsafe(r) {
+			t.Errorf("%U is safe", r)
+		}
+	}
+	for _, r := range []rune{' ', 'a', '~', '\\', 0xe9, 0x301, 0x4e2d, 0xfffd, 0x1f600} {
+		if Unsafe(r) {
+			t.Errorf("%U is unsafe", r)
+		}
+	}
+}
+
+func TestEscapeJSON(t *testing.T) {
+	value := map[string]string{"filename": "evil\n::warning::x\x1b[2J\x7f\u0085\u202e\u2066\ufeff\U000e0041\u00a0\u00e9\U0001f600"}
+	doc, err := json.Marshal(value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := EscapeJSON(doc)
+	for _, r := range string(out) {
+		if Unsafe(r) {
+			t.Errorf("%U left in %s", r, out)
+		}
+	}
+	var back map[string]string
+	if err := json.Unmarshal(out, &back); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	if back["filename"] != value["filename"] {
+		t.Errorf("decodes to %q, not %q", back["filename"], value["filename"])
+	}
+	if !strings.Contains(string(out), `\u202e`) || !strings.Contains(string(out), `\udb40\udc41`) || !strings.Contains(string(out), "\u00e9\U0001f600") {
+		t.Errorf("EscapeJSON: %s", out)
+	}
+	if plain := []byte(`{"a":"b"}`); &EscapeJSON(plain)[0] != &plain[0] {
+		t.Error("an ASCII document is copied")
+	}
+}
