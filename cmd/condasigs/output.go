@@ -22,10 +22,12 @@ const reportVersion = 1
 // unusable trusted root) is reported as failed, with status statusError and
 // one reason of code codeNotVerified that holds the error: every package
 // asked for is in the report, and none of those passes.
+const statusError policy.Status = "error"
+
+// The code and rule of the reason of a package not verified.
 const (
-	statusError     policy.Status = "error"
-	codeNotVerified               = "not-verified"
-	ruleRun                       = "run"
+	codeNotVerified = "not-verified"
+	ruleRun         = "run"
 )
 
 // errorReport is the report of a package that could not be verified
