@@ -90,16 +90,12 @@ func TestVerifyEnvForeignCacheNotTrusted(t *testing.T) {
 	needRoot(t)
 	dir := t.TempDir()
 	vc := newVirtualChannel(t, dir)
-	ss, ch, url, root := vc.ss, vc.ch, vc.url, vc.root
+	ss, ch := vc.ss, vc.ch
 	cache := filepath.Join(dir, "cache")
 	const name = "demo-1.0-0.conda"
 	run := func(sha string, extra ...string) (int, string, string) {
 		t.Helper()
-		explicit := filepath.Join(dir, "env.txt")
-		require.NoError(t, os.WriteFile(explicit, []byte("@EXPLICIT\n"+ch.PackageURL(url, name)+"#"+sha+"\n"), 0o644))
-		args := append([]string{"verify-env", "--trusted-root", root, "--identity", "https://github.com/example/*", "--issuer", "github",
-			"--format", "json"}, extra...)
-		return runCLI(t, append(args, explicit)...)
+		return vc.verifyEnvJSON(t, dir, name, sha, extra...)
 	}
 
 	good := ch.Add(t, condasigstest.Package{Filename: name, Signer: ss})
@@ -295,16 +291,12 @@ func TestVerifyEnvPlantedVerdictAfterFix(t *testing.T) {
 		t.Run(fix, func(t *testing.T) {
 			dir := t.TempDir()
 			vc := newVirtualChannel(t, dir)
-			ss, ch, url, root := vc.ss, vc.ch, vc.url, vc.root
+			ss, ch := vc.ss, vc.ch
 			cache := filepath.Join(dir, "cache")
 			const name = "demo-1.0-0.conda"
 			run := func(sha string, extra ...string) (int, string, string) {
 				t.Helper()
-				explicit := filepath.Join(dir, "env.txt")
-				require.NoError(t, os.WriteFile(explicit, []byte("@EXPLICIT\n"+ch.PackageURL(url, name)+"#"+sha+"\n"), 0o644))
-				args := append([]string{"verify-env", "--trusted-root", root, "--identity", "https://github.com/example/*", "--issuer", "github",
-					"--format", "json"}, extra...)
-				return runCLI(t, append(args, explicit)...)
+				return vc.verifyEnvJSON(t, dir, name, sha, extra...)
 			}
 			good := ch.Add(t, condasigstest.Package{Filename: name, Signer: ss})
 			code, out, errOut := run(good.SHA256, "--cache-dir", cache)

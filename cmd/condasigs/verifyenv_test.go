@@ -223,3 +223,15 @@ func newVirtualChannel(t *testing.T, dir string) virtualChannel {
 	require.NoError(t, os.WriteFile(v.root, v.ss.TrustedRootJSON(t), 0o644))
 	return v
 }
+
+// verifyEnvJSON runs verify-env, with JSON output and the channel's signer
+// trusted, over an explicit file written in dir that lists filename with
+// the given sha256.
+func (v virtualChannel) verifyEnvJSON(t *testing.T, dir, filename, sha string, extra ...string) (int, string, string) {
+	t.Helper()
+	explicit := filepath.Join(dir, "env.txt")
+	require.NoError(t, os.WriteFile(explicit, []byte("@EXPLICIT\n"+v.ch.PackageURL(v.url, filename)+"#"+sha+"\n"), 0o644))
+	args := append([]string{"verify-env", "--trusted-root", v.root, "--identity", "https://github.com/example/*", "--issuer", "github",
+		"--format", "json"}, extra...)
+	return runCLI(t, append(args, explicit)...)
+}
