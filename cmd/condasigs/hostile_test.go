@@ -22,10 +22,11 @@ import (
 // identities: line breaks that would start a GitHub Actions workflow
 // command and a fake verdict, a CSI sequence that clears the screen, an
 // OSC sequence that sets the window title, and a right-to-left override.
+// Azure Pipelines reads ##vso[ and ##[ anywhere in a line.
 const (
-	hostileASCII   = "\n::warning::all 1 packages passed\nPASS fake\x1b[2J\x1b]0;title\x07"
+	hostileASCII   = "\n::warning::all 1 packages passed\nPASS fake\x1b[2J\x1b]0;title\x07 ##vso[task.setvariable variable=OK]1 ##[error]x"
 	hostile        = hostileASCII + "\u202e"
-	hostileEscaped = `\n::warning::all 1 packages passed\nPASS fake\x1b[2J\x1b]0;title\x07\u202e`
+	hostileEscaped = `\n::warning::all 1 packages passed\nPASS fake\x1b[2J\x1b]0;title\x07 \x23#vso[task.setvariable variable=OK]1 \x23#[error]x\u202e`
 	hostileName    = "evil" + hostile + "-1.0-0.conda"
 	// An email SAN is an IA5String: ASCII only.
 	hostileSAN    = "x" + hostileASCII + "@example.com"
@@ -48,6 +49,11 @@ func assertSafeText(t *testing.T, out string) {
 		if r != '\n' && textsafe.Unsafe(r) {
 			t.Errorf("the output holds %U:\n%q", r, out)
 			break
+		}
+	}
+	for _, cmd := range []string{"##vso[", "##["} {
+		if strings.Contains(out, cmd) {
+			t.Errorf("the output holds an Azure Pipelines command %q:\n%q", cmd, out)
 		}
 	}
 	for _, line := range strings.Split(out, "\n") {
@@ -94,7 +100,7 @@ func TestHostileTextVerify(t *testing.T) {
 	// Shown, escaped: the name, the SAN and issuer in the untrusted-identity
 	// reason, the target channel in the mismatch reason.
 	assert.Contains(t, out, "FAIL evil"+hostileEscaped+"-1.0-0.conda  verification-failure\n")
-	assert.Contains(t, out, `signed by x\n::warning::all 1 packages passed\nPASS fake\x1b[2J\x1b]0;title\x07@example.com (issuer https://issuer.example/`+hostileEscaped+")")
+	assert.Contains(t, out, "signed by x"+strings.TrimSuffix(hostileEscaped, `\u202e`)+"@example.com (issuer https://issuer.example/"+hostileEscaped+")")
 	assert.Contains(t, out, `targets channel https://other.example/\u202e\u2066\u2028\u0085\u00a0::warning::x`)
 
 	code, out, errOut = runCLI(t, append(args[:len(args):len(args)], "--format", "json")...)
@@ -143,7 +149,7 @@ func TestHostileTextPin(t *testing.T) {
 		"--identity", "*", "--issuer", hostileIssuer, evil)
 	require.Equal(t, exitOK, code, out+errOut)
 	assertSafeText(t, out+errOut)
-	assert.Contains(t, errOut, "pinned evil"+hostileEscaped+" on "+vc.url+` to x\n::warning::all 1 packages passed\nPASS fake\x1b[2J\x1b]0;title\x07@example.com (issuer https://issuer.example/`+hostileEscaped+")\n")
+	assert.Contains(t, errOut, "pinned evil"+hostileEscaped+" on "+vc.url+" to x"+strings.TrimSuffix(hostileEscaped, `\u202e`)+"@example.com (issuer https://issuer.example/"+hostileEscaped+")\n")
 	assert.Contains(t, out, "PASS evil"+hostileEscaped+"-1.0-0.conda  verified  signer x")
 }
 

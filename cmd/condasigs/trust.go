@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/trustroot"
 	"github.com/spf13/pflag"
 )
@@ -145,7 +146,7 @@ func debugLogger(f trustFlags, stderr io.Writer) *slog.Logger {
 	if !f.verbose {
 		return slog.New(slog.DiscardHandler)
 	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: textsafe.ReplaceAttr}))
 }
 
 // trustLogger is the trust source's logger: the debug logger with -v, else
@@ -161,7 +162,7 @@ func trustLogger(f trustFlags, debug *slog.Logger, stderr io.Writer) *slog.Logge
 			if len(groups) == 0 && a.Key == slog.TimeKey {
 				return slog.Attr{}
 			}
-			return a
+			return textsafe.ReplaceAttr(groups, a)
 		},
 	}))
 }

@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: mirror -source URL -subdir NAME [-subdir NAME...] -dest DIR [-verify -identity PATTERN...]")
 		return exitUsage
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: textsafe.ReplaceAttr}))
 
 	m := &mirror{
 		source:  strings.TrimRight(*source, "/"),

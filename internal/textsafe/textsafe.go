@@ -14,6 +14,8 @@
 package textsafe
 
 import (
+	"bytes"
+	"log/slog"
 	"strconv"
 	"strings"
 	"unicode"
@@ -167,14 +169,15 @@ func writeHex(b *strings.Builder, v uint32, digits int) {
 
 // EscapeJSON returns the JSON document doc with every code point that
 // [Unsafe] reports written as a JSON escape (\uNNNN, as a surrogate pair
-// above U+FFFF), so that the document, printed to a terminal or a CI log,
+// above U+FFFF), and the first "#" of Azure's "##[" and "##vso[" commands
+// as \u0023, so that the document, printed to a terminal or a CI log,
 // drives and reorders nothing, while it decodes to the same values.
 // encoding/json escapes the C0 controls, U+2028 and U+2029 already, and
 // outside strings a JSON document holds only ASCII, so every code point
 // replaced is inside a string. Bytes that are not UTF-8, which
 // encoding/json never writes, are replaced with \ufffd.
 func EscapeJSON(doc []byte) []byte {
-	plain := true
+	plain := !bytes.Contains(doc, []byte("##"))
 	for _, c := range doc {
 		if c >= 0x80 || c == 0x7f {
 			plain = false
@@ -192,6 +195,10 @@ func EscapeJSON(doc []byte) []byte {
 			out = append(out, `\ufffd`...)
 		case r >= 0x7f && Unsafe(r):
 			out = appendJSONEscape(out, r)
+		case r == '#' && azureCommand(string(doc[i:min(len(doc), i+6)])):
+			// Outside strings a JSON document has no "#": this one is in
+			// a string, where \u0023 decodes to the same value.
+			out = appendU(out, '#')
 		default:
 			out = append(out, doc[i:i+size]...)
 		}
@@ -211,4 +218,22 @@ func appendJSONEscape(out []byte, r rune) []byte {
 
 func appendU(out []byte, r rune) []byte {
 	return append(out, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+}
+
+// ReplaceAttr is a [slog.HandlerOptions] ReplaceAttr hook that escapes
+// every string and error value with [Escape], so that a log line, like any
+// other output, carries no command or control that a channel, a
+// certificate or a lock file put in it.
+func ReplaceAttr(_ []string, a slog.Attr) slog.Attr {
+	switch v := a.Value; v.Kind() {
+	case slog.KindString:
+		if s := v.String(); !isPlain(s) {
+			a.Value = slog.StringValue(Escape(s))
+		}
+	case slog.KindAny:
+		if err, ok := v.Any().(error); ok {
+			a.Value = slog.StringValue(Escape(err.Error()))
+		}
+	}
+	return a
 }

@@ -2,6 +2,8 @@ package textsafe
 
 import (
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -112,5 +114,45 @@ func TestEscapeJSON(t *testing.T) {
 	}
 	if plain := []byte(`{"a":"b"}`); &EscapeJSON(plain)[0] != &plain[0] {
 		t.Error("an ASCII document is copied")
+	}
+}
+
+// Azure Pipelines reads "##vso[" and "##[" anywhere in a line, JSON
+// output included: their first "#" is escaped, and the document decodes to
+// the same values. A "##" that starts no command stays as it is.
+func TestEscapeJSONAzureCommands(t *testing.T) {
+	value := map[string]string{"filename": "evil ##vso[task.setvariable variable=OK]true ##[error]pwned ##VSO[x] ##42"}
+	doc, err := json.Marshal(value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(EscapeJSON(doc))
+	for _, cmd := range []string{"##vso[", "##[", "##VSO["} {
+		if strings.Contains(out, cmd) {
+			t.Errorf("%q left in %s", cmd, out)
+		}
+	}
+	if !strings.Contains(out, "##42") {
+		t.Errorf("a plain ## was escaped: %s", out)
+	}
+	var back map[string]string
+	if err := json.Unmarshal([]byte(out), &back); err != nil || back["filename"] != value["filename"] {
+		t.Errorf("decodes to %q (%v), not %q", back["filename"], err, value["filename"])
+	}
+}
+
+// Log lines escape string and error values as every other output does.
+func TestReplaceAttr(t *testing.T) {
+	var b strings.Builder
+	log := slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{ReplaceAttr: ReplaceAttr}))
+	log.Info("verified", "package", "evil ##vso[task.complete]x\u202e", "err", errors.New("##[error]fake\x1b[2J"), "n", 3)
+	out := b.String()
+	for _, bad := range []string{"##vso[", "##[", "\u202e", "\x1b"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("%q left in %s", bad, out)
+		}
+	}
+	if !strings.Contains(out, "n=3") {
+		t.Errorf("other values changed: %s", out)
 	}
 }
