@@ -2,14 +2,19 @@ package trustroot
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,12 +46,28 @@ type TUFOptions struct {
 	Target string
 	// CacheDir is where TUF metadata is cached, one directory per
 	// repository (RepositoryCacheDir; default: <user cache
-	// dir>/condasigs/tuf). If the repository's directory cannot be made
-	// the cache is kept in memory, with a warning. If it exists but cannot
-	// be written, or its mode denies its owner writing (chmod a-w, which
-	// binds the superuser too), it is read-only: it is never written,
-	// updates are kept in memory, and its metadata, verified as always, is
-	// used when the repository is unreachable.
+	// dir>/condasigs/tuf). It and the repository's directory are created
+	// private (mode 0700) when missing, and used only if they pass
+	// fetch.CheckCacheDir (OpenSSH's StrictModes rule: yours, writable by
+	// no one else, under directories only root or you can change). One
+	// that does not, or cannot be made, is neither read nor written: the
+	// cache is kept in memory, with a warning that says why; offline, it
+	// is an error. Whoever can write the cache can replace what it holds
+	// with older metadata that is still validly signed and unexpired.
+	//
+	// Inside it, only regular files and real directories of yours (or
+	// root's) that no one else can write are read, at most 16 MiB per
+	// metadata file; nothing follows a symbolic link, and every file is
+	// written by renaming a new one over its name. A file that fails these
+	// checks is removed before an update; in a cache that is not written,
+	// one that go-tuf would read makes the cache unusable.
+	//
+	// If the repository's directory exists but cannot be written, or its
+	// mode denies its owner writing (chmod a-w, which binds the superuser
+	// too), or it belongs to root and the process does not run as root
+	// (a cache root filled for others), it is read-only: it is never
+	// written, updates are kept in memory, and its metadata, verified as
+	// always, is used when the repository is unreachable.
 	CacheDir string
 	// DisableCache keeps the metadata in memory only.
 	DisableCache bool
@@ -88,10 +109,13 @@ type TUF struct {
 	log    *slog.Logger
 	// dir is the repository's cache directory ("" without a cache), used
 	// as mode says.
-	dir     string
-	mode    cacheMode
-	current atomic.Pointer[Snapshot]
-	lastErr atomic.Pointer[error]
+	dir  string
+	mode cacheMode
+	// unusable is set while a warning has said why the cache cannot be
+	// used for updates, so that it is said once.
+	unusable atomic.Bool
+	current  atomic.Pointer[Snapshot]
+	lastErr  atomic.Pointer[error]
 	// refreshMu serializes refreshes: two updates of one cache directory
 	// must not interleave, and a slow refresh that began before a newer one
 	// must not replace the newer root (or its error) when it ends.
@@ -131,7 +155,7 @@ func NewTUF(ctx context.Context, opts TUFOptions) (*TUF, error) {
 		mode, err := openCache(opts.CacheDir, t.dir)
 		switch t.mode = mode; mode {
 		case cacheNone:
-			log.Warn("condasigs: TUF cache directory unusable, caching in memory", "dir", t.dir, "error", err)
+			log.Warn("condasigs: TUF cache directory unusable, caching in memory: it is neither read nor written", "dir", t.dir, "error", err)
 			t.dir = ""
 		case cacheReadOnly:
 			log.Warn("condasigs: TUF cache directory is read-only: updates are kept in memory, and the cache is used when the repository is unreachable", "dir", t.dir, "error", err)
@@ -220,32 +244,80 @@ func (t *TUF) load(ctx context.Context, offline bool) (*Snapshot, error) {
 	return snap, nil
 }
 
+// openDir checks and opens the repository's cache directory for one load
+// (nil without a cache).
+func (t *TUF) openDir() (*cacheDir, error) {
+	if t.dir == "" {
+		return nil, nil
+	}
+	c, err := openDir(t.opts.CacheDir, t.dir, t.mode)
+	if err != nil {
+		return nil, fmt.Errorf("the TUF cache %s cannot be used: %w", t.dir, err)
+	}
+	return c, nil
+}
+
 // updater returns a go-tuf updater for the repository, anchored in the
 // newest root that chains from the initial one through the rotations kept
-// in the cache. local reads the cache alone: nothing is downloaded and
-// nothing written. Otherwise the cache is written only in cacheReadWrite
-// mode; a read-only cache still serves as the baseline that rollbacks are
-// checked against.
-func (t *TUF) updater(f tuffetcher.Fetcher, local bool) (*updater.Updater, error) {
-	cfg, err := config.New(t.opts.RepositoryURL, chainHead(t.opts.Root, t.dir))
+// in the cache c (nil: none), and the configuration it shares. local reads
+// the cache alone: nothing is downloaded and nothing written. Otherwise
+// the cache is written only if it is writable; a read-only cache still
+// serves as the baseline that rollbacks are checked against. go-tuf
+// reads the <role>.json files of c by name: c.prepareMetadata must have
+// passed.
+func (t *TUF) updater(f tuffetcher.Fetcher, c *cacheDir, local bool) (*updater.Updater, *config.UpdaterConfig, error) {
+	cfg, err := config.New(t.opts.RepositoryURL, chainHead(t.opts.Root, c))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg.Fetcher = f
 	cfg.UnsafeLocalMode = local
-	if t.dir == "" {
+	if c == nil {
 		cfg.LocalMetadataDir, cfg.LocalTargetsDir, cfg.DisableLocalCache = noCacheDir, noCacheDir, true
 	} else {
-		cfg.LocalMetadataDir, cfg.LocalTargetsDir = t.dir, filepath.Join(t.dir, "targets")
-		cfg.DisableLocalCache = local || t.mode != cacheReadWrite
+		// go-tuf is never given a target: its targets directory is the
+		// metadata's, which exists, so that it makes none.
+		cfg.LocalMetadataDir, cfg.LocalTargetsDir = c.path, c.path
+		cfg.DisableLocalCache = local || !c.writable()
 	}
-	return updater.New(cfg)
+	up, err := updater.New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return up, cfg, nil
+}
+
+// cacheForUpdate opens the cache for an update, and readies its metadata
+// for go-tuf. A cache that cannot be used this time is left out, and the
+// update runs in memory: the first time, a warning says why.
+func (t *TUF) cacheForUpdate() *cacheDir {
+	c, err := t.openDir()
+	if err == nil && c != nil {
+		var removed []string
+		if removed, err = c.prepareMetadata(); len(removed) > 0 {
+			t.log.Warn("condasigs: removed TUF cache files that were not private regular files of a sane size", "dir", c.path, "files", removed)
+		}
+		if err != nil {
+			c.close()
+			c, err = nil, fmt.Errorf("the TUF cache %s cannot be used: %w", t.dir, err)
+		}
+	}
+	if err != nil {
+		if !t.unusable.Swap(true) {
+			t.log.Warn("condasigs: TUF cache unusable: updating in memory, without reading or writing it", "dir", t.dir, "error", err)
+		}
+		return nil
+	}
+	t.unusable.Store(false)
+	return c
 }
 
 // update runs a TUF update from the repository.
 func (t *TUF) update(ctx context.Context) (*Snapshot, error) {
+	c := t.cacheForUpdate()
+	defer c.close()
 	f := &tufFetcher{ctx: ctx, client: t.client, metadataURL: strings.TrimSuffix(t.opts.RepositoryURL, "/") + "/"}
-	up, err := t.updater(f, false)
+	up, cfg, err := t.updater(f, c, false)
 	if err == nil {
 		err = up.Refresh()
 	}
@@ -256,9 +328,10 @@ func (t *TUF) update(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 	}
-	b, ok := t.cachedTarget(ti)
-	if !ok {
-		if _, b, err = up.DownloadTarget(ti, "", ""); err != nil {
+	trusted := up.GetTrustedMetadataSet()
+	b, cached := cachedTarget(c, ti)
+	if !cached {
+		if b, err = downloadTarget(f, cfg.RemoteTargetsURL, trusted.Root.Signed.ConsistentSnapshot, ti); err != nil {
 			return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 		}
 	}
@@ -266,48 +339,85 @@ func (t *TUF) update(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 	}
-	trusted := up.GetTrustedMetadataSet()
 	info := Info{Kind: "tuf", Source: fetch.Redact(t.opts.RepositoryURL), LoadedAt: time.Now().UTC(), Digest: digestOf(b), Expires: expiryOf(&trusted)}
-	if t.mode == cacheReadWrite {
-		t.keep(f, trusted.Timestamp.Signed.Version, info.LoadedAt)
+	if c.writable() {
+		if !cached {
+			if err := c.writeAtomic(b, url.PathEscape(ti.Path), targetsDir); err != nil {
+				t.log.Warn("condasigs: could not keep the TUF target in the cache; reading the cache alone will fail until this succeeds", "dir", c.path, "error", err)
+			}
+		}
+		t.keep(c, f, trusted.Timestamp.Signed.Version, info.LoadedAt)
 	}
 	return &Snapshot{Material: tr, Info: info}, nil
+}
+
+// downloadTarget downloads a target from below targetsURL and checks it
+// against the trusted metadata's length and hashes. With consistent
+// snapshots its name is prefixed by one of its hashes, SHA-256 if listed,
+// as TUF repositories publish it.
+func downloadTarget(f tuffetcher.Fetcher, targetsURL string, consistent bool, ti *metadata.TargetFiles) ([]byte, error) {
+	name := ti.Path
+	if consistent {
+		algs := slices.Sorted(maps.Keys(ti.Hashes))
+		if len(algs) == 0 {
+			return nil, errors.New("the targets metadata lists no hash of it")
+		}
+		if i := slices.Index(algs, "sha256"); i > 0 {
+			algs[0] = algs[i]
+		}
+		dir, base := path.Split(name)
+		name = dir + hex.EncodeToString(ti.Hashes[algs[0]]) + "." + base
+	}
+	b, err := f.DownloadFile(strings.TrimSuffix(targetsURL, "/")+"/"+name, ti.Length, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := ti.VerifyLengthHashes(b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // keep writes what a read of the cache alone needs beside go-tuf's files:
 // the rotated roots the update walked, and the record of its time. A
 // failure costs only a later offline read: it cannot walk the rotation, or
 // does not know its age.
-func (t *TUF) keep(f *tufFetcher, timestampVersion int64, when time.Time) {
+func (t *TUF) keep(c *cacheDir, f *tufFetcher, timestampVersion int64, when time.Time) {
 	for v, b := range f.downloadedRoots() {
-		if err := writeAtomic(filepath.Join(t.dir, stateDir, rootsDir), rootFileName(v), b); err != nil {
-			t.log.Warn("condasigs: could not keep a rotated TUF root in the cache; reading the cache alone will fail until this succeeds", "dir", t.dir, "version", v, "error", err)
+		if err := c.writeAtomic(b, rootFileName(v), stateDir, rootsDir); err != nil {
+			t.log.Warn("condasigs: could not keep a rotated TUF root in the cache; reading the cache alone will fail until this succeeds", "dir", c.path, "version", v, "error", err)
 		}
 	}
-	if err := recordUpdate(t.dir, timestampVersion, when); err != nil {
-		t.log.Warn("condasigs: could not record the TUF cache's update; read alone, the cache will be of unknown age", "dir", t.dir, "error", err)
+	if err := recordUpdate(c, timestampVersion, when); err != nil {
+		t.log.Warn("condasigs: could not record the TUF cache's update; read alone, the cache will be of unknown age", "dir", c.path, "error", err)
 	}
 }
 
 // loadCache reads the trusted root from the cache alone, without a
 // connection and without writing: the metadata are verified against the
 // newest root that chains from the initial one, and must not have expired;
-// the target must match them.
+// the target must match them. A cache that is not private, or holds a
+// metadata file go-tuf must not read, is refused.
 func (t *TUF) loadCache() (*Snapshot, error) {
 	if t.dir == "" {
 		return nil, errors.New("offline mode needs a TUF cache, and the cache is disabled")
 	}
-	ts, err := readRegular(filepath.Join(t.dir, metadata.TIMESTAMP+".json"), maxTimestampSize)
-	if err == nil {
-		for _, role := range []string{metadata.SNAPSHOT, metadata.TARGETS} {
-			if st, serr := os.Lstat(filepath.Join(t.dir, role+".json")); serr != nil || !st.Mode().IsRegular() {
-				err = fmt.Errorf("no regular %s.json", role)
-			}
-		}
+	c, err := t.openDir()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, t.cacheError(err)
 	}
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	c.mode = cacheReadOnly
+	if _, err := c.prepareMetadata(); err != nil {
+		return nil, fmt.Errorf("the TUF cache %s cannot be read: %w", t.dir, err)
+	}
+	ts, err := readEntry(c.root, metadata.TIMESTAMP+".json", maxTimestampSize)
 	var up *updater.Updater
 	if err == nil {
-		up, err = t.updater(offlineFetcher{}, true)
+		up, _, err = t.updater(offlineFetcher{}, c, true)
 	}
 	if err == nil {
 		err = up.Refresh()
@@ -319,7 +429,7 @@ func (t *TUF) loadCache() (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 	}
-	b, ok := t.cachedTarget(ti)
+	b, ok := cachedTarget(c, ti)
 	if !ok {
 		return nil, fmt.Errorf("TUF target %s: not in the cache %s, or not as the cached metadata describe it", t.opts.Target, t.dir)
 	}
@@ -329,7 +439,7 @@ func (t *TUF) loadCache() (*Snapshot, error) {
 	}
 	trusted := up.GetTrustedMetadataSet()
 	info := Info{Kind: "tuf", Source: fetch.Redact(t.opts.RepositoryURL), FromCache: true, Digest: digestOf(b), Expires: expiryOf(&trusted)}
-	info.LoadedAt, info.AgeUnknown = cacheAge(t.dir, ts, trusted.Timestamp.Signed.Version, trusted.Timestamp.Signed.Expires, time.Now())
+	info.LoadedAt, info.AgeUnknown = cacheAge(c, ts, trusted.Timestamp.Signed.Version, trusted.Timestamp.Signed.Expires, time.Now())
 	if info.AgeUnknown != "" {
 		t.log.Warn("condasigs: the age of the cached trusted root is unknown", "dir", t.dir, "reason", info.AgeUnknown)
 	}
@@ -341,7 +451,7 @@ func (t *TUF) loadCache() (*Snapshot, error) {
 func (t *TUF) cacheError(err error) error {
 	msg := fmt.Sprintf("no valid TUF metadata of %s in the cache %s (the cache is empty or expired)", fetch.Redact(t.opts.RepositoryURL), t.dir)
 	legacy := filepath.Join(filepath.Dir(t.dir), tuf.URLToPath(t.opts.RepositoryURL))
-	if st, serr := os.Stat(filepath.Join(legacy, metadata.TIMESTAMP+".json")); serr == nil && st.Mode().IsRegular() {
+	if st, serr := os.Lstat(filepath.Join(legacy, metadata.TIMESTAMP+".json")); serr == nil && st.Mode().IsRegular() {
 		msg += fmt.Sprintf("; %s, the cache of an earlier condasigs release, is no longer read: run once online to fill the new one", legacy)
 	}
 	return fmt.Errorf("%s: %w", msg, err)
@@ -349,11 +459,11 @@ func (t *TUF) cacheError(err error) error {
 
 // cachedTarget returns the cached copy of a target if it matches the
 // length and hashes the trusted metadata give.
-func (t *TUF) cachedTarget(ti *metadata.TargetFiles) ([]byte, bool) {
-	if t.dir == "" {
+func cachedTarget(c *cacheDir, ti *metadata.TargetFiles) ([]byte, bool) {
+	if c == nil {
 		return nil, false
 	}
-	b, err := readRegular(filepath.Join(t.dir, "targets", url.PathEscape(ti.Path)), ti.Length)
+	b, err := c.read(url.PathEscape(ti.Path), ti.Length, targetsDir)
 	if err != nil || ti.VerifyLengthHashes(b) != nil {
 		return nil, false
 	}

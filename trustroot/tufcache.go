@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,18 +24,33 @@ import (
 //
 //	root.json, timestamp.json,        the metadata, written by go-tuf
 //	snapshot.json, targets.json
-//	targets/trusted_root.json         the target, written by go-tuf
+//	targets/trusted_root.json         the target
 //	state/roots/<N>.root.json         every root after the initial one, as
 //	                                  downloaded by an update that succeeded
 //	state/update.json                 the last successful update: when, and
 //	                                  which timestamp.json it left
 //
 // go-tuf writes only <role>.json files (a role name is path-escaped, so it
-// cannot name a subdirectory) and files under targets/, so nothing it
-// writes lands in state/.
+// cannot name a subdirectory), each by renaming a temporary file over it,
+// and only in a cache that can be written; it is never given the target,
+// which this package downloads, verifies and stores itself.
+//
+// The cache is used only when it is private (openDir): the cache
+// directory and the repository's pass fetch.CheckCacheDir (or belong to
+// root, read-only), and every file and subdirectory used in it is a real
+// one of the user's or root's that no one else can write. Everything
+// this package reads and writes there goes through an os.Root, and
+// nothing follows a symbolic link: a link, a FIFO, a device, a file of
+// another user or one too large reads as missing, and a write replaces
+// what stands at its name rather than writing through it. go-tuf reads its
+// metadata files by name, so before it runs they are all checked, and
+// whatever fails is removed from a cache that can be written, or makes one
+// that cannot unusable; since no one but the user and root can change the
+// directory, what was checked is what go-tuf reads.
 const (
 	stateDir   = "state"
 	rootsDir   = "roots"
+	targetsDir = "targets"
 	updateFile = "update.json"
 )
 
@@ -48,6 +61,12 @@ const (
 	maxTimestampSize = 16384
 	maxRecordSize    = 4096
 )
+
+// maxMetadataSize bounds every <role>.json file go-tuf may read from the
+// cache: a larger one is not read (it is removed from a cache that can be
+// written). go-tuf downloads at most 2 MB of snapshot and 5 MB of targets
+// metadata unless the signed metadata above them say otherwise.
+const maxMetadataSize = 16 << 20
 
 // maxRootChain bounds the rotated roots walked in the cache, as go-tuf
 // bounds the rotations of an update.
@@ -128,152 +147,29 @@ func readableName(rawURL string) string {
 	return "repository"
 }
 
-// cacheMode is how a TUF source uses its repository's cache directory.
-type cacheMode int
-
-const (
-	// cacheNone keeps everything in memory.
-	cacheNone cacheMode = iota
-	// cacheReadOnly never writes: updates are kept in memory, and the
-	// cache is read (and verified) when the repository is unreachable, or
-	// offline.
-	cacheReadOnly
-	// cacheReadWrite updates the cache.
-	cacheReadWrite
-)
-
-// errReadOnly marks a directory whose mode denies its owner writing.
-var errReadOnly = errors.New("read-only")
-
-// openCache decides how the cache directory dir (under base) can be used,
-// creating it when it does not exist. A directory that exists but cannot
-// be written is read-only; so is one whose mode denies its owner writing
-// (chmod a-w), which the superuser could write but must not.
-func openCache(base, dir string) (cacheMode, error) {
-	st, err := os.Stat(dir)
-	switch {
-	case err == nil && !st.IsDir():
-		return cacheNone, fmt.Errorf("%s is not a directory", dir)
-	case err == nil:
-		if err := probeWritable(dir); err != nil {
-			return cacheReadOnly, err
-		}
-		return cacheReadWrite, nil
-	case !errors.Is(err, fs.ErrNotExist):
-		return cacheNone, err
-	}
-	if st, err := os.Stat(base); err == nil && st.IsDir() && st.Mode().Perm()&0o200 == 0 {
-		return cacheNone, fmt.Errorf("%s: %w (mode %v)", base, errReadOnly, st.Mode().Perm())
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return cacheNone, err
-	}
-	if err := probeWritable(dir); err != nil {
-		return cacheNone, err
-	}
-	return cacheReadWrite, nil
-}
-
-// probeWritable checks that dir and those of its subdirectories that exist
-// can be written: their mode lets the owner write, and a file can be
-// created in each (a read-only file system passes the mode check).
-func probeWritable(dir string) error {
-	for _, d := range []string{dir, filepath.Join(dir, "targets"), filepath.Join(dir, stateDir), filepath.Join(dir, stateDir, rootsDir)} {
-		st, err := os.Stat(d)
-		if d != dir && errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if st.Mode().Perm()&0o200 == 0 {
-			return fmt.Errorf("%s: %w (mode %v)", d, errReadOnly, st.Mode().Perm())
-		}
-		f, err := os.CreateTemp(d, ".probe-*")
-		if err != nil {
-			return err
-		}
-		f.Close()
-		if err := os.Remove(f.Name()); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// readRegular reads a regular file of at most max bytes. Anything else (a
-// FIFO that would block, a link, a device) is refused.
-func readRegular(path string, max int64) ([]byte, error) {
-	st, err := os.Lstat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
-	}
-	return b, nil
-}
-
-// writeAtomic writes a file in dir (made if needed) by renaming a
-// temporary one, so that a reader sees the old content or the new. What
-// stands in the way and is no regular file (an empty directory, a link) is
-// removed first.
-func writeAtomic(dir, name string, b []byte) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	if st, err := os.Lstat(filepath.Join(dir, name)); err == nil && !st.Mode().IsRegular() {
-		if err := os.Remove(filepath.Join(dir, name)); err != nil {
-			return err
-		}
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(b)
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
-}
-
 // chainHead returns the newest root that chains from initial through the
-// rotated roots kept in the cache directory dir: each must be the next
-// version, signed by a threshold of the keys of the one before it and of
-// its own. A missing, unreadable or unverifiable root ends the chain at
-// the one before it. With no cache, or an initial root that does not
-// parse, initial is returned as it is (the update then reports it).
-func chainHead(initial []byte, dir string) []byte {
+// rotated roots kept in the cache c: each must be the next version, signed
+// by a threshold of the keys of the one before it and of its own. A
+// missing, unreadable or unverifiable root ends the chain at the one
+// before it. With no cache, or an initial root that does not parse,
+// initial is returned as it is (the update then reports it).
+func chainHead(initial []byte, c *cacheDir) []byte {
 	head := initial
-	if dir == "" {
+	if c == nil {
 		return head
 	}
 	tm, err := trustedmetadata.New(initial)
 	if err != nil {
 		return head
 	}
+	roots, err := c.subdir(false, stateDir, rootsDir)
+	if err != nil {
+		return head
+	}
+	defer roots.Close()
 	for range maxRootChain {
 		next := tm.Root.Signed.Version + 1
-		b, err := readRegular(filepath.Join(dir, stateDir, rootsDir, rootFileName(next)), maxRootSize)
+		b, err := readEntry(roots, rootFileName(next), maxRootSize)
 		if err != nil {
 			break
 		}
@@ -313,8 +209,8 @@ type updateRecord struct {
 // whose trusted timestamp has version version. The record names the bytes
 // of the cached timestamp.json; if that file is not the trusted version,
 // any old record is removed instead, so that the age reads as unknown.
-func recordUpdate(dir string, version int64, when time.Time) error {
-	ts, err := readRegular(filepath.Join(dir, metadata.TIMESTAMP+".json"), maxTimestampSize)
+func recordUpdate(c *cacheDir, version int64, when time.Time) error {
+	ts, err := readEntry(c.root, metadata.TIMESTAMP+".json", maxTimestampSize)
 	if err == nil {
 		var v int64
 		if v, err = timestampVersionOf(ts); err == nil && v != version {
@@ -322,8 +218,16 @@ func recordUpdate(dir string, version int64, when time.Time) error {
 		}
 	}
 	if err != nil {
-		if rerr := os.Remove(filepath.Join(dir, stateDir, updateFile)); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-			err = errors.Join(err, rerr)
+		state, serr := c.subdir(false, stateDir)
+		if errors.Is(serr, fs.ErrNotExist) {
+			return err
+		}
+		if serr == nil {
+			serr = state.Remove(updateFile)
+			state.Close()
+		}
+		if serr != nil && !errors.Is(serr, fs.ErrNotExist) {
+			err = errors.Join(err, serr)
 		}
 		return err
 	}
@@ -332,7 +236,7 @@ func recordUpdate(dir string, version int64, when time.Time) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, stateDir), updateFile, b)
+	return c.writeAtomic(b, updateFile, stateDir)
 }
 
 // timestampVersionOf returns the version of a timestamp.json (its
@@ -345,14 +249,14 @@ func timestampVersionOf(b []byte) (int64, error) {
 	return md.Signed.Version, nil
 }
 
-// cacheAge returns when the cache in dir was last updated, or, with a zero
+// cacheAge returns when the cache c was last updated, or, with a zero
 // time, why that is not known. ts is the cached timestamp.json the material
 // was verified with, of version version, expiring at expires (both
 // signed). The record is believed only if it names exactly these bytes and
 // this version, lies no later than now (give or take clockSkew) and before
 // the timestamp expired: an update accepts no expired timestamp.
-func cacheAge(dir string, ts []byte, version int64, expires, now time.Time) (time.Time, string) {
-	b, err := readRegular(filepath.Join(dir, stateDir, updateFile), maxRecordSize)
+func cacheAge(c *cacheDir, ts []byte, version int64, expires, now time.Time) (time.Time, string) {
+	b, err := c.read(updateFile, maxRecordSize, stateDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return time.Time{}, "the TUF cache has no record of its last update"
 	}

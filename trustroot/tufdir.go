@@ -1,0 +1,358 @@
+package trustroot
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/condasigs/condasigs/fetch"
+)
+
+// cacheMode is how a TUF source uses its repository's cache directory.
+type cacheMode int
+
+const (
+	// cacheNone keeps everything in memory.
+	cacheNone cacheMode = iota
+	// cacheReadOnly never writes: updates are kept in memory, and the
+	// cache is read (and verified) when the repository is unreachable, or
+	// offline.
+	cacheReadOnly
+	// cacheReadWrite updates the cache.
+	cacheReadWrite
+)
+
+// errReadOnly marks a directory whose mode denies its owner writing.
+var errReadOnly = errors.New("read-only")
+
+// errRootOwned marks a cache of root's, which another user only reads.
+var errRootOwned = errors.New("it belongs to root")
+
+// cacheDir is a repository's cache directory, checked and opened for one
+// load: everything read or written in it goes through root.
+type cacheDir struct {
+	// path is the directory's physical path (symbolic links resolved),
+	// the one given to go-tuf.
+	path string
+	root *os.Root
+	// mode is cacheReadOnly or cacheReadWrite.
+	mode cacheMode
+}
+
+// openCache decides how the cache directory dir (under base) can be used,
+// creating both, private, when dir does not exist. A cache that is not
+// private to the user (fetch.CheckCacheDir) is not used at all, unless it
+// belongs to root, which makes it read-only to others. One that exists
+// but cannot be written is read-only; so is one whose mode denies its
+// owner writing (chmod a-w), which the superuser could write but must not.
+func openCache(base, dir string) (cacheMode, error) {
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		if st, err := os.Stat(base); err == nil && st.IsDir() && st.Mode().Perm()&0o200 == 0 {
+			return cacheNone, fmt.Errorf("%s: %w (mode %v)", base, errReadOnly, st.Mode().Perm())
+		}
+	}
+	c, err := openDir(base, dir, cacheReadWrite)
+	if err != nil {
+		return cacheNone, err
+	}
+	defer c.close()
+	if c.mode == cacheReadOnly {
+		return cacheReadOnly, fmt.Errorf("%s: %w", c.path, errRootOwned)
+	}
+	if err := c.probeWritable(); err != nil {
+		return cacheReadOnly, err
+	}
+	return cacheReadWrite, nil
+}
+
+// openDir checks the cache directory dir (under base) and opens it, to be
+// used as mode says: with cacheReadWrite, base and dir are created,
+// private, when missing (fetch.PrepareCacheDir). A directory of root's
+// that another user may read (checkRootOwned) opens read-only.
+func openDir(base, dir string, mode cacheMode) (*cacheDir, error) {
+	check := fetch.CheckCacheDir
+	if mode == cacheReadWrite {
+		check = fetch.PrepareCacheDir
+	}
+	err := check(base)
+	if err == nil {
+		err = check(dir)
+	}
+	var real string
+	if err == nil {
+		if real, err = filepath.EvalSymlinks(dir); err == nil {
+			real, err = filepath.Abs(real)
+		}
+	} else if shared, rerr := checkRootOwned(dir); rerr == nil {
+		real, err, mode = shared, nil, cacheReadOnly
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := openRootDir(real)
+	if err != nil {
+		return nil, err
+	}
+	// The directory opened is the one checked: no one but the user and
+	// root could have changed it since.
+	fi, err := r.Stat(".")
+	if err == nil {
+		err = checkEntry(fi)
+	}
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("%s: %w", real, err)
+	}
+	return &cacheDir{path: real, root: r, mode: mode}, nil
+}
+
+// close releases the directory; a nil cacheDir is none.
+func (c *cacheDir) close() {
+	if c != nil {
+		c.root.Close()
+	}
+}
+
+// writable reports whether the cache is to be written.
+func (c *cacheDir) writable() bool { return c != nil && c.mode == cacheReadWrite }
+
+// checkEntry says why a file or directory in the cache cannot be trusted:
+// it belongs to neither the user nor root, or group or others can write
+// it. Root could write it in any case.
+func checkEntry(fi fs.FileInfo) error {
+	err := fetch.CheckPrivate(fi)
+	if err != nil && ownedByRoot(fi) && fi.Mode().Perm()&0o022 == 0 {
+		return nil
+	}
+	return err
+}
+
+// fileProblem says why fi cannot be read as a cached file of at most max
+// bytes, or returns nil.
+func fileProblem(fi fs.FileInfo, max int64) error {
+	switch {
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	case fi.Size() > max:
+		return fmt.Errorf("larger than %d bytes", max)
+	}
+	return checkEntry(fi)
+}
+
+// subdir opens the subdirectory at the path names below the repository's
+// directory: each must be a real directory (not a symbolic link) of the
+// user's or root's that no one else can write. With create, missing ones
+// are made (mode 0700). The caller closes the result.
+func (c *cacheDir) subdir(create bool, names ...string) (*os.Root, error) {
+	cur := c.root
+	for _, name := range names {
+		next, err := openChild(cur, name, create)
+		if cur != c.root {
+			cur.Close()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(append([]string{c.path}, names...)...), err)
+		}
+		cur = next
+	}
+	if cur == c.root {
+		return c.root.OpenRoot(".")
+	}
+	return cur, nil
+}
+
+// errNotPrivateDir refuses a subdirectory that is not a private one.
+var errNotPrivateDir = errors.New("not a private directory of yours: remove it, and it is made again")
+
+// openChild opens the directory name in parent, as subdir says.
+func openChild(parent *os.Root, name string, create bool) (*os.Root, error) {
+	fi, err := parent.Lstat(name)
+	if errors.Is(err, fs.ErrNotExist) && create {
+		if err = parent.Mkdir(name, 0o700); err == nil || errors.Is(err, fs.ErrExist) {
+			fi, err = parent.Lstat(name)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%w (%s)", errNotPrivateDir, fi.Mode().Type())
+	}
+	if err := checkEntry(fi); err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotPrivateDir, err)
+	}
+	d, err := parent.OpenRoot(name)
+	if err != nil {
+		return nil, err
+	}
+	// os.Root follows links that stay inside it: the directory opened must
+	// be the one just inspected.
+	if dfi, err := d.Stat("."); err != nil || !os.SameFile(fi, dfi) {
+		d.Close()
+		return nil, fmt.Errorf("%w: it changed while it was opened", errNotPrivateDir)
+	}
+	return d, nil
+}
+
+// read reads the file name of at most max bytes in the subdirectory at
+// the path dirs (see readEntry).
+func (c *cacheDir) read(name string, max int64, dirs ...string) ([]byte, error) {
+	d, err := c.subdir(false, dirs...)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return readEntry(d, name, max)
+}
+
+// readEntry reads the file name in d: a regular file of the user's or
+// root's that no one else can write, of at most max bytes. Anything else
+// (a symbolic link, a FIFO that would block, a device, a file another
+// user planted) is refused. The file read is the one inspected.
+func readEntry(d *os.Root, name string, max int64) ([]byte, error) {
+	fi, err := d.Lstat(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := fileProblem(fi, max); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	f, err := d.OpenFile(name, os.O_RDONLY|nonblock, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if ffi, err := f.Stat(); err != nil || !os.SameFile(fi, ffi) || !ffi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s changed while it was opened", name)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes", name, max)
+	}
+	return b, nil
+}
+
+// writeAtomic writes b as the file name in the subdirectory at the path
+// dirs (made if needed) by renaming a new temporary file over it, so that
+// a reader sees the old content or the new, and nothing already there is
+// written through: a symbolic link at name is replaced, not followed.
+// What stands in the way and is no regular file (an empty directory, a
+// link) is removed first.
+func (c *cacheDir) writeAtomic(b []byte, name string, dirs ...string) error {
+	d, err := c.subdir(true, dirs...)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if fi, err := d.Lstat(name); err == nil && !fi.Mode().IsRegular() {
+		if err := d.Remove(name); err != nil {
+			return err
+		}
+	}
+	tmp := ".tmp-" + rand.Text()
+	f, err := d.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(b)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		d.Remove(tmp)
+		return err
+	}
+	if err := d.Rename(tmp, name); err != nil {
+		d.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// probeWritable checks that the directory and those of its subdirectories
+// that exist and are used can be written: their mode lets the owner
+// write, and a file can be created in each (a read-only file system
+// passes the mode check). Nothing follows a link: the probe is a new file.
+func (c *cacheDir) probeWritable() error {
+	for _, dirs := range [][]string{nil, {targetsDir}, {stateDir}, {stateDir, rootsDir}} {
+		d, err := c.subdir(false, dirs...)
+		if err != nil {
+			if len(dirs) == 0 {
+				return err
+			}
+			continue // missing, or refused: not used
+		}
+		err = probe(d)
+		d.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(append([]string{c.path}, dirs...)...), err)
+		}
+	}
+	return nil
+}
+
+// probe creates and removes a file in d, after checking that d's mode lets
+// its owner write.
+func probe(d *os.Root) error {
+	st, err := d.Stat(".")
+	if err != nil {
+		return err
+	}
+	if st.Mode().Perm()&0o200 == 0 {
+		return fmt.Errorf("%w (mode %v)", errReadOnly, st.Mode().Perm())
+	}
+	name := ".probe-" + rand.Text()
+	f, err := d.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return d.Remove(name)
+}
+
+// prepareMetadata makes the <role>.json files go-tuf reads by name safe to
+// read: each must pass fileProblem with maxMetadataSize. In a cache that
+// is written, one that does not is removed (go-tuf would replace it, and
+// downloads it again); in one that is not, it makes the cache unusable,
+// since go-tuf would read it. It returns the names removed.
+func (c *cacheDir) prepareMetadata() ([]string, error) {
+	f, err := c.root.Open(".")
+	if err != nil {
+		return nil, err
+	}
+	entries, err := f.ReadDir(-1)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		fi, err := c.root.Lstat(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err == nil {
+			err = fileProblem(fi, maxMetadataSize)
+		}
+		if err == nil {
+			continue
+		}
+		if !c.writable() {
+			return removed, fmt.Errorf("%s: %w", filepath.Join(c.path, name), err)
+		}
+		if rerr := c.root.Remove(name); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			return removed, fmt.Errorf("%s: %w, and it cannot be removed: %w", filepath.Join(c.path, name), err, rerr)
+		}
+		removed = append(removed, name)
+	}
+	return removed, nil
+}
