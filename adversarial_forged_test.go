@@ -10,6 +10,7 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -30,9 +31,9 @@ type forgedCase struct {
 func TestAdversarialForgedPasses(t *testing.T) {
 	ctx := context.Background()
 	e := newBindingEnv(t)
-	locked := func(entry fetch.LockedPackage, opts condasigs.BatchOptions) func(*testing.T, policy.Mode) *condasigs.Report {
+	locked := func(entry lockfile.Package, opts condasigs.BatchOptions) func(*testing.T, policy.Mode) *condasigs.Report {
 		return func(t *testing.T, mode policy.Mode) *condasigs.Report {
-			r := e.verifier(t, policy.Policy{Require: mode}).VerifyLocked(ctx, []fetch.LockedPackage{entry}, opts)[0]
+			r := e.verifier(t, policy.Policy{Require: mode}).VerifyLocked(ctx, []lockfile.Package{entry}, opts)[0]
 			require.NoError(t, r.Err)
 			return r.Report
 		}
@@ -54,10 +55,10 @@ func TestAdversarialForgedPasses(t *testing.T) {
 		{"lock: hashless line, downloaded", locked(e.entry(e.swapped, "", ""), download), []string{"artifact-mismatch"}},
 		{"lock: md5 line, downloaded", locked(e.entry(e.swapped, "", md5hex(e.evil)), download), []string{"artifact-mismatch"}},
 		{"lock: md5 line that is not the record's", locked(e.entry(e.swapped, "", md5hex(e.good)), download), []string{"lock-mismatch"}},
-		{"lock: conda-lock entry, installed by md5", locked(fetch.LockedPackage{URL: e.ch.PackageURL(e.url, e.swapped.Filename), SHA256: sha(e.good), MD5: md5hex(e.evil),
-			Format: fetch.FormatCondaLock}, condasigs.BatchOptions{}), []string{"lock-unbound"}},
-		{"lock: conda-lock entry, downloaded", locked(fetch.LockedPackage{URL: e.ch.PackageURL(e.url, e.swapped.Filename), SHA256: sha(e.good), MD5: md5hex(e.evil),
-			Format: fetch.FormatCondaLock}, download), []string{"artifact-mismatch"}},
+		{"lock: conda-lock entry, installed by md5", locked(lockfile.Package{URL: e.ch.PackageURL(e.url, e.swapped.Filename), SHA256: sha(e.good), MD5: md5hex(e.evil),
+			Format: lockfile.FormatCondaLock}, condasigs.BatchOptions{}), []string{"lock-unbound"}},
+		{"lock: conda-lock entry, downloaded", locked(lockfile.Package{URL: e.ch.PackageURL(e.url, e.swapped.Filename), SHA256: sha(e.good), MD5: md5hex(e.evil),
+			Format: lockfile.FormatCondaLock}, download), []string{"artifact-mismatch"}},
 		{"record: name in other case", edited("numpy-2.2-0.conda", func(r *fetch.Record) { r.Name = "NumPy" }), []string{"record-inconsistent"}},
 		{"record: name with a suffix", edited("scipy-2.2-0.conda", func(r *fetch.Record) { r.Name = "scipy-x" }), []string{"record-inconsistent"}},
 		{"record: another package's name", edited("pandas-2.2-0.conda", func(r *fetch.Record) { r.Name = "numpy" }), []string{"record-inconsistent"}},

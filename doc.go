@@ -28,7 +28,7 @@
 // [Verifier.VerifyAll] verifies a whole transaction before anything is
 // installed: retrievals and verifications run in two bounded pools and
 // each distinct sidecar is fetched once. [Verifier.VerifyLocked] does the
-// same for the packages of a lock file (see [fetch.ReadLockFile]), reading
+// same for the packages of a lock file (see [lockfile.Read]), reading
 // their records from each channel's repodata.json. With a sidecar cache
 // ([fetch.Options].Cache) and a verdict cache ([Options].VerdictCache), an
 // unchanged environment is verified again without a request or a

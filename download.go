@@ -14,7 +14,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -30,7 +32,7 @@ const CodePackageDownloaded = "package-downloaded"
 // bytes that contradict the record or the lock entry fail it. With dir,
 // the bytes wait in a temporary file there until the verdict (see
 // keepDownloads).
-func (v *Verifier) downloadUnhashed(ctx context.Context, locked []fetch.LockedPackage, pkgs []Package, fetchers int, dir string) {
+func (v *Verifier) downloadUnhashed(ctx context.Context, locked []lockfile.Package, pkgs []Package, fetchers int, dir string) {
 	sem := make(chan struct{}, fetchers)
 	var wg sync.WaitGroup
 	for i := range pkgs {
@@ -51,7 +53,7 @@ func (v *Verifier) downloadUnhashed(ctx context.Context, locked []fetch.LockedPa
 }
 
 // bindByDownload downloads one package for downloadUnhashed.
-func (v *Verifier) bindByDownload(ctx context.Context, lp fetch.LockedPackage, p *Package, dir string) {
+func (v *Verifier) bindByDownload(ctx context.Context, lp lockfile.Package, p *Package, dir string) {
 	rec := p.Record
 	var kept *keptFile
 	if dir != "" {
@@ -174,7 +176,7 @@ type keptFile struct {
 // it. Files are kept by subdir, as a channel lays them out, so that the
 // same file name of two platforms cannot collide.
 func createKept(dir, subdir, filename string) (*keptFile, error) {
-	if _, err := fetch.ParseFilename(filename); err != nil {
+	if _, err := conda.ParseFilename(filename); err != nil {
 		return nil, err
 	}
 	if !validSubdir(subdir) {

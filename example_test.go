@@ -9,6 +9,7 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
 )
@@ -170,7 +171,7 @@ func ExampleVerifier_VerifyLocked() {
 		return
 	}
 
-	lf, err := fetch.ReadLockFile(lockPath)
+	lf, err := lockfile.Read(lockPath)
 	if err != nil {
 		fmt.Println(err) // FILE:LINE: what is wrong
 		return

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -29,7 +31,7 @@ type lockState struct {
 const maxRepodataScans = 64
 
 // VerifyLocked verifies the packages a lock file names (see
-// fetch.ReadLockFile), as VerifyAll does, with results in the order of
+// lockfile.Read), as VerifyAll does, with results in the order of
 // locked. Each package's record is read from its channel's repodata.json,
 // which is fetched once per channel and subdir, and only for channels whose
 // policy is enabled. A package the repodata does not list, or whose
@@ -46,11 +48,11 @@ const maxRepodataScans = 64
 // bound to them: it fails under require: error and warns otherwise (code
 // "lock-unbound"), unless opts.DownloadUnhashed downloads the package and
 // the attestations are checked against the downloaded bytes.
-func (v *Verifier) VerifyLocked(ctx context.Context, locked []fetch.LockedPackage, opts BatchOptions) []Result {
+func (v *Verifier) VerifyLocked(ctx context.Context, locked []lockfile.Package, opts BatchOptions) []Result {
 	pkgs := make([]Package, len(locked))
 	groups := map[string][]int{} // repodata URL → indexes into locked
 	for i, lp := range locked {
-		loc, err := fetch.SplitPackageURL(lp.URL)
+		loc, err := conda.SplitPackageURL(lp.URL)
 		if err != nil {
 			pkgs[i] = Package{URL: lp.URL, lock: &lockState{misuse: fmt.Errorf("condasigs: lock file entry %d: %w", i+1, err)}}
 			continue
@@ -89,7 +91,7 @@ func (v *Verifier) VerifyLocked(ctx context.Context, locked []fetch.LockedPackag
 
 // resolveGroup reads one repodata.json and fills in the records of the
 // packages at idx, which all live in it.
-func (v *Verifier) resolveGroup(ctx context.Context, url string, idx []int, locked []fetch.LockedPackage, pkgs []Package, opts BatchOptions) {
+func (v *Verifier) resolveGroup(ctx context.Context, url string, idx []int, locked []lockfile.Package, pkgs []Package, opts BatchOptions) {
 	// The first record of each wanted file, and how often it is listed:
 	// memory stays one record a package, however often a hostile document
 	// repeats it.
@@ -115,7 +117,7 @@ func (v *Verifier) resolveGroup(ctx context.Context, url string, idx []int, lock
 		})
 		body.Close()
 	}
-	where := fetch.Redact(url)
+	where := conda.Redact(url)
 	for _, i := range idx {
 		p := &pkgs[i]
 		h := found[p.Record.Filename]
@@ -143,7 +145,7 @@ func (v *Verifier) resolveGroup(ctx context.Context, url string, idx []int, lock
 // says whether the entry binds the package's bytes: it does when its
 // installer checks its sha256, or when the caller's installer checks the
 // record's (InstallerChecksRecords).
-func checkLocked(lp fetch.LockedPackage, rec fetch.Record, opts BatchOptions) *lockState {
+func checkLocked(lp lockfile.Package, rec fetch.Record, opts BatchOptions) *lockState {
 	for _, h := range []struct{ name, lock, rec string }{{"sha256", lp.SHA256, rec.SHA256}, {"md5", lp.MD5, rec.MD5}} {
 		if h.lock != "" && h.rec != "" && !strings.EqualFold(h.lock, h.rec) {
 			return &lockState{mismatch: &policy.Reason{Rule: policy.RuleLock, Code: "lock-mismatch", Severity: policy.SeverityError,
@@ -160,13 +162,13 @@ func checkLocked(lp fetch.LockedPackage, rec fetch.Record, opts BatchOptions) *l
 // checks the package bytes against the entry's sha256: conda (an explicit
 // line with a sha256) and pixi do; conda-lock install does not, since it
 // installs through an explicit file that it writes with the md5 only.
-func installerChecksSHA256(lp fetch.LockedPackage, opts BatchOptions) bool {
-	return lp.SHA256 != "" && (lp.Format != fetch.FormatCondaLock || opts.InstallerChecksSHA256)
+func installerChecksSHA256(lp lockfile.Package, opts BatchOptions) bool {
+	return lp.SHA256 != "" && (lp.Format != lockfile.FormatCondaLock || opts.InstallerChecksSHA256)
 }
 
 // errUnbound says why a lock entry binds nothing, and how to fix it.
-func errUnbound(lp fetch.LockedPackage) error {
-	if lp.SHA256 != "" && lp.Format == fetch.FormatCondaLock {
+func errUnbound(lp lockfile.Package) error {
+	if lp.SHA256 != "" && lp.Format == lockfile.FormatCondaLock {
 		return errors.New("conda-lock install checks only the md5 of each package (it installs through an explicit file it writes with #md5), so it will not check the bytes against the SHA-256 the attestations name; " +
 			"install with a tool that checks sha256 (micromamba, pixi) and say so (BatchOptions.InstallerChecksSHA256), or use an explicit file with sha256 (conda list --explicit --sha256) or a pixi.lock, or download and hash the package before verifying it (BatchOptions.DownloadUnhashed)")
 	}

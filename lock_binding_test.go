@@ -17,6 +17,7 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -46,8 +47,8 @@ func newBindingEnv(t *testing.T) *bindingEnv {
 	return e
 }
 
-func (e *bindingEnv) entry(rec fetch.Record, sha256, md5 string) fetch.LockedPackage {
-	return fetch.LockedPackage{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: sha256, MD5: md5, Platform: "linux-64"}
+func (e *bindingEnv) entry(rec fetch.Record, sha256, md5 string) lockfile.Package {
+	return lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: sha256, MD5: md5, Platform: "linux-64"}
 }
 
 // A lock entry passes only when the installer will check the bytes against
@@ -59,7 +60,7 @@ func TestLockEntryMustBindTheDigest(t *testing.T) {
 	e := newBindingEnv(t)
 	cases := []struct {
 		name  string
-		entry fetch.LockedPackage
+		entry lockfile.Package
 		// want is the outcome and first reason code under error, warn and ignore.
 		want [3]string
 	}{
@@ -75,7 +76,7 @@ func TestLockEntryMustBindTheDigest(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for i, mode := range []policy.Mode{policy.ModeError, policy.ModeWarn, policy.ModeIgnore} {
-				r := e.verifier(t, policy.Policy{Require: mode}).VerifyLocked(ctx, []fetch.LockedPackage{tc.entry}, condasigs.BatchOptions{})[0]
+				r := e.verifier(t, policy.Policy{Require: mode}).VerifyLocked(ctx, []lockfile.Package{tc.entry}, condasigs.BatchOptions{})[0]
 				require.NoError(t, r.Err)
 				assert.Equal(t, tc.want[i], firstCode(r.Report), "require %s", mode)
 				if r.Report.Outcome == policy.Fail {
@@ -109,7 +110,7 @@ func TestDownloadUnhashed(t *testing.T) {
 	long := e.ch.Add(t, condasigstest.Package{Filename: "long-1.0-0.conda", Data: []byte("longer than the record says"), Signer: e.ss, Identity: san, Issuer: issuer,
 		TargetChannel: e.url, EditRecord: func(r *fetch.Record) { r.Size-- }})
 	dir := filepath.Join(t.TempDir(), "downloads")
-	entries := []fetch.LockedPackage{
+	entries := []lockfile.Package{
 		e.entry(e.swapped, "", ""), e.entry(e.swapped, "", md5hex(e.evil)),
 		e.entry(e.honest, "", ""), e.entry(e.honest, "", e.honest.MD5),
 		e.entry(long, "", ""),
@@ -175,11 +176,11 @@ func TestDownloadChecksEveryHash(t *testing.T) {
 	lockMD5 := sign("lockmd5-1.0-0.conda", func(r *fetch.Record) { r.SHA256 = ""; r.MD5 = "" })
 	short := sign("short-1.0-0.conda", func(r *fetch.Record) { r.SHA256 = ""; r.MD5 = ""; r.Size++ })
 	lockSHA := sign("locksha-1.0-0.conda", func(r *fetch.Record) { r.SHA256 = "" })
-	entries := []fetch.LockedPackage{
+	entries := []lockfile.Package{
 		e.entry(recMD5, "", ""),              // the record's md5 is of other bytes
 		e.entry(lockMD5, "", md5hex(e.evil)), // the lock's md5 is of other bytes
 		e.entry(short, "", ""),               // shorter than the record says
-		{URL: e.ch.PackageURL(e.url, lockSHA.Filename), SHA256: sha(e.evil), Format: fetch.FormatCondaLock}, // the lock's sha256
+		{URL: e.ch.PackageURL(e.url, lockSHA.Filename), SHA256: sha(e.evil), Format: lockfile.FormatCondaLock}, // the lock's sha256
 	}
 	res := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, entries, condasigs.BatchOptions{DownloadUnhashed: true})
 	for i, r := range res {
@@ -194,8 +195,8 @@ func TestDownloadChecksEveryHash(t *testing.T) {
 func TestCondaLockBindsOnlyWithSHA256Installer(t *testing.T) {
 	ctx := context.Background()
 	e := newBindingEnv(t)
-	swapped := fetch.LockedPackage{URL: e.ch.PackageURL(e.url, e.swapped.Filename), SHA256: sha(e.good), MD5: md5hex(e.evil), Format: fetch.FormatCondaLock}
-	honest := fetch.LockedPackage{URL: e.ch.PackageURL(e.url, e.honest.Filename), SHA256: e.honest.SHA256, MD5: e.honest.MD5, Format: fetch.FormatCondaLock}
+	swapped := lockfile.Package{URL: e.ch.PackageURL(e.url, e.swapped.Filename), SHA256: sha(e.good), MD5: md5hex(e.evil), Format: lockfile.FormatCondaLock}
+	honest := lockfile.Package{URL: e.ch.PackageURL(e.url, e.honest.Filename), SHA256: e.honest.SHA256, MD5: e.honest.MD5, Format: lockfile.FormatCondaLock}
 	for _, c := range []struct {
 		opts condasigs.BatchOptions
 		want []string
@@ -206,7 +207,7 @@ func TestCondaLockBindsOnlyWithSHA256Installer(t *testing.T) {
 		// bytes, whose sha256 is not the entry's.
 		{condasigs.BatchOptions{InstallerChecksSHA256: true}, []string{"pass none", "pass none"}},
 	} {
-		res := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []fetch.LockedPackage{swapped, honest}, c.opts)
+		res := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []lockfile.Package{swapped, honest}, c.opts)
 		for i, r := range res {
 			require.NoError(t, r.Err)
 			assert.Equal(t, c.want[i], firstCode(r.Report), "%+v", c.opts)
@@ -224,7 +225,7 @@ func TestDownloadHugeRecordSize(t *testing.T) {
 	e := newBindingEnv(t)
 	huge := e.ch.Add(t, condasigstest.Package{Filename: "huge-1.0-0.conda", Signer: e.ss, Identity: san, Issuer: issuer, TargetChannel: e.url,
 		EditRecord: func(r *fetch.Record) { r.Size = math.MaxInt64 }})
-	r := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []fetch.LockedPackage{e.entry(huge, "", huge.MD5)}, condasigs.BatchOptions{DownloadUnhashed: true})[0]
+	r := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []lockfile.Package{e.entry(huge, "", huge.MD5)}, condasigs.BatchOptions{DownloadUnhashed: true})[0]
 	require.NoError(t, r.Err)
 	assert.Equal(t, "fail artifact-mismatch", firstCode(r.Report), "the bytes are shorter than the record says")
 }
@@ -249,9 +250,9 @@ func TestKeptDownloadsAfterVerdict(t *testing.T) {
 	v := e.configured(t, cfg, nil, false)
 	for _, order := range [][2]string{{e.url, otherURL}, {otherURL, e.url}} {
 		dir := filepath.Join(t.TempDir(), "keep")
-		var entries []fetch.LockedPackage
+		var entries []lockfile.Package
 		for _, ch := range order {
-			entries = append(entries, fetch.LockedPackage{URL: ch + "/linux-64/" + fn})
+			entries = append(entries, lockfile.Package{URL: ch + "/linux-64/" + fn})
 		}
 		entries = append(entries, e.entry(unsigned, "", ""))
 		res := v.VerifyLocked(ctx, entries, condasigs.BatchOptions{DownloadUnhashed: true, DownloadDir: dir, Fetchers: 1})
@@ -287,7 +288,7 @@ func TestInstallerChecksRecords(t *testing.T) {
 	e := newBindingEnv(t)
 	nosha := e.ch.Add(t, condasigstest.Package{Filename: "nosha-1.0-0.conda", Signer: e.ss, Identity: san, Issuer: issuer, TargetChannel: e.url, OmitSHA256: true})
 	results := e.verifier(t, policy.Policy{}).VerifyLocked(ctx,
-		[]fetch.LockedPackage{e.entry(e.swapped, "", ""), e.entry(e.honest, "", ""), e.entry(nosha, "", "")},
+		[]lockfile.Package{e.entry(e.swapped, "", ""), e.entry(e.honest, "", ""), e.entry(nosha, "", "")},
 		condasigs.BatchOptions{InstallerChecksRecords: true})
 	var got []string
 	for _, r := range results {
@@ -314,7 +315,7 @@ func TestUnboundInEveryLockFormat(t *testing.T) {
 		"explicit": "@EXPLICIT\n" + url + "#" + md5 + "\n",
 	}
 	for name, content := range files {
-		lf, err := fetch.ParseLockFile(name, []byte(content))
+		lf, err := lockfile.Parse(name, []byte(content))
 		require.NoError(t, err, name)
 		require.Len(t, lf.Packages, 1, name)
 		require.Empty(t, lf.Packages[0].SHA256, name)
@@ -354,7 +355,7 @@ func TestDownloadDirNotPrivate(t *testing.T) {
 			if c.foreign {
 				require.NoError(t, os.Chown(dir, 12345, 12345))
 			}
-			r := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []fetch.LockedPackage{e.entry(e.honest, "", "")},
+			r := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []lockfile.Package{e.entry(e.honest, "", "")},
 				condasigs.BatchOptions{DownloadUnhashed: true, DownloadDir: dir})[0]
 			require.NoError(t, r.Err)
 			assert.Equal(t, "fail lock-unbound", firstCode(r.Report))

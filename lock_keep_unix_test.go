@@ -17,6 +17,7 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -34,7 +35,7 @@ func TestKeptFileAlreadyThere(t *testing.T) {
 		t.Helper()
 		done := make(chan *condasigs.Report, 1)
 		go func() {
-			r := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []fetch.LockedPackage{e.entry(e.honest, "", "")},
+			r := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []lockfile.Package{e.entry(e.honest, "", "")},
 				condasigs.BatchOptions{DownloadUnhashed: true, DownloadDir: dir})[0]
 			done <- r.Report
 		}()
@@ -97,7 +98,7 @@ func TestKeptDownloadsHoldNoDescriptors(t *testing.T) {
 	ctx := context.Background()
 	e := newBindingEnv(t)
 	const n = 96
-	var entries []fetch.LockedPackage
+	var entries []lockfile.Package
 	for i := range n {
 		rec := e.ch.Add(t, condasigstest.Package{Filename: fmt.Sprintf("many%03d-1.0-0.conda", i), Signer: e.ss, Identity: san, Issuer: issuer, TargetChannel: e.url})
 		entries = append(entries, e.entry(rec, "", rec.MD5))

@@ -11,13 +11,14 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 )
 
 // locked is the lock-file entry of a package of the env's channel, with
 // the hashes its record has.
-func (e *env) locked(rec fetch.Record) fetch.LockedPackage {
-	return fetch.LockedPackage{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: rec.SHA256, MD5: rec.MD5, Platform: "linux-64"}
+func (e *env) locked(rec fetch.Record) lockfile.Package {
+	return lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: rec.SHA256, MD5: rec.MD5, Platform: "linux-64"}
 }
 
 func outcomes(results []condasigs.Result) []string {
@@ -36,7 +37,7 @@ func outcomes(results []condasigs.Result) []string {
 func TestVerifyLocked(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	var lock []fetch.LockedPackage
+	var lock []lockfile.Package
 	for _, name := range []string{"a-1.0-0.conda", "b-1.0-0.conda", "c-1.0-0.tar.bz2"} {
 		lock = append(lock, e.locked(e.signed(t, name, san)))
 	}
@@ -60,7 +61,7 @@ func TestVerifyLockedMismatch(t *testing.T) {
 	e := newEnv(t)
 	rec := e.signed(t, "a-1.0-0.conda", san)
 	other := sha([]byte("another build"))
-	cases := map[string]fetch.LockedPackage{
+	cases := map[string]lockfile.Package{
 		"sha256": {URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: other},
 		"md5":    {URL: e.ch.PackageURL(e.url, rec.Filename), MD5: "0123456789abcdef0123456789abcdef"},
 		"both, md5 wrong": {URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: rec.SHA256,
@@ -69,7 +70,7 @@ func TestVerifyLockedMismatch(t *testing.T) {
 	for name, lp := range cases {
 		t.Run(name, func(t *testing.T) {
 			for _, mode := range []policy.Mode{policy.ModeError, policy.ModeIgnore} {
-				r := e.verifier(t, policy.Policy{Require: mode}).VerifyLocked(ctx, []fetch.LockedPackage{lp}, condasigs.BatchOptions{})[0]
+				r := e.verifier(t, policy.Policy{Require: mode}).VerifyLocked(ctx, []lockfile.Package{lp}, condasigs.BatchOptions{})[0]
 				require.NoError(t, r.Err)
 				assert.Equal(t, policy.Fail, r.Report.Outcome, "whatever require says (%s)", mode)
 				assert.Equal(t, []string{"lock-mismatch"}, reasonCodes(r.Report))
@@ -77,8 +78,8 @@ func TestVerifyLockedMismatch(t *testing.T) {
 		})
 	}
 	// Upper-case hex in the lock file is the same hash.
-	lp := fetch.LockedPackage{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: upper(rec.SHA256), MD5: upper(rec.MD5)}
-	r := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []fetch.LockedPackage{lp}, condasigs.BatchOptions{})[0]
+	lp := lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: upper(rec.SHA256), MD5: upper(rec.MD5)}
+	r := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []lockfile.Package{lp}, condasigs.BatchOptions{})[0]
 	require.NoError(t, r.Err)
 	assert.Equal(t, policy.Pass, r.Report.Outcome)
 }
@@ -102,10 +103,10 @@ func TestVerifyLockedUsesLockDigest(t *testing.T) {
 	rec := e.ch.Add(t, condasigstest.Package{Filename: "a-1.0-0.conda", Data: data, OmitSHA256: true,
 		Bundles: [][]byte{e.ss.Bundle(t, san, issuer, condasigstest.Statement("a-1.0-0.conda", sha(data), e.url))}})
 	v := e.verifier(t, policy.Policy{})
-	good := fetch.LockedPackage{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: sha(data)}
-	bad := fetch.LockedPackage{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: sha([]byte("other bytes"))}
-	none := fetch.LockedPackage{URL: e.ch.PackageURL(e.url, rec.Filename)}
-	results := v.VerifyLocked(ctx, []fetch.LockedPackage{good, bad, none}, condasigs.BatchOptions{})
+	good := lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: sha(data)}
+	bad := lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: sha([]byte("other bytes"))}
+	none := lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename)}
+	results := v.VerifyLocked(ctx, []lockfile.Package{good, bad, none}, condasigs.BatchOptions{})
 	assert.Equal(t, []string{"pass verified", "fail verification-failure", "fail verification-failure"}, outcomes(results))
 	assert.Equal(t, "subject-digest", string(results[1].Report.Bundles[0].Code))
 	assert.Equal(t, "package-digest-absent", string(results[2].Report.Bundles[0].Code))
@@ -117,9 +118,9 @@ func TestVerifyLockedRecordUnavailable(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	rec := e.signed(t, "a-1.0-0.conda", san)
-	gone := fetch.LockedPackage{URL: e.ch.PackageURL(e.url, "gone-1.0-0.conda")}
-	noSubdir := fetch.LockedPackage{URL: e.url + "/osx-64/b-1.0-0.conda"}
-	lock := []fetch.LockedPackage{e.locked(rec), gone, noSubdir}
+	gone := lockfile.Package{URL: e.ch.PackageURL(e.url, "gone-1.0-0.conda")}
+	noSubdir := lockfile.Package{URL: e.url + "/osx-64/b-1.0-0.conda"}
+	lock := []lockfile.Package{e.locked(rec), gone, noSubdir}
 	for mode, want := range map[policy.Mode][]string{
 		policy.ModeError:  {"pass verified", "fail retrieval-failure", "fail retrieval-failure"},
 		policy.ModeWarn:   {"pass verified", "warn retrieval-failure", "warn retrieval-failure"},
@@ -141,7 +142,7 @@ func TestVerifyLockedDisabledChannel(t *testing.T) {
 	e := newEnv(t)
 	rec := e.signed(t, "a-1.0-0.conda", san)
 	cfg := policy.Config{Channels: []policy.ChannelPolicy{{Channel: e.url, Enabled: false}}}
-	results := e.configured(t, cfg, nil, false).VerifyLocked(ctx, []fetch.LockedPackage{e.locked(rec)}, condasigs.BatchOptions{})
+	results := e.configured(t, cfg, nil, false).VerifyLocked(ctx, []lockfile.Package{e.locked(rec)}, condasigs.BatchOptions{})
 	require.NoError(t, results[0].Err)
 	assert.Equal(t, policy.StatusDisabled, results[0].Report.Status)
 	assert.Equal(t, 0, e.ch.Requests("/linux-64/repodata.json"))
@@ -152,7 +153,7 @@ func TestVerifyLockedBadEntry(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	rec := e.signed(t, "a-1.0-0.conda", san)
-	lock := []fetch.LockedPackage{{URL: "not a url"}, e.locked(rec), {URL: "ftp://example.com/c/linux-64/x-1-0.conda"}}
+	lock := []lockfile.Package{{URL: "not a url"}, e.locked(rec), {URL: "ftp://example.com/c/linux-64/x-1-0.conda"}}
 	results := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, lock, condasigs.BatchOptions{})
 	assert.Equal(t, []string{"error", "pass verified", "error"}, outcomes(results))
 }
@@ -162,7 +163,7 @@ func TestVerifyLockedCanceled(t *testing.T) {
 	rec := e.signed(t, "a-1.0-0.conda", san)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	results := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []fetch.LockedPackage{e.locked(rec)}, condasigs.BatchOptions{})
+	results := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []lockfile.Package{e.locked(rec)}, condasigs.BatchOptions{})
 	assert.ErrorIs(t, results[0].Err, context.Canceled)
 	assert.Nil(t, results[0].Report)
 }
@@ -177,11 +178,11 @@ func TestVerifyLockedReadsEachRepodataOnce(t *testing.T) {
 	other := condasigstest.NewChannel(t, "linux-64")
 	url, otherURL := linux.Serve(t), other.Serve(t)
 	require.Equal(t, url, noarch.Serve(t), "one server for the channel's subdirs")
-	var lock []fetch.LockedPackage
+	var lock []lockfile.Package
 	for i, ch := range []*condasigstest.Channel{linux, noarch, other, linux, noarch, other} {
 		name := fmt.Sprintf("p%d-1.0-0.conda", i)
 		rec := ch.Add(t, condasigstest.Package{Filename: name, Signer: ss})
-		lock = append(lock, fetch.LockedPackage{URL: ch.Package(name).URL, SHA256: rec.SHA256})
+		lock = append(lock, lockfile.Package{URL: ch.Package(name).URL, SHA256: rec.SHA256})
 	}
 	v, err := condasigs.New(condasigs.Options{Trust: ss.Trust(t), Config: &policy.Config{Channels: []policy.ChannelPolicy{
 		{Channel: url, Enabled: true, Policy: policy.Policy{Identities: []policy.Identity{{SAN: "https://github.com/example/*", Issuer: condasigstest.DefaultIssuer}}}},

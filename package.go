@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
 )
 
@@ -41,7 +42,7 @@ func (p Package) urlSubdirOf() string {
 	if p.urlSubdir != "" {
 		return p.urlSubdir
 	}
-	if loc, err := fetch.SplitPackageURL(p.URL); err == nil {
+	if loc, err := conda.SplitPackageURL(p.URL); err == nil {
 		return loc.Subdir
 	}
 	return ""
@@ -61,7 +62,7 @@ func (p Package) resolve() (Package, error) {
 		}
 		p.URL = strings.TrimRight(p.Channel, "/") + "/" + p.Subdir + "/" + p.Record.Filename
 	}
-	loc, err := fetch.SplitPackageURL(p.URL)
+	loc, err := conda.SplitPackageURL(p.URL)
 	if err != nil {
 		return p, err
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/condasigs/condasigs/attest"
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
 )
 
@@ -66,7 +67,7 @@ func entryName(prefix []byte) string {
 // or false when its verdict cannot be cached: no cache, or trusted
 // material without a known digest.
 func (v *Verifier) verdictKeyOf(j *job) (verdictKey, bool) {
-	if v.verdicts == nil || v.code == "" || j.trustDigest == "" || fetch.ValidateDigest(j.pkg.Record.AttestationsSHA256) != nil {
+	if v.verdicts == nil || v.code == "" || j.trustDigest == "" || conda.ValidateDigest(j.pkg.Record.AttestationsSHA256) != nil {
 		return verdictKey{}, false
 	}
 	return verdictKey{

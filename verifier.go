@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/condasigs/condasigs/attest"
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
@@ -103,7 +104,7 @@ func (v *Verifier) channel(url string) (channelInfo, error) {
 	if err != nil {
 		return channelInfo{}, err
 	}
-	ci := channelInfo{match: m, redacted: fetch.Redact(url)}
+	ci := channelInfo{match: m, redacted: conda.Redact(url)}
 	if v.nChans.Load() < maxChannelMemo {
 		if _, loaded := v.channels.LoadOrStore(url, ci); !loaded {
 			v.nChans.Add(1)
@@ -245,7 +246,7 @@ func (v *Verifier) start(ctx context.Context, pkg Package) (*job, error) {
 		Filename:   pkg.Record.Filename,
 		Channel:    ci.redacted,
 		Subdir:     pkg.Subdir,
-		URL:        fetch.Redact(pkg.URL),
+		URL:        conda.Redact(pkg.URL),
 		Bundles:    []attest.Evidence{},
 		TrustRoot:  &info,
 		Thresholds: &th,
@@ -316,7 +317,7 @@ func (v *Verifier) retrieve(ctx context.Context, j *job, get sidecarFetcher) err
 		return nil
 	}
 	// Built from the redacted package URL: nothing to redact after it.
-	if u, err := fetch.SidecarURL(j.rep.URL, pkg.Record.AttestationsSHA256); err == nil {
+	if u, err := conda.SidecarURL(j.rep.URL, pkg.Record.AttestationsSHA256); err == nil {
 		j.rep.SidecarURL = u
 	}
 	if !j.keyed { // VerifyAll keyed its jobs already, for the batch entry

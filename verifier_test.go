@@ -2,13 +2,14 @@ package condasigs_test
 
 import (
 	"context"
-	"github.com/sigstore/sigstore-go/pkg/root"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/attest"

@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/conda"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 	"google.golang.org/protobuf/types/known/structpb"
 )
@@ -82,18 +82,18 @@ func checkPredicate(ev *Evidence, pred *structpb.Struct, channel string) (Code, 
 	// form would drop them, so that such a targetChannel would match a
 	// channel it does not spell.
 	if why := notAChannelURL(u, target); why != "" {
-		ev.TargetChannel = fetch.Redact(target)
+		ev.TargetChannel = conda.Redact(target)
 		return CodePredicateMalformed, "targetChannel " + why + ", which a channel URL does not"
 	}
 	if channel == "" {
 		return "", ""
 	}
-	want, err := fetch.NormalizeChannel(channel)
+	want, err := conda.NormalizeChannel(channel)
 	if err != nil {
 		ev.ChannelMatch = ChannelMismatched
 		return "", ""
 	}
-	got, err := fetch.NormalizeChannel(target)
+	got, err := conda.NormalizeChannel(target)
 	if err == nil && got == want {
 		ev.ChannelMatch = ChannelMatched
 	} else {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/condasigs/condasigs/conda"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
@@ -169,7 +170,7 @@ const maxRedirects = 10
 
 func checkRedirect(extra func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
-		to := Redact(req.URL.String())
+		to := conda.Redact(req.URL.String())
 		switch {
 		case len(via) >= maxRedirects:
 			return &RedirectError{To: to, Reason: fmt.Sprintf("more than %d redirects", maxRedirects)}
@@ -194,7 +195,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if retry {
 		attrs := []any{"error", sanitize(err)}
 		if resp != nil {
-			attrs = append(attrs, "url", Redact(resp.Request.URL.String()), "status", resp.StatusCode)
+			attrs = append(attrs, "url", conda.Redact(resp.Request.URL.String()), "status", resp.StatusCode)
 		}
 		c.log.DebugContext(ctx, "condasigs: retrying request", attrs...)
 	}
@@ -234,22 +235,22 @@ func (c *Client) CheckURL(rawURL string) error {
 func (c *Client) checkURL(rawURL string) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, &Error{Kind: KindInvalidURL, URL: Redact(rawURL), Msg: "cannot parse the URL"}
+		return nil, &Error{Kind: KindInvalidURL, URL: conda.Redact(rawURL), Msg: "cannot parse the URL"}
 	}
 	switch u.Scheme {
 	case "http", "https":
 		if u.Host == "" {
-			return nil, &Error{Kind: KindInvalidURL, URL: Redact(rawURL), Msg: "the URL has no host"}
+			return nil, &Error{Kind: KindInvalidURL, URL: conda.Redact(rawURL), Msg: "the URL has no host"}
 		}
 		return u, nil
 	case "file":
 		if !c.opts.AllowFile {
-			return nil, &Error{Kind: KindInvalidURL, URL: Redact(rawURL),
+			return nil, &Error{Kind: KindInvalidURL, URL: conda.Redact(rawURL),
 				Msg: "file:// URLs are disabled; set fetch.Options.AllowFile to read local channels"}
 		}
 		return u, nil
 	}
-	return nil, &Error{Kind: KindInvalidURL, URL: Redact(rawURL),
+	return nil, &Error{Kind: KindInvalidURL, URL: conda.Redact(rawURL),
 		Msg: fmt.Sprintf("unsupported URL scheme %q: use http, https or file", u.Scheme)}
 }
 
@@ -281,7 +282,7 @@ type httpBody struct {
 // getHTTP sends a GET with the extra header hdr (conditional headers). The
 // request, retries and body included, must end within timeout.
 func (c *Client) getHTTP(parent context.Context, u *url.URL, limit int64, timeout time.Duration, hdr http.Header) (httpBody, error) {
-	redacted := Redact(u.String())
+	redacted := conda.Redact(u.String())
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -340,7 +341,7 @@ func (c *Client) getHTTP(parent context.Context, u *url.URL, limit int64, timeou
 }
 
 func openFile(u *url.URL, limit int64) (io.ReadCloser, error) {
-	redacted := Redact(u.String())
+	redacted := conda.Redact(u.String())
 	if u.Host != "" && u.Host != "localhost" {
 		return nil, &Error{Kind: KindInvalidURL, URL: redacted, Msg: "file:// URLs must not name a remote host"}
 	}

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/condasigs/condasigs/conda"
 )
 
 // Defaults of package downloads.
@@ -75,7 +77,7 @@ func (c *Client) DownloadPackage(ctx context.Context, packageURL string, size in
 			return PackageFile{}, err
 		}
 		// A write to w failed: not the channel's doing.
-		return PackageFile{}, fmt.Errorf("writing the download of %s: %w", Redact(packageURL), err)
+		return PackageFile{}, fmt.Errorf("writing the download of %s: %w", conda.Redact(packageURL), err)
 	}
 	return PackageFile{Size: n, SHA256: hex.EncodeToString(sh.Sum(nil)), MD5: hex.EncodeToString(mh.Sum(nil))}, nil
 }

@@ -2,7 +2,8 @@ package fetch
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/condasigs/condasigs/conda"
 )
 
 // Kind classifies a fetch failure. Its string form is a stable code, fit for
@@ -53,14 +54,14 @@ type Error struct {
 // Error describes the failure; the URL in it is redacted.
 func (e *Error) Error() string {
 	msg := e.Msg
-	if msg == "" {
+	if msg == "" && (e.Err == nil || e.URL != "") {
 		msg = string(e.Kind)
 	}
 	if e.URL != "" {
-		msg = fmt.Sprintf("%s: %s", e.URL, msg)
+		msg = join(e.URL, msg)
 	}
 	if e.Err != nil {
-		msg = fmt.Sprintf("%s: %v", msg, e.Err)
+		msg = join(msg, e.Err.Error())
 	}
 	return msg
 }
@@ -73,6 +74,25 @@ func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && t.Kind == e.Kind
+}
+
+func join(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + ": " + b
+}
+
+// fromConda classifies an input refused by a rule of package conda as the
+// fetch failure it is.
+func fromConda(err error) error {
+	switch {
+	case errors.Is(err, conda.ErrInvalidDigest):
+		return &Error{Kind: KindInvalidDigest, Err: err}
+	case errors.Is(err, conda.ErrInvalidURL):
+		return &Error{Kind: KindInvalidURL, Err: err}
+	}
+	return err
 }
 
 // KindOf returns the Kind of a fetch failure in err's chain, or "" when err

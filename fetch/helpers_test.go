@@ -87,6 +87,8 @@ func newClient(t *testing.T, opts fetch.Options) *fetch.Client {
 
 // requireKind asserts that err is a *fetch.Error of want's kind, matched by
 // errors.Is and KindOf alike, and returns it.
+const d64 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" // sha256("")
+
 func requireKind(t *testing.T, err error, want *fetch.Error) *fetch.Error {
 	t.Helper()
 	require.Error(t, err)

@@ -9,6 +9,8 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/condasigs/condasigs/internal/textsafe"
 )
 
 // Record is one package record of a repodata.json file (or of a CEP 16
@@ -889,14 +891,14 @@ func (s *scanner) info() (string, error) {
 		key := string(s.scratch)
 		switch {
 		case seen[key]:
-			return "", fmt.Errorf("key %s appears twice", short(key))
+			return "", fmt.Errorf("key %s appears twice", textsafe.Quote(key))
 		case key == "subdir":
 			if subdir, err = s.stringField(key, kept); err != nil {
 				return "", err
 			}
 			kept -= len(subdir)
 		case strings.EqualFold(key, "subdir"):
-			return "", fmt.Errorf("key %s differs from %q only in case", short(key), "subdir")
+			return "", fmt.Errorf("key %s differs from %q only in case", textsafe.Quote(key), "subdir")
 		default:
 			if err := s.skipValue(); err != nil {
 				return "", err
@@ -987,7 +989,7 @@ func (s *scanner) record() (Record, error) {
 		err = s.over
 	}
 	if err != nil {
-		return rec, fmt.Errorf("record %s: %w", short(string(s.arena[:n])), err)
+		return rec, fmt.Errorf("record %s: %w", textsafe.Quote(string(s.arena[:n])), err)
 	}
 	s.stop, s.over = noStop, nil
 	all := string(s.arena) // one allocation for all the strings of the record
@@ -1086,11 +1088,11 @@ func (s *scanner) slot() (int, error) {
 	}
 	sl := &s.slots[i]
 	if sl.seen == s.recNo {
-		return 0, fmt.Errorf("key %s appears twice", short(string(s.scratch)))
+		return 0, fmt.Errorf("key %s appears twice", textsafe.Quote(string(s.scratch)))
 	}
 	sl.seen = s.recNo
 	if sl.variant >= 0 {
-		return 0, fmt.Errorf("key %s differs from %q only in case", short(string(s.scratch)), fieldNames[sl.variant])
+		return 0, fmt.Errorf("key %s differs from %q only in case", textsafe.Quote(string(s.scratch)), fieldNames[sl.variant])
 	}
 	return i, nil
 }

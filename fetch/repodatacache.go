@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/condasigs/condasigs/conda"
 )
 
 // repodataHeader starts a kept repodata document: this line, a JSON line
@@ -45,7 +47,7 @@ func repodataName(u *url.URL) string {
 func (c *Client) openCachedRepodata(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
 	limit := c.opts.MaxRepodataSize
 	name := repodataName(u)
-	kept, meta, err := openKept(c.opts.RepodataDir, name, limit, Redact(u.String()))
+	kept, meta, err := openKept(c.opts.RepodataDir, name, limit, conda.Redact(u.String()))
 	if err == nil {
 		hdr := http.Header{}
 		if meta.ETag != "" {
@@ -60,14 +62,14 @@ func (c *Client) openCachedRepodata(ctx context.Context, u *url.URL) (io.ReadClo
 			kept.Close()
 			return nil, err
 		case r.notModified:
-			c.log.DebugContext(ctx, "condasigs: repodata unchanged", "url", Redact(u.String()))
+			c.log.DebugContext(ctx, "condasigs: repodata unchanged", "url", conda.Redact(u.String()))
 			return kept, nil
 		}
 		kept.Close()
 		return c.keep(ctx, r, name), nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		c.log.DebugContext(ctx, "condasigs: not using the kept repodata", "url", Redact(u.String()), "err", err)
+		c.log.DebugContext(ctx, "condasigs: not using the kept repodata", "url", conda.Redact(u.String()), "err", err)
 	}
 	r, err := c.getHTTP(ctx, u, limit, c.opts.Timeout, nil)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/condasigs/condasigs/conda"
 )
 
 // Sidecar is a retrieved sidecar whose bytes hash to the advertised value.
@@ -34,13 +36,13 @@ func (c *Client) FetchSidecar(ctx context.Context, packageURL string, rec Record
 	if !rec.HasAttestations() {
 		return nil, &Error{Kind: KindNotAdvertised, Msg: fmt.Sprintf("%s has no attestations_sha256 in repodata", rec.Filename)}
 	}
-	sidecarURL, err := SidecarURL(packageURL, rec.AttestationsSHA256)
+	sidecarURL, err := conda.SidecarURL(packageURL, rec.AttestationsSHA256)
 	if err != nil {
-		return nil, err
+		return nil, fromConda(err)
 	}
 	want := rec.AttestationsSHA256 // SidecarURL checked it is lowercase hex
 	if data, ok := c.cached(ctx, want); ok {
-		return &Sidecar{URL: Redact(sidecarURL), SHA256: want, Data: data, FromCache: true}, nil
+		return &Sidecar{URL: conda.Redact(sidecarURL), SHA256: want, Data: data, FromCache: true}, nil
 	}
 	body, err := c.Open(ctx, sidecarURL, c.opts.MaxSidecarSize)
 	if err != nil {
@@ -54,7 +56,7 @@ func (c *Client) FetchSidecar(ctx context.Context, packageURL string, rec Record
 	}
 	got := hex.EncodeToString(h.Sum(nil))
 	if got != want {
-		return nil, &Error{Kind: KindHashMismatch, URL: Redact(sidecarURL),
+		return nil, &Error{Kind: KindHashMismatch, URL: conda.Redact(sidecarURL),
 			Msg: fmt.Sprintf("sidecar bytes hash to %s, repodata advertises %s", got, want)}
 	}
 	if c.opts.Cache != nil {
@@ -62,7 +64,7 @@ func (c *Client) FetchSidecar(ctx context.Context, packageURL string, rec Record
 			c.log.WarnContext(ctx, "fetch: caching a sidecar failed", "sha256", want, "err", err)
 		}
 	}
-	return &Sidecar{URL: Redact(sidecarURL), SHA256: got, Data: buf.Bytes()}, nil
+	return &Sidecar{URL: conda.Redact(sidecarURL), SHA256: got, Data: buf.Bytes()}, nil
 }
 
 // cached returns the cache's copy of the sidecar whose SHA-256 is want,

@@ -9,7 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -383,8 +383,8 @@ func FuzzSameDestinationSameEntry(f *testing.F) {
 			t.Fatalf("%q selects entry %q (channel %s), its respelling %q selects %q (channel %s)",
 				base, m1.Entry, m1.Channel, again, m2.Entry, m2.Channel)
 		}
-		n1, err1 := fetch.NormalizeChannel(base)
-		n2, err2 := fetch.NormalizeChannel(again)
+		n1, err1 := conda.NormalizeChannel(base)
+		n2, err2 := conda.NormalizeChannel(again)
 		if err1 == nil && err2 == nil && n1 != n2 {
 			t.Fatalf("%q and its respelling %q have canonical forms %q and %q", base, again, n1, n2)
 		}

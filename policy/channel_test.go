@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -131,7 +132,7 @@ func TestRulesForSpellings(t *testing.T) {
 // channel, so two entries for them collide.
 func TestChannelURLCaseFolds(t *testing.T) {
 	for _, name := range []string{"Conda-Forge", "CONDA-FORGE/", "https://conda.anaconda.org/Conda-Forge"} {
-		got, err := policy.ChannelURL(name, "")
+		got, err := conda.ChannelURL(name, "")
 		require.NoError(t, err, name)
 		assert.Equal(t, "https://conda.anaconda.org/conda-forge", got, name)
 	}
@@ -158,12 +159,12 @@ func TestChannelURLSchemes(t *testing.T) {
 		"conda-forge":               "https://conda.anaconda.org/conda-forge",
 		" conda-forge/ ":            "https://conda.anaconda.org/conda-forge",
 	} {
-		got, err := policy.ChannelURL(in, "")
+		got, err := conda.ChannelURL(in, "")
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
 	for _, in := range []string{"/", " ", "https:h/c", "localhost:8080/chan", " https://h/c", "https://h/c\n"} {
-		got, err := policy.ChannelURL(in, "")
+		got, err := conda.ChannelURL(in, "")
 		assert.Error(t, err, "%q is %q", in, got)
 	}
 	r := rulesFor(t, policy.Config{Channels: []policy.ChannelPolicy{entry("file:///srv/chan", true, policy.ModeError)},

@@ -6,14 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/condasigs/condasigs/fetch"
 	"slices"
 	"strings"
-)
 
-// DefaultChannelAlias expands channel names such as "conda-forge", as
-// conda's channel_alias does.
-const DefaultChannelAlias = "https://conda.anaconda.org"
+	"github.com/condasigs/condasigs/conda"
+)
 
 // CatchAll is the channel key of the entry that covers channels no other
 // entry matches.
@@ -68,11 +65,11 @@ func (e *ChannelError) Unwrap() error { return e.Err }
 // redactChannel returns a channel name or URL fit for messages.
 func redactChannel(s string) string {
 	if strings.Contains(s, "://") {
-		return fetch.Redact(s)
+		return conda.Redact(s)
 	}
 	// A name: its /t/<token> segments too.
 	const base = "https://h/"
-	if r := fetch.Redact(base + strings.TrimLeft(s, "/")); strings.HasPrefix(r, base) {
+	if r := conda.Redact(base + strings.TrimLeft(s, "/")); strings.HasPrefix(r, base) {
 		return r[len(base):]
 	}
 	return s
@@ -120,7 +117,7 @@ type compiledChannel struct {
 // reported, each naming its entry and saying how to fix it.
 func CompileConfig(c Config) (*Rules, error) {
 	if c.ChannelAlias == "" {
-		c.ChannelAlias = DefaultChannelAlias
+		c.ChannelAlias = conda.DefaultChannelAlias
 	}
 	r := &Rules{config: c}
 	var errs []error
@@ -198,7 +195,7 @@ func compileChannel(cp ChannelPolicy, alias string) (compiledChannel, error) {
 // URL that cannot be normalised is an error: no rule can be chosen for it,
 // and no targetChannel compared with it.
 func (r *Rules) For(channelURL string) (Match, error) {
-	u, err := ChannelURL(channelURL, r.config.ChannelAlias)
+	u, err := conda.ChannelURL(channelURL, r.config.ChannelAlias)
 	if err != nil {
 		return Match{}, fmt.Errorf("policy: channel %q: %w", redactChannel(channelURL), err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/condasigs/condasigs/conda"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -107,7 +108,7 @@ func LoadConfig(path string) (Config, error) {
 // name is used in messages. Every problem found is reported, each as a
 // *[ConfigError], joined with errors.Join; on error the Config is empty.
 func ParseConfig(name string, data []byte) (Config, error) {
-	p := &configParser{file: name, alias: DefaultChannelAlias, keys: map[string]*yaml.Node{}}
+	p := &configParser{file: name, alias: conda.DefaultChannelAlias, keys: map[string]*yaml.Node{}}
 	cfg, check := p.parse(data)
 	if check != nil {
 		p.compile(*check)
@@ -187,9 +188,9 @@ func (p *configParser) parse(data []byte) (Config, *Config) {
 	for _, kv := range p.mapping(root, "", topLevelKeys) {
 		switch kv.key {
 		case "channel_alias":
-			if s, ok := p.str(kv.v, "channel_alias", "a URL such as "+DefaultChannelAlias); ok {
-				if _, err := ChannelURL("conda-forge", s); err != nil || !strings.Contains(s, "://") {
-					p.errorf(kv.v, "channel_alias", "%q is not a URL: write the URL channel names are expanded with, such as %s", redactChannel(s), DefaultChannelAlias)
+			if s, ok := p.str(kv.v, "channel_alias", "a URL such as "+conda.DefaultChannelAlias); ok {
+				if _, err := conda.ChannelURL("conda-forge", s); err != nil || !strings.Contains(s, "://") {
+					p.errorf(kv.v, "channel_alias", "%q is not a URL: write the URL channel names are expanded with, such as %s", redactChannel(s), conda.DefaultChannelAlias)
 				} else {
 					cfg.ChannelAlias = s
 					p.alias = s
@@ -241,7 +242,7 @@ var identityKeys = []string{"identity", "identity_regex", "issuer", "source_repo
 func (p *configParser) channel(k, v *yaml.Node, key, field string) ChannelPolicy {
 	cp := ChannelPolicy{Channel: key}
 	if key != CatchAll {
-		if _, err := ChannelURL(key, p.alias); err != nil {
+		if _, err := conda.ChannelURL(key, p.alias); err != nil {
 			p.errorf(k, field, "not a channel: %v; write a channel name such as conda-forge, a URL such as https://prefix.dev/my-channel, or \"*\" for all other channels", err)
 		}
 	}
@@ -302,7 +303,7 @@ func (p *configParser) mirrors(n *yaml.Node, field, channel string) []string {
 	}
 	out := []string{}
 	urls := map[string]string{}
-	if u, err := ChannelURL(channel, p.alias); err == nil {
+	if u, err := conda.ChannelURL(channel, p.alias); err == nil {
 		urls[u] = "the channel itself"
 	}
 	for i, item := range n.Content {
@@ -315,7 +316,7 @@ func (p *configParser) mirrors(n *yaml.Node, field, channel string) []string {
 			p.errorf(item, f, "a mirror cannot be \"*\": give the mirror's URL")
 			continue
 		}
-		u, err := ChannelURL(m, p.alias)
+		u, err := conda.ChannelURL(m, p.alias)
 		if err != nil {
 			p.errorf(item, f, "not a channel: %v; write a URL such as https://prefix.dev/my-channel or a channel name", err)
 			continue

@@ -16,7 +16,7 @@ import (
 	"sync"
 
 	"github.com/condasigs/condasigs/attest"
-	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/conda"
 	"github.com/rogpeppe/go-internal/lockedfile"
 )
 
@@ -180,7 +180,7 @@ func rekeyPins(in map[string]map[string]Pin) (map[string]map[string]Pin, error) 
 	out := make(map[string]map[string]Pin, len(in))
 	chans := slices.Sorted(maps.Keys(in)) // errors name the same pair each time
 	for _, ch := range chans {
-		canon, err := fetch.NormalizeChannel(ch)
+		canon, err := conda.NormalizeChannel(ch)
 		if err != nil {
 			return nil, fmt.Errorf("the channel %s of a pin cannot be used: %w; remove its pins, or restore the file from a backup", redactChannel(ch), err)
 		}

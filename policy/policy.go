@@ -3,8 +3,9 @@ package policy
 import (
 	"errors"
 	"fmt"
-	"github.com/condasigs/condasigs/attest"
 	"slices"
+
+	"github.com/condasigs/condasigs/attest"
 )
 
 // Policy is the verification policy for one channel (or for all).

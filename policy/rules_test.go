@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/condasigs/condasigs/attest"
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/stretchr/testify/assert"
@@ -100,14 +101,14 @@ func TestChannelURL(t *testing.T) {
 		"https://u:p@conda.anaconda.org/t/tk-1/conda-forge": "https://conda.anaconda.org/conda-forge",
 		"http://localhost:8080/chan":                        "http://localhost:8080/chan",
 	} {
-		got, err := policy.ChannelURL(in, "")
+		got, err := conda.ChannelURL(in, "")
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
-	got, err := policy.ChannelURL("conda-forge", "https://mirror.example.org/conda/")
+	got, err := conda.ChannelURL("conda-forge", "https://mirror.example.org/conda/")
 	require.NoError(t, err)
 	assert.Equal(t, "https://mirror.example.org/conda/conda-forge", got)
-	_, err = policy.ChannelURL("", "")
+	_, err = conda.ChannelURL("", "")
 	assert.Error(t, err)
 }
 

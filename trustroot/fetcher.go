@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 	tuffetcher "github.com/theupdateframework/go-tuf/v2/metadata/fetcher"
@@ -79,9 +80,9 @@ func tufError(urlPath string, err error) error {
 	}
 	switch fe.Kind {
 	case fetch.KindNotFound:
-		return &metadata.ErrDownloadHTTP{StatusCode: 404, URL: fetch.Redact(urlPath)}
+		return &metadata.ErrDownloadHTTP{StatusCode: 404, URL: conda.Redact(urlPath)}
 	case fetch.KindHTTPStatus:
-		return &metadata.ErrDownloadHTTP{StatusCode: fe.StatusCode, URL: fetch.Redact(urlPath)}
+		return &metadata.ErrDownloadHTTP{StatusCode: fe.StatusCode, URL: conda.Redact(urlPath)}
 	case fetch.KindTooLarge:
 		return &metadata.ErrDownloadLengthMismatch{Msg: fe.Error()}
 	}
@@ -93,5 +94,5 @@ func tufError(urlPath string, err error) error {
 type offlineFetcher struct{}
 
 func (offlineFetcher) DownloadFile(urlPath string, _ int64, _ time.Duration) ([]byte, error) {
-	return nil, fmt.Errorf("offline: not fetching %s; the TUF cache is empty or expired", fetch.Redact(urlPath))
+	return nil, fmt.Errorf("offline: not fetching %s; the TUF cache is empty or expired", conda.Redact(urlPath))
 }

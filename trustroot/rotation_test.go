@@ -4,8 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"github.com/condasigs/condasigs/internal/tufrepo"
 	"testing"
+
+	"github.com/condasigs/condasigs/internal/tufrepo"
 
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/condasigstest"

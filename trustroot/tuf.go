@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
@@ -168,7 +169,7 @@ func NewTUF(ctx context.Context, opts TUFOptions) (*TUF, error) {
 			log.Debug("condasigs: no usable TUF cache to fall back on", "dir", t.dir, "error", cerr)
 			return nil, fmt.Errorf("trustroot: %w", err)
 		}
-		log.Warn("condasigs: TUF update failed, using the cached trusted root", "repository", fetch.Redact(opts.RepositoryURL), "error", err)
+		log.Warn("condasigs: TUF update failed, using the cached trusted root", "repository", conda.Redact(opts.RepositoryURL), "error", err)
 		// The root in use is the cached one: say why it was not updated.
 		t.lastErr.Store(&err)
 	} else if err != nil {
@@ -196,7 +197,7 @@ func (o *TUFOptions) fill() error {
 			o.Root = tuf.StagingRoot()
 		}
 	case len(o.Root) == 0:
-		return fmt.Errorf("trustroot: the TUF repository %s needs its initial root.json (TUFOptions.Root)", fetch.Redact(o.RepositoryURL))
+		return fmt.Errorf("trustroot: the TUF repository %s needs its initial root.json (TUFOptions.Root)", conda.Redact(o.RepositoryURL))
 	}
 	if o.Target == "" {
 		o.Target = "trusted_root.json"
@@ -322,7 +323,7 @@ func (t *TUF) update(ctx context.Context) (*Snapshot, error) {
 		err = up.Refresh()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("TUF update from %s: %w", fetch.Redact(t.opts.RepositoryURL), err)
+		return nil, fmt.Errorf("TUF update from %s: %w", conda.Redact(t.opts.RepositoryURL), err)
 	}
 	ti, err := up.GetTargetInfo(t.opts.Target)
 	if err != nil {
@@ -339,7 +340,7 @@ func (t *TUF) update(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 	}
-	info := Info{Kind: "tuf", Source: fetch.Redact(t.opts.RepositoryURL), LoadedAt: time.Now().UTC(), Digest: digestOf(b), Expires: expiryOf(&trusted)}
+	info := Info{Kind: "tuf", Source: conda.Redact(t.opts.RepositoryURL), LoadedAt: time.Now().UTC(), Digest: digestOf(b), Expires: expiryOf(&trusted)}
 	if c.writable() {
 		if !cached {
 			if err := c.writeAtomic(b, url.PathEscape(ti.Path), targetsDir); err != nil {
@@ -438,7 +439,7 @@ func (t *TUF) loadCache() (*Snapshot, error) {
 		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 	}
 	trusted := up.GetTrustedMetadataSet()
-	info := Info{Kind: "tuf", Source: fetch.Redact(t.opts.RepositoryURL), FromCache: true, Digest: digestOf(b), Expires: expiryOf(&trusted)}
+	info := Info{Kind: "tuf", Source: conda.Redact(t.opts.RepositoryURL), FromCache: true, Digest: digestOf(b), Expires: expiryOf(&trusted)}
 	info.LoadedAt, info.AgeUnknown = cacheAge(c, ts, trusted.Timestamp.Signed.Version, trusted.Timestamp.Signed.Expires, time.Now())
 	if info.AgeUnknown != "" {
 		t.log.Warn("condasigs: the age of the cached trusted root is unknown", "dir", t.dir, "reason", info.AgeUnknown)
@@ -449,7 +450,7 @@ func (t *TUF) loadCache() (*Snapshot, error) {
 // cacheError says that the cache holds no usable metadata, and where an
 // earlier release's cache of the repository lies, which is not read.
 func (t *TUF) cacheError(err error) error {
-	msg := fmt.Sprintf("no valid TUF metadata of %s in the cache %s (the cache is empty or expired)", fetch.Redact(t.opts.RepositoryURL), t.dir)
+	msg := fmt.Sprintf("no valid TUF metadata of %s in the cache %s (the cache is empty or expired)", conda.Redact(t.opts.RepositoryURL), t.dir)
 	legacy := filepath.Join(filepath.Dir(t.dir), tuf.URLToPath(t.opts.RepositoryURL))
 	if st, serr := os.Lstat(filepath.Join(legacy, metadata.TIMESTAMP+".json")); serr == nil && st.Mode().IsRegular() {
 		msg += fmt.Sprintf("; %s, the cache of an earlier condasigs release, is no longer read: run once online to fill the new one", legacy)
@@ -555,10 +556,10 @@ func (t *TUF) refreshLoop(ctx context.Context) {
 				wait *= 2
 			}
 			wait = min(wait, t.opts.RefreshInterval)
-			t.log.Warn("condasigs: trusted root refresh failed; keeping the last good root", "repository", fetch.Redact(t.opts.RepositoryURL), "retry_in", wait, "error", err)
+			t.log.Warn("condasigs: trusted root refresh failed; keeping the last good root", "repository", conda.Redact(t.opts.RepositoryURL), "retry_in", wait, "error", err)
 			continue
 		}
 		wait = t.opts.RefreshInterval
-		t.log.Info("condasigs: trusted root refreshed", "repository", fetch.Redact(t.opts.RepositoryURL))
+		t.log.Info("condasigs: trusted root refreshed", "repository", conda.Redact(t.opts.RepositoryURL))
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/condasigs/condasigs/internal/testlog"
-	"github.com/condasigs/condasigs/internal/tufrepo"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +13,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/condasigs/condasigs/internal/testlog"
+	"github.com/condasigs/condasigs/internal/tufrepo"
 
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 	"github.com/stretchr/testify/assert"

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/conda"
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 	"github.com/theupdateframework/go-tuf/v2/metadata/trustedmetadata"
@@ -123,7 +123,7 @@ func canonicalRepositoryURL(rawURL string) string {
 // readableName is the host and path of the redacted URL in lower-case
 // letters, digits, dots and dashes, at most 48 characters.
 func readableName(rawURL string) string {
-	s := fetch.Redact(rawURL)
+	s := conda.Redact(rawURL)
 	if _, rest, ok := strings.Cut(s, "://"); ok {
 		s = rest
 	}

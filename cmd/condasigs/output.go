@@ -9,8 +9,9 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/attest"
-	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/internal/textsafe"
+	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -33,12 +34,12 @@ const (
 // errorReport is the report of a package that could not be verified
 // because of err.
 func errorReport(rawURL string, err error) *condasigs.Report {
-	rep := &condasigs.Report{Filename: fetch.Redact(rawURL), URL: fetch.Redact(rawURL),
+	rep := &condasigs.Report{Filename: conda.Redact(rawURL), URL: conda.Redact(rawURL),
 		Outcome: policy.Fail, Status: statusError, Bundles: []attest.Evidence{},
 		Reasons: []policy.Reason{{Rule: ruleRun, Code: codeNotVerified, Severity: policy.SeverityError,
 			Message: "not verified: " + err.Error()}}}
-	if loc, lerr := fetch.SplitPackageURL(rawURL); lerr == nil {
-		rep.Filename, rep.Channel, rep.Subdir = loc.Filename, fetch.Redact(loc.Channel), loc.Subdir
+	if loc, lerr := conda.SplitPackageURL(rawURL); lerr == nil {
+		rep.Filename, rep.Channel, rep.Subdir = loc.Filename, conda.Redact(loc.Channel), loc.Subdir
 	}
 	return rep
 }
@@ -108,11 +109,11 @@ func severityWord(s policy.Severity) string {
 // envReport is verify-env's JSON output: the report of verify, version 1,
 // with the input, a summary and each package's line in the input.
 type envReport struct {
-	Version  int                  `json:"version"`
-	Input    *envInput            `json:"input,omitempty"`
-	Summary  envSummary           `json:"summary"`
-	Packages []envPackage         `json:"packages"`
-	Skipped  []fetch.SkippedEntry `json:"skipped,omitempty"`
+	Version  int                `json:"version"`
+	Input    *envInput          `json:"input,omitempty"`
+	Summary  envSummary         `json:"summary"`
+	Packages []envPackage       `json:"packages"`
+	Skipped  []lockfile.Skipped `json:"skipped,omitempty"`
 }
 
 type envInput struct {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
 )
 
@@ -23,7 +24,7 @@ func newRecordSource(f *fetch.Client, file string, wanted map[string]bool) *reco
 	return &recordSource{fetcher: f, file: file, wanted: wanted, cache: map[string]map[string][]fetch.Record{}}
 }
 
-func (s *recordSource) find(ctx context.Context, loc fetch.PackageLocation) (fetch.Record, error) {
+func (s *recordSource) find(ctx context.Context, loc conda.PackageLocation) (fetch.Record, error) {
 	key := loc.RepodataURL
 	if s.file != "" {
 		key = s.file
@@ -38,12 +39,12 @@ func (s *recordSource) find(ctx context.Context, loc fetch.PackageLocation) (fet
 	}
 	switch found := recs[loc.Filename]; len(found) {
 	case 0:
-		return fetch.Record{}, &fetch.Error{Kind: fetch.KindNotFound, Msg: "no record for " + loc.Filename + " in " + fetch.Redact(key)}
+		return fetch.Record{}, &fetch.Error{Kind: fetch.KindNotFound, Msg: "no record for " + loc.Filename + " in " + conda.Redact(key)}
 	case 1:
 		return found[0], nil
 	default:
 		return fetch.Record{}, &fetch.Error{Kind: fetch.KindMalformed,
-			Msg: fmt.Sprintf("%s has several records in %s; parsers disagree on which wins", loc.Filename, fetch.Redact(key))}
+			Msg: fmt.Sprintf("%s has several records in %s; parsers disagree on which wins", loc.Filename, conda.Redact(key))}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/trustroot"
@@ -73,10 +74,10 @@ func (f *trustFlags) check(fl *pflag.FlagSet) error {
 	if fl.Changed("tuf-url") {
 		u, err := url.Parse(f.tufURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return usageError("--tuf-url %q: want the http(s) base URL of a TUF repository", fetch.Redact(f.tufURL))
+			return usageError("--tuf-url %q: want the http(s) base URL of a TUF repository", conda.Redact(f.tufURL))
 		}
 		if knownTUF(f.tufURL) == nil && f.tufRoot == "" {
-			return usageError("--tuf-url %s is not the public-good or staging repository: give its initial root.json with --tuf-root FILE (from the instance's operator, out of band)", fetch.Redact(f.tufURL))
+			return usageError("--tuf-url %s is not the public-good or staging repository: give its initial root.json with --tuf-root FILE (from the instance's operator, out of band)", conda.Redact(f.tufURL))
 		}
 	}
 	if fl.Changed("tuf-root") && f.tufRoot == "" {
@@ -213,7 +214,7 @@ func loadTUF(ctx context.Context, f trustFlags, logger *slog.Logger) (trustroot.
 			dir = trustroot.DefaultCacheDir()
 		}
 		return nil, nil, fmt.Errorf("--offline: no usable trusted root of %s in the TUF cache %s: %w; to fill the cache, run once online with the same --tuf-cache (e.g. condasigs trust-root show), or use --trusted-root FILE",
-			fetch.Redact(opts.RepositoryURL), dir, err)
+			conda.Redact(opts.RepositoryURL), dir, err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 		return nil, nil, fmt.Errorf("%w (--timeout %s; to work without network, use --offline with a filled cache or --trusted-root FILE)", err, f.timeout)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/attest"
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/spf13/cobra"
@@ -211,9 +212,9 @@ func checkChannelURL(channel string) error {
 		return usageError("--channel %q is not an http, https or file URL: %s", channel, want)
 	}
 	if !strings.EqualFold(scheme, "https") && !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "file") {
-		return usageError("--channel %s is not an http, https or file URL: %s", fetch.Redact(channel), want)
+		return usageError("--channel %s is not an http, https or file URL: %s", conda.Redact(channel), want)
 	}
-	if _, err := fetch.NormalizeChannel(channel); err != nil {
+	if _, err := conda.NormalizeChannel(channel); err != nil {
 		return usageError("--channel: %v: %s", err, want)
 	}
 	return nil
@@ -279,7 +280,7 @@ func (s *session) finish(cmd *cobra.Command, format string, reports []*condasigs
 }
 
 func verifyOne(ctx context.Context, v *condasigs.Verifier, records *recordSource, u, channel string, artifacts map[string]string) (*condasigs.Report, error) {
-	loc, err := fetch.SplitPackageURL(u)
+	loc, err := conda.SplitPackageURL(u)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +294,7 @@ func verifyOne(ctx context.Context, v *condasigs.Verifier, records *recordSource
 			code = "repodata"
 		}
 		return &condasigs.Report{
-			Filename: loc.Filename, Channel: fetch.Redact(loc.Channel), Subdir: loc.Subdir, URL: fetch.Redact(u),
+			Filename: loc.Filename, Channel: conda.Redact(loc.Channel), Subdir: loc.Subdir, URL: conda.Redact(u),
 			Outcome: policy.Fail, Status: policy.StatusRetrievalFailure, Bundles: []attest.Evidence{},
 			Reasons: []policy.Reason{{Rule: "repodata", Code: code, Severity: policy.SeverityError,
 				Message: "cannot read the package's repodata record: " + err.Error()}},
@@ -351,7 +352,7 @@ func buildPolicy(cmd *cobra.Command, f verifyFlags, forPinning bool) (policy.Pol
 func packageNames(urls []string) (map[string]bool, error) {
 	names := map[string]bool{}
 	for _, u := range urls {
-		loc, err := fetch.SplitPackageURL(u)
+		loc, err := conda.SplitPackageURL(u)
 		if err != nil {
 			return nil, usageError("%v", err)
 		}

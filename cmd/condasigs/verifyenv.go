@@ -10,6 +10,7 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/spf13/cobra"
 )
@@ -102,7 +103,7 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 			return usageError("--keep-downloads %s: %v: keep the downloads in a directory of your own that no one else can write", f.keepDownloads, reasonOf(err))
 		}
 	}
-	lf, err := fetch.ReadLockFile(file)
+	lf, err := lockfile.Read(file)
 	if err != nil {
 		return problem("%v", err)
 	}
@@ -160,7 +161,7 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 	}
 	if unbound := countCode(env.Packages, policy.CodeLockUnbound); unbound > 0 && !f.downloadUnhashed {
 		fix := "write it with `conda list --explicit --sha256`"
-		if lf.Format == fetch.FormatCondaLock {
+		if lf.Format == lockfile.FormatCondaLock {
 			fix = "conda-lock install checks only md5 hashes; if you install it with micromamba or pixi, pass --installer-checks-sha256"
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "condasigs: hint: %d entries of %s bind no sha256 that the installer checks, so nothing binds the attested packages to what gets installed; %s, or pass --download-unhashed to verify downloaded bytes\n", unbound, file, fix)
@@ -181,7 +182,7 @@ var progressBarOn = newProgressBar
 // of them when none is given. A lock file without packages, and a platform
 // it has no package for (a typo, or another lock file than meant), are
 // usage errors: a gate that verifies nothing must not pass.
-func selectPlatforms(lf *fetch.LockFile, platforms []string) ([]fetch.LockedPackage, error) {
+func selectPlatforms(lf *lockfile.File, platforms []string) ([]lockfile.Package, error) {
 	if len(lf.Packages) == 0 {
 		skipped := ""
 		if n := len(lf.Skipped); n > 0 {
@@ -205,7 +206,7 @@ func selectPlatforms(lf *fetch.LockFile, platforms []string) ([]fetch.LockedPack
 				want, lf.Name, strings.Join(have, ", "))
 		}
 	}
-	var out []fetch.LockedPackage
+	var out []lockfile.Package
 	for _, p := range lf.Packages {
 		if p.Platform == "noarch" || slices.Contains(platforms, p.Platform) {
 			out = append(out, p)

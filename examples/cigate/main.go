@@ -24,9 +24,11 @@ import (
 	"strings"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/examples/internal/setup"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/internal/textsafe"
+	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -61,9 +63,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: textsafe.ReplaceAttr}))
 
 	// The lock file; a parse error points at its line too.
-	lf, err := fetch.ReadLockFile(lockPath)
+	lf, err := lockfile.Read(lockPath)
 	if err != nil {
-		var lerr *fetch.LockFileError
+		var lerr *lockfile.Error
 		if errors.As(err, &lerr) && lerr.Line > 0 {
 			annotate(stdout, "error", lockPath, lerr.Line, textsafe.Escape(lerr.Err.Error()))
 		}
@@ -120,7 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		switch {
 		case r.Err != nil:
 			failed++
-			annotate(stdout, "error", lockPath, line, textsafe.Escape(fmt.Sprintf("%s: not verified: %v", fetch.Redact(r.Package.URL), r.Err)))
+			annotate(stdout, "error", lockPath, line, textsafe.Escape(fmt.Sprintf("%s: not verified: %v", conda.Redact(r.Package.URL), r.Err)))
 			continue
 		case r.Report.Outcome == policy.Fail:
 			failed++

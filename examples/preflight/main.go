@@ -24,9 +24,11 @@ import (
 	"strings"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/examples/internal/setup"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/internal/textsafe"
+	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -105,9 +107,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// package manager installs each file only if its bytes have that
 	// sha256 (InstallerChecksRecords): that binds a pass to what gets
 	// installed.
-	locked := make([]fetch.LockedPackage, len(urls))
+	locked := make([]lockfile.Package, len(urls))
 	for i, u := range urls {
-		locked[i] = fetch.LockedPackage{URL: u}
+		locked[i] = lockfile.Package{URL: u}
 	}
 	results := v.VerifyLocked(ctx, locked, condasigs.BatchOptions{
 		InstallerChecksRecords: true,
@@ -116,7 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if r.Report != nil {
 				outcome = string(r.Report.Outcome)
 			}
-			fmt.Fprintf(stderr, "verifying [%d/%d] %s: %s\n", done, total, textsafe.Escape(fetch.Redact(r.Package.URL)), outcome)
+			fmt.Fprintf(stderr, "verifying [%d/%d] %s: %s\n", done, total, textsafe.Escape(conda.Redact(r.Package.URL)), outcome)
 		},
 	})
 	return decide(results, stdout)
@@ -162,7 +164,7 @@ func decide(results []condasigs.Result, w io.Writer) int {
 func describe(w io.Writer, r condasigs.Result) {
 	esc := textsafe.Escape
 	if r.Err != nil {
-		fmt.Fprintf(w, "  %s: not verified: %s\n", esc(fetch.Redact(r.Package.URL)), esc(r.Err.Error()))
+		fmt.Fprintf(w, "  %s: not verified: %s\n", esc(conda.Redact(r.Package.URL)), esc(r.Err.Error()))
 		return
 	}
 	fmt.Fprintf(w, "  %s: %s (%s)\n", esc(r.Report.Filename), r.Report.Outcome, esc(string(r.Report.Status)))

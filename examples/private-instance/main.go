@@ -26,9 +26,10 @@ import (
 	"os/signal"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/examples/internal/setup"
-	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/internal/textsafe"
+	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
 )
@@ -106,9 +107,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	locked := make([]fetch.LockedPackage, fs.NArg())
+	locked := make([]lockfile.Package, fs.NArg())
 	for i, u := range fs.Args() {
-		locked[i] = fetch.LockedPackage{URL: u}
+		locked[i] = lockfile.Package{URL: u}
 	}
 	// The records are read from each channel's repodata.json, and the
 	// attestations checked against their sha256, which is printed: a pass
@@ -119,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	code := exitPass
 	for _, r := range v.VerifyLocked(ctx, locked, condasigs.BatchOptions{InstallerChecksRecords: true}) {
 		if r.Err != nil {
-			fmt.Fprintf(stdout, "%s: not verified: %s\n", esc(fetch.Redact(r.Package.URL)), esc(r.Err.Error()))
+			fmt.Fprintf(stdout, "%s: not verified: %s\n", esc(conda.Redact(r.Package.URL)), esc(r.Err.Error()))
 			code = exitFail
 			continue
 		}

@@ -237,3 +237,20 @@ func ReplaceAttr(_ []string, a slog.Attr) slog.Attr {
 	}
 	return a
 }
+
+// Clip cuts s to a length fit for a message (100 bytes, never inside a
+// UTF-8 sequence), marking a cut with "...".
+func Clip(s string) string {
+	const max = 100
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && s[cut]&0xc0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// Quote returns s clipped and quoted as a Go string, for a message.
+func Quote(s string) string { return strconv.Quote(Clip(s)) }

@@ -1,6 +1,9 @@
-package fetch
+package lockfile
 
-import "go.yaml.in/yaml/v3"
+import (
+	"github.com/condasigs/condasigs/internal/textsafe"
+	"go.yaml.in/yaml/v3"
+)
 
 // The conda-lock.yml format (conda-lock's unified lock file, models in
 // conda_lock/lockfile/v1/models.py of conda/conda-lock; conda-lock writes
@@ -24,7 +27,7 @@ import "go.yaml.in/yaml/v3"
 // accepts either hash, and so does this reader.
 
 // parseCondaLock reads a conda-lock.yml whose top-level mapping is top.
-func (y *yamlFile) parseCondaLock(top map[string]keyValue) (*LockFile, error) {
+func (y *yamlFile) parseCondaLock(top map[string]keyValue) (*File, error) {
 	version, vnode, err := y.version(top, "conda-lock.yml", "1")
 	if err != nil {
 		return nil, err
@@ -62,7 +65,7 @@ func (y *yamlFile) condaLockEntry(b *lockBuilder, entry, node *yaml.Node) error 
 		b.skip(y.pypiWhat(fields, "url"), entry.Line, reasonPyPI)
 		return nil
 	case manager != "conda":
-		return y.errorf(fields["manager"].at, "manager %s is not one a conda-lock.yml has: conda or pip", short(manager))
+		return y.errorf(fields["manager"].at, "manager %s is not one a conda-lock.yml has: conda or pip", textsafe.Quote(manager))
 	}
 
 	raw, ok, err := y.str(fields, "url")
@@ -75,7 +78,7 @@ func (y *yamlFile) condaLockEntry(b *lockBuilder, entry, node *yaml.Node) error 
 	urlNode := fields["url"].at
 	loc, err := checkPackageURL(raw)
 	if err != nil {
-		return &LockFileError{File: y.name, Line: urlNode.Line, Err: err}
+		return &Error{File: y.name, Line: urlNode.Line, Err: err}
 	}
 	platform, ok, err := y.str(fields, "platform")
 	switch {
@@ -84,10 +87,10 @@ func (y *yamlFile) condaLockEntry(b *lockBuilder, entry, node *yaml.Node) error 
 	case !ok || platform == "":
 		return y.errorf(entry, "the package %s has no platform:, which conda-lock always writes: the file is damaged; regenerate it", shortURL(raw))
 	case loc.Subdir != platform && loc.Subdir != "noarch":
-		return y.errorf(urlNode, "the URL %s is in subdir %s, but the entry is for platform %s: a package for a platform comes from that platform's subdir or from noarch; the file is damaged or was edited", shortURL(raw), short(loc.Subdir), short(platform))
+		return y.errorf(urlNode, "the URL %s is in subdir %s, but the entry is for platform %s: a package for a platform comes from that platform's subdir or from noarch; the file is damaged or was edited", shortURL(raw), textsafe.Quote(loc.Subdir), textsafe.Quote(platform))
 	}
 
-	p := LockedPackage{URL: raw, Platform: loc.Subdir, Line: entry.Line}
+	p := Package{URL: raw, Platform: loc.Subdir, Line: entry.Line}
 	hash, ok := fields["hash"]
 	if !ok || (hash.v.Kind == yaml.ScalarNode && hash.v.Tag == "!!null") {
 		return y.errorf(entry, "the package %s has no hash:, which conda-lock always writes: the file is damaged; regenerate it", shortURL(raw))

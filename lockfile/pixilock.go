@@ -1,9 +1,10 @@
-package fetch
+package lockfile
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -34,7 +35,7 @@ import (
 const pixiVersions = "4, 5 and 6"
 
 // parsePixiLock reads a pixi.lock whose top-level mapping is top.
-func (y *yamlFile) parsePixiLock(top map[string]keyValue) (*LockFile, error) {
+func (y *yamlFile) parsePixiLock(top map[string]keyValue) (*File, error) {
 	version, vnode, err := y.version(top, "pixi.lock", pixiVersions)
 	if err != nil {
 		return nil, err
@@ -90,7 +91,7 @@ func (y *yamlFile) pixiKindEntry(b *lockBuilder, entry *yaml.Node, fields map[st
 		b.skip(y.pypiWhat(fields, "url", "path"), entry.Line, reasonPyPI)
 		return nil
 	}
-	return y.errorf(fields["kind"].at, "kind %s is not one a pixi.lock has: conda or pypi", short(kind))
+	return y.errorf(fields["kind"].at, "kind %s is not one a pixi.lock has: conda or pypi", textsafe.Quote(kind))
 }
 
 // pixiKeyedEntry reads an entry written conda: <location> or pypi:
@@ -125,7 +126,7 @@ func (y *yamlFile) pixiKeyedEntry(b *lockBuilder, entry *yaml.Node, fields map[s
 	if !isArchiveName(fileName) {
 		what := "conda source package " + displayLocation(location)
 		if name, _, _ := y.str(fields, "name"); name != "" {
-			what = fmt.Sprintf("conda source package %s (%s)", clip(name), displayLocation(location))
+			what = fmt.Sprintf("conda source package %s (%s)", textsafe.Clip(name), displayLocation(location))
 		}
 		b.skip(what, entry.Line, "pixi builds it from source (a path or a source URL, not a channel's .conda or .tar.bz2 file): it has no channel attestations to check")
 		return nil
@@ -146,9 +147,9 @@ func (y *yamlFile) pixiKeyedEntry(b *lockBuilder, entry *yaml.Node, fields map[s
 func (y *yamlFile) pixiBinary(b *lockBuilder, entry *yaml.Node, fields map[string]keyValue, raw string, at *yaml.Node) error {
 	loc, err := checkPackageURL(raw)
 	if err != nil {
-		return &LockFileError{File: y.name, Line: at.Line, Err: err}
+		return &Error{File: y.name, Line: at.Line, Err: err}
 	}
-	p := LockedPackage{URL: raw, Platform: loc.Subdir, Line: entry.Line}
+	p := Package{URL: raw, Platform: loc.Subdir, Line: entry.Line}
 	shaLine, md5Line, err := y.hashes(fields, &p)
 	if err != nil {
 		return err
@@ -161,7 +162,7 @@ func (y *yamlFile) pixiBinary(b *lockBuilder, entry *yaml.Node, fields map[strin
 
 // hashes reads the sha256: and md5: of fields into p, and returns their
 // lines.
-func (y *yamlFile) hashes(fields map[string]keyValue, p *LockedPackage) (shaLine, md5Line int, err error) {
+func (y *yamlFile) hashes(fields map[string]keyValue, p *Package) (shaLine, md5Line int, err error) {
 	for _, h := range []struct {
 		key  string
 		n    int
@@ -177,7 +178,7 @@ func (y *yamlFile) hashes(fields map[string]keyValue, p *LockedPackage) (shaLine
 		}
 		v := fields[h.key].at
 		if *h.dst, err = normalizeHash(s, h.n, h.key); err != nil {
-			return 0, 0, &LockFileError{File: y.name, Line: v.Line, Err: err}
+			return 0, 0, &Error{File: y.name, Line: v.Line, Err: err}
 		}
 		*h.line = v.Line
 	}
@@ -193,7 +194,7 @@ func (y *yamlFile) pypiWhat(fields map[string]keyValue, locationKeys ...string) 
 	name, _, _ := y.str(fields, "name")
 	version, _, _ := y.str(fields, "version")
 	if name != "" {
-		return strings.TrimSpace("PyPI package " + clip(name) + " " + clip(version))
+		return strings.TrimSpace("PyPI package " + textsafe.Clip(name) + " " + textsafe.Clip(version))
 	}
 	for _, k := range locationKeys {
 		if s, ok, _ := y.str(fields, k); ok {

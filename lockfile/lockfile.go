@@ -1,4 +1,4 @@
-package fetch
+package lockfile
 
 import (
 	"bytes"
@@ -9,22 +9,24 @@ import (
 	"os"
 	"path"
 	"regexp"
-	"strconv"
 	"strings"
+
+	"github.com/condasigs/condasigs/conda"
+	"github.com/condasigs/condasigs/internal/textsafe"
 )
 
-// LockFormat names a lock-file format.
-type LockFormat string
+// Format names a lock-file format.
+type Format string
 
-// The lock-file formats [ParseLockFile] reads.
+// The lock-file formats [Parse] reads.
 const (
-	FormatExplicit  LockFormat = "explicit"   // conda list --explicit
-	FormatPixiLock  LockFormat = "pixi.lock"  // pixi.lock, versions 4 to 6
-	FormatCondaLock LockFormat = "conda-lock" // conda-lock.yml, version 1
+	FormatExplicit  Format = "explicit"   // conda list --explicit
+	FormatPixiLock  Format = "pixi.lock"  // pixi.lock, versions 4 to 6
+	FormatCondaLock Format = "conda-lock" // conda-lock.yml, version 1
 )
 
-// LockedPackage is one conda package named by a lock file.
-type LockedPackage struct {
+// Package is one conda package named by a lock file.
+type Package struct {
 	// URL is the package URL as written, query string and /t/<token>/
 	// segment included: never print it, print Redact(URL). A package a
 	// lock file names by an absolute local path has the file:// URL of
@@ -41,15 +43,15 @@ type LockedPackage struct {
 	// Format is the format of the lock file the entry comes from; empty
 	// for an entry made by other means. It tells which hash the format's
 	// installer checks: conda-lock install checks the md5 only.
-	Format LockFormat
+	Format Format
 	// Line is the 1-based line of the entry in the file.
 	Line int
 }
 
-// SkippedEntry is an entry a lock file lists that is not a channel's conda
+// Skipped is an entry a lock file lists that is not a channel's conda
 // package (a PyPI package, a source package built from a path), so it has
 // no attestations to check.
-type SkippedEntry struct {
+type Skipped struct {
 	// What names the entry, e.g. "PyPI package requests 2.32.3"; URLs in it
 	// are redacted.
 	What string `json:"what"`
@@ -59,22 +61,22 @@ type SkippedEntry struct {
 	Reason string `json:"reason"`
 }
 
-// LockFile is a parsed lock file.
-type LockFile struct {
+// File is a parsed lock file.
+type File struct {
 	// Name is the file name given to the parser, for messages.
 	Name   string
-	Format LockFormat
+	Format Format
 	// Packages are the conda packages, in file order, each URL once.
-	Packages []LockedPackage
+	Packages []Package
 	// Skipped are the entries that are not channel packages, in file
 	// order, each once.
-	Skipped []SkippedEntry
+	Skipped []Skipped
 }
 
-// LockFileError is a lock file the parser refuses, with where.
-type LockFileError struct {
-	// File is the name given to ParseLockFile, or the path given to
-	// ReadLockFile.
+// Error is a lock file the parser refuses, with where.
+type Error struct {
+	// File is the name given to Parse, or the path given to
+	// Read.
 	File string
 	// Line is the 1-based line of the problem; 0 when it concerns the file
 	// as a whole.
@@ -84,7 +86,7 @@ type LockFileError struct {
 }
 
 // Error formats e as "FILE:LINE: MESSAGE", leaving out what is unknown.
-func (e *LockFileError) Error() string {
+func (e *Error) Error() string {
 	msg := "invalid lock file"
 	if e.Err != nil {
 		msg = e.Err.Error()
@@ -101,34 +103,34 @@ func (e *LockFileError) Error() string {
 }
 
 // Unwrap returns the underlying cause.
-func (e *LockFileError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
-// MaxLockFileSize caps ReadLockFile: 32 MiB, several times the largest
+// MaxSize caps Read: 32 MiB, several times the largest
 // lock files in use.
-const MaxLockFileSize = 32 << 20
+const MaxSize = 32 << 20
 
-// ReadLockFile reads and parses the lock file at path (see
-// [ParseLockFile]). It reads at most MaxLockFileSize bytes and refuses
-// larger files. Every error is a *[LockFileError]; one that wraps an
+// Read reads and parses the lock file at path (see
+// [Parse]). It reads at most MaxSize bytes and refuses
+// larger files. Every error is a *[Error]; one that wraps an
 // operating-system error matches it with errors.Is (fs.ErrNotExist, ...).
-func ReadLockFile(path string) (*LockFile, error) {
+func Read(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &LockFileError{File: path, Err: err}
+		return nil, &Error{File: path, Err: err}
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxLockFileSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
 	if err != nil {
-		return nil, &LockFileError{File: path, Err: err}
+		return nil, &Error{File: path, Err: err}
 	}
-	if len(data) > MaxLockFileSize {
-		return nil, &LockFileError{File: path, Err: fmt.Errorf(
-			"the file is larger than %d bytes (32 MiB), the most this tool reads from a lock file: check the path, or split the environments into several lock files", MaxLockFileSize)}
+	if len(data) > MaxSize {
+		return nil, &Error{File: path, Err: fmt.Errorf(
+			"the file is larger than %d bytes (32 MiB), the most this tool reads from a lock file: check the path, or split the environments into several lock files", MaxSize)}
 	}
-	return ParseLockFile(path, data)
+	return Parse(path, data)
 }
 
-// ParseLockFile parses a lock file in any of the supported formats:
+// Parse parses a lock file in any of the supported formats:
 //
 //   - a conda explicit file, the output of conda list --explicit [--md5 |
 //     --sha256]: # comments, a line @EXPLICIT, then one package URL per
@@ -149,12 +151,12 @@ func ReadLockFile(path string) (*LockFile, error) {
 // that give different hashes for one URL are refused. PyPI packages and
 // source packages go to Skipped.
 //
-// Every error is a *[LockFileError] that names the line of the offending
+// Every error is a *[Error] that names the line of the offending
 // entry. Work and memory are linear in the size of data: YAML aliases are
 // never expanded more than once, and YAML documents denser than lock files
 // are (more than about 4,000,000 values) are refused before they are
 // parsed, since the YAML library takes some 250 bytes for each.
-func ParseLockFile(name string, data []byte) (*LockFile, error) {
+func Parse(name string, data []byte) (*File, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	if explicitFirst(data) {
 		return parseExplicit(name, data)
@@ -162,7 +164,7 @@ func ParseLockFile(name string, data []byte) (*LockFile, error) {
 	y := &yamlFile{name: name}
 	root, err := y.parse(data)
 	if err == nil {
-		var lf *LockFile
+		var lf *File
 		lf, err = y.dispatch(root)
 		if err == nil {
 			return lf, nil
@@ -180,38 +182,22 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 // errUnsupported is the error of a file in none of the supported formats.
 var errUnsupported = errors.New("this tool reads conda explicit files (the output of conda list --explicit, with an @EXPLICIT line before the package URLs), pixi.lock files (versions 4, 5 and 6) and conda-lock.yml files (version 1)")
 
-// lockErr returns a *LockFileError at line.
-func lockErr(file string, line int, format string, args ...any) *LockFileError {
-	return &LockFileError{File: file, Line: line, Err: fmt.Errorf(format, args...)}
+// lockErr returns a *Error at line.
+func lockErr(file string, line int, format string, args ...any) *Error {
+	return &Error{File: file, Line: line, Err: fmt.Errorf(format, args...)}
 }
-
-// clip cuts s to a length fit for a message.
-func clip(s string) string {
-	const max = 100
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && s[cut]&0xc0 == 0x80 { // not inside a UTF-8 sequence
-		cut--
-	}
-	return s[:cut] + "..."
-}
-
-// short returns s quoted, cut to a length fit for a message.
-func short(s string) string { return strconv.Quote(clip(s)) }
 
 // displayLocation returns a package location (a URL or a local path) fit
 // for a message: URLs redacted, long ones cut.
 func displayLocation(s string) string {
 	if isLocalPath(s) {
-		return clip(s)
+		return textsafe.Clip(s)
 	}
-	return clip(Redact(s))
+	return textsafe.Clip(conda.Redact(s))
 }
 
 // shortURL returns a URL redacted and quoted for a message.
-func shortURL(s string) string { return short(Redact(s)) }
+func shortURL(s string) string { return textsafe.Quote(conda.Redact(s)) }
 
 // Hash lengths, in hexadecimal characters.
 const (
@@ -224,12 +210,12 @@ const (
 func normalizeHash(s string, n int, what string) (string, error) {
 	if len(s) != n {
 		article := map[string]string{"sha256": "a SHA-256", "md5": "an MD5"}[what]
-		return "", fmt.Errorf("%s %s has %d characters: %s is %d hexadecimal characters", what, short(s), len(s), article, n)
+		return "", fmt.Errorf("%s %s has %d characters: %s is %d hexadecimal characters", what, textsafe.Quote(s), len(s), article, n)
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
-			return "", fmt.Errorf("%s %s has a character other than hexadecimal at offset %d", what, short(s), i)
+			return "", fmt.Errorf("%s %s has a character other than hexadecimal at offset %d", what, textsafe.Quote(s), i)
 		}
 	}
 	return strings.ToLower(s), nil
@@ -248,14 +234,12 @@ func isArchiveName(name string) bool {
 
 // checkPackageURL checks that raw is a package URL a verifier can use and
 // returns its parts.
-func checkPackageURL(raw string) (PackageLocation, error) {
-	loc, err := SplitPackageURL(raw)
+func checkPackageURL(raw string) (conda.PackageLocation, error) {
+	loc, err := conda.SplitPackageURL(raw)
 	if err != nil {
-		var fe *Error
-		if errors.As(err, &fe) && fe.Msg != "" {
-			return loc, fmt.Errorf("%s is not a package URL: %s", shortURL(raw), fe.Msg)
-		}
-		return loc, fmt.Errorf("%s is not a package URL: %v", shortURL(raw), err)
+		// conda's errors begin with the redacted URL, said here first.
+		msg := strings.TrimPrefix(err.Error(), conda.Redact(raw)+": ")
+		return loc, fmt.Errorf("%s is not a package URL: %s", shortURL(raw), msg)
 	}
 	if !isArchiveName(loc.Filename) {
 		return loc, fmt.Errorf("%s does not name a conda package: the file name must end in .conda or .tar.bz2", shortURL(raw))
@@ -347,14 +331,14 @@ func nextLine(data []byte) (line, rest []byte) {
 
 // lockBuilder collects the packages and skipped entries of a lock file.
 type lockBuilder struct {
-	lf      *LockFile
+	lf      *File
 	byURL   map[string]int  // package URL -> index in lf.Packages
 	skipped map[string]bool // What and Reason of the skipped entries
 }
 
-func newLockBuilder(name string, format LockFormat) *lockBuilder {
+func newLockBuilder(name string, format Format) *lockBuilder {
 	return &lockBuilder{
-		lf:      &LockFile{Name: name, Format: format, Packages: []LockedPackage{}, Skipped: []SkippedEntry{}},
+		lf:      &File{Name: name, Format: format, Packages: []Package{}, Skipped: []Skipped{}},
 		byURL:   map[string]int{},
 		skipped: map[string]bool{},
 	}
@@ -362,7 +346,7 @@ func newLockBuilder(name string, format LockFormat) *lockBuilder {
 
 // add records p, or merges it into the entry of the same URL; sha256Line
 // and md5Line locate p's hashes for a contradiction.
-func (b *lockBuilder) add(p LockedPackage, sha256Line, md5Line int) error {
+func (b *lockBuilder) add(p Package, sha256Line, md5Line int) error {
 	p.Format = b.lf.Format
 	i, dup := b.byURL[p.URL]
 	if !dup {
@@ -396,5 +380,5 @@ func (b *lockBuilder) skip(what string, line int, reason string) {
 		return
 	}
 	b.skipped[key] = true
-	b.lf.Skipped = append(b.lf.Skipped, SkippedEntry{What: what, Line: line, Reason: reason})
+	b.lf.Skipped = append(b.lf.Skipped, Skipped{What: what, Line: line, Reason: reason})
 }

@@ -1,4 +1,4 @@
-package fetch_test
+package conda_test
 
 import (
 	"strings"
@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/conda"
 )
 
 const d64 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" // sha256("")
@@ -38,12 +38,12 @@ var invalidDigests = map[string]string{
 func TestValidateDigest(t *testing.T) {
 	t.Parallel()
 	for _, ok := range []string{d64, strings.Repeat("0", 64), strings.Repeat("f", 64), "0123456789abcdef" + d64[16:]} {
-		assert.NoErrorf(t, fetch.ValidateDigest(ok), "%q", ok)
+		assert.NoErrorf(t, conda.ValidateDigest(ok), "%q", ok)
 	}
 	for name, bad := range invalidDigests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			requireKind(t, fetch.ValidateDigest(bad), fetch.ErrInvalidDigest)
+			require.ErrorIs(t, conda.ValidateDigest(bad), conda.ErrInvalidDigest)
 		})
 	}
 }
@@ -74,7 +74,7 @@ func TestSidecarURL(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := fetch.SidecarURL(tt.pkg, d64)
+			got, err := conda.SidecarURL(tt.pkg, d64)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 			assert.NotContains(t, got, "#")
@@ -87,8 +87,8 @@ func TestSidecarURLRejectsInvalidDigestFirst(t *testing.T) {
 	for name, bad := range invalidDigests {
 		// The digest is checked before the URL: even a bad URL yields invalid-digest.
 		for _, pkg := range []string{"https://h/chan/noarch/p.conda", "ftp://nowhere"} {
-			got, err := fetch.SidecarURL(pkg, bad)
-			requireKind(t, err, fetch.ErrInvalidDigest)
+			got, err := conda.SidecarURL(pkg, bad)
+			require.ErrorIs(t, err, conda.ErrInvalidDigest)
 			assert.Emptyf(t, got, "%s", name)
 		}
 	}
@@ -111,8 +111,8 @@ func TestSidecarURLInvalidPackageURL(t *testing.T) {
 		"https://h/chan/noarch/%zz.conda",
 		"https://h/chan/noarch/p.conda\x7f",
 	} {
-		got, err := fetch.SidecarURL(pkg, d64)
-		requireKind(t, err, fetch.ErrInvalidURL)
+		got, err := conda.SidecarURL(pkg, d64)
+		require.ErrorIs(t, err, conda.ErrInvalidURL)
 		assert.Emptyf(t, got, "%q", pkg)
 	}
 }
@@ -121,37 +121,37 @@ func TestSplitPackageURL(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, pkg string
-		want      fetch.PackageLocation
+		want      conda.PackageLocation
 	}{
 		{"plain", "https://conda.anaconda.org/conda-forge/linux-64/numpy-2.1.0-py312_0.conda",
-			fetch.PackageLocation{Channel: "https://conda.anaconda.org/conda-forge", Subdir: "linux-64",
+			conda.PackageLocation{Channel: "https://conda.anaconda.org/conda-forge", Subdir: "linux-64",
 				Filename: "numpy-2.1.0-py312_0.conda", RepodataURL: "https://conda.anaconda.org/conda-forge/linux-64/repodata.json"}},
 		{"channel at the host root", "https://repo.example/noarch/p.tar.bz2",
-			fetch.PackageLocation{Channel: "https://repo.example", Subdir: "noarch", Filename: "p.tar.bz2",
+			conda.PackageLocation{Channel: "https://repo.example", Subdir: "noarch", Filename: "p.tar.bz2",
 				RepodataURL: "https://repo.example/noarch/repodata.json"}},
 		{"deep channel", "http://h:8080/a/b/c/osx-arm64/p.conda",
-			fetch.PackageLocation{Channel: "http://h:8080/a/b/c", Subdir: "osx-arm64", Filename: "p.conda",
+			conda.PackageLocation{Channel: "http://h:8080/a/b/c", Subdir: "osx-arm64", Filename: "p.conda",
 				RepodataURL: "http://h:8080/a/b/c/osx-arm64/repodata.json"}},
 		{"scheme lowered, host case and default port kept", "HTTPS://Conda.Example:443/Chan/noarch/p.conda",
-			fetch.PackageLocation{Channel: "https://Conda.Example:443/Chan", Subdir: "noarch", Filename: "p.conda",
+			conda.PackageLocation{Channel: "https://Conda.Example:443/Chan", Subdir: "noarch", Filename: "p.conda",
 				RepodataURL: "https://Conda.Example:443/Chan/noarch/repodata.json"}},
 		{"credentials, token and query", "https://user:pass@h/t/tk-123/chan/noarch/p.conda?token=abc#frag",
-			fetch.PackageLocation{Channel: "https://h/chan", Subdir: "noarch", Filename: "p.conda",
+			conda.PackageLocation{Channel: "https://h/chan", Subdir: "noarch", Filename: "p.conda",
 				RepodataURL: "https://user:pass@h/t/tk-123/chan/noarch/repodata.json?token=abc"}},
 		{"token only, channel at the root", "https://h/t/tk/noarch/p.conda",
-			fetch.PackageLocation{Channel: "https://h", Subdir: "noarch", Filename: "p.conda",
+			conda.PackageLocation{Channel: "https://h", Subdir: "noarch", Filename: "p.conda",
 				RepodataURL: "https://h/t/tk/noarch/repodata.json"}},
 		{"escaped characters", "https://h/my%20chan/noarch/p%2Bq.conda",
-			fetch.PackageLocation{Channel: "https://h/my%20chan", Subdir: "noarch", Filename: "p+q.conda",
+			conda.PackageLocation{Channel: "https://h/my%20chan", Subdir: "noarch", Filename: "p+q.conda",
 				RepodataURL: "https://h/my%20chan/noarch/repodata.json"}},
 		{"file", "file:///srv/channels/local/linux-64/p.conda",
-			fetch.PackageLocation{Channel: "file:///srv/channels/local", Subdir: "linux-64", Filename: "p.conda",
+			conda.PackageLocation{Channel: "file:///srv/channels/local", Subdir: "linux-64", Filename: "p.conda",
 				RepodataURL: "file:///srv/channels/local/linux-64/repodata.json"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := fetch.SplitPackageURL(tt.pkg)
+			got, err := conda.SplitPackageURL(tt.pkg)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 		})
@@ -176,8 +176,8 @@ func TestSplitPackageURLInvalid(t *testing.T) {
 		"https://h/t/a%2fb/chan/noarch/p.conda",
 		"https://h/chan/noarch/a%2Fp.conda",
 	} {
-		_, err := fetch.SplitPackageURL(pkg)
-		requireKind(t, err, fetch.ErrInvalidURL)
+		_, err := conda.SplitPackageURL(pkg)
+		require.ErrorIs(t, err, conda.ErrInvalidURL)
 	}
 }
 
@@ -216,10 +216,10 @@ func TestNormalizeChannel(t *testing.T) {
 		{"HTTPS://USER:PASS@Prefix.DEV:443/t/TK/foobar/?x=1#y", "https://prefix.dev/foobar"},
 	}
 	for _, tt := range tests {
-		got, err := fetch.NormalizeChannel(tt.in)
+		got, err := conda.NormalizeChannel(tt.in)
 		require.NoErrorf(t, err, "%q", tt.in)
 		assert.Equalf(t, tt.want, got, "NormalizeChannel(%q)", tt.in)
-		again, err := fetch.NormalizeChannel(got)
+		again, err := conda.NormalizeChannel(got)
 		require.NoError(t, err)
 		assert.Equalf(t, got, again, "NormalizeChannel is not idempotent on %q", tt.in)
 	}
@@ -237,7 +237,7 @@ func TestNormalizeChannelInvalid(t *testing.T) {
 		"http://[::1/c",
 		"https://user:SECRETPASS@h:badport/c",
 	} {
-		_, err := fetch.NormalizeChannel(in)
+		_, err := conda.NormalizeChannel(in)
 		require.Errorf(t, err, "%q", in)
 		assert.NotContains(t, err.Error(), "SECRETPASS")
 	}
@@ -269,19 +269,19 @@ func TestRedact(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		assert.Equalf(t, tt.want, fetch.Redact(tt.in), "Redact(%q)", tt.in)
+		assert.Equalf(t, tt.want, conda.Redact(tt.in), "Redact(%q)", tt.in)
 	}
 }
 
 func TestRedactOpaqueURL(t *testing.T) {
 	t.Parallel()
 	for _, u := range []string{"https:user:s3cret@h/linux-64/a.conda", "http:s3cret", "file:s3cret/x"} {
-		got := fetch.Redact(u)
+		got := conda.Redact(u)
 		assert.NotContains(t, got, "s3cret", u)
-		_, err := fetch.SidecarURL(u, strings.Repeat("a", 64))
+		_, err := conda.SidecarURL(u, strings.Repeat("a", 64))
 		require.Error(t, err)
 		assert.NotContains(t, err.Error(), "s3cret", u)
-		_, err = fetch.SplitPackageURL(u)
+		_, err = conda.SplitPackageURL(u)
 		require.Error(t, err)
 		assert.NotContains(t, err.Error(), "s3cret", u)
 	}
@@ -296,7 +296,7 @@ func TestNormalizeChannelSpellings(t *testing.T) {
 		"https://conda.anaconda.org./conda-forge",
 		"HTTPS://CONDA.ANACONDA.ORG:443/conda-forge//",
 	} {
-		got, err := fetch.NormalizeChannel(in)
+		got, err := conda.NormalizeChannel(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, "https://conda.anaconda.org/conda-forge", got, in)
 	}
@@ -407,7 +407,7 @@ func TestNormalizeChannelSameDestination(t *testing.T) {
 	}
 	for _, c := range classes {
 		for _, in := range c.spellings {
-			got, err := fetch.NormalizeChannel(in)
+			got, err := conda.NormalizeChannel(in)
 			if assert.NoErrorf(t, err, "%s: %q", c.name, in) {
 				assert.Equalf(t, c.want, got, "%s: NormalizeChannel(%q)", c.name, in)
 			}
@@ -509,7 +509,7 @@ func TestNormalizeChannelRefusesAmbiguity(t *testing.T) {
 		"\x00https://h/c",
 		"  https://h/c/ \n",
 	} {
-		got, err := fetch.NormalizeChannel(in)
+		got, err := conda.NormalizeChannel(in)
 		assert.Errorf(t, err, "NormalizeChannel(%q) = %q", in, got)
 	}
 }
@@ -523,14 +523,14 @@ func TestNormalizeChannelFoldIdempotent(t *testing.T) {
 			continue
 		}
 		in := "file:///x" + string(r)
-		n1, err := fetch.NormalizeChannel(in)
+		n1, err := conda.NormalizeChannel(in)
 		require.NoError(t, err, "%U", r)
-		n2, err := fetch.NormalizeChannel(n1)
+		n2, err := conda.NormalizeChannel(n1)
 		require.NoError(t, err, "%U", r)
 		require.Equal(t, n1, n2, "%U", r)
 		// Every rune of the orbit has the same form.
 		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			nf, err := fetch.NormalizeChannel("file:///x" + string(f))
+			nf, err := conda.NormalizeChannel("file:///x" + string(f))
 			require.NoError(t, err)
 			require.Equal(t, n1, nf, "%U and %U", r, f)
 		}
@@ -544,17 +544,17 @@ func TestNormalizeChannelFoldIdempotent(t *testing.T) {
 func TestTokenWithEscapedSlash(t *testing.T) {
 	t.Parallel()
 	const raw = "http://host/t/SEC%2FRETTOKEN/chan/linux-64/a-1-0.conda"
-	_, err := fetch.SplitPackageURL(raw)
+	_, err := conda.SplitPackageURL(raw)
 	require.Error(t, err)
-	for _, s := range []string{err.Error(), fetch.Redact(raw)} {
+	for _, s := range []string{err.Error(), conda.Redact(raw)} {
 		assert.NotContains(t, s, "SEC")
 		assert.NotContains(t, s, "RETTOKEN")
 	}
 
-	loc, err := fetch.SplitPackageURL("https://host/t/tk-1/ch%41n%2Dx/linux-64/a-1-0.conda?x=1")
+	loc, err := conda.SplitPackageURL("https://host/t/tk-1/ch%41n%2Dx/linux-64/a-1-0.conda?x=1")
 	require.NoError(t, err)
 	assert.Equal(t, "https://host/t/tk-1/ch%41n%2Dx/linux-64/repodata.json?x=1", loc.RepodataURL)
-	sidecar, err := fetch.SidecarURL("https://host/t/tk-1/ch%41n%2Dx/linux-64/a-1-0.conda?x=1", strings.Repeat("a", 64))
+	sidecar, err := conda.SidecarURL("https://host/t/tk-1/ch%41n%2Dx/linux-64/a-1-0.conda?x=1", strings.Repeat("a", 64))
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(sidecar, "https://host/t/tk-1/ch%41n%2Dx/linux-64/"), sidecar)
 	assert.NotContains(t, loc.Channel, "tk-1")
@@ -571,9 +571,9 @@ func TestSplitPackageURLRefusesDotSegments(t *testing.T) {
 		"https://h/chan/%2e%2e/other/linux-64/p-1-0.conda",
 		"https://h/a/../chan/linux-64/p-1-0.conda",
 	} {
-		_, err := fetch.SplitPackageURL(raw)
+		_, err := conda.SplitPackageURL(raw)
 		require.Error(t, err, raw)
-		assert.ErrorIs(t, err, fetch.ErrInvalidURL, raw)
+		assert.ErrorIs(t, err, conda.ErrInvalidURL, raw)
 	}
 }
 
@@ -581,12 +581,12 @@ func TestSplitPackageURLRefusesDotSegments(t *testing.T) {
 // same directory on macOS: they are one channel.
 func TestNormalizeChannelFileNFC(t *testing.T) {
 	t.Parallel()
-	composed, err := fetch.NormalizeChannel("file:///srv/caf\u00e9/chan")
+	composed, err := conda.NormalizeChannel("file:///srv/caf\u00e9/chan")
 	require.NoError(t, err)
-	decomposed, err := fetch.NormalizeChannel("file:///srv/cafe\u0301/chan")
+	decomposed, err := conda.NormalizeChannel("file:///srv/cafe\u0301/chan")
 	require.NoError(t, err)
 	assert.Equal(t, composed, decomposed)
-	again, err := fetch.NormalizeChannel(composed)
+	again, err := conda.NormalizeChannel(composed)
 	require.NoError(t, err)
 	assert.Equal(t, composed, again, "idempotent")
 }

@@ -1,4 +1,4 @@
-package fetch_test
+package lockfile_test
 
 import (
 	"bytes"
@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/conda"
+	"github.com/condasigs/condasigs/lockfile"
 )
 
 var (
@@ -16,8 +17,8 @@ var (
 	fuzzMD5    = regexp.MustCompile(`^([0-9a-f]{32})?$`)
 )
 
-// FuzzParseLockFile: ParseLockFile never panics; every error is a
-// *fetch.LockFileError; every package it returns has a URL that
+// FuzzParseLockFile: Parse never panics; every error is a
+// *lockfile.Error; every package it returns has a URL that
 // SplitPackageURL splits into <channel>/<subdir>/<file>.conda or .tar.bz2,
 // the subdir as its Platform, lowercase hexadecimal hashes of the right
 // length (at least one for the YAML formats), a line of the file, and a
@@ -49,10 +50,10 @@ func FuzzParseLockFile(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		lf, err := fetch.ParseLockFile("fuzz.lock", data)
+		lf, err := lockfile.Parse("fuzz.lock", data)
 		if err != nil {
-			if _, ok := err.(*fetch.LockFileError); !ok {
-				t.Fatalf("error of type %T, not *fetch.LockFileError: %v", err, err)
+			if _, ok := err.(*lockfile.Error); !ok {
+				t.Fatalf("error of type %T, not *lockfile.Error: %v", err, err)
 			}
 			if lf != nil {
 				t.Fatalf("a lock file and an error: %v", err)
@@ -60,14 +61,14 @@ func FuzzParseLockFile(f *testing.F) {
 			return
 		}
 		switch lf.Format {
-		case fetch.FormatExplicit, fetch.FormatPixiLock, fetch.FormatCondaLock:
+		case lockfile.FormatExplicit, lockfile.FormatPixiLock, lockfile.FormatCondaLock:
 		default:
 			t.Fatalf("unknown format %q", lf.Format)
 		}
 		lines := bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r")) + 1 // at most
 		seen := map[string]bool{}
 		for _, p := range lf.Packages {
-			loc, err := fetch.SplitPackageURL(p.URL)
+			loc, err := conda.SplitPackageURL(p.URL)
 			if err != nil {
 				t.Fatalf("package %q: %v", p.URL, err)
 			}
@@ -80,7 +81,7 @@ func FuzzParseLockFile(f *testing.F) {
 			if !fuzzSHA256.MatchString(p.SHA256) || !fuzzMD5.MatchString(p.MD5) {
 				t.Fatalf("package %q: hashes %q, %q", p.URL, p.SHA256, p.MD5)
 			}
-			if lf.Format != fetch.FormatExplicit && p.SHA256 == "" && p.MD5 == "" {
+			if lf.Format != lockfile.FormatExplicit && p.SHA256 == "" && p.MD5 == "" {
 				t.Fatalf("package %q of a %s without a hash", p.URL, lf.Format)
 			}
 			if p.Line < 1 || p.Line > lines {

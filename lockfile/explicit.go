@@ -1,10 +1,12 @@
-package fetch
+package lockfile
 
 import (
 	"bytes"
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/condasigs/condasigs/internal/textsafe"
 )
 
 // parseExplicit reads a conda explicit file, as conda does
@@ -25,7 +27,7 @@ import (
 // Unlike conda, it refuses what conda would expand from its environment
 // (relative paths, ~, $VARIABLES), and accepts uppercase hexadecimal (as
 // mamba does), normalized to lowercase.
-func parseExplicit(name string, data []byte) (*LockFile, error) {
+func parseExplicit(name string, data []byte) (*File, error) {
 	b := newLockBuilder(name, FormatExplicit)
 	started := false
 	for lineNo := 1; len(data) > 0; lineNo++ {
@@ -45,7 +47,7 @@ func parseExplicit(name string, data []byte) (*LockFile, error) {
 		}
 		p, err := parseExplicitLine(line)
 		if err != nil {
-			return nil, &LockFileError{File: name, Line: lineNo, Err: err}
+			return nil, &Error{File: name, Line: lineNo, Err: err}
 		}
 		p.Line = lineNo
 		if err := b.add(p, lineNo, lineNo); err != nil {
@@ -59,8 +61,8 @@ func parseExplicit(name string, data []byte) (*LockFile, error) {
 }
 
 // parseExplicitLine reads <url>[#<hash>].
-func parseExplicitLine(line string) (LockedPackage, error) {
-	var p LockedPackage
+func parseExplicitLine(line string) (Package, error) {
+	var p Package
 	if !utf8.ValidString(line) {
 		return p, fmt.Errorf("the line is not valid UTF-8 text: the file is damaged or in another encoding")
 	}
@@ -85,7 +87,7 @@ func parseExplicitLine(line string) (LockedPackage, error) {
 	if isLocalPath(location) {
 		u, ok := localPathURL(location)
 		if !ok {
-			return p, fmt.Errorf("%s is a local path whose meaning depends on where conda runs (a relative path, ~ or a $VARIABLE): write an absolute path or a file:// URL", short(location))
+			return p, fmt.Errorf("%s is a local path whose meaning depends on where conda runs (a relative path, ~ or a $VARIABLE): write an absolute path or a file:// URL", textsafe.Quote(location))
 		}
 		location = u
 	}
@@ -100,7 +102,7 @@ func parseExplicitLine(line string) (LockedPackage, error) {
 // explicitHash reads the fragment of an explicit URL: conda takes 32
 // hexadecimal characters for an MD5, and 64 (optionally after "sha256:")
 // for a SHA-256.
-func explicitHash(fragment string, p *LockedPackage) error {
+func explicitHash(fragment string, p *Package) error {
 	hex, prefixed := strings.CutPrefix(fragment, "sha256:")
 	switch {
 	case len(hex) == sha256Hex:
@@ -112,7 +114,7 @@ func explicitHash(fragment string, p *LockedPackage) error {
 		p.MD5 = h
 		return err
 	}
-	return fmt.Errorf("the hash %s after # has %d characters: conda reads #<32 hexadecimal characters> as an MD5 and #<64> (or #sha256:<64>) as a SHA-256", short(fragment), len(hex))
+	return fmt.Errorf("the hash %s after # has %d characters: conda reads #<32 hexadecimal characters> as an MD5 and #<64> (or #sha256:<64>) as a SHA-256", textsafe.Quote(fragment), len(hex))
 }
 
 // shortText quotes a line for a message, redacted when it holds a URL.
@@ -120,5 +122,5 @@ func shortText(s string) string {
 	if strings.Contains(s, "://") {
 		return shortURL(s)
 	}
-	return short(s)
+	return textsafe.Quote(s)
 }

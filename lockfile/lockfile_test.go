@@ -1,4 +1,4 @@
-package fetch_test
+package lockfile_test
 
 import (
 	"errors"
@@ -13,7 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/conda"
+	"github.com/condasigs/condasigs/lockfile"
 )
 
 // Hashes for the inline lock files of these tests.
@@ -35,14 +36,14 @@ const (
 )
 
 // lockFileError parses data, which must be refused, and returns the error,
-// checking that it is a *fetch.LockFileError at name:line.
-func lockFileError(t *testing.T, name string, line int, data string) *fetch.LockFileError {
+// checking that it is a *lockfile.Error at name:line.
+func lockFileError(t *testing.T, name string, line int, data string) *lockfile.Error {
 	t.Helper()
-	lf, err := fetch.ParseLockFile(name, []byte(data))
+	lf, err := lockfile.Parse(name, []byte(data))
 	require.Error(t, err, "parsed as %+v", lf)
 	require.Nil(t, lf)
-	le, ok := err.(*fetch.LockFileError)
-	require.True(t, ok, "want a *fetch.LockFileError, got %T: %v", err, err)
+	le, ok := err.(*lockfile.Error)
+	require.True(t, ok, "want a *lockfile.Error, got %T: %v", err, err)
 	assert.Equal(t, name, le.File)
 	assert.Equal(t, line, le.Line, "%v", err)
 	prefix := name + ": "
@@ -57,7 +58,7 @@ func lockFileError(t *testing.T, name string, line int, data string) *fetch.Lock
 //
 // Each package must carry the file's format; checkLockFile then clears it,
 // so that tests compare the rest of each entry.
-func checkLockFile(t *testing.T, lf *fetch.LockFile) {
+func checkLockFile(t *testing.T, lf *lockfile.File) {
 	t.Helper()
 	seen := map[string]bool{}
 	last := 0
@@ -68,7 +69,7 @@ func checkLockFile(t *testing.T, lf *fetch.LockFile) {
 	for _, p := range lf.Packages {
 		assert.False(t, seen[p.URL], "%s listed twice", p.URL)
 		seen[p.URL] = true
-		loc, err := fetch.SplitPackageURL(p.URL)
+		loc, err := conda.SplitPackageURL(p.URL)
 		if assert.NoError(t, err) {
 			assert.Equal(t, loc.Subdir, p.Platform, p.URL)
 		}
@@ -91,13 +92,13 @@ func TestParseLockFileTestdata(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		file     string
-		format   fetch.LockFormat
+		format   lockfile.Format
 		packages int
 		skipped  []string // What of each
 		check    []pkg    // some of the packages, in full
 	}{
 		{
-			file: "explicit-md5.txt", format: fetch.FormatExplicit, packages: 9,
+			file: "explicit-md5.txt", format: lockfile.FormatExplicit, packages: 9,
 			skipped: []string{},
 			check: []pkg{
 				{url: urlBz2, md5: "c6d5c3585bfa0eb3b9f27e98c7604bcb", platform: "linux-64", line: 6},
@@ -106,7 +107,7 @@ func TestParseLockFileTestdata(t *testing.T) {
 			},
 		},
 		{
-			file: "explicit-sha256.txt", format: fetch.FormatExplicit, packages: 8,
+			file: "explicit-sha256.txt", format: lockfile.FormatExplicit, packages: 8,
 			skipped: []string{},
 			check: []pkg{
 				{url: "https://conda.anaconda.org/conda-forge/osx-arm64/libzlib-1.3.1-h8359307_2.conda", sha256: "36f91c113a0993bad2df5aeab0cc29a86bcaea4e1c45f0994e95671fb128e36c", platform: "osx-arm64", line: 5},
@@ -121,7 +122,7 @@ func TestParseLockFileTestdata(t *testing.T) {
 			},
 		},
 		{
-			file: "pixi-v4.lock", format: fetch.FormatPixiLock, packages: 16,
+			file: "pixi-v4.lock", format: lockfile.FormatPixiLock, packages: 16,
 			skipped: []string{"PyPI package requests 2.32.3", "PyPI package my-helpers 0.1"},
 			check: []pkg{
 				{url: urlBz2, sha256: "da60b8dbf5ce6f20e7006ce462bf866732da7d98b9a760f27614fce467249c3e", md5: "c6d5c3585bfa0eb3b9f27e98c7604bcb", platform: "linux-64", line: 36},
@@ -129,14 +130,14 @@ func TestParseLockFileTestdata(t *testing.T) {
 			},
 		},
 		{
-			file: "pixi-v5.lock", format: fetch.FormatPixiLock, packages: 16,
+			file: "pixi-v5.lock", format: lockfile.FormatPixiLock, packages: 16,
 			skipped: []string{"PyPI package requests 2.32.3"},
 			check: []pkg{
 				{url: "https://conda.anaconda.org/conda-forge/win-64/vc-14.3-h5fd82a7_24.conda", sha256: "53c3efde349bbd1dad8c464477b3e4b93c2059a60ea354f0e14776ec0feac1a3", md5: "294b9f0ed06088bbfb40dcfc2cc0a3fa", platform: "win-64", line: 246},
 			},
 		},
 		{
-			file: "pixi-v6.lock", format: fetch.FormatPixiLock, packages: 16,
+			file: "pixi-v6.lock", format: lockfile.FormatPixiLock, packages: 16,
 			skipped: []string{"conda source package my-project (.)", "PyPI package requests 2.32.3"},
 			check: []pkg{
 				{url: urlTok, sha256: "28dcb38641c560ac3ebf4a244d4e56119fa040c5d25d51932256edac62830a78", md5: "a77b47b60ec64368018a5b7b908da063", platform: "linux-64", line: 56},
@@ -144,7 +145,7 @@ func TestParseLockFileTestdata(t *testing.T) {
 			},
 		},
 		{
-			file: "conda-lock.yml", format: fetch.FormatCondaLock, packages: 16,
+			file: "conda-lock.yml", format: lockfile.FormatCondaLock, packages: 16,
 			// requests is listed for each of the three platforms
 			skipped: []string{"PyPI package requests 2.32.3"},
 			check: []pkg{
@@ -157,7 +158,7 @@ func TestParseLockFileTestdata(t *testing.T) {
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			path := filepath.Join("testdata", "lock", tc.file)
-			lf, err := fetch.ReadLockFile(path)
+			lf, err := lockfile.Read(path)
 			require.NoError(t, err)
 			assert.Equal(t, path, lf.Name)
 			assert.Equal(t, tc.format, lf.Format)
@@ -168,21 +169,21 @@ func TestParseLockFileTestdata(t *testing.T) {
 			}
 			assert.ElementsMatch(t, tc.skipped, skipped)
 			checkLockFile(t, lf)
-			byURL := map[string]fetch.LockedPackage{}
+			byURL := map[string]lockfile.Package{}
 			for _, p := range lf.Packages {
 				byURL[p.URL] = p
 			}
 			for _, want := range tc.check {
 				got, ok := byURL[want.url]
 				if assert.True(t, ok, "missing %s", want.url) {
-					assert.Equal(t, fetch.LockedPackage{URL: want.url, SHA256: want.sha256, MD5: want.md5, Platform: want.platform, Line: want.line}, got)
+					assert.Equal(t, lockfile.Package{URL: want.url, SHA256: want.sha256, MD5: want.md5, Platform: want.platform, Line: want.line}, got)
 				}
 			}
 
 			// The name is for messages only: the format comes from the content.
 			data, err := os.ReadFile(path)
 			require.NoError(t, err)
-			again, err := fetch.ParseLockFile("environment.yml", data)
+			again, err := lockfile.Parse("environment.yml", data)
 			require.NoError(t, err)
 			assert.Equal(t, "environment.yml", again.Name)
 			again.Name = lf.Name
@@ -197,24 +198,24 @@ func TestParseLockFileDetection(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		data string
-		want fetch.LockFormat
+		want lockfile.Format
 	}{
-		{"explicit after comments and blank lines", "# platform: linux-64\n\n  # indented comment\n@EXPLICIT\n" + urlA + "\n", fetch.FormatExplicit},
-		{"explicit with CRLF", "# c\r\n@EXPLICIT\r\n" + urlA + "\r\n", fetch.FormatExplicit},
-		{"explicit with CR", "# c\r@EXPLICIT\r" + urlA + "\r", fetch.FormatExplicit},
-		{"explicit with a byte order mark", "\ufeff@EXPLICIT\n" + urlA + "\n", fetch.FormatExplicit},
-		{"explicit, nothing after the marker", "@EXPLICIT\n", fetch.FormatExplicit},
-		{"pixi.lock", pixi, fetch.FormatPixiLock},
-		{"pixi.lock with a byte order mark", "\ufeff" + pixi, fetch.FormatPixiLock},
-		{"pixi.lock without environments", "version: 5\npackages: []\n", fetch.FormatPixiLock},
-		{"pixi.lock in JSON", `{"version": 6, "environments": {}, "packages": [{"conda": "` + urlA + `", "md5": "` + md5A + `"}]}`, fetch.FormatPixiLock},
-		{"conda-lock", "version: 1\nmetadata: {}\npackage: []\n", fetch.FormatCondaLock},
-		{"conda-lock without metadata", "version: 1\npackage: []\n", fetch.FormatCondaLock},
-		{"conda-lock with a null package list", "version: 1\npackage:\n", fetch.FormatCondaLock},
+		{"explicit after comments and blank lines", "# platform: linux-64\n\n  # indented comment\n@EXPLICIT\n" + urlA + "\n", lockfile.FormatExplicit},
+		{"explicit with CRLF", "# c\r\n@EXPLICIT\r\n" + urlA + "\r\n", lockfile.FormatExplicit},
+		{"explicit with CR", "# c\r@EXPLICIT\r" + urlA + "\r", lockfile.FormatExplicit},
+		{"explicit with a byte order mark", "\ufeff@EXPLICIT\n" + urlA + "\n", lockfile.FormatExplicit},
+		{"explicit, nothing after the marker", "@EXPLICIT\n", lockfile.FormatExplicit},
+		{"pixi.lock", pixi, lockfile.FormatPixiLock},
+		{"pixi.lock with a byte order mark", "\ufeff" + pixi, lockfile.FormatPixiLock},
+		{"pixi.lock without environments", "version: 5\npackages: []\n", lockfile.FormatPixiLock},
+		{"pixi.lock in JSON", `{"version": 6, "environments": {}, "packages": [{"conda": "` + urlA + `", "md5": "` + md5A + `"}]}`, lockfile.FormatPixiLock},
+		{"conda-lock", "version: 1\nmetadata: {}\npackage: []\n", lockfile.FormatCondaLock},
+		{"conda-lock without metadata", "version: 1\npackage: []\n", lockfile.FormatCondaLock},
+		{"conda-lock with a null package list", "version: 1\npackage:\n", lockfile.FormatCondaLock},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// The name says pixi.lock for all: it does not count.
-			lf, err := fetch.ParseLockFile("pixi.lock", []byte(tc.data))
+			lf, err := lockfile.Parse("pixi.lock", []byte(tc.data))
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, lf.Format)
 			checkLockFile(t, lf)
@@ -278,49 +279,49 @@ func TestParseLockFileSyntaxErrorLines(t *testing.T) {
 
 func TestParseExplicit(t *testing.T) {
 	const head = "# platform: linux-64\n@EXPLICIT\n" // URLs start at line 3
-	parse := func(t *testing.T, body string) *fetch.LockFile {
+	parse := func(t *testing.T, body string) *lockfile.File {
 		t.Helper()
-		lf, err := fetch.ParseLockFile("env.txt", []byte(head+body))
+		lf, err := lockfile.Parse("env.txt", []byte(head+body))
 		require.NoError(t, err)
-		require.Equal(t, fetch.FormatExplicit, lf.Format)
+		require.Equal(t, lockfile.FormatExplicit, lf.Format)
 		checkLockFile(t, lf)
 		assert.Empty(t, lf.Skipped)
 		return lf
 	}
 	for _, tc := range []struct {
 		name, line string
-		want       fetch.LockedPackage
+		want       lockfile.Package
 	}{
-		{"md5", urlA + "#" + md5A, fetch.LockedPackage{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 3}},
-		{"sha256", urlA + "#" + shaA, fetch.LockedPackage{URL: urlA, SHA256: shaA, Platform: "linux-64", Line: 3}},
-		{"sha256: prefix", urlA + "#sha256:" + shaA, fetch.LockedPackage{URL: urlA, SHA256: shaA, Platform: "linux-64", Line: 3}},
-		{"uppercase hex", urlA + "#" + strings.ToUpper(md5A), fetch.LockedPackage{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 3}},
-		{"no hash", urlA, fetch.LockedPackage{URL: urlA, Platform: "linux-64", Line: 3}},
-		{"surrounding white space", " \t" + urlA + "#" + md5A + "  ", fetch.LockedPackage{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 3}},
-		{".tar.bz2", urlBz2 + "#" + md5A, fetch.LockedPackage{URL: urlBz2, MD5: md5A, Platform: "linux-64", Line: 3}},
-		{"noarch", urlB, fetch.LockedPackage{URL: urlB, Platform: "noarch", Line: 3}},
-		{"token URL, kept as written", urlTok + "#" + shaA, fetch.LockedPackage{URL: urlTok, SHA256: shaA, Platform: "linux-64", Line: 3}},
-		{"file URL", urlFile + "#" + md5A, fetch.LockedPackage{URL: urlFile, MD5: md5A, Platform: "linux-64", Line: 3}},
-		{"absolute path", "/opt/channels/local/linux-64/mytool-0.3.0-h0123abc_0.conda#" + md5A, fetch.LockedPackage{URL: urlFile, MD5: md5A, Platform: "linux-64", Line: 3}},
-		{"absolute path with a space", "/opt/my channel/linux-64/a-1-0.conda", fetch.LockedPackage{URL: "file:///opt/my%20channel/linux-64/a-1-0.conda", Platform: "linux-64", Line: 3}},
-		{"Windows path", `C:\Users\me\channel\win-64\a-1-0.conda#` + md5A, fetch.LockedPackage{URL: "file:///C:/Users/me/channel/win-64/a-1-0.conda", MD5: md5A, Platform: "win-64", Line: 3}},
+		{"md5", urlA + "#" + md5A, lockfile.Package{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 3}},
+		{"sha256", urlA + "#" + shaA, lockfile.Package{URL: urlA, SHA256: shaA, Platform: "linux-64", Line: 3}},
+		{"sha256: prefix", urlA + "#sha256:" + shaA, lockfile.Package{URL: urlA, SHA256: shaA, Platform: "linux-64", Line: 3}},
+		{"uppercase hex", urlA + "#" + strings.ToUpper(md5A), lockfile.Package{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 3}},
+		{"no hash", urlA, lockfile.Package{URL: urlA, Platform: "linux-64", Line: 3}},
+		{"surrounding white space", " \t" + urlA + "#" + md5A + "  ", lockfile.Package{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 3}},
+		{".tar.bz2", urlBz2 + "#" + md5A, lockfile.Package{URL: urlBz2, MD5: md5A, Platform: "linux-64", Line: 3}},
+		{"noarch", urlB, lockfile.Package{URL: urlB, Platform: "noarch", Line: 3}},
+		{"token URL, kept as written", urlTok + "#" + shaA, lockfile.Package{URL: urlTok, SHA256: shaA, Platform: "linux-64", Line: 3}},
+		{"file URL", urlFile + "#" + md5A, lockfile.Package{URL: urlFile, MD5: md5A, Platform: "linux-64", Line: 3}},
+		{"absolute path", "/opt/channels/local/linux-64/mytool-0.3.0-h0123abc_0.conda#" + md5A, lockfile.Package{URL: urlFile, MD5: md5A, Platform: "linux-64", Line: 3}},
+		{"absolute path with a space", "/opt/my channel/linux-64/a-1-0.conda", lockfile.Package{URL: "file:///opt/my%20channel/linux-64/a-1-0.conda", Platform: "linux-64", Line: 3}},
+		{"Windows path", `C:\Users\me\channel\win-64\a-1-0.conda#` + md5A, lockfile.Package{URL: "file:///C:/Users/me/channel/win-64/a-1-0.conda", MD5: md5A, Platform: "win-64", Line: 3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lf := parse(t, tc.line+"\n")
-			assert.Equal(t, []fetch.LockedPackage{tc.want}, lf.Packages)
+			assert.Equal(t, []lockfile.Package{tc.want}, lf.Packages)
 		})
 	}
 
 	t.Run("comments, blank lines and a second @EXPLICIT", func(t *testing.T) {
 		lf := parse(t, "\n# no URL for: x-1-0.conda\n"+urlA+"\n@EXPLICIT\n\n"+urlB+"#"+md5B)
-		assert.Equal(t, []fetch.LockedPackage{
+		assert.Equal(t, []lockfile.Package{
 			{URL: urlA, Platform: "linux-64", Line: 5},
 			{URL: urlB, MD5: md5B, Platform: "noarch", Line: 8},
 		}, lf.Packages)
 	})
 	t.Run("a URL twice, with one hash each", func(t *testing.T) {
 		lf := parse(t, urlA+"#"+md5A+"\n"+urlA+"#"+shaA+"\n"+urlA+"\n")
-		assert.Equal(t, []fetch.LockedPackage{{URL: urlA, SHA256: shaA, MD5: md5A, Platform: "linux-64", Line: 3}}, lf.Packages)
+		assert.Equal(t, []lockfile.Package{{URL: urlA, SHA256: shaA, MD5: md5A, Platform: "linux-64", Line: 3}}, lf.Packages)
 	})
 	t.Run("nothing after the marker", func(t *testing.T) {
 		assert.Empty(t, parse(t, "").Packages)
@@ -377,11 +378,11 @@ func pixiV6(entries string) string {
 }
 
 func TestParsePixiLock(t *testing.T) {
-	parse := func(t *testing.T, data string) *fetch.LockFile {
+	parse := func(t *testing.T, data string) *lockfile.File {
 		t.Helper()
-		lf, err := fetch.ParseLockFile("pixi.lock", []byte(data))
+		lf, err := lockfile.Parse("pixi.lock", []byte(data))
 		require.NoError(t, err)
-		require.Equal(t, fetch.FormatPixiLock, lf.Format)
+		require.Equal(t, lockfile.FormatPixiLock, lf.Format)
 		checkLockFile(t, lf)
 		return lf
 	}
@@ -403,13 +404,13 @@ func TestParsePixiLock(t *testing.T) {
 			"- pypi: ./helpers\n"+ // 16
 			"- conda: "+urlTok+"\n"+ // 17
 			"  md5: "+md5A+"\n"))
-		assert.Equal(t, []fetch.LockedPackage{
+		assert.Equal(t, []lockfile.Package{
 			{URL: urlA, SHA256: shaA, Platform: "linux-64", Line: 4},
 			{URL: "file:///opt/channel/linux-64/local-1.0-0.conda", MD5: md5B, Platform: "linux-64", Line: 11},
 			{URL: urlTok, MD5: md5A, Platform: "linux-64", Line: 17},
 		}, lf.Packages)
 		build := "pixi builds it from source (a path or a source URL, not a channel's .conda or .tar.bz2 file): it has no channel attestations to check"
-		assert.Equal(t, []fetch.SkippedEntry{
+		assert.Equal(t, []lockfile.Skipped{
 			{What: "conda source package my-project (../my-project)", Line: 6, Reason: build},
 			{What: "conda source package https://example.com/src/my-lib-1.0.tar.gz", Line: 8, Reason: build},
 			{What: "conda package file ./packages/linux-64/local-1.0-0.conda", Line: 9, Reason: "a package file at a path relative to the lock file, not from a channel: it has no channel attestations to check"},
@@ -424,11 +425,11 @@ func TestParsePixiLock(t *testing.T) {
 				"- kind: conda\n  name: zlib\n  version: 1.3.1\n  url: "+urlA+"\n  md5: "+md5A+"\n"+ // 4
 				"- kind: pypi\n  name: requests\n  version: 2.32.3\n  url: "+urlWhl+"\n"+ // 9
 				"- kind: conda\n  url: "+urlB+"\n  sha256: "+shaB+"\n  md5: "+md5B+"\n") // 13
-			assert.Equal(t, []fetch.LockedPackage{
+			assert.Equal(t, []lockfile.Package{
 				{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 4},
 				{URL: urlB, SHA256: shaB, MD5: md5B, Platform: "noarch", Line: 13},
 			}, lf.Packages)
-			assert.Equal(t, []fetch.SkippedEntry{{What: "PyPI package requests 2.32.3", Line: 9, Reason: "a PyPI package, not a conda package: it has no conda attestations to check"}}, lf.Skipped)
+			assert.Equal(t, []lockfile.Skipped{{What: "PyPI package requests 2.32.3", Line: 9, Reason: "a PyPI package, not a conda package: it has no conda attestations to check"}}, lf.Skipped)
 		}
 	})
 
@@ -437,7 +438,7 @@ func TestParsePixiLock(t *testing.T) {
 			lf := parse(t, "version: "+version+"\nenvironments: {}\npackages:\n"+
 				"- kind: conda\n  url: "+urlA+"\n  md5: "+md5A+"\n"+ // 4
 				"- conda: "+urlB+"\n  md5: "+md5B+"\n") // 7
-			assert.Equal(t, []fetch.LockedPackage{
+			assert.Equal(t, []lockfile.Package{
 				{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 4},
 				{URL: urlB, MD5: md5B, Platform: "noarch", Line: 7},
 			}, lf.Packages)
@@ -445,11 +446,11 @@ func TestParsePixiLock(t *testing.T) {
 	})
 	t.Run("an entry listed again through an alias", func(t *testing.T) {
 		lf := parse(t, pixiV6("- &zlib\n  conda: "+urlA+"\n  md5: "+md5A+"\n- *zlib\n- *zlib\n"))
-		assert.Equal(t, []fetch.LockedPackage{{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 4}}, lf.Packages)
+		assert.Equal(t, []lockfile.Package{{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 4}}, lf.Packages)
 	})
 	t.Run("a URL twice, with one hash each", func(t *testing.T) {
 		lf := parse(t, pixiV6("- conda: "+urlA+"\n  md5: "+md5A+"\n- conda: "+urlA+"\n  sha256: "+shaA+"\n"))
-		assert.Equal(t, []fetch.LockedPackage{{URL: urlA, SHA256: shaA, MD5: md5A, Platform: "linux-64", Line: 4}}, lf.Packages)
+		assert.Equal(t, []lockfile.Package{{URL: urlA, SHA256: shaA, MD5: md5A, Platform: "linux-64", Line: 4}}, lf.Packages)
 	})
 	t.Run("no packages", func(t *testing.T) {
 		assert.Empty(t, parse(t, "version: 6\nenvironments: {}\npackages: []\n").Packages)
@@ -516,11 +517,11 @@ func condaLockEntry(platform, url, md5 string) string {
 }
 
 func TestParseCondaLock(t *testing.T) {
-	parse := func(t *testing.T, data string) *fetch.LockFile {
+	parse := func(t *testing.T, data string) *lockfile.File {
 		t.Helper()
-		lf, err := fetch.ParseLockFile("conda-lock.yml", []byte(data))
+		lf, err := lockfile.Parse("conda-lock.yml", []byte(data))
 		require.NoError(t, err)
-		require.Equal(t, fetch.FormatCondaLock, lf.Format)
+		require.Equal(t, lockfile.FormatCondaLock, lf.Format)
 		checkLockFile(t, lf)
 		return lf
 	}
@@ -534,18 +535,18 @@ func TestParseCondaLock(t *testing.T) {
 			"- name: requests\n  version: 2.32.3\n  manager: pip\n  platform: linux-64\n  url: "+urlWhl+"\n  hash:\n    sha256: "+shaA+"\n"+ // 36
 			"- name: requests\n  version: 2.32.3\n  manager: pip\n  platform: osx-arm64\n  url: "+urlWhl+"\n  hash:\n    sha256: "+shaA+"\n"+ // 43
 			"- name: t\n  manager: conda\n  platform: linux-64\n  url: "+urlTok+"\n  hash: {sha256: "+shaB+", md5: "+strings.ToUpper(md5B)+"}\n")) // 50
-		assert.Equal(t, []fetch.LockedPackage{
+		assert.Equal(t, []lockfile.Package{
 			{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 4},
 			{URL: urlOSX, MD5: md5B, Platform: "osx-arm64", Line: 12},
 			{URL: urlB, MD5: md5A, Platform: "noarch", Line: 20},
 			{URL: urlTok, SHA256: shaB, MD5: md5B, Platform: "linux-64", Line: 50},
 		}, lf.Packages)
-		assert.Equal(t, []fetch.SkippedEntry{{What: "PyPI package requests 2.32.3", Line: 36, Reason: "a PyPI package, not a conda package: it has no conda attestations to check"}}, lf.Skipped)
+		assert.Equal(t, []lockfile.Skipped{{What: "PyPI package requests 2.32.3", Line: 36, Reason: "a PyPI package, not a conda package: it has no conda attestations to check"}}, lf.Skipped)
 	})
 	t.Run("hashes shared through an alias", func(t *testing.T) {
 		lf := parse(t, condaLock("- manager: conda\n  platform: linux-64\n  url: "+urlA+"\n  hash: &h {md5: "+md5A+"}\n"+
 			"- manager: conda\n  platform: linux-64\n  url: "+urlBz2+"\n  hash: *h\n"))
-		assert.Equal(t, []fetch.LockedPackage{
+		assert.Equal(t, []lockfile.Package{
 			{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 4},
 			{URL: urlBz2, MD5: md5A, Platform: "linux-64", Line: 8},
 		}, lf.Packages)
@@ -587,18 +588,18 @@ func TestParseCondaLock(t *testing.T) {
 func TestLockFileError(t *testing.T) {
 	cause := errors.New("bad hash")
 	for _, tc := range []struct {
-		err  *fetch.LockFileError
+		err  *lockfile.Error
 		want string
 	}{
-		{&fetch.LockFileError{File: "pixi.lock", Line: 12, Err: cause}, "pixi.lock:12: bad hash"},
-		{&fetch.LockFileError{File: "pixi.lock", Err: cause}, "pixi.lock: bad hash"},
-		{&fetch.LockFileError{Line: 3, Err: cause}, "line 3: bad hash"},
-		{&fetch.LockFileError{Err: cause}, "bad hash"},
-		{&fetch.LockFileError{File: "x"}, "x: invalid lock file"},
+		{&lockfile.Error{File: "pixi.lock", Line: 12, Err: cause}, "pixi.lock:12: bad hash"},
+		{&lockfile.Error{File: "pixi.lock", Err: cause}, "pixi.lock: bad hash"},
+		{&lockfile.Error{Line: 3, Err: cause}, "line 3: bad hash"},
+		{&lockfile.Error{Err: cause}, "bad hash"},
+		{&lockfile.Error{File: "x"}, "x: invalid lock file"},
 	} {
 		assert.Equal(t, tc.want, tc.err.Error())
 	}
-	assert.ErrorIs(t, &fetch.LockFileError{Err: cause}, cause)
+	assert.ErrorIs(t, &lockfile.Error{Err: cause}, cause)
 }
 
 func TestReadLockFile(t *testing.T) {
@@ -606,16 +607,16 @@ func TestReadLockFile(t *testing.T) {
 
 	t.Run("missing", func(t *testing.T) {
 		path := filepath.Join(dir, "missing.lock")
-		_, err := fetch.ReadLockFile(path)
-		var le *fetch.LockFileError
+		_, err := lockfile.Read(path)
+		var le *lockfile.Error
 		require.ErrorAs(t, err, &le)
 		assert.Equal(t, path, le.File)
 		assert.ErrorIs(t, err, fs.ErrNotExist)
 	})
 
 	t.Run("a directory", func(t *testing.T) {
-		_, err := fetch.ReadLockFile(dir)
-		var le *fetch.LockFileError
+		_, err := lockfile.Read(dir)
+		var le *lockfile.Error
 		require.ErrorAs(t, err, &le)
 		assert.Equal(t, dir, le.File)
 	})
@@ -624,17 +625,17 @@ func TestReadLockFile(t *testing.T) {
 		// An explicit file padded with a comment to exactly the limit.
 		body := "@EXPLICIT\n" + urlA + "#" + md5A + "\n#"
 		path := filepath.Join(dir, "max.txt")
-		require.NoError(t, os.WriteFile(path, []byte(body+strings.Repeat("x", fetch.MaxLockFileSize-len(body))), 0o600))
-		lf, err := fetch.ReadLockFile(path)
+		require.NoError(t, os.WriteFile(path, []byte(body+strings.Repeat("x", lockfile.MaxSize-len(body))), 0o600))
+		lf, err := lockfile.Read(path)
 		require.NoError(t, err)
 		assert.Len(t, lf.Packages, 1)
 	})
 
 	t.Run("over the size limit", func(t *testing.T) {
 		path := filepath.Join(dir, "big.txt")
-		require.NoError(t, os.WriteFile(path, make([]byte, fetch.MaxLockFileSize+1), 0o600))
-		_, err := fetch.ReadLockFile(path)
-		le := &fetch.LockFileError{}
+		require.NoError(t, os.WriteFile(path, make([]byte, lockfile.MaxSize+1), 0o600))
+		_, err := lockfile.Read(path)
+		le := &lockfile.Error{}
 		require.ErrorAs(t, err, &le)
 		assert.Equal(t, 0, le.Line)
 		assert.Equal(t, path+": the file is larger than 33554432 bytes (32 MiB), the most this tool reads from a lock file: check the path, or split the environments into several lock files", err.Error())
@@ -665,12 +666,12 @@ func TestParseLockFileAliases(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
-			lf, err := fetch.ParseLockFile("pixi.lock", []byte(tc.data))
+			lf, err := lockfile.Parse("pixi.lock", []byte(tc.data))
 			if tc.line == 0 {
 				require.NoError(t, err)
 				assert.Len(t, lf.Packages, 1)
 			} else {
-				var le *fetch.LockFileError
+				var le *lockfile.Error
 				require.ErrorAs(t, err, &le)
 				assert.Equal(t, tc.line, le.Line, "%v", err)
 			}
@@ -688,7 +689,7 @@ func TestParseLockFileAliases(t *testing.T) {
 			b.WriteString("- *e\n")
 		}
 		start := time.Now()
-		lf, err := fetch.ParseLockFile("pixi.lock", []byte(b.String()))
+		lf, err := lockfile.Parse("pixi.lock", []byte(b.String()))
 		require.NoError(t, err)
 		assert.Len(t, lf.Packages, 1)
 		assert.Less(t, time.Since(start), 10*time.Second) // 4e8 key reads if each alias were read
@@ -705,7 +706,7 @@ func TestParseLockFileAliases(t *testing.T) {
 			fmt.Fprintf(&b, "- {manager: conda, platform: linux-64, url: \"https://example.com/ch/linux-64/p%d-1-0.conda\", hash: *h}\n", i)
 		}
 		start := time.Now()
-		lf, err := fetch.ParseLockFile("conda-lock.yml", []byte(b.String()))
+		lf, err := lockfile.Parse("conda-lock.yml", []byte(b.String()))
 		require.NoError(t, err)
 		assert.Len(t, lf.Packages, 20000)
 		assert.Less(t, time.Since(start), 10*time.Second)

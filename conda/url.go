@@ -1,4 +1,4 @@
-package fetch
+package conda
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
 )
@@ -20,12 +21,12 @@ import (
 // checked before any URL is built from s.
 func ValidateDigest(s string) error {
 	if len(s) != 64 {
-		return &Error{Kind: KindInvalidDigest, Msg: fmt.Sprintf("attestations_sha256 has %d characters, want 64 lowercase hex", len(s))}
+		return &invalidError{kind: ErrInvalidDigest, msg: fmt.Sprintf("attestations_sha256 has %d characters, want 64 lowercase hex", len(s))}
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return &Error{Kind: KindInvalidDigest, Msg: fmt.Sprintf("attestations_sha256 has a character other than lowercase hex at offset %d", i)}
+			return &invalidError{kind: ErrInvalidDigest, msg: fmt.Sprintf("attestations_sha256 has a character other than lowercase hex at offset %d", i)}
 		}
 	}
 	return nil
@@ -73,23 +74,20 @@ func SplitPackageURL(packageURL string) (PackageLocation, error) {
 		return PackageLocation{}, err
 	}
 	if strings.Contains(strings.ToLower(u.EscapedPath()), "%2f") {
-		return PackageLocation{}, &Error{Kind: KindInvalidURL, URL: Redact(packageURL),
-			Msg: `the package URL's path holds an escaped "/" (%2F)`}
+		return PackageLocation{}, &invalidError{kind: ErrInvalidURL, url: Redact(packageURL), msg: `the package URL's path holds an escaped "/" (%2F)`}
 	}
 	// Dot segments are refused: a server resolves them before it reads a
 	// /t/<token> segment, and the channel would be another one than the
 	// one read here (lock files refuse them too).
 	for _, seg := range strings.Split(u.Path, "/") {
 		if seg == "." || seg == ".." {
-			return PackageLocation{}, &Error{Kind: KindInvalidURL, URL: Redact(packageURL),
-				Msg: fmt.Sprintf("the package URL has a %q path segment: write the URL of the package without it", seg)}
+			return PackageLocation{}, &invalidError{kind: ErrInvalidURL, url: Redact(packageURL), msg: fmt.Sprintf("the package URL has a %q path segment: write the URL of the package without it", seg)}
 		}
 	}
 	dir, filename := path.Split(u.Path)
 	channelPath, subdir := path.Split(strings.TrimSuffix(dir, "/"))
 	if filename == "" || subdir == "" {
-		return PackageLocation{}, &Error{Kind: KindInvalidURL, URL: Redact(packageURL),
-			Msg: "a package URL has the form <channel>/<subdir>/<filename>"}
+		return PackageLocation{}, &invalidError{kind: ErrInvalidURL, url: Redact(packageURL), msg: "a package URL has the form <channel>/<subdir>/<filename>"}
 	}
 	// The repodata URL keeps the package URL's escaping exactly, as the
 	// sidecar URL does: a server may tell an escaped character apart.
@@ -105,7 +103,7 @@ func SplitPackageURL(packageURL string) (PackageLocation, error) {
 	channel.Fragment, channel.RawFragment = "", ""
 	channelPath, err = stripToken(channelPath)
 	if err != nil {
-		return PackageLocation{}, &Error{Kind: KindInvalidURL, URL: Redact(packageURL), Msg: err.Error()}
+		return PackageLocation{}, &invalidError{kind: ErrInvalidURL, url: Redact(packageURL), msg: err.Error()}
 	}
 	channel.Path = strings.TrimSuffix(channelPath, "/")
 	channel.RawPath = ""
@@ -120,20 +118,19 @@ func SplitPackageURL(packageURL string) (PackageLocation, error) {
 func parsePackageURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, &Error{Kind: KindInvalidURL, URL: Redact(s), Msg: "cannot parse the package URL"}
+		return nil, &invalidError{kind: ErrInvalidURL, url: Redact(s), msg: "cannot parse the package URL"}
 	}
 	switch u.Scheme {
 	case "http", "https":
 		if u.Host == "" {
-			return nil, &Error{Kind: KindInvalidURL, URL: Redact(s), Msg: "the package URL has no host"}
+			return nil, &invalidError{kind: ErrInvalidURL, url: Redact(s), msg: "the package URL has no host"}
 		}
 	case "file":
 	default:
-		return nil, &Error{Kind: KindInvalidURL, URL: Redact(s),
-			Msg: fmt.Sprintf("unsupported URL scheme %q: use http, https or file", u.Scheme)}
+		return nil, &invalidError{kind: ErrInvalidURL, url: Redact(s), msg: fmt.Sprintf("unsupported URL scheme %q: use http, https or file", u.Scheme)}
 	}
 	if u.Path == "" || strings.HasSuffix(u.Path, "/") {
-		return nil, &Error{Kind: KindInvalidURL, URL: Redact(s), Msg: "the package URL does not end in a file name"}
+		return nil, &invalidError{kind: ErrInvalidURL, url: Redact(s), msg: "the package URL does not end in a file name"}
 	}
 	return u, nil
 }
@@ -284,7 +281,7 @@ func canonicalPort(scheme, port string) (string, error) {
 	}
 	n, err := strconv.ParseUint(port, 10, 16)
 	if err != nil || n == 0 {
-		return "", fmt.Errorf("port %q is not a port number from 1 to 65535", clip(port))
+		return "", fmt.Errorf("port %q is not a port number from 1 to 65535", textsafe.Clip(port))
 	}
 	if d, ok := defaultPorts[scheme]; ok && n == d {
 		return "", nil
@@ -308,7 +305,7 @@ func canonicalHost(scheme string, u *url.URL) (string, error) {
 	if strings.HasPrefix(u.Host, "[") {
 		a, err := netip.ParseAddr(h)
 		if err != nil {
-			return "", fmt.Errorf("invalid IP address literal %q", clip(h))
+			return "", fmt.Errorf("invalid IP address literal %q", textsafe.Clip(h))
 		}
 		if a.Zone() != "" {
 			return "", errors.New("an IPv6 address with a zone names no one host")
@@ -349,7 +346,7 @@ func canonicalHost(scheme string, u *url.URL) (string, error) {
 	if endsInNumber(h) {
 		a, ok := parseIPv4(h)
 		if !ok {
-			return "", fmt.Errorf("host %q ends in a number but is not an IPv4 address", clip(h))
+			return "", fmt.Errorf("host %q ends in a number but is not an IPv4 address", textsafe.Clip(h))
 		}
 		if a.IsUnspecified() {
 			return "", errUnspecified
@@ -358,12 +355,12 @@ func canonicalHost(scheme string, u *url.URL) (string, error) {
 	}
 	for _, label := range strings.Split(h, ".") {
 		if label == "" {
-			return "", fmt.Errorf("host %q has an empty label", clip(h))
+			return "", fmt.Errorf("host %q has an empty label", textsafe.Clip(h))
 		}
 		for i := 0; i < len(label); i++ {
 			c := label[i]
 			if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '_' {
-				return "", fmt.Errorf("host %q has a character other than letters, digits, \"-\" and \"_\"", clip(h))
+				return "", fmt.Errorf("host %q has a character other than letters, digits, \"-\" and \"_\"", textsafe.Clip(h))
 			}
 		}
 	}
@@ -528,11 +525,11 @@ func checkSegments(scheme, p string) error {
 		}
 		switch {
 		case strings.HasSuffix(seg, ".") || strings.HasSuffix(seg, " "):
-			return fmt.Errorf("the path segment %q ends in a dot or space, which some servers drop", clip(seg))
+			return fmt.Errorf("the path segment %q ends in a dot or space, which some servers drop", textsafe.Clip(seg))
 		case strings.Contains(seg, ":"):
-			return fmt.Errorf("the path segment %q holds a \":\"", clip(seg))
+			return fmt.Errorf("the path segment %q holds a \":\"", textsafe.Clip(seg))
 		case shortName(seg):
-			return fmt.Errorf("the path segment %q looks like a Windows short name (~ and a digit)", clip(seg))
+			return fmt.Errorf("the path segment %q looks like a Windows short name (~ and a digit)", textsafe.Clip(seg))
 		}
 	}
 	return nil

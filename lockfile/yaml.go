@@ -1,4 +1,4 @@
-package fetch
+package lockfile
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -18,7 +19,7 @@ type yamlFile struct {
 	maps map[*yaml.Node]map[string]keyValue
 }
 
-func (y *yamlFile) errorf(n *yaml.Node, format string, args ...any) *LockFileError {
+func (y *yamlFile) errorf(n *yaml.Node, format string, args ...any) *Error {
 	line := 0
 	if n != nil {
 		line = n.Line
@@ -31,7 +32,7 @@ func (y *yamlFile) errorf(n *yaml.Node, format string, args ...any) *LockFileErr
 // every value before anything else is looked at, so a dense document of a
 // few MiB ({a,a,a,...}) could otherwise take gigabytes. Generated lock files
 // count about one per 11 bytes: 4,000,000 is some 44 MiB of them, more than
-// MaxLockFileSize; and 4,000,000 nodes take about 1 GiB.
+// MaxSize; and 4,000,000 nodes take about 1 GiB.
 const maxYAMLValues = 4_000_000
 
 // yamlValueBound returns an upper bound, roughly, of the number of nodes
@@ -109,7 +110,7 @@ func (y *yamlFile) syntax(data []byte, err error) error {
 	case yamlError(prefixLines(data, line)) != msg:
 		line++ // the library counts some lines from 0
 	}
-	return &LockFileError{File: y.name, Line: line, Err: fmt.Errorf("YAML syntax error: %s; %w", msg, errUnsupported)}
+	return &Error{File: y.name, Line: line, Err: fmt.Errorf("YAML syntax error: %s; %w", msg, errUnsupported)}
 }
 
 // splitYAMLError splits an error of the YAML library into its message and
@@ -187,7 +188,7 @@ func yamlError(data []byte) (msg string) {
 }
 
 // dispatch tells the YAML formats apart and parses root.
-func (y *yamlFile) dispatch(root *yaml.Node) (*LockFile, error) {
+func (y *yamlFile) dispatch(root *yaml.Node) (*File, error) {
 	root = deref(root)
 	if root.Kind != yaml.MappingNode {
 		return nil, lockErr(y.name, root.Line, "the document is %s, not a lock file; %w", describeNode(root), errUnsupported)
@@ -235,7 +236,7 @@ func (y *yamlFile) mapping(n *yaml.Node) (map[string]keyValue, error) {
 			return nil, y.errorf(n.Content[i], "a YAML merge key (<<): lock-file readers disagree on them; write the fields out in full")
 		}
 		if prev, dup := out[k.Value]; dup {
-			return nil, y.errorf(n.Content[i], "the key %s appears twice (first at line %d): readers disagree on which value wins; keep one", short(k.Value), prev.k.Line)
+			return nil, y.errorf(n.Content[i], "the key %s appears twice (first at line %d): readers disagree on which value wins; keep one", textsafe.Quote(k.Value), prev.k.Line)
 		}
 		out[k.Value] = keyValue{k: n.Content[i], v: v, at: n.Content[i+1]}
 	}
@@ -305,7 +306,7 @@ func describeNode(n *yaml.Node) string {
 // describeValue names n for messages, with its text when it is a scalar.
 func describeValue(n *yaml.Node) string {
 	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
-		return short(n.Value)
+		return textsafe.Quote(n.Value)
 	}
 	return describeNode(n)
 }
