@@ -3,6 +3,7 @@ package condasigs
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -73,6 +74,15 @@ type Result struct {
 // When ctx ends, packages not yet done get ctx's error in their Result and
 // those done keep theirs.
 func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOptions) []Result {
+	pkgs = slices.Clone(pkgs)
+	locks := make([]*lockState, len(pkgs))
+	v.readRecords(ctx, pkgs, locks, opts.Fetchers)
+	return v.verifyAll(ctx, pkgs, locks, opts)
+}
+
+// verifyAll is VerifyAll once the records are read: locks says, for each
+// package, what was found before verification (nil for nothing).
+func (v *Verifier) verifyAll(ctx context.Context, pkgs []Package, locks []*lockState, opts BatchOptions) []Result {
 	procs := runtime.GOMAXPROCS(0)
 	if opts.Fetchers <= 0 {
 		opts.Fetchers = 4 * procs
@@ -99,7 +109,7 @@ func (v *Verifier) VerifyAll(ctx context.Context, pkgs []Package, opts BatchOpti
 	for w := range procs {
 		starters.Go(func() {
 			for i := w; i < len(pkgs); i += procs {
-				jobs[i], startErrs[i] = v.start(ctx, pkgs[i])
+				jobs[i], startErrs[i] = v.start(ctx, pkgs[i], locks[i])
 			}
 		})
 	}

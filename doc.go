@@ -5,9 +5,13 @@
 //
 //	record --fetch--> sidecar bytes --attest+trustroot--> evidence --policy--> Report
 //
-// Package [fetch] reads repodata records, builds the content-addressed
-// sidecar URL <package-url>.sigs.<attestations_sha256>, retrieves it with a
-// size cap and retries, and checks its hash before anything parses it.
+// Package [conda] holds the naming and URL rules every step shares, with
+// no I/O (package file names and URLs, the content-addressed sidecar URL
+// <package-url>.sigs.<attestations_sha256>, channel URLs in canonical
+// form, redaction). Package [fetch] reads repodata records (each channel
+// and subdir once: [fetch.Resolve]), retrieves the sidecar with a size cap
+// and retries, and checks its hash before anything parses it. Package
+// [lockfile] reads the packages of lock files.
 // Package [attest] verifies every bundle with sigstore-go against the trusted
 // material, then checks the CEP 27 statement: predicate type, one subject,
 // filename, sha256, targetChannel. Package [trustroot] supplies the trusted
@@ -21,7 +25,7 @@
 //	v, _ := condasigs.New(condasigs.Options{Trust: trust, Policy: policy.Policy{
 //		Identities: []policy.Identity{{SAN: "https://github.com/my-org/*", Issuer: "https://token.actions.githubusercontent.com"}},
 //	}})
-//	report, err := v.Verify(ctx, condasigs.Package{URL: pkgURL, Record: record})
+//	report, err := v.Verify(ctx, condasigs.Package{URL: pkgURL, Record: record}) // no Record: read from the channel
 //	// report.Outcome is pass, warn or fail; err is only for misuse,
 //	// cancellation or an unusable trust root.
 //

@@ -32,12 +32,12 @@ const CodePackageDownloaded = "package-downloaded"
 // bytes that contradict the record or the lock entry fail it. With dir,
 // the bytes wait in a temporary file there until the verdict (see
 // keepDownloads).
-func (v *Verifier) downloadUnhashed(ctx context.Context, locked []lockfile.Package, pkgs []Package, fetchers int, dir string) {
+func (v *Verifier) downloadUnhashed(ctx context.Context, locked []lockfile.Package, pkgs []Package, locks []*lockState, fetchers int, dir string) {
 	sem := make(chan struct{}, fetchers)
 	var wg sync.WaitGroup
 	for i := range pkgs {
-		p := &pkgs[i]
-		if p.lock == nil || p.lock.unbound == nil {
+		p, ls := &pkgs[i], locks[i]
+		if ls == nil || ls.unbound == nil {
 			continue
 		}
 		wg.Go(func() {
@@ -46,20 +46,20 @@ func (v *Verifier) downloadUnhashed(ctx context.Context, locked []lockfile.Packa
 			if ctx.Err() != nil {
 				return // VerifyAll reports the cancellation
 			}
-			v.bindByDownload(ctx, locked[i], p, dir)
+			v.bindByDownload(ctx, locked[i], p, ls, dir)
 		})
 	}
 	wg.Wait()
 }
 
 // bindByDownload downloads one package for downloadUnhashed.
-func (v *Verifier) bindByDownload(ctx context.Context, lp lockfile.Package, p *Package, dir string) {
+func (v *Verifier) bindByDownload(ctx context.Context, lp lockfile.Package, p *Package, ls *lockState, dir string) {
 	rec := p.Record
 	var kept *keptFile
 	if dir != "" {
 		var err error
-		if kept, err = createKept(dir, p.urlSubdirOf(), rec.Filename); err != nil {
-			p.lock.unbound = fmt.Errorf("%w; keeping the download failed: %v", p.lock.unbound, err)
+		if kept, err = createKept(dir, urlSubdir(p.URL), rec.Filename); err != nil {
+			ls.unbound = fmt.Errorf("%w; keeping the download failed: %v", ls.unbound, err)
 			return
 		}
 	}
@@ -70,7 +70,7 @@ func (v *Verifier) bindByDownload(ctx context.Context, lp lockfile.Package, p *P
 	got, err := v.fetcher.DownloadPackage(ctx, p.URL, rec.Size, w)
 	if err != nil {
 		kept.discard()
-		p.lock.unbound = fmt.Errorf("%w; downloading the package to hash it failed: %v", p.lock.unbound, err)
+		ls.unbound = fmt.Errorf("%w; downloading the package to hash it failed: %v", ls.unbound, err)
 		return
 	}
 	for _, h := range []struct{ what, want, got string }{
@@ -81,24 +81,24 @@ func (v *Verifier) bindByDownload(ctx context.Context, lp lockfile.Package, p *P
 	} {
 		if h.want != "" && !strings.EqualFold(h.want, h.got) {
 			kept.discard()
-			p.lock.unbound, p.lock.mismatch = nil, downloadMismatch(rec.Filename, fmt.Sprintf("hash to %s, not %s (%s)", h.got, strings.ToLower(h.want), h.what))
+			ls.unbound, ls.mismatch = nil, downloadMismatch(rec.Filename, fmt.Sprintf("hash to %s, not %s (%s)", h.got, strings.ToLower(h.want), h.what))
 			return
 		}
 	}
 	if rec.Size > 0 && got.Size != rec.Size {
 		kept.discard()
-		p.lock.unbound, p.lock.mismatch = nil, downloadMismatch(rec.Filename, fmt.Sprintf("are %d bytes long, not %d (the record's size)", got.Size, rec.Size))
+		ls.unbound, ls.mismatch = nil, downloadMismatch(rec.Filename, fmt.Sprintf("are %d bytes long, not %d (the record's size)", got.Size, rec.Size))
 		return
 	}
 	if kept != nil {
 		kept.sha256 = got.SHA256
 		if err := kept.written(); err != nil {
 			kept.discard()
-			p.lock.unbound = fmt.Errorf("%w; keeping the download failed: %v", p.lock.unbound, err)
+			ls.unbound = fmt.Errorf("%w; keeping the download failed: %v", ls.unbound, err)
 			return
 		}
 	}
-	p.ArtifactSHA256, p.lock.unbound, p.lock.kept = got.SHA256, nil, kept
+	p.ArtifactSHA256, ls.unbound, ls.kept = got.SHA256, nil, kept
 	msg := fmt.Sprintf("the lock file binds no sha256, so the package was downloaded and its attestations checked against its bytes (sha256 %s)", got.SHA256)
 	sev := policy.SeverityInfo
 	switch {
@@ -112,7 +112,16 @@ func (v *Verifier) bindByDownload(ctx context.Context, lp lockfile.Package, p *P
 	default:
 		msg += "; they were not kept: the installer checks the lock file's md5, which these bytes have"
 	}
-	p.lock.note = &policy.Reason{Rule: policy.RuleLock, Code: CodePackageDownloaded, Severity: sev, Message: msg}
+	ls.note = &policy.Reason{Rule: policy.RuleLock, Code: CodePackageDownloaded, Severity: sev, Message: msg}
+}
+
+// urlSubdir is the subdir of a package URL, "" for one that has none.
+func urlSubdir(packageURL string) string {
+	loc, err := conda.SplitPackageURL(packageURL)
+	if err != nil {
+		return ""
+	}
+	return loc.Subdir
 }
 
 func downloadMismatch(filename, what string) *policy.Reason {
@@ -123,12 +132,12 @@ func downloadMismatch(filename, what string) *policy.Reason {
 // keepDownloads keeps, once verified, the downloads of the packages that
 // did not fail, and removes the others. Its reason says where a kept file
 // is; a file that cannot be kept turns a pass into a warning.
-func keepDownloads(pkgs []Package, results []Result) {
-	for i := range pkgs {
-		if pkgs[i].lock == nil || pkgs[i].lock.kept == nil {
+func keepDownloads(locks []*lockState, results []Result) {
+	for i := range locks {
+		if locks[i] == nil || locks[i].kept == nil {
 			continue
 		}
-		k, rep := pkgs[i].lock.kept, results[i].Report
+		k, rep := locks[i].kept, results[i].Report
 		if results[i].Err != nil || rep == nil || rep.Outcome == policy.Fail {
 			k.discard()
 			continue

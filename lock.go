@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
@@ -24,11 +23,8 @@ type lockState struct {
 	unbound     error          // policy.Input.Unbound
 	note        *policy.Reason // what a download verified, added to the report
 	kept        *keptFile      // the download, kept once the verdict allows
+	read        bool           // the record was read from the channel
 }
-
-// maxRepodataScans bounds the repodata documents VerifyLocked reads at
-// once.
-const maxRepodataScans = 64
 
 // VerifyLocked verifies the packages a lock file names (see
 // lockfile.Read), as VerifyAll does, with results in the order of
@@ -50,93 +46,77 @@ const maxRepodataScans = 64
 // the attestations are checked against the downloaded bytes.
 func (v *Verifier) VerifyLocked(ctx context.Context, locked []lockfile.Package, opts BatchOptions) []Result {
 	pkgs := make([]Package, len(locked))
-	groups := map[string][]int{} // repodata URL → indexes into locked
+	locks := make([]*lockState, len(locked))
 	for i, lp := range locked {
-		loc, err := conda.SplitPackageURL(lp.URL)
-		if err != nil {
-			pkgs[i] = Package{URL: lp.URL, lock: &lockState{misuse: fmt.Errorf("condasigs: lock file entry %d: %w", i+1, err)}}
-			continue
+		pkgs[i] = Package{URL: lp.URL}
+		if _, err := conda.SplitPackageURL(lp.URL); err != nil {
+			locks[i] = &lockState{misuse: fmt.Errorf("condasigs: lock file entry %d: %w", i+1, err)}
 		}
-		pkgs[i] = Package{URL: lp.URL, Record: fetch.Record{Filename: loc.Filename}}
-		if ci, err := v.channel(loc.Channel); err != nil || !ci.match.Enabled {
-			continue // Verify reports the error, or the disabled channel
+	}
+	v.readRecords(ctx, pkgs, locks, opts.Fetchers)
+	for i := range pkgs {
+		if locks[i] != nil && locks[i].read {
+			locks[i] = checkLocked(locked[i], pkgs[i].Record, opts)
+			// The digest the installer checks the bytes against.
+			pkgs[i].ArtifactSHA256 = locked[i].SHA256
 		}
-		groups[loc.RepodataURL] = append(groups[loc.RepodataURL], i)
 	}
-
-	fetchers := opts.Fetchers
-	if fetchers <= 0 {
-		fetchers = 4 * runtime.GOMAXPROCS(0)
-	}
-	fetchers = min(fetchers, maxPool)
-	// Each scan holds under 512 KiB (fetch.ScanRepodata), so repodata
-	// memory is bounded by maxRepodataScans of them, whatever Fetchers.
-	sem := make(chan struct{}, min(fetchers, maxRepodataScans))
-	var wg sync.WaitGroup
-	for url, idx := range groups {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			v.resolveGroup(ctx, url, idx, locked, pkgs, opts)
-		})
-	}
-	wg.Wait()
 	if opts.DownloadUnhashed {
-		v.downloadUnhashed(ctx, locked, pkgs, fetchers, opts.DownloadDir)
+		fetchers := opts.Fetchers
+		if fetchers <= 0 {
+			fetchers = 4 * runtime.GOMAXPROCS(0)
+		}
+		v.downloadUnhashed(ctx, locked, pkgs, locks, min(fetchers, maxPool), opts.DownloadDir)
 	}
-	results := v.VerifyAll(ctx, pkgs, opts)
-	keepDownloads(pkgs, results)
+	results := v.verifyAll(ctx, pkgs, locks, opts)
+	keepDownloads(locks, results)
 	return results
 }
 
-// resolveGroup reads one repodata.json and fills in the records of the
-// packages at idx, which all live in it.
-func (v *Verifier) resolveGroup(ctx context.Context, url string, idx []int, locked []lockfile.Package, pkgs []Package, opts BatchOptions) {
-	// The first record of each wanted file, and how often it is listed:
-	// memory stays one record a package, however often a hostile document
-	// repeats it.
-	type hit struct {
-		rec fetch.Record
-		n   int
+// readRecords reads the record of each package whose Record is empty,
+// from v.records, each channel and subdir's repodata once, and only for
+// channels whose policy is enabled (a disabled channel's package is
+// reported without it). It sets, for each package with a nil lock state,
+// what reading found: the record read, the record unavailable, or
+// misuse.
+func (v *Verifier) readRecords(ctx context.Context, pkgs []Package, locks []*lockState, fetchers int) {
+	var idx []int
+	var urls []string
+	for i, p := range pkgs {
+		if locks[i] != nil || p.Record != (fetch.Record{}) || p.URL == "" {
+			continue // known, given by the caller, or Verify reports the misuse
+		}
+		loc, err := conda.SplitPackageURL(p.URL)
+		if err != nil {
+			locks[i] = &lockState{misuse: fmt.Errorf("condasigs: %w", err)}
+			continue
+		}
+		pkgs[i].Record.Filename = loc.Filename
+		channel := p.Channel
+		if channel == "" {
+			channel = loc.Channel
+		}
+		if ci, err := v.channel(channel); err != nil || !ci.match.Enabled {
+			continue // Verify reports the error, or the disabled channel
+		}
+		idx = append(idx, i)
+		urls = append(urls, p.URL)
 	}
-	found := make(map[string]*hit, len(idx))
-	for _, i := range idx {
-		found[pkgs[i].Record.Filename] = &hit{}
+	if len(idx) == 0 {
+		return
 	}
-	body, err := v.fetcher.OpenRepodata(ctx, url)
-	if err == nil {
-		// The whole document is read: a filename listed twice must be seen.
-		err = fetch.ScanRepodata(body, func(rec fetch.Record) bool {
-			if h, ok := found[rec.Filename]; ok {
-				if h.n == 0 {
-					h.rec = rec
-				}
-				h.n++
-			}
-			return true
-		})
-		body.Close()
-	}
-	where := conda.Redact(url)
-	for _, i := range idx {
-		p := &pkgs[i]
-		h := found[p.Record.Filename]
-		switch {
+	found := fetch.Resolve(ctx, v.records, urls, min(max(fetchers, 0), maxPool))
+	for k, i := range idx {
+		switch f := found[k]; {
 		case ctx.Err() != nil:
-			p.lock = &lockState{misuse: fmt.Errorf("condasigs: %w", ctx.Err())}
-		case err != nil && (fetch.KindOf(err) == "" || fetch.KindOf(err) == fetch.KindInvalidURL):
-			p.lock = &lockState{misuse: fmt.Errorf("condasigs: %w", err)}
-		case err != nil:
-			p.lock = &lockState{unavailable: err}
-		case h.n == 0:
-			p.lock = &lockState{unavailable: fmt.Errorf("%s does not list %s: the lock file names a package the channel no longer has", where, p.Record.Filename)}
-		case h.n > 1:
-			p.lock = &lockState{unavailable: fmt.Errorf("%s lists %s %d times, and installers disagree on which record wins", where, p.Record.Filename, h.n)}
+			locks[i] = &lockState{misuse: fmt.Errorf("condasigs: %w", ctx.Err())}
+		case f.Err != nil && (fetch.KindOf(f.Err) == "" || fetch.KindOf(f.Err) == fetch.KindInvalidURL):
+			locks[i] = &lockState{misuse: fmt.Errorf("condasigs: %w", f.Err)}
+		case f.Err != nil:
+			locks[i] = &lockState{unavailable: f.Err}
 		default:
-			p.Record = h.rec
-			p.lock = checkLocked(locked[i], h.rec, opts)
-			// The digest the installer checks the bytes against.
-			p.ArtifactSHA256 = locked[i].SHA256
+			pkgs[i].Record = f.Record
+			locks[i] = &lockState{read: true}
 		}
 	}
 }

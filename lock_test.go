@@ -131,7 +131,7 @@ func TestVerifyLockedRecordUnavailable(t *testing.T) {
 		for _, r := range results[1:] {
 			assert.Equal(t, []string{"record-unavailable"}, reasonCodes(r.Report))
 		}
-		assert.Contains(t, results[1].Report.Reasons[0].Message, "does not list gone-1.0-0.conda")
+		assert.Contains(t, results[1].Report.Reasons[0].Message, `repodata.json: the repodata does not list "gone-1.0-0.conda"`)
 		assert.Contains(t, results[2].Report.Reasons[0].Message, "osx-64/repodata.json: HTTP status 404")
 	}
 }

@@ -23,7 +23,12 @@ type Package struct {
 	// Subdir is the platform directory, e.g. "linux-64". It defaults to the
 	// subdir part of URL.
 	Subdir string
-	// Record is the package's repodata record. Record.Filename is required.
+	// Record is the package's repodata record. Left empty (the zero
+	// Record), it is read from the repodata.json of the URL's channel and
+	// subdir (Options.Records), each document once per batch; a record
+	// that cannot be read is a retrieval failure (code
+	// "record-unavailable") decided by the require table. A package of a
+	// disabled channel is reported without its record being read.
 	Record fetch.Record
 	// ArtifactSHA256 is the SHA-256 (hex) of the package bytes the caller
 	// downloaded, if it has them. It must equal Record.SHA256 when both are
@@ -31,43 +36,26 @@ type Package struct {
 	// the record's sha256 is used, for package managers that check the
 	// downloaded bytes against the record themselves.
 	ArtifactSHA256 string
-
-	lock      *lockState // set by VerifyLocked
-	urlSubdir string     // the subdir of URL, set by resolve
 }
 
-// urlSubdirOf is the subdir of the package URL: the one resolve found, or
-// the URL's own for a package not resolved yet.
-func (p Package) urlSubdirOf() string {
-	if p.urlSubdir != "" {
-		return p.urlSubdir
-	}
-	if loc, err := conda.SplitPackageURL(p.URL); err == nil {
-		return loc.Subdir
-	}
-	return ""
-}
-
-// resolve fills in URL, Channel and Subdir.
-func (p Package) resolve() (Package, error) {
-	if p.lock != nil && p.lock.misuse != nil {
-		return p, p.lock.misuse
-	}
+// resolve fills in URL, Channel and Subdir, and returns the subdir of the
+// URL.
+func (p Package) resolve() (Package, string, error) {
 	if p.Record.Filename == "" {
-		return p, errors.New("condasigs: Package.Record.Filename is empty")
+		return p, "", errors.New("condasigs: Package.Record.Filename is empty")
 	}
 	if p.URL == "" {
 		if p.Channel == "" || p.Subdir == "" {
-			return p, errors.New("condasigs: a Package needs URL, or Channel and Subdir")
+			return p, "", errors.New("condasigs: a Package needs URL, or Channel and Subdir")
 		}
 		p.URL = strings.TrimRight(p.Channel, "/") + "/" + p.Subdir + "/" + p.Record.Filename
 	}
 	loc, err := conda.SplitPackageURL(p.URL)
 	if err != nil {
-		return p, err
+		return p, "", err
 	}
 	if loc.Filename != p.Record.Filename {
-		return p, errors.New("condasigs: the package URL's file name differs from Record.Filename")
+		return p, "", errors.New("condasigs: the package URL's file name differs from Record.Filename")
 	}
 	if p.Channel == "" {
 		p.Channel = loc.Channel
@@ -75,6 +63,5 @@ func (p Package) resolve() (Package, error) {
 	if p.Subdir == "" {
 		p.Subdir = loc.Subdir
 	}
-	p.urlSubdir = loc.Subdir
-	return p, nil
+	return p, loc.Subdir, nil
 }

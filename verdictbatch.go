@@ -32,7 +32,7 @@ func (v *Verifier) batchOf(jobs []*job, errs []error) (idx []int, name string) {
 	h := sha256.New()
 	h.Write([]byte(batchHeader))
 	for i, j := range jobs {
-		if errs[i] != nil || j.done || (j.pkg.lock != nil && j.pkg.lock.unavailable != nil) {
+		if errs[i] != nil || j.done || (j.lock != nil && j.lock.unavailable != nil) {
 			continue
 		}
 		k, ok := v.verdictKeyOf(j)

@@ -46,6 +46,11 @@ type Options struct {
 	// http(s) only, 4 MiB cap, retries. Give it a fetch.Options.Cache to
 	// keep sidecars between runs.
 	Fetcher *fetch.Client
+	// Records gives the records of packages whose Record is left empty,
+	// and of lock-file entries (VerifyLocked). Nil means the Fetcher, which
+	// reads each channel's repodata.json (with its repodata cache); a
+	// package manager that keeps repodata itself supplies its own.
+	Records fetch.RecordSource
 	// VerdictCache, if set, keeps the evidence of every verified sidecar,
 	// keyed by everything it depends on: the sidecar's and the package's
 	// SHA-256, the file name, the channel, the policy's and the trusted
@@ -72,6 +77,7 @@ type Verifier struct {
 	pins       *policy.PinStore
 	recordPins bool
 	fetcher    *fetch.Client
+	records    fetch.RecordSource
 	verdicts   fetch.Cache
 	code       string // codeDigest, for verdict keys
 	log        *slog.Logger
@@ -137,7 +143,11 @@ func New(opts Options) (*Verifier, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Verifier{trust: opts.Trust, rules: rules, pins: opts.Pins, recordPins: opts.RecordPins, fetcher: f, log: log,
+	records := opts.Records
+	if records == nil {
+		records = f
+	}
+	return &Verifier{trust: opts.Trust, rules: rules, pins: opts.Pins, recordPins: opts.RecordPins, fetcher: f, records: records, log: log,
 		verdicts: opts.VerdictCache, code: codeDigest(),
 		warnAge: ageLimit(opts.TrustRootWarnAge, DefaultTrustRootWarnAge), maxAge: ageLimit(opts.TrustRootMaxAge, 0)}, nil
 }
@@ -167,7 +177,9 @@ func (v *Verifier) Rules() *policy.Rules { return v.rules }
 // failure, are data in the Report; the error is non-nil only for misuse
 // (an incomplete Package), cancellation of ctx, or an unusable trust root.
 func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
-	j, err := v.start(ctx, pkg)
+	pkgs, locks := []Package{pkg}, []*lockState{nil}
+	v.readRecords(ctx, pkgs, locks, 1)
+	j, err := v.start(ctx, pkgs[0], locks[0])
 	if err != nil || j.done {
 		return j.rep, err
 	}
@@ -181,6 +193,8 @@ func (v *Verifier) Verify(ctx context.Context, pkg Package) (*Report, error) {
 // retrieve fetches its sidecar (network), finish verifies and decides (CPU).
 type job struct {
 	pkg       Package
+	lock      *lockState // what was found before verification, or nil
+	urlSubdir string     // the subdir of pkg.URL
 	rep       *Report
 	done      bool // rep is final
 	av        *attest.Verifier
@@ -218,8 +232,11 @@ func (v *Verifier) fetchSidecar(ctx context.Context, pkg Package) ([]byte, error
 // start resolves the package, takes the trust root and the policy entry,
 // and settles what needs no sidecar: a disabled channel, an artifact that
 // is not the record's.
-func (v *Verifier) start(ctx context.Context, pkg Package) (*job, error) {
-	pkg, err := pkg.resolve()
+func (v *Verifier) start(ctx context.Context, pkg Package, lock *lockState) (*job, error) {
+	if lock != nil && lock.misuse != nil {
+		return &job{}, lock.misuse
+	}
+	pkg, urlSubdir, err := pkg.resolve()
 	if err != nil {
 		return &job{}, err
 	}
@@ -254,7 +271,7 @@ func (v *Verifier) start(ctx context.Context, pkg Package) (*job, error) {
 	if ageKnown(info) {
 		rep.TrustRootAge = now.Sub(info.LoadedAt).Round(time.Second).String()
 	}
-	j := &job{pkg: pkg, rep: rep, av: av, staleness: staleness, trustDigest: info.Digest}
+	j := &job{pkg: pkg, lock: lock, urlSubdir: urlSubdir, rep: rep, av: av, staleness: staleness, trustDigest: info.Digest}
 
 	j.match = ci.match
 	rep.PolicyEntry = j.match.Entry
@@ -280,10 +297,10 @@ func (v *Verifier) start(ctx context.Context, pkg Package) (*job, error) {
 	// channel's word; a record that contradicts its file name is
 	// inconsistent.
 	fn, err := pkg.Record.CheckConsistent()
-	if err == nil && pkg.Record.Subdir != "" && pkg.Record.Subdir != pkg.urlSubdir {
+	if err == nil && pkg.Record.Subdir != "" && pkg.Record.Subdir != urlSubdir {
 		// CEP 27 does not bind the subdir: the file of one platform,
 		// served under another's directory, would pass.
-		err = fmt.Errorf("the record of %s gives subdir %q, but the package URL is in %q", pkg.Record.Filename, pkg.Record.Subdir, pkg.urlSubdir)
+		err = fmt.Errorf("the record of %s gives subdir %q, but the package URL is in %q", pkg.Record.Filename, pkg.Record.Subdir, urlSubdir)
 	}
 	j.name, j.inconsistent = fn.Name, err
 	if j.name == "" {
@@ -294,8 +311,8 @@ func (v *Verifier) start(ctx context.Context, pkg Package) (*job, error) {
 
 	var failed *policy.Reason
 	j.digest, failed = checkArtifact(pkg)
-	if pkg.lock != nil && pkg.lock.mismatch != nil {
-		failed = pkg.lock.mismatch
+	if lock != nil && lock.mismatch != nil {
+		failed = lock.mismatch
 	}
 	rep.PackageSHA256 = j.digest
 	if failed != nil {
@@ -308,8 +325,8 @@ func (v *Verifier) start(ctx context.Context, pkg Package) (*job, error) {
 // retrieve fetches the job's sidecar, or records why there is none.
 func (v *Verifier) retrieve(ctx context.Context, j *job, get sidecarFetcher) error {
 	pkg := j.pkg
-	if pkg.lock != nil && pkg.lock.unavailable != nil {
-		j.in = policy.Input{RecordUnavailable: pkg.lock.unavailable}
+	if j.lock != nil && j.lock.unavailable != nil {
+		j.in = policy.Input{RecordUnavailable: j.lock.unavailable}
 		return nil
 	}
 	if !pkg.Record.HasAttestations() {
@@ -387,8 +404,8 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 	}
 	in := j.in
 	in.Inconsistent = j.inconsistent
-	if j.pkg.lock != nil {
-		in.Unbound = j.pkg.lock.unbound
+	if j.lock != nil {
+		in.Unbound = j.lock.unbound
 	}
 	name := j.name
 	pinning := v.pins != nil && match.Engine.Policy().Pin != ""
@@ -420,9 +437,9 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 	if d.Pin != nil {
 		rep.Pin = &PinInfo{Channel: match.Channel, Package: name, Signer: *d.Pin}
 	}
-	if j.pkg.lock != nil && j.pkg.lock.note != nil {
-		rep.Reasons = append(rep.Reasons, *j.pkg.lock.note)
-		if j.pkg.lock.note.Severity == policy.SeverityWarning && rep.Outcome == policy.Pass {
+	if j.lock != nil && j.lock.note != nil {
+		rep.Reasons = append(rep.Reasons, *j.lock.note)
+		if j.lock.note.Severity == policy.SeverityWarning && rep.Outcome == policy.Pass {
 			rep.Outcome = policy.Warn
 		}
 	}

@@ -385,7 +385,7 @@ func TestFindRecordHoldsOneRecord(t *testing.T) {
 	grown := r.peak - min(r.peak, r.base)
 	t.Logf("the live heap grew by %.1f MiB at most, over %d measures", mib(grown), r.probes)
 	fe := requireKind(t, err, fetch.ErrMalformed)
-	assert.Contains(t, fe.Error(), "1000000 records")
+	assert.Contains(t, fe.Error(), "1000000 times")
 	assert.Less(t, grown, uint64(8<<20))
 }
 

@@ -109,32 +109,6 @@ func ScanRepodata(r io.Reader, fn func(Record) bool) error {
 	return nil
 }
 
-// FindRecord scans repodata for the record of filename. It reads the whole
-// document, and a filename listed twice makes it malformed: parsers
-// disagree on which record wins.
-func FindRecord(r io.Reader, filename string) (Record, error) {
-	var found Record
-	n := 0
-	err := ScanRepodata(r, func(rec Record) bool {
-		if rec.Filename == filename {
-			if n == 0 {
-				found = rec
-			}
-			n++ // only the first is kept, however many there are
-		}
-		return true
-	})
-	switch {
-	case err != nil:
-		return Record{}, err
-	case n == 0:
-		return Record{}, &Error{Kind: KindNotFound, Msg: fmt.Sprintf("no record for %q in repodata", filename)}
-	case n > 1:
-		return Record{}, malformedRepodata(fmt.Errorf("%q has %d records", filename, n))
-	}
-	return found, nil
-}
-
 func malformedRepodata(err error) error {
 	var fe *Error
 	if errors.As(err, &fe) { // a failure of the reader itself, e.g. too large

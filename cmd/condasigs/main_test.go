@@ -149,7 +149,7 @@ func TestVerifyRepodataFlagAndMissingRecord(t *testing.T) {
 	assert.Equal(t, exitFail, code, "one failing package fails the run")
 	assert.Contains(t, out, "PASS "+pkgName)
 	assert.Contains(t, out, "FAIL absent-1.0-0.conda")
-	assert.Contains(t, out, "no record for absent-1.0-0.conda")
+	assert.Contains(t, out, `does not list "absent-1.0-0.conda" [record-unavailable]`)
 }
 
 // TestVerifyOverHTTPRedactsCredentials serves the channel on loopback behind
@@ -240,7 +240,7 @@ func TestVerifyAmbiguousRepodata(t *testing.T) {
 			require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 			code, out, _ := runCLI(t, verifyArgs("--channel", upstream, "--repodata", p, fileURL(t))...)
 			assert.Equal(t, exitFail, code, out)
-			assert.Contains(t, out, "[malformed]")
+			assert.Contains(t, out, "[record-unavailable]")
 		})
 	}
 }

@@ -157,8 +157,9 @@ func TestVerifyJSONListsErrors(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &doc))
 	require.Len(t, doc.Packages, 3, out)
-	assert.Equal(t, "pass", doc.Packages[0].Outcome)
-	for _, p := range doc.Packages[1:] {
+	// Records are read before anything is verified, so the deadline
+	// ends the whole batch: every package is listed, none as a pass.
+	for _, p := range doc.Packages {
 		assert.Equal(t, "fail", p.Outcome)
 		assert.Equal(t, "error", p.Status)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/condasigs/condasigs"
-	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/policy"
@@ -113,7 +113,6 @@ func addPolicyFlags(cmd *cobra.Command, f *verifyFlags) {
 // session is one run's verifier and inputs.
 type session struct {
 	v         *condasigs.Verifier
-	records   *recordSource
 	artifacts map[string]string
 	channel   string
 	close     func()
@@ -158,7 +157,11 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 		cancel()
 		return nil, problem("trusted root: %v", err)
 	}
-	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: pol, Config: cfg, Pins: pins, Fetcher: fetcher, Logger: logger, VerdictCache: verdicts,
+	var records fetch.RecordSource // nil: the channels' repodata
+	if f.repodata != "" {
+		records = fileRecords{path: f.repodata}
+	}
+	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: pol, Config: cfg, Pins: pins, Fetcher: fetcher, Records: records, Logger: logger, VerdictCache: verdicts,
 		TrustRootWarnAge: f.rootWarnAge.d, TrustRootMaxAge: f.rootMaxAge.d})
 	if err != nil {
 		closeTrust()
@@ -168,7 +171,7 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 	if pins == nil && pinRules(v) && !forPinning {
 		fmt.Fprintln(cmd.ErrOrStderr(), "condasigs: warning: the policy pins signers but no --pins file is given; signers are not compared with pins")
 	}
-	return &session{v: v, records: newRecordSource(fetcher, f.repodata, wanted), artifacts: artifacts, channel: f.channel,
+	return &session{v: v, artifacts: artifacts, channel: f.channel,
 		close: func() { closeTrust(); cancel() }}, nil
 }
 
@@ -242,24 +245,36 @@ func checkRepodataFile(path string) error {
 // pinRules reports whether any channel of the policy pins signers.
 func pinRules(v *condasigs.Verifier) bool { return v.Rules().Pins() }
 
-// verifyAll verifies the packages in order. It stops at the first problem
-// that is not a policy outcome (cancellation, an unusable trust root),
-// which it returns; that package and those after it are reported as not
-// verified (errorReport), so that the report lists every package.
+// verifyAll verifies the packages, as VerifyAll does: each record is read
+// from its channel's repodata (or --repodata), each document once. A
+// package that could not be verified (cancellation, an unusable trust
+// root) is reported as not verified (errorReport), so that the report lists
+// every package; the first such error is returned.
 func (s *session) verifyAll(ctx context.Context, urls []string) ([]*condasigs.Report, error) {
-	reports := make([]*condasigs.Report, 0, len(urls))
+	pkgs := make([]condasigs.Package, len(urls))
 	for i, u := range urls {
-		rep, err := verifyOne(ctx, s.v, s.records, u, s.channel, s.artifacts)
-		if err != nil {
-			reports = append(reports, errorReport(u, err))
-			for _, rest := range urls[i+1:] {
-				reports = append(reports, errorReport(rest, fmt.Errorf("the run stopped before this package: %w", err)))
-			}
-			return reports, err
+		pkgs[i] = condasigs.Package{URL: u, Channel: s.channel}
+		if loc, err := conda.SplitPackageURL(u); err == nil {
+			pkgs[i].ArtifactSHA256 = s.artifacts[loc.Filename]
 		}
-		reports = append(reports, rep)
 	}
-	return reports, nil
+	reports := make([]*condasigs.Report, 0, len(urls))
+	var first error
+	for i, r := range s.v.VerifyAll(ctx, pkgs, condasigs.BatchOptions{}) {
+		if r.Err != nil || r.Report == nil {
+			err := r.Err
+			if err == nil {
+				err = errors.New("no report")
+			}
+			if first == nil {
+				first = err
+			}
+			reports = append(reports, errorReport(urls[i], err))
+			continue
+		}
+		reports = append(reports, r.Report)
+	}
+	return reports, first
 }
 
 // finish prints the reports, even those of a run a problem stopped, and
@@ -277,30 +292,6 @@ func (s *session) finish(cmd *cobra.Command, format string, reports []*condasigs
 		}
 	}
 	return nil
-}
-
-func verifyOne(ctx context.Context, v *condasigs.Verifier, records *recordSource, u, channel string, artifacts map[string]string) (*condasigs.Report, error) {
-	loc, err := conda.SplitPackageURL(u)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := records.find(ctx, loc)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		code := string(fetch.KindOf(err))
-		if code == "" {
-			code = "repodata"
-		}
-		return &condasigs.Report{
-			Filename: loc.Filename, Channel: conda.Redact(loc.Channel), Subdir: loc.Subdir, URL: conda.Redact(u),
-			Outcome: policy.Fail, Status: policy.StatusRetrievalFailure, Bundles: []attest.Evidence{},
-			Reasons: []policy.Reason{{Rule: "repodata", Code: code, Severity: policy.SeverityError,
-				Message: "cannot read the package's repodata record: " + err.Error()}},
-		}, nil
-	}
-	return v.Verify(ctx, condasigs.Package{URL: u, Channel: channel, Record: rec, ArtifactSHA256: artifacts[loc.Filename]})
 }
 
 // buildPolicy returns the policy of the flags: a Config from --config, or a

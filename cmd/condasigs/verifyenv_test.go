@@ -235,3 +235,43 @@ func (v virtualChannel) verifyEnvJSON(t *testing.T, dir, filename, sha string, e
 		"--format", "json"}, extra...)
 	return runCLI(t, append(args, explicit)...)
 }
+
+// The same package gets the same verdict from verify and verify-env: a
+// record the channel no longer lists, under require: warn, is a warning
+// and exit 0 from both; under require: error, a failure from both.
+func TestVerifyAndVerifyEnvAgree(t *testing.T) {
+	absent := strings.Replace(fileURL(t), pkgName, "absent-1.0-0.conda", 1)
+	for _, mode := range []string{"warn", "error"} {
+		t.Run(mode, func(t *testing.T) {
+			config, explicit := envFiles(t, absent+"#"+strings.Repeat("ab", 32))
+			b, err := os.ReadFile(config)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(config, []byte(strings.Replace(string(b), "require: error", "require: "+mode, 1)), 0o644))
+			want := exitOK
+			if mode == "error" {
+				want = exitFail
+			}
+			var codes []string
+			for _, args := range [][]string{
+				{"verify", "--trusted-root", trustedRoot, "--config", config, "--format", "json", absent},
+				envArgs(config, explicit, "--no-cache", "--format", "json"),
+			} {
+				code, out, errOut := runCLI(t, args...)
+				assert.Equal(t, want, code, "%s: %s%s", args[0], out, errOut)
+				var doc struct {
+					Packages []struct {
+						Outcome, Status string
+						Reasons         []struct{ Code, Severity string }
+					}
+				}
+				require.NoError(t, json.Unmarshal([]byte(out), &doc), out)
+				require.Len(t, doc.Packages, 1, out)
+				p := doc.Packages[0]
+				require.Len(t, p.Reasons, 1, out)
+				codes = append(codes, p.Outcome+" "+p.Status+" "+p.Reasons[0].Code+" "+p.Reasons[0].Severity)
+			}
+			assert.Equal(t, codes[0], codes[1], "verify and verify-env disagree")
+			assert.Contains(t, codes[0], "retrieval-failure record-unavailable")
+		})
+	}
+}

@@ -1,0 +1,190 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/condasigs/condasigs/conda"
+)
+
+// Found is what a repodata document says about one package file: its
+// record, or why there is not exactly one.
+type Found struct {
+	Record Record
+	// Err is nil when the document lists the file exactly once. Otherwise
+	// it is a *Error: KindNotFound when the document does not list the
+	// file, KindMalformed when it lists it more than once (parsers disagree
+	// on which record wins), or the failure to read the document (of its
+	// kind, KindInvalidURL for a package URL that names no document).
+	Err error
+}
+
+// A RecordSource gives the records of package files by the URL of their
+// subdir's repodata.json (conda.PackageLocation.RepodataURL, credentials
+// included: never print it). [*Client] is one: it reads the document
+// over http(s) or from a file:// URL, through its repodata cache. A
+// package manager that keeps repodata itself supplies its own, so that
+// no document is read twice.
+type RecordSource interface {
+	// FindRecords returns what the document says about each of filenames
+	// (every one of them is a key of the map). The error is the failure to
+	// read the document, which is then also each Found's Err.
+	FindRecords(ctx context.Context, repodataURL string, filenames []string) (map[string]Found, error)
+}
+
+// FindRecords reads the repodata.json at repodataURL once (see
+// [Client.OpenRepodata]) and returns what it says about each of filenames.
+func (c *Client) FindRecords(ctx context.Context, repodataURL string, filenames []string) (map[string]Found, error) {
+	body, err := c.OpenRepodata(ctx, repodataURL)
+	if err != nil {
+		return allFailed(filenames, err), err
+	}
+	defer body.Close()
+	found, err := FindRecords(body, filenames)
+	if err != nil && ctx.Err() != nil {
+		err = ctx.Err()
+		return allFailed(filenames, err), err
+	}
+	// Say which document: a hit's error names the file only.
+	where := conda.Redact(repodataURL)
+	for f, hit := range found {
+		var fe *Error
+		if errors.As(hit.Err, &fe) && fe.URL == "" {
+			e := *fe
+			e.URL = where
+			found[f] = Found{Err: &e}
+		}
+	}
+	return found, err
+}
+
+// FindRecords scans a repodata document once for the records of
+// filenames, and returns what it says about each (see [Found]). The whole
+// document is read, since a file listed twice must be seen; memory stays
+// one record a wanted file, however often a hostile document repeats it.
+// The error is the document's (malformed, too large), which is then also
+// each Found's Err.
+func FindRecords(r io.Reader, filenames []string) (map[string]Found, error) {
+	type hit struct {
+		rec Record
+		n   int
+	}
+	hits := make(map[string]*hit, len(filenames))
+	for _, f := range filenames {
+		hits[f] = &hit{}
+	}
+	err := ScanRepodata(r, func(rec Record) bool {
+		if h, ok := hits[rec.Filename]; ok {
+			if h.n == 0 {
+				h.rec = rec
+			}
+			h.n++
+		}
+		return true
+	})
+	if err != nil {
+		return allFailed(filenames, err), err
+	}
+	out := make(map[string]Found, len(hits))
+	for f, h := range hits {
+		switch h.n {
+		case 0:
+			out[f] = Found{Err: &Error{Kind: KindNotFound, Msg: fmt.Sprintf("the repodata does not list %q", f)}}
+		case 1:
+			out[f] = Found{Record: h.rec}
+		default:
+			out[f] = Found{Err: &Error{Kind: KindMalformed, Msg: fmt.Sprintf("the repodata lists %q %d times, and installers disagree on which record wins", f, h.n)}}
+		}
+	}
+	return out, nil
+}
+
+// FindRecord scans a repodata document for the record of one file (see
+// [FindRecords]).
+func FindRecord(r io.Reader, filename string) (Record, error) {
+	found, err := FindRecords(r, []string{filename})
+	if err != nil {
+		return Record{}, err
+	}
+	f := found[filename]
+	return f.Record, f.Err
+}
+
+func allFailed(filenames []string, err error) map[string]Found {
+	out := make(map[string]Found, len(filenames))
+	for _, f := range filenames {
+		out[f] = Found{Err: err}
+	}
+	return out
+}
+
+// MaxParallelScans bounds the repodata documents [Resolve] reads at once.
+// A scan holds under 512 KiB (see [ScanRepodata]), so repodata memory is
+// bounded by this many of them.
+const MaxParallelScans = 64
+
+// Resolve finds the records of the packages at packageURLs, in order. It
+// asks src once for each channel and subdir, for all of that subdir's
+// files at once, with at most parallel requests in flight (at most
+// MaxParallelScans; 0 means 4×GOMAXPROCS). A URL that is not a package URL
+// gets a KindInvalidURL error. When ctx ends, what is not found yet gets
+// ctx's error.
+func Resolve(ctx context.Context, src RecordSource, packageURLs []string, parallel int) []Found {
+	out := make([]Found, len(packageURLs))
+	type group struct {
+		idx   []int
+		files []string
+	}
+	groups := map[string]*group{}
+	for i, u := range packageURLs {
+		loc, err := conda.SplitPackageURL(u)
+		if err != nil {
+			out[i].Err = fromConda(err)
+			continue
+		}
+		g := groups[loc.RepodataURL]
+		if g == nil {
+			g = &group{}
+			groups[loc.RepodataURL] = g
+		}
+		g.idx = append(g.idx, i)
+		g.files = append(g.files, loc.Filename)
+	}
+	if parallel <= 0 {
+		parallel = 4 * runtime.GOMAXPROCS(0)
+	}
+	sem := make(chan struct{}, min(parallel, MaxParallelScans))
+	var wg sync.WaitGroup
+	for url, g := range groups {
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				for _, i := range g.idx {
+					out[i].Err = ctx.Err()
+				}
+				return
+			}
+			defer func() { <-sem }()
+			found, err := src.FindRecords(ctx, url, g.files)
+			for k, i := range g.idx {
+				f, ok := found[g.files[k]]
+				switch {
+				case ctx.Err() != nil:
+					f = Found{Err: ctx.Err()}
+				case !ok && err != nil:
+					f = Found{Err: err}
+				case !ok:
+					f = Found{Err: fmt.Errorf("fetch: the record source gave no answer for %s", g.files[k])}
+				}
+				out[i] = f
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
