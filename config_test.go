@@ -189,7 +189,7 @@ func TestTrustRootAge(t *testing.T) {
 		rep, err = verify(unknown, 0, 0)
 		require.NoError(t, err)
 		assert.Equal(t, policy.Warn, rep.Outcome, kind)
-		assert.Contains(t, reasonCodes(rep), condasigs.CodeTrustRootAgeUnknown, kind)
+		assert.Contains(t, reasonCodes(rep), string(policy.CodeTrustRootAgeUnknown), kind)
 		assert.Empty(t, rep.TrustRootAge, kind)
 		_, err = verify(unknown, 0, 48*time.Hour)
 		assert.ErrorIs(t, err, condasigs.ErrTrustRootStale, kind)
@@ -276,7 +276,7 @@ func TestPinKeyedByFileName(t *testing.T) {
 			assert.Contains(t, reasonCodes(rep), "signer-changed", "record name %q, require %s", name, mode)
 			assert.Nil(t, rep.Signer)
 			if name != "numpy" && name != "" {
-				assert.Contains(t, reasonCodes(rep), policy.CodeRecordInconsistent, "record name %q, require %s", name, mode)
+				assert.Contains(t, reasonCodes(rep), string(policy.CodeRecordInconsistent), "record name %q, require %s", name, mode)
 			}
 		}
 	}

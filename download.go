@@ -20,12 +20,6 @@ import (
 	"github.com/condasigs/condasigs/policy"
 )
 
-// CodePackageDownloaded is the code of the report reason saying that a
-// package was downloaded and its attestations checked against the bytes,
-// because its lock entry binds no sha256 (BatchOptions.DownloadUnhashed),
-// and whether the bytes were kept.
-const CodePackageDownloaded = "package-downloaded"
-
 // downloadUnhashed downloads, at most fetchers at a time, the packages
 // whose lock entry binds no sha256, and binds each to the bytes
 // downloaded: its attestations are checked against their SHA-256, and
@@ -81,13 +75,13 @@ func (v *Verifier) bindByDownload(ctx context.Context, lp lockfile.Package, p *P
 	} {
 		if h.want != "" && !strings.EqualFold(h.want, h.got) {
 			kept.discard()
-			ls.unbound, ls.mismatch = nil, downloadMismatch(rec.Filename, fmt.Sprintf("hash to %s, not %s (%s)", h.got, strings.ToLower(h.want), h.what))
+			ls.unbound, ls.artifact = nil, downloadMismatch(rec.Filename, fmt.Sprintf("hash to %s, not %s (%s)", h.got, strings.ToLower(h.want), h.what))
 			return
 		}
 	}
 	if rec.Size > 0 && got.Size != rec.Size {
 		kept.discard()
-		ls.unbound, ls.mismatch = nil, downloadMismatch(rec.Filename, fmt.Sprintf("are %d bytes long, not %d (the record's size)", got.Size, rec.Size))
+		ls.unbound, ls.artifact = nil, downloadMismatch(rec.Filename, fmt.Sprintf("are %d bytes long, not %d (the record's size)", got.Size, rec.Size))
 		return
 	}
 	if kept != nil {
@@ -99,34 +93,11 @@ func (v *Verifier) bindByDownload(ctx context.Context, lp lockfile.Package, p *P
 		}
 	}
 	p.ArtifactSHA256, ls.unbound, ls.kept = got.SHA256, nil, kept
-	msg := fmt.Sprintf("the lock file binds no sha256, so the package was downloaded and its attestations checked against its bytes (sha256 %s)", got.SHA256)
-	sev := policy.SeverityInfo
-	switch {
-	case kept != nil:
-		msg += "; they are kept only if the package does not fail"
-	case lp.MD5 == "":
-		// The installer checks nothing an md5 could bind: what it
-		// downloads later need not be what was verified now.
-		sev = policy.SeverityWarning
-		msg += "; they were not kept, and the installer checks no hash of this entry: keep them (BatchOptions.DownloadDir) and install that file, or write the lock file with sha256"
-	default:
-		msg += "; they were not kept: the installer checks the lock file's md5, which these bytes have"
-	}
-	ls.note = &policy.Reason{Rule: policy.RuleLock, Code: CodePackageDownloaded, Severity: sev, Message: msg}
+	ls.download = &policy.Download{SHA256: got.SHA256, Kept: kept != nil, MD5Checked: lp.MD5 != ""}
 }
 
-// urlSubdir is the subdir of a package URL, "" for one that has none.
-func urlSubdir(packageURL string) string {
-	loc, err := conda.SplitPackageURL(packageURL)
-	if err != nil {
-		return ""
-	}
-	return loc.Subdir
-}
-
-func downloadMismatch(filename, what string) *policy.Reason {
-	return &policy.Reason{Rule: "artifact", Code: "artifact-mismatch", Severity: policy.SeverityError,
-		Message: fmt.Sprintf("the downloaded bytes of %s %s: this is not the package the channel published", filename, what)}
+func downloadMismatch(filename, what string) error {
+	return fmt.Errorf("the downloaded bytes of %s %s: this is not the package the channel published", filename, what)
 }
 
 // keepDownloads keeps, once verified, the downloads of the packages that
@@ -145,7 +116,7 @@ func keepDownloads(locks []*lockState, results []Result) {
 		path, err := k.keep()
 		for j := range rep.Reasons {
 			r := &rep.Reasons[j]
-			if r.Code != CodePackageDownloaded {
+			if r.Code != policy.CodePackageDownloaded {
 				continue
 			}
 			if err != nil {
@@ -342,4 +313,13 @@ func (k *keptFile) discard() {
 		root.Remove(filepath.Join(k.subdir, k.tmp))
 		root.Close()
 	}
+}
+
+// urlSubdir is the subdir of a package URL, "" for one that has none.
+func urlSubdir(packageURL string) string {
+	loc, err := conda.SplitPackageURL(packageURL)
+	if err != nil {
+		return ""
+	}
+	return loc.Subdir
 }

@@ -17,13 +17,14 @@ import (
 // verification: the package's record could not be read, the lock file
 // contradicts it, or the entry cannot be used at all.
 type lockState struct {
-	misuse      error          // returned as the Result's error
-	unavailable error          // policy.Input.RecordUnavailable
-	mismatch    *policy.Reason // a hard failure
-	unbound     error          // policy.Input.Unbound
-	note        *policy.Reason // what a download verified, added to the report
-	kept        *keptFile      // the download, kept once the verdict allows
-	read        bool           // the record was read from the channel
+	misuse      error            // returned as the Result's error
+	unavailable error            // policy.Input.RecordUnavailable
+	mismatch    error            // policy.Input.LockMismatch
+	artifact    error            // policy.Input.ArtifactMismatch: a download's
+	unbound     error            // policy.Input.Unbound
+	download    *policy.Download // policy.Input.Downloaded
+	kept        *keptFile        // the download, kept once the verdict allows
+	read        bool             // the record was read from the channel
 }
 
 // VerifyLocked verifies the packages a lock file names (see
@@ -128,8 +129,7 @@ func (v *Verifier) readRecords(ctx context.Context, pkgs []Package, locks []*loc
 func checkLocked(lp lockfile.Package, rec fetch.Record, opts BatchOptions) *lockState {
 	for _, h := range []struct{ name, lock, rec string }{{"sha256", lp.SHA256, rec.SHA256}, {"md5", lp.MD5, rec.MD5}} {
 		if h.lock != "" && h.rec != "" && !strings.EqualFold(h.lock, h.rec) {
-			return &lockState{mismatch: &policy.Reason{Rule: policy.RuleLock, Code: "lock-mismatch", Severity: policy.SeverityError,
-				Message: fmt.Sprintf("the lock file gives %s %s for %s but the channel's repodata lists %s: the lock file and the channel disagree on what the package is; re-lock, or find out why the channel changed", h.name, h.lock, rec.Filename, h.rec)}}
+			return &lockState{mismatch: fmt.Errorf("the lock file gives %s %s for %s but the channel's repodata lists %s: the lock file and the channel disagree on what the package is; re-lock, or find out why the channel changed", h.name, h.lock, rec.Filename, h.rec)}
 		}
 	}
 	if installerChecksSHA256(lp, opts) || (opts.InstallerChecksRecords && rec.SHA256 != "") {

@@ -95,7 +95,7 @@ func TestLockEntryMustBindTheDigest(t *testing.T) {
 func firstCode(r *condasigs.Report) string {
 	code := "none"
 	if len(r.Reasons) > 0 {
-		code = r.Reasons[0].Code
+		code = string(r.Reasons[0].Code)
 	}
 	return string(r.Outcome) + " " + code
 }
@@ -132,7 +132,7 @@ func TestDownloadUnhashed(t *testing.T) {
 		assert.Equal(t, e.honest.SHA256, honest.PackageSHA256)
 		require.NotEmpty(t, honest.Reasons)
 		last := honest.Reasons[len(honest.Reasons)-1]
-		assert.Equal(t, condasigs.CodePackageDownloaded, last.Code)
+		assert.Equal(t, policy.CodePackageDownloaded, last.Code)
 		assert.Contains(t, last.Message, filepath.Join(dir, "linux-64", e.honest.Filename))
 		assert.Contains(t, results[4].Report.Reasons[0].Message, "larger than the cap of", "the record's size caps the download")
 	}

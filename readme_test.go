@@ -1,15 +1,16 @@
 package condasigs_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/condasigs/condasigs"
-	"github.com/condasigs/condasigs/attest"
-	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -79,26 +80,78 @@ func TestSecurityDocNamesRealTests(t *testing.T) {
 	}
 }
 
-// TestReadmeListsEveryCode: each stable code of fetch and attest is in the
-// README's table.
+// TestReadmeListsEveryCode: the README's table of codes lists exactly the
+// stable codes: the constants of type fetch.Kind, attest.Code and
+// policy.Code, and the CLI's own, read from their source so that a new
+// constant cannot be missed.
 func TestReadmeListsEveryCode(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 	_, table, ok := strings.Cut(string(readme), "## Failure codes")
 	require.True(t, ok)
-	codes := []string{}
-	for _, k := range []fetch.Kind{fetch.KindNotAdvertised, fetch.KindInvalidDigest, fetch.KindInvalidURL, fetch.KindNotFound,
-		fetch.KindHTTPStatus, fetch.KindNetwork, fetch.KindTooLarge, fetch.KindHashMismatch, fetch.KindMalformed} {
-		codes = append(codes, string(k))
+	table, _, _ = strings.Cut(table, "\n## ")
+	listed := map[string]bool{}
+	for _, line := range strings.Split(table, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 {
+			continue
+		}
+		for _, m := range regexp.MustCompile("`([a-z0-9-]+)`").FindAllStringSubmatch(cells[1], -1) {
+			listed[m[1]] = true
+		}
 	}
-	for _, c := range []attest.Code{attest.CodeBundleMalformed, attest.CodeBundleUnsupported, attest.CodeNotDSSE, attest.CodeTransparencyLog,
-		attest.CodeTimestamp, attest.CodeCertificate, attest.CodeSCT, attest.CodeSignature, attest.CodeSigstore, attest.CodeStatementMalformed,
-		attest.CodeStatementType, attest.CodePredicateType, attest.CodeSubjectCount, attest.CodeSubjectName, attest.CodeSubjectDigest,
-		attest.CodePredicateMalformed, attest.CodePackageDigestAbsent} {
-		codes = append(codes, string(c))
+	consts := map[string]bool{}
+	for _, src := range []struct{ dir, typ string }{
+		{"fetch", "Kind"}, {"attest", "Code"}, {"policy", "Code"}, {filepath.Join("cmd", "condasigs"), "reportCode"},
+	} {
+		n := 0
+		for c := range stringConsts(t, src.dir, src.typ) {
+			consts[c] = true
+			n++
+		}
+		require.NotZero(t, n, "no constants of type %s in %s", src.typ, src.dir)
 	}
-	codes = append(codes, policy.CodeRecordInconsistent, policy.CodeLockUnbound, condasigs.CodePackageDownloaded, condasigs.CodeTrustRootAgeUnknown)
-	for _, c := range codes {
-		assert.Contains(t, table, "`"+c+"`")
+	for c := range consts {
+		assert.True(t, listed[c], "README's table of codes lacks `%s`", c)
 	}
+	for c := range listed {
+		assert.True(t, consts[c], "README's table of codes lists `%s`, which is no code constant", c)
+	}
+}
+
+// stringConsts returns the values of the string constants of type typ
+// declared in the non-test files of dir.
+func stringConsts(t *testing.T, dir, typ string) map[string]bool {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	require.NoError(t, err)
+	out := map[string]bool{}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		require.NoError(t, err)
+		for _, d := range file.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != typ {
+					continue
+				}
+				for _, v := range vs.Values {
+					if lit, ok := v.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						s, err := strconv.Unquote(lit.Value)
+						require.NoError(t, err)
+						out[s] = true
+					}
+				}
+			}
+		}
+	}
+	return out
 }

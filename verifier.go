@@ -200,10 +200,11 @@ type job struct {
 	av        *attest.Verifier
 	match     policy.Match
 	digest    string
-	staleness *policy.Reason
-	in        policy.Input
-	fetched   bool // sidecar holds the retrieved bytes, not yet verified
-	sidecar   []byte
+	// rootStale and rootAgeUnknown are the trusted root's age warnings.
+	rootStale, rootAgeUnknown error
+	in                        policy.Input
+	fetched                   bool // sidecar holds the retrieved bytes, not yet verified
+	sidecar                   []byte
 	// name is the package name of the file name, which pins are keyed by.
 	name string
 	// inconsistent is why the record contradicts its file name.
@@ -245,7 +246,7 @@ func (v *Verifier) start(ctx context.Context, pkg Package, lock *lockState) (*jo
 		return &job{}, fmt.Errorf("condasigs: trusted root unavailable: %w", err)
 	}
 	now := time.Now()
-	staleness, err := v.checkAge(snap.Info, now)
+	stale, ageUnknown, err := v.checkAge(snap.Info, now)
 	if err != nil {
 		return &job{}, err
 	}
@@ -271,24 +272,14 @@ func (v *Verifier) start(ctx context.Context, pkg Package, lock *lockState) (*jo
 	if ageKnown(info) {
 		rep.TrustRootAge = now.Sub(info.LoadedAt).Round(time.Second).String()
 	}
-	j := &job{pkg: pkg, lock: lock, urlSubdir: urlSubdir, rep: rep, av: av, staleness: staleness, trustDigest: info.Digest}
+	j := &job{pkg: pkg, lock: lock, urlSubdir: urlSubdir, rep: rep, av: av, rootStale: stale, rootAgeUnknown: ageUnknown, trustDigest: info.Digest}
 
 	j.match = ci.match
 	rep.PolicyEntry = j.match.Entry
 	if !j.match.Enabled {
 		j.done = true
-		rep.Status = policy.StatusDisabled
-		if j.match.Entry == "" {
-			// Unconfigured, which may be a spelling the entries missed:
-			// say so loudly. A catch-all with enabled: false silences it.
-			rep.Outcome = policy.Warn
-			rep.Reasons = []policy.Reason{{Rule: "enabled", Code: "not-configured", Severity: policy.SeverityWarning,
-				Message: fmt.Sprintf("no policy entry covers channel %s, so its packages are not checked; add an entry for it, or a catch-all (\"*\") entry, with enabled: false to skip such channels silently", rep.Channel)}}
-			return j, nil
-		}
-		rep.Outcome = policy.Pass
-		rep.Reasons = []policy.Reason{{Rule: "enabled", Code: "not-checked", Severity: policy.SeverityInfo,
-			Message: fmt.Sprintf("verification is disabled for this channel (policy entry %q)", j.match.Entry)}}
+		d := j.match.Decide(policy.Input{})
+		rep.Outcome, rep.Status, rep.Reasons = d.Outcome, d.Status, d.Reasons
 		return j, nil
 	}
 
@@ -309,15 +300,20 @@ func (v *Verifier) start(ctx context.Context, pkg Package, lock *lockState) (*jo
 		j.name = pkg.Record.Filename
 	}
 
-	var failed *policy.Reason
-	j.digest, failed = checkArtifact(pkg)
-	if lock != nil && lock.mismatch != nil {
-		failed = lock.mismatch
+	in := policy.Input{}
+	j.digest, in.ArtifactMismatch = checkArtifact(pkg)
+	if lock != nil {
+		in.LockMismatch = lock.mismatch
+		if lock.artifact != nil {
+			in.ArtifactMismatch = lock.artifact
+		}
 	}
 	rep.PackageSHA256 = j.digest
-	if failed != nil {
+	if in.ArtifactMismatch != nil || in.LockMismatch != nil {
+		// Not the package the channel published: no sidecar is needed.
 		j.done = true
-		rep.Outcome, rep.Status, rep.Reasons = policy.Fail, policy.StatusVerificationFailure, []policy.Reason{*failed}
+		d := j.match.Decide(in)
+		rep.Outcome, rep.Status, rep.Reasons = d.Outcome, d.Status, d.Reasons
 	}
 	return j, nil
 }
@@ -374,7 +370,7 @@ func (v *Verifier) retrieve(ctx context.Context, j *job, get sidecarFetcher) err
 			// (file:// not allowed, an unsupported scheme) is misuse.
 			return fmt.Errorf("condasigs: %w", err)
 		default:
-			j.in = policy.Input{RetrievalFailure: err, RetrievalFailureCode: string(kind)}
+			j.in = policy.Input{RetrievalFailure: err, RetrievalFailureCode: policy.Code(kind)}
 			return nil
 		}
 	}
@@ -393,7 +389,7 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 		case err != nil && ctx.Err() != nil:
 			return nil, fmt.Errorf("condasigs: %w", ctx.Err())
 		case err != nil:
-			j.in = policy.Input{RetrievalFailure: err, RetrievalFailureCode: string(fetch.KindMalformed)}
+			j.in = policy.Input{RetrievalFailure: err, RetrievalFailureCode: policy.Code(fetch.KindMalformed)}
 		default:
 			rep.Bundles = evs
 			j.in = policy.Input{Bundles: evs}
@@ -404,8 +400,9 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 	}
 	in := j.in
 	in.Inconsistent = j.inconsistent
+	in.TrustRootStale, in.TrustRootAgeUnknown = j.rootStale, j.rootAgeUnknown
 	if j.lock != nil {
-		in.Unbound = j.lock.unbound
+		in.Unbound, in.Downloaded = j.lock.unbound, j.lock.download
 	}
 	name := j.name
 	pinning := v.pins != nil && match.Engine.Policy().Pin != ""
@@ -414,13 +411,13 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 			in.Pin = &p
 		}
 	}
-	d := match.Engine.Decide(in)
+	d := match.Decide(in)
 	if pinning && in.Pin == nil && v.recordPins && d.Pin != nil {
 		// Trust on first use, atomically: if another verification pinned
 		// a signer of this package meanwhile, decide against that pin.
 		if existing, loaded := v.pins.SetIfAbsent(match.Channel, name, *d.Pin); loaded {
 			in.Pin = &existing
-			d = match.Engine.Decide(in)
+			d = match.Decide(in)
 		}
 	}
 	rep.Outcome, rep.Status, rep.Reasons = d.Outcome, d.Status, d.Reasons
@@ -428,28 +425,12 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 		ev := rep.Bundles[d.Accepted[0]]
 		rep.Signer = &Signer{SAN: ev.SAN, Issuer: ev.Issuer, Matched: d.Signers[d.Accepted[0]]}
 	}
-	if j.staleness != nil {
-		rep.Reasons = append(rep.Reasons, *j.staleness)
-		if rep.Outcome == policy.Pass {
-			rep.Outcome = policy.Warn
-		}
-	}
 	if d.Pin != nil {
 		rep.Pin = &PinInfo{Channel: match.Channel, Package: name, Signer: *d.Pin}
-	}
-	if j.lock != nil && j.lock.note != nil {
-		rep.Reasons = append(rep.Reasons, *j.lock.note)
-		if j.lock.note.Severity == policy.SeverityWarning && rep.Outcome == policy.Pass {
-			rep.Outcome = policy.Warn
-		}
 	}
 	v.log.DebugContext(ctx, "condasigs: verified", "package", rep.Filename, "outcome", rep.Outcome, "status", rep.Status)
 	return rep, nil
 }
-
-// CodeTrustRootAgeUnknown is the code of the warning that a TUF trusted
-// root came from a cache with no trustworthy record of its last update.
-const CodeTrustRootAgeUnknown = "trust-root-age-unknown"
 
 // ageKnown reports whether info's LoadedAt is the age of its material:
 // for TUF roots and sets with a TUF member, not for files.
@@ -457,50 +438,47 @@ func ageKnown(info trustroot.Info) bool {
 	return (info.Kind == "tuf" || info.Kind == "set") && !info.LoadedAt.IsZero() && info.AgeUnknown == ""
 }
 
-// checkAge refuses a trusted root past its TUF expiry or the hard age,
-// and returns a warning for one past the warning age. Only TUF roots have a
-// known age.
-func (v *Verifier) checkAge(info trustroot.Info, now time.Time) (*policy.Reason, error) {
+// checkAge refuses a trusted root past its TUF expiry or the hard age
+// (fatal), and says why one is past the warning age (stale) or of unknown
+// age, for the policy to warn. Only TUF roots have a known age.
+func (v *Verifier) checkAge(info trustroot.Info, now time.Time) (stale, unknown, fatal error) {
 	if !info.Expires.IsZero() && now.After(info.Expires) {
-		return nil, fmt.Errorf("%w: its TUF metadata expired at %s and no refresh has succeeded since", ErrTrustRootStale, info.Expires.Format(time.RFC3339))
+		return nil, nil, fmt.Errorf("%w: its TUF metadata expired at %s and no refresh has succeeded since", ErrTrustRootStale, info.Expires.Format(time.RFC3339))
 	}
 	if info.AgeUnknown != "" {
 		// Read from a TUF cache without a trustworthy record of its last
 		// update: only its unexpired, signed metadata bound its age.
 		if v.maxAge > 0 {
-			return nil, fmt.Errorf("%w: its age is unknown (%s), and the limit is %s; update the TUF cache online, or check the network path to %s", ErrTrustRootStale, info.AgeUnknown, v.maxAge, info.Source)
+			return nil, nil, fmt.Errorf("%w: its age is unknown (%s), and the limit is %s; update the TUF cache online, or check the network path to %s", ErrTrustRootStale, info.AgeUnknown, v.maxAge, info.Source)
 		}
 		if v.warnAge > 0 {
-			return &policy.Reason{Rule: "trust-root", Code: CodeTrustRootAgeUnknown, Severity: policy.SeverityWarning,
-				Message: fmt.Sprintf("the age of the trusted root from %s is unknown: %s", info.Source, info.AgeUnknown)}, nil
+			return nil, fmt.Errorf("the age of the trusted root from %s is unknown: %s", info.Source, info.AgeUnknown), nil
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	if !ageKnown(info) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	age := now.Sub(info.LoadedAt).Round(time.Minute)
 	if v.maxAge > 0 && age > v.maxAge {
-		return nil, fmt.Errorf("%w: last updated %s ago, more than the limit of %s; check the network path to %s", ErrTrustRootStale, age, v.maxAge, info.Source)
+		return nil, nil, fmt.Errorf("%w: last updated %s ago, more than the limit of %s; check the network path to %s", ErrTrustRootStale, age, v.maxAge, info.Source)
 	}
 	if v.warnAge > 0 && age > v.warnAge {
-		return &policy.Reason{Rule: "trust-root", Code: "trust-root-stale", Severity: policy.SeverityWarning,
-			Message: fmt.Sprintf("the trusted root was last updated %s ago (from %s); refreshes are failing", age, info.Source)}, nil
+		return fmt.Errorf("the trusted root was last updated %s ago (from %s); refreshes are failing", age, info.Source), nil, nil
 	}
-	return nil, nil
+	return nil, nil, nil
 }
 
 // checkArtifact picks the digest the attestations must name and, when the
 // caller hashed the package itself, checks it against the record.
-func checkArtifact(pkg Package) (string, *policy.Reason) {
+func checkArtifact(pkg Package) (string, error) {
 	rec := strings.ToLower(pkg.Record.SHA256)
 	art := strings.ToLower(pkg.ArtifactSHA256)
 	if art == "" {
 		return rec, nil
 	}
 	if rec != "" && rec != art {
-		return art, &policy.Reason{Rule: "artifact", Code: "artifact-mismatch", Severity: policy.SeverityError,
-			Message: fmt.Sprintf("the package bytes hash to %s but repodata lists %s: this is not the package the channel published", art, rec)}
+		return art, fmt.Errorf("the package bytes hash to %s but repodata lists %s: this is not the package the channel published", art, rec)
 	}
 	return art, nil
 }

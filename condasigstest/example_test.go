@@ -37,7 +37,7 @@ func Example() {
 		}
 		line := fmt.Sprintf("%s %s %s", name, report.Outcome, report.Status)
 		if n := len(report.Reasons); n > 0 {
-			line += " " + report.Reasons[n-1].Code
+			line += " " + string(report.Reasons[n-1].Code)
 		}
 		fmt.Println(line)
 	}

@@ -58,7 +58,7 @@ func TestKnobs(t *testing.T) {
 			}
 			codes := []string{}
 			for _, r := range rep.Reasons {
-				codes = append(codes, r.Code)
+				codes = append(codes, string(r.Code))
 			}
 			for _, b := range rep.Bundles {
 				codes = append(codes, string(b.Code))

@@ -16,28 +16,45 @@ const (
 	RulePin              = "pin"
 	RuleRecord           = "record"
 	RuleLock             = "lock"
+	RuleEnabled          = "enabled"
+	RuleArtifact         = "artifact"
+	RuleTrustRoot        = "trust-root"
 )
 
-// Codes of the policy's own reasons that callers may branch on. They are
-// stable: never renamed.
+// Code is the stable code of a Reason, for callers and scripts to branch
+// on: one of the constants below, a fetch.Kind (why attestations could not
+// be retrieved) or an attest.Code (why a bundle does not verify). Codes
+// are never renamed.
+type Code string
+
+// The policy's own codes.
 const (
-	// CodeRecordInconsistent: the record's name, version or build
-	// contradicts its file name, which is what attestations bind.
-	CodeRecordInconsistent = "record-inconsistent"
-	// CodeLockUnbound: the lock entry gives no sha256, so the installer will
-	// not check the package bytes against the digest the attestations were
-	// checked against.
-	CodeLockUnbound = "lock-unbound"
+	CodeUnsigned              Code = "unsigned"                // no attestations_sha256 in the record
+	CodeNoTrustedBundle       Code = "no-trusted-bundle"       // no bundle both verifies and comes from a trusted identity
+	CodeUntrustedIdentity     Code = "untrusted-identity"      // a bundle verifies but its signer matches no trusted identity
+	CodeTargetChannelMismatch Code = "target-channel-mismatch" // the attestation names another channel than the package's
+	CodeUnknownPredicate      Code = "unknown-predicate"       // a verified attestation of a predicate type other than CEP 27's
+	CodePinNew                Code = "pin-new"                 // the first trusted signer seen for the package, to be pinned
+	CodeSignerChanged         Code = "signer-changed"          // a trusted signer other than the pinned one
+	CodeRecordInconsistent    Code = "record-inconsistent"     // the record contradicts its file name, or its URL's subdir
+	CodeRecordUnavailable     Code = "record-unavailable"      // the package's repodata record could not be read
+	CodeRetrievalFailure      Code = "retrieval-failure"       // attestations advertised but not retrieved, cause unclassified
+	CodeLockUnbound           Code = "lock-unbound"            // the installer checks no sha256 the attestations were checked against
+	CodeLockMismatch          Code = "lock-mismatch"           // the lock file's hash is not the record's
+	CodeArtifactMismatch      Code = "artifact-mismatch"       // the package bytes are not the record's
+	CodePackageDownloaded     Code = "package-downloaded"      // the attestations were checked against downloaded bytes
+	CodeNotChecked            Code = "not-checked"             // the channel's policy entry is disabled
+	CodeNotConfigured         Code = "not-configured"          // no policy entry covers the channel
+	CodeTrustRootStale        Code = "trust-root-stale"        // the TUF trusted root is older than the warning age
+	CodeTrustRootAgeUnknown   Code = "trust-root-age-unknown"  // the TUF trusted root's last update is unknown
 )
 
 // Reason explains one part of a Decision.
 type Reason struct {
 	// Rule is the policy rule that produced the reason.
 	Rule string `json:"rule"`
-	// Code is a stable code: a fetch kind, an attest code, or one of the
-	// policy's own ("unsigned", "untrusted-identity", "no-trusted-bundle",
-	// "target-channel-mismatch", "unknown-predicate").
-	Code     string   `json:"code"`
+	// Code is a stable code (see [Code]).
+	Code     Code     `json:"code"`
 	Severity Severity `json:"severity"`
 	// Bundle is the index of the bundle concerned, or nil.
 	Bundle  *int   `json:"bundle,omitempty"`
@@ -58,7 +75,7 @@ type Input struct {
 	// RetrievalFailure is why an advertised sidecar could not be obtained
 	// intact (a fetch error or a malformed sidecar), with its stable code.
 	RetrievalFailure     error
-	RetrievalFailureCode string
+	RetrievalFailureCode Code
 	// Bundles is the evidence of every bundle in the sidecar.
 	Bundles []attest.Evidence
 	// Pin is the signer pinned for this package, if the policy pins and
@@ -78,6 +95,43 @@ type Input struct {
 	// lock file entry with no sha256 (a hashless or md5-only explicit line).
 	// Its message should say how to bind it.
 	Unbound error
+
+	// The checks below fail the package whatever the require mode: the
+	// bytes are not what the channel published. The attestations are not
+	// looked at.
+
+	// ArtifactMismatch is how the package bytes differ from the record
+	// (another sha256, md5 or size).
+	ArtifactMismatch error
+	// LockMismatch is how the lock file's hashes differ from the record's.
+	LockMismatch error
+
+	// The notes below add a reason, and turn a pass into a warning where
+	// they say so.
+
+	// Downloaded, when set, says that the attestations were checked
+	// against the bytes of a download.
+	Downloaded *Download
+	// TrustRootStale is why the trusted root is older than the warning
+	// age (a warning).
+	TrustRootStale error
+	// TrustRootAgeUnknown is why the trusted root's age is unknown (a
+	// warning).
+	TrustRootAgeUnknown error
+}
+
+// Download is a package downloaded to bind its attestations to the bytes
+// that get installed (a lock entry without sha256).
+type Download struct {
+	// SHA256 is the downloaded bytes' SHA-256, lowercase hex.
+	SHA256 string
+	// Kept: the bytes are kept for installation if the package does not
+	// fail.
+	Kept bool
+	// MD5Checked: the installer checks the lock entry's md5 on the bytes
+	// it installs, which these bytes have. Without it or Kept, nothing
+	// ties what gets installed to what was verified: a warning.
+	MD5Checked bool
 }
 
 // Decision is the verdict on one package.
@@ -95,14 +149,76 @@ type Decision struct {
 	Pin *Pin `json:"-"`
 }
 
+// Decide decides on a package of the matched channel: a disabled or
+// unconfigured channel is reported as such (unconfigured warns: the
+// entries may have missed a spelling), and the matched policy decides the
+// others.
+func (m Match) Decide(in Input) Decision {
+	if m.Enabled && m.Engine != nil {
+		return m.Engine.Decide(in)
+	}
+	d := Decision{Status: StatusDisabled, Reasons: []Reason{}, Accepted: []int{}}
+	if m.Entry == "" {
+		d.Outcome = Warn
+		d.add(RuleEnabled, CodeNotConfigured, SeverityWarning, nil,
+			fmt.Sprintf("no policy entry covers channel %s, so its packages are not checked; add an entry for it, or a catch-all (\"*\") entry, with enabled: false to skip such channels silently", m.Channel))
+		return d
+	}
+	d.Outcome = Pass
+	d.add(RuleEnabled, CodeNotChecked, SeverityInfo, nil, fmt.Sprintf("verification is disabled for this channel (policy entry %q)", m.Entry))
+	return d
+}
+
 // Decide applies the policy to in.
 func (e *Engine) Decide(in Input) Decision {
+	for _, m := range []struct {
+		err  error
+		rule string
+		code Code
+	}{{in.LockMismatch, RuleLock, CodeLockMismatch}, {in.ArtifactMismatch, RuleArtifact, CodeArtifactMismatch}} {
+		if m.err != nil {
+			d := Decision{Outcome: Fail, Status: StatusVerificationFailure, Reasons: []Reason{}, Accepted: []int{}}
+			d.add(m.rule, m.code, SeverityError, nil, m.err.Error())
+			return d
+		}
+	}
 	d := e.decide(in)
 	e.bind(&d, RuleRecord, CodeRecordInconsistent, in.Inconsistent,
 		"the package's record contradicts its file name, which is what attestations bind, so the channel's word about this package cannot be trusted")
 	e.bind(&d, RuleLock, CodeLockUnbound, in.Unbound,
 		"a pass would not be about the bytes that get installed")
+	if in.TrustRootAgeUnknown != nil {
+		d.note(RuleTrustRoot, CodeTrustRootAgeUnknown, SeverityWarning, in.TrustRootAgeUnknown.Error())
+	}
+	if in.TrustRootStale != nil {
+		d.note(RuleTrustRoot, CodeTrustRootStale, SeverityWarning, in.TrustRootStale.Error())
+	}
+	if dl := in.Downloaded; dl != nil {
+		msg := fmt.Sprintf("the lock file binds no sha256, so the package was downloaded and its attestations checked against its bytes (sha256 %s)", dl.SHA256)
+		sev := SeverityInfo
+		switch {
+		case dl.Kept:
+			msg += "; they are kept only if the package does not fail"
+		case !dl.MD5Checked:
+			// The installer checks nothing an md5 could bind: what it
+			// downloads later need not be what was verified now.
+			sev = SeverityWarning
+			msg += "; they were not kept, and the installer checks no hash of this entry: keep them (BatchOptions.DownloadDir) and install that file, or write the lock file with sha256"
+		default:
+			msg += "; they were not kept: the installer checks the lock file's md5, which these bytes have"
+		}
+		d.note(RuleLock, CodePackageDownloaded, sev, msg)
+	}
 	return d
+}
+
+// note adds a reason after the verdict's own; a warning turns a pass into
+// a warning.
+func (d *Decision) note(rule string, code Code, sev Severity, msg string) {
+	d.add(rule, code, sev, nil, msg)
+	if sev == SeverityWarning && d.Outcome == Pass {
+		d.Outcome = Warn
+	}
 }
 
 // bind applies one binding check that failed with err: under require:
@@ -111,7 +227,7 @@ func (e *Engine) Decide(in Input) Decision {
 // signer is pinned from it: trust on first use learns only from packages
 // whose attestations are about what gets installed. Its reason comes
 // first: it is why the verdict is what it is.
-func (e *Engine) bind(d *Decision, rule, code string, err error, what string) {
+func (e *Engine) bind(d *Decision, rule string, code Code, err error, what string) {
 	if err == nil {
 		return
 	}
@@ -138,7 +254,7 @@ func (e *Engine) decide(in Input) Decision {
 	case in.RecordUnavailable != nil:
 		d := Decision{Status: StatusRetrievalFailure, Reasons: []Reason{}, Accepted: []int{}}
 		d.Outcome, _ = e.failure()
-		d.add(RuleRequire, "record-unavailable", severityOf(d.Outcome), nil,
+		d.add(RuleRequire, CodeRecordUnavailable, severityOf(d.Outcome), nil,
 			fmt.Sprintf("the package's repodata record could not be read, so whether it has attestations is unknown: %v", in.RecordUnavailable))
 		return d
 	case in.NotAdvertised:
@@ -148,17 +264,17 @@ func (e *Engine) decide(in Input) Decision {
 			d.Outcome = Pass
 		case ModeWarn:
 			d.Outcome = Warn
-			d.add(RuleRequire, "unsigned", SeverityWarning, nil, "the package has no attestations (require: warn)")
+			d.add(RuleRequire, CodeUnsigned, SeverityWarning, nil, "the package has no attestations (require: warn)")
 		default:
 			d.Outcome = Fail
-			d.add(RuleRequire, "unsigned", SeverityError, nil, "the package has no attestations and the policy requires them; to accept unsigned packages from this channel, set require to warn or ignore")
+			d.add(RuleRequire, CodeUnsigned, SeverityError, nil, "the package has no attestations and the policy requires them; to accept unsigned packages from this channel, set require to warn or ignore")
 		}
 		return d
 	case in.RetrievalFailure != nil:
 		d := Decision{Status: StatusRetrievalFailure, Reasons: []Reason{}, Accepted: []int{}}
 		code := in.RetrievalFailureCode
 		if code == "" {
-			code = "retrieval-failure"
+			code = CodeRetrievalFailure
 		}
 		d.Outcome, _ = e.failure()
 		d.add(RuleRequire, code, severityOf(d.Outcome), nil,
@@ -182,7 +298,7 @@ func (e *Engine) checkPin(d *Decision, in Input) {
 	first := PinOf(byIndex[d.Accepted[0]])
 	d.Pin = &first
 	if in.Pin == nil {
-		d.add(RulePin, "pin-new", SeverityInfo, nil, "first verified signer of this package: "+first.String())
+		d.add(RulePin, CodePinNew, SeverityInfo, nil, "first verified signer of this package: "+first.String())
 		return
 	}
 	for _, i := range d.Accepted {
@@ -190,18 +306,18 @@ func (e *Engine) checkPin(d *Decision, in Input) {
 			return
 		}
 	}
-	msg := fmt.Sprintf("the signer changed: pinned %s, now %s; if the change is expected, update the pin (condasigs pin --replace)", in.Pin, first)
+	msg := fmt.Sprintf("the signer changed: pinned %s, now %s; if the change is expected, replace the pin (PinStore.Set, then Save)", in.Pin, first)
 	if e.policy.Pin == ModeError {
 		d.Outcome, d.Status = Fail, StatusVerificationFailure
 		d.Accepted = []int{}
 		clear(d.Signers)
-		d.add(RulePin, "signer-changed", SeverityError, nil, msg)
+		d.add(RulePin, CodeSignerChanged, SeverityError, nil, msg)
 		return
 	}
 	if d.Outcome == Pass {
 		d.Outcome = Warn
 	}
-	d.add(RulePin, "signer-changed", SeverityWarning, nil, msg)
+	d.add(RulePin, CodeSignerChanged, SeverityWarning, nil, msg)
 }
 
 // failure returns the outcome of a retrieval or verification failure.
@@ -222,7 +338,7 @@ func severityOf(o Outcome) Severity {
 	return SeverityInfo
 }
 
-func (d *Decision) add(rule, code string, sev Severity, bundle *int, msg string) {
+func (d *Decision) add(rule string, code Code, sev Severity, bundle *int, msg string) {
 	d.Reasons = append(d.Reasons, Reason{Rule: rule, Code: code, Severity: sev, Bundle: bundle, Message: msg})
 }
 
@@ -232,8 +348,10 @@ func (e *Engine) decideBundles(bundles []attest.Evidence) Decision {
 	// Problems that fail the package when nothing is accepted, and are a
 	// tampering signal beside an accepted bundle.
 	type problem struct {
-		rule, code, msg string
-		bundle          int
+		rule   string
+		code   Code
+		msg    string
+		bundle int
 	}
 	var problems []problem
 	var warnings, infos, untrusted []problem
@@ -245,18 +363,18 @@ func (e *Engine) decideBundles(bundles []attest.Evidence) Decision {
 			switch p.UnknownPredicate {
 			case ModeError:
 				rejectUnknown = true
-				problems = append(problems, problem{RuleUnknownPredicate, "unknown-predicate", msg + ", is rejected by policy (unknown_predicate: error)", ev.Index})
+				problems = append(problems, problem{RuleUnknownPredicate, CodeUnknownPredicate, msg + ", is rejected by policy (unknown_predicate: error)", ev.Index})
 			case ModeWarn:
-				warnings = append(warnings, problem{RuleUnknownPredicate, "unknown-predicate", msg + ", was not evaluated", ev.Index})
+				warnings = append(warnings, problem{RuleUnknownPredicate, CodeUnknownPredicate, msg + ", was not evaluated", ev.Index})
 			default:
-				infos = append(infos, problem{RuleUnknownPredicate, "unknown-predicate", msg + ", was ignored", ev.Index})
+				infos = append(infos, problem{RuleUnknownPredicate, CodeUnknownPredicate, msg + ", was ignored", ev.Index})
 			}
 		case !ev.Verified:
-			problems = append(problems, problem{RuleBundle, string(ev.Code), "the bundle does not verify: " + ev.Message, ev.Index})
+			problems = append(problems, problem{RuleBundle, Code(ev.Code), "the bundle does not verify: " + ev.Message, ev.Index})
 		default:
 			id, ok := e.Trusted(ev)
 			if !ok {
-				untrusted = append(untrusted, problem{RuleIdentity, "untrusted-identity",
+				untrusted = append(untrusted, problem{RuleIdentity, CodeUntrustedIdentity,
 					fmt.Sprintf("valid, but signed by %s, which matches no trusted identity", signer(ev)), ev.Index})
 				continue
 			}
@@ -264,11 +382,11 @@ func (e *Engine) decideBundles(bundles []attest.Evidence) Decision {
 				msg := fmt.Sprintf("the attestation targets channel %s, not the channel the package came from", ev.TargetChannel)
 				switch p.ChannelMismatch {
 				case ModeError:
-					problems = append(problems, problem{RuleTargetChannel, "target-channel-mismatch",
-						msg + "; if the package comes from a mirror or local copy of that channel, name the channel the package belongs to (CLI: --channel URL) or allow mirrors with channel-mismatch warn (CLI: --channel-mismatch warn)", ev.Index})
+					problems = append(problems, problem{RuleTargetChannel, CodeTargetChannelMismatch,
+						msg + "; if the package comes from a mirror or local copy of that channel, verify it as a package of that channel (condasigs.Package.Channel) or allow mirrors (channel_mismatch: warn)", ev.Index})
 					continue
 				case ModeWarn:
-					warnings = append(warnings, problem{RuleTargetChannel, "target-channel-mismatch", msg + " (channel-mismatch: warn)", ev.Index})
+					warnings = append(warnings, problem{RuleTargetChannel, CodeTargetChannelMismatch, msg + " (channel-mismatch: warn)", ev.Index})
 				}
 			}
 			d.Accepted = append(d.Accepted, ev.Index)
@@ -292,7 +410,7 @@ func (e *Engine) decideBundles(bundles []attest.Evidence) Decision {
 		var sev Severity
 		d.Outcome, sev = e.failure()
 		if len(d.Accepted) == 0 {
-			d.add(RuleRequire, "no-trusted-bundle", sev, nil, "no bundle both verifies and comes from a trusted identity")
+			d.add(RuleRequire, CodeNoTrustedBundle, sev, nil, "no bundle both verifies and comes from a trusted identity")
 		}
 		for _, pr := range append(problems, untrusted...) {
 			d.add(pr.rule, pr.code, sev, &pr.bundle, pr.msg)

@@ -97,7 +97,7 @@ func TestRequireTable(t *testing.T) {
 				assert.Equal(t, want{c.want[i], c.status}, got, "reasons: %+v", d.Reasons)
 				var codes []string
 				for _, r := range d.Reasons {
-					codes = append(codes, r.Code)
+					codes = append(codes, string(r.Code))
 					assert.NotEmpty(t, r.Rule, "every reason names its rule")
 					assert.NotEmpty(t, r.Message)
 				}
@@ -172,7 +172,7 @@ func TestBindingChecks(t *testing.T) {
 		"retrieval failure": {RetrievalFailure: errors.New("404"), RetrievalFailureCode: "not-found"},
 		"invalid bundle":    {Bundles: []attest.Evidence{invalid(0, attest.CodeSignature)}},
 	}
-	checks := map[string]func(*policy.Input){
+	checks := map[policy.Code]func(*policy.Input){
 		policy.CodeRecordInconsistent: func(in *policy.Input) { in.Inconsistent = errors.New("the name differs") },
 		policy.CodeLockUnbound:        func(in *policy.Input) { in.Unbound = errors.New("no sha256") },
 	}

@@ -336,5 +336,5 @@ func ExamplePinStore() {
 	// pinned: repository https://github.com/my-org/tool (id 123456, issuer https://token.actions.githubusercontent.com)
 	// pass verified
 	// fail verification-failure
-	//   signer-changed: the signer changed: pinned repository https://github.com/my-org/tool (id 123456, issuer https://token.actions.githubusercontent.com), now repository https://github.com/my-org/fork (id 654321, issuer https://token.actions.githubusercontent.com); if the change is expected, update the pin (condasigs pin --replace)
+	//   signer-changed: the signer changed: pinned repository https://github.com/my-org/tool (id 123456, issuer https://token.actions.githubusercontent.com), now repository https://github.com/my-org/fork (id 654321, issuer https://token.actions.githubusercontent.com); if the change is expected, replace the pin (PinStore.Set, then Save)
 }

@@ -59,7 +59,7 @@ func TestDecidePins(t *testing.T) {
 			assert.Equal(t, c.outcome, d.Outcome, "%+v", d.Reasons)
 			var codes []string
 			for _, r := range d.Reasons {
-				codes = append(codes, r.Code)
+				codes = append(codes, string(r.Code))
 				if r.Code == "signer-changed" {
 					assert.Contains(t, r.Message, "pinned repository https://github.com/conda-forge/x-feedstock (id 42")
 					assert.Contains(t, r.Message, "now repository https://github.com/conda-forge/other (id 99")

@@ -25,11 +25,21 @@ const reportVersion = 1
 // asked for is in the report, and none of those passes.
 const statusError policy.Status = "error"
 
-// The code and rule of the reason of a package not verified.
-const (
-	codeNotVerified = "not-verified"
-	ruleRun         = "run"
-)
+// reportCode is a code the CLI adds to reports: a policy.Code of its own.
+type reportCode = policy.Code
+
+// codeNotVerified is the code of the reason of a package not verified.
+const codeNotVerified reportCode = "not-verified"
+
+// ruleRun is the rule of that reason.
+const ruleRun = "run"
+
+// flagHints say, after a reason whose library message names library
+// fields, what to do with this tool's flags.
+var flagHints = map[policy.Code]string{
+	policy.CodeTargetChannelMismatch: " (here: --channel URL names the channel; --channel-mismatch warn allows mirrors)",
+	policy.CodeSignerChanged:         " (here: condasigs pin --replace records the new signer)",
+}
 
 // errorReport is the report of a package that could not be verified
 // because of err.
@@ -92,7 +102,7 @@ func writeText(b *strings.Builder, r *condasigs.Report, where string) {
 		if reason.Bundle != nil {
 			bundle = fmt.Sprintf("bundle %d: ", *reason.Bundle)
 		}
-		fmt.Fprintf(b, "     %s: %s%s [%s]\n", severityWord(reason.Severity), bundle, esc(reason.Message), esc(reason.Code))
+		fmt.Fprintf(b, "     %s: %s%s%s [%s]\n", severityWord(reason.Severity), bundle, esc(reason.Message), flagHints[reason.Code], esc(string(reason.Code)))
 	}
 }
 

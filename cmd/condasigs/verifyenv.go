@@ -225,7 +225,7 @@ func timeoutHint(ctx context.Context, timeout time.Duration) string {
 }
 
 // countCode counts the packages with a reason of the given code.
-func countCode(pkgs []envPackage, code string) int {
+func countCode(pkgs []envPackage, code policy.Code) int {
 	n := 0
 	for _, p := range pkgs {
 		for _, r := range p.Report.Reasons {

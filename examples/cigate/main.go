@@ -166,7 +166,7 @@ func message(rep *condasigs.Report) string {
 	lines := []string{fmt.Sprintf("%s: %s (%s)", esc(rep.Filename), rep.Outcome, esc(string(rep.Status)))}
 	for _, r := range rep.Reasons {
 		if r.Severity != policy.SeverityInfo {
-			lines = append(lines, fmt.Sprintf("[%s] %s", esc(r.Code), esc(r.Message)))
+			lines = append(lines, fmt.Sprintf("[%s] %s", esc(string(r.Code)), esc(r.Message)))
 		}
 	}
 	return strings.Join(lines, "\n")

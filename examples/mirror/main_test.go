@@ -140,7 +140,7 @@ func TestMirrorVerifies(t *testing.T) {
 
 func hasCode(rep *condasigs.Report, code string) bool {
 	for _, r := range rep.Reasons {
-		if r.Code == code {
+		if string(r.Code) == code {
 			return true
 		}
 	}

@@ -170,7 +170,7 @@ func describe(w io.Writer, r condasigs.Result) {
 	fmt.Fprintf(w, "  %s: %s (%s)\n", esc(r.Report.Filename), r.Report.Outcome, esc(string(r.Report.Status)))
 	for _, reason := range r.Report.Reasons {
 		if reason.Severity != policy.SeverityInfo {
-			fmt.Fprintf(w, "    %s [%s]: %s\n", reason.Severity, esc(reason.Code), esc(reason.Message))
+			fmt.Fprintf(w, "    %s [%s]: %s\n", reason.Severity, esc(string(reason.Code)), esc(reason.Message))
 		}
 	}
 }

@@ -131,7 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		for _, reason := range rep.Reasons {
 			if reason.Severity != policy.SeverityInfo {
-				fmt.Fprintf(stdout, "  %s [%s]: %s\n", reason.Severity, esc(reason.Code), esc(reason.Message))
+				fmt.Fprintf(stdout, "  %s [%s]: %s\n", reason.Severity, esc(string(reason.Code)), esc(reason.Message))
 			}
 		}
 		if rep.Outcome == policy.Fail {
