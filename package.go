@@ -2,10 +2,12 @@ package condasigs
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/textsafe"
 )
 
 // Package identifies one package to verify.
@@ -30,8 +32,9 @@ type Package struct {
 	// "record-unavailable") decided by the require table. A package of a
 	// disabled channel is reported without its record being read.
 	Record fetch.Record
-	// ArtifactSHA256 is the SHA-256 (hex) of the package bytes the caller
-	// downloaded, if it has them. It must equal Record.SHA256 when both are
+	// ArtifactSHA256 is the SHA-256 (64 hex characters) of the package
+	// bytes the caller downloaded, if it has them; anything else is misuse
+	// (Verify's error). It must equal Record.SHA256 when both are
 	// known, and is what the attestations are checked against. Empty means
 	// the record's sha256 is used, for package managers that check the
 	// downloaded bytes against the record themselves.
@@ -54,6 +57,11 @@ func (p Package) resolve() (Package, string, error) {
 	if err != nil {
 		return p, "", err
 	}
+	if p.ArtifactSHA256 != "" && !isSHA256Hex(p.ArtifactSHA256) {
+		// A typo, or another hash: saying "not the package the channel
+		// published" would blame the channel for it.
+		return p, "", fmt.Errorf("condasigs: Package.ArtifactSHA256 of %s is not a SHA-256 (64 hexadecimal characters): %q", loc.Filename, textsafe.Clip(p.ArtifactSHA256))
+	}
 	if loc.Filename != p.Record.Filename {
 		return p, "", errors.New("condasigs: the package URL's file name differs from Record.Filename")
 	}
@@ -64,4 +72,19 @@ func (p Package) resolve() (Package, string, error) {
 		p.Subdir = loc.Subdir
 	}
 	return p, loc.Subdir, nil
+}
+
+// isSHA256Hex reports whether s is 64 hexadecimal characters, in either
+// case.
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
+			return false
+		}
+	}
+	return true
 }

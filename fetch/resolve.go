@@ -1,11 +1,14 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/condasigs/condasigs/conda"
@@ -187,4 +190,34 @@ func Resolve(ctx context.Context, src RecordSource, packageURLs []string, parall
 	}
 	wg.Wait()
 	return out
+}
+
+// ParseRecord builds the record of filename from its raw JSON object, as a
+// package manager that parsed repodata.json itself holds it, with the
+// rules ScanRepodata applies (known keys once, no case variants of them,
+// a size cap of MaxRecordSize), so that a record is read one way whoever
+// reads it: "attestations_sha256": "" stays "present but empty", which
+// HasAttestations reports, unlike an absent key.
+func ParseRecord(filename string, raw []byte) (Record, error) {
+	if len(raw) > MaxRecordSize {
+		return Record{}, &Error{Kind: KindTooLarge, Msg: fmt.Sprintf("the record of %q is larger than %d bytes", filename, MaxRecordSize)}
+	}
+	// One JSON value, so that nothing in it can close the wrapping below.
+	if !json.Valid(raw) {
+		return Record{}, &Error{Kind: KindMalformed, Msg: fmt.Sprintf("the record of %q is not valid JSON", filename)}
+	}
+	name, err := json.Marshal(filename)
+	if err != nil {
+		return Record{}, &Error{Kind: KindMalformed, Err: err}
+	}
+	doc := io.MultiReader(strings.NewReader(`{"packages":{`), bytes.NewReader(name), strings.NewReader(":"), bytes.NewReader(raw), strings.NewReader("}}"))
+	var rec Record
+	n := 0
+	if err := ScanRepodata(doc, func(r Record) bool { rec, n = r, n+1; return true }); err != nil {
+		return Record{}, err
+	}
+	if n != 1 || rec.Filename != filename {
+		return Record{}, &Error{Kind: KindMalformed, Msg: fmt.Sprintf("the record of %q is not one record object", filename)}
+	}
+	return rec, nil
 }

@@ -155,3 +155,38 @@ func TestClientFindRecords(t *testing.T) {
 	requireKind(t, got[4].Err, fetch.ErrNotFound)
 	assert.Equal(t, int32(3), hits.Load(), "one request per document")
 }
+
+// A record from raw JSON is read as the scanner reads it in a document:
+// "present but empty" stays apart from "absent", and what the scanner
+// refuses is refused.
+func TestParseRecord(t *testing.T) {
+	t.Parallel()
+	rec, err := fetch.ParseRecord("a-1-0.conda", []byte(`{"name": "a", "version": "1", "build": "0", "sha256": "AB", "size": 12, "attestations_sha256": ""}`))
+	require.NoError(t, err)
+	assert.Equal(t, "a-1-0.conda", rec.Filename)
+	assert.Equal(t, "a", rec.Name)
+	assert.Equal(t, int64(12), rec.Size)
+	assert.True(t, rec.HasAttestations(), "present but empty is advertised (and invalid)")
+
+	rec, err = fetch.ParseRecord("a-1-0.conda", []byte(`{"name": "a"}`))
+	require.NoError(t, err)
+	assert.False(t, rec.HasAttestations())
+
+	for name, raw := range map[string]string{
+		"not JSON":      `{"name": `,
+		"two values":    `{} {}`,
+		"injection":     `{}, "b-1-0.conda": {}`,
+		"case variant":  `{"sha256": "aa", "SHA256": "bb"}`,
+		"duplicate key": `{"name": "a", "name": "b"}`,
+		"not an object": `"x"`,
+		"too large":     `{"x": "` + strings.Repeat("a", fetch.MaxRecordSize) + `"}`,
+	} {
+		_, err := fetch.ParseRecord("a-1-0.conda", []byte(raw))
+		assert.Error(t, err, name)
+		assert.True(t, fetch.IsRetrievalFailure(err), "%s: %v", name, err)
+	}
+	// A file name that JSON must escape is the record's, as given.
+	rec, err = fetch.ParseRecord("we\"ird-1-0.conda", []byte(`{}`))
+	require.NoError(t, err)
+	assert.Equal(t, "we\"ird-1-0.conda", rec.Filename)
+}
