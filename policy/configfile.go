@@ -382,8 +382,8 @@ func (p *configParser) identity(n *yaml.Node, field string) (Identity, bool) {
 	}
 	if err := id.Check(); err != nil {
 		msg := err.Error()
-		if _, known := IssuerShorthands[id.Issuer]; !known && id.Issuer != IssuerAny && !strings.Contains(id.Issuer, "://") {
-			names := slices.Sorted(maps.Keys(IssuerShorthands))
+		if _, known := issuerShorthands[id.Issuer]; !known && id.Issuer != IssuerAny && !strings.Contains(id.Issuer, "://") {
+			names := slices.Sorted(maps.Keys(issuerShorthands))
 			if s := suggest(id.Issuer, append(names, IssuerAny)); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}

@@ -6,19 +6,19 @@ import (
 	"github.com/condasigs/condasigs/attest"
 )
 
-// Rules named in reasons.
+// Rules named in reasons (Reason.Rule).
 const (
-	RuleRequire          = "require"
-	RuleBundle           = "bundle"
-	RuleIdentity         = "identity"
-	RuleTargetChannel    = "target-channel"
-	RuleUnknownPredicate = "unknown-predicate"
-	RulePin              = "pin"
-	RuleRecord           = "record"
-	RuleLock             = "lock"
-	RuleEnabled          = "enabled"
-	RuleArtifact         = "artifact"
-	RuleTrustRoot        = "trust-root"
+	ruleRequire          = "require"
+	ruleBundle           = "bundle"
+	ruleIdentity         = "identity"
+	ruleTargetChannel    = "target-channel"
+	ruleUnknownPredicate = "unknown-predicate"
+	rulePin              = "pin"
+	ruleRecord           = "record"
+	ruleLock             = "lock"
+	ruleEnabled          = "enabled"
+	ruleArtifact         = "artifact"
+	ruleTrustRoot        = "trust-root"
 )
 
 // Code is the stable code of a Reason, for callers and scripts to branch
@@ -160,12 +160,12 @@ func (m Match) Decide(in Input) Decision {
 	d := Decision{Status: StatusDisabled, Reasons: []Reason{}, Accepted: []int{}}
 	if m.Entry == "" {
 		d.Outcome = Warn
-		d.add(RuleEnabled, CodeNotConfigured, SeverityWarning, nil,
+		d.add(ruleEnabled, CodeNotConfigured, SeverityWarning, nil,
 			fmt.Sprintf("no policy entry covers channel %s, so its packages are not checked; add an entry for it, or a catch-all (\"*\") entry, with enabled: false to skip such channels silently", m.Channel))
 		return d
 	}
 	d.Outcome = Pass
-	d.add(RuleEnabled, CodeNotChecked, SeverityInfo, nil, fmt.Sprintf("verification is disabled for this channel (policy entry %q)", m.Entry))
+	d.add(ruleEnabled, CodeNotChecked, SeverityInfo, nil, fmt.Sprintf("verification is disabled for this channel (policy entry %q)", m.Entry))
 	return d
 }
 
@@ -175,7 +175,7 @@ func (e *Engine) Decide(in Input) Decision {
 		err  error
 		rule string
 		code Code
-	}{{in.LockMismatch, RuleLock, CodeLockMismatch}, {in.ArtifactMismatch, RuleArtifact, CodeArtifactMismatch}} {
+	}{{in.LockMismatch, ruleLock, CodeLockMismatch}, {in.ArtifactMismatch, ruleArtifact, CodeArtifactMismatch}} {
 		if m.err != nil {
 			d := Decision{Outcome: Fail, Status: StatusVerificationFailure, Reasons: []Reason{}, Accepted: []int{}}
 			d.add(m.rule, m.code, SeverityError, nil, m.err.Error())
@@ -183,15 +183,15 @@ func (e *Engine) Decide(in Input) Decision {
 		}
 	}
 	d := e.decide(in)
-	e.bind(&d, RuleRecord, CodeRecordInconsistent, in.Inconsistent,
+	e.bind(&d, ruleRecord, CodeRecordInconsistent, in.Inconsistent,
 		"the package's record contradicts its file name, which is what attestations bind, so the channel's word about this package cannot be trusted")
-	e.bind(&d, RuleLock, CodeLockUnbound, in.Unbound,
+	e.bind(&d, ruleLock, CodeLockUnbound, in.Unbound,
 		"a pass would not be about the bytes that get installed")
 	if in.TrustRootAgeUnknown != nil {
-		d.note(RuleTrustRoot, CodeTrustRootAgeUnknown, SeverityWarning, in.TrustRootAgeUnknown.Error())
+		d.note(ruleTrustRoot, CodeTrustRootAgeUnknown, SeverityWarning, in.TrustRootAgeUnknown.Error())
 	}
 	if in.TrustRootStale != nil {
-		d.note(RuleTrustRoot, CodeTrustRootStale, SeverityWarning, in.TrustRootStale.Error())
+		d.note(ruleTrustRoot, CodeTrustRootStale, SeverityWarning, in.TrustRootStale.Error())
 	}
 	if dl := in.Downloaded; dl != nil {
 		msg := fmt.Sprintf("the lock file binds no sha256, so the package was downloaded and its attestations checked against its bytes (sha256 %s)", dl.SHA256)
@@ -207,7 +207,7 @@ func (e *Engine) Decide(in Input) Decision {
 		default:
 			msg += "; they were not kept: the installer checks the lock file's md5, which these bytes have"
 		}
-		d.note(RuleLock, CodePackageDownloaded, sev, msg)
+		d.note(ruleLock, CodePackageDownloaded, sev, msg)
 	}
 	return d
 }
@@ -254,7 +254,7 @@ func (e *Engine) decide(in Input) Decision {
 	case in.RecordUnavailable != nil:
 		d := Decision{Status: StatusRetrievalFailure, Reasons: []Reason{}, Accepted: []int{}}
 		d.Outcome, _ = e.failure()
-		d.add(RuleRequire, CodeRecordUnavailable, severityOf(d.Outcome), nil,
+		d.add(ruleRequire, CodeRecordUnavailable, severityOf(d.Outcome), nil,
 			fmt.Sprintf("the package's repodata record could not be read, so whether it has attestations is unknown: %v", in.RecordUnavailable))
 		return d
 	case in.NotAdvertised:
@@ -264,10 +264,10 @@ func (e *Engine) decide(in Input) Decision {
 			d.Outcome = Pass
 		case ModeWarn:
 			d.Outcome = Warn
-			d.add(RuleRequire, CodeUnsigned, SeverityWarning, nil, "the package has no attestations (require: warn)")
+			d.add(ruleRequire, CodeUnsigned, SeverityWarning, nil, "the package has no attestations (require: warn)")
 		default:
 			d.Outcome = Fail
-			d.add(RuleRequire, CodeUnsigned, SeverityError, nil, "the package has no attestations and the policy requires them; to accept unsigned packages from this channel, set require to warn or ignore")
+			d.add(ruleRequire, CodeUnsigned, SeverityError, nil, "the package has no attestations and the policy requires them; to accept unsigned packages from this channel, set require to warn or ignore")
 		}
 		return d
 	case in.RetrievalFailure != nil:
@@ -277,7 +277,7 @@ func (e *Engine) decide(in Input) Decision {
 			code = CodeRetrievalFailure
 		}
 		d.Outcome, _ = e.failure()
-		d.add(RuleRequire, code, severityOf(d.Outcome), nil,
+		d.add(ruleRequire, code, severityOf(d.Outcome), nil,
 			fmt.Sprintf("attestations are advertised but could not be retrieved intact: %v", in.RetrievalFailure))
 		return d
 	}
@@ -298,7 +298,7 @@ func (e *Engine) checkPin(d *Decision, in Input) {
 	first := PinOf(byIndex[d.Accepted[0]])
 	d.Pin = &first
 	if in.Pin == nil {
-		d.add(RulePin, CodePinNew, SeverityInfo, nil, "first verified signer of this package: "+first.String())
+		d.add(rulePin, CodePinNew, SeverityInfo, nil, "first verified signer of this package: "+first.String())
 		return
 	}
 	for _, i := range d.Accepted {
@@ -311,13 +311,13 @@ func (e *Engine) checkPin(d *Decision, in Input) {
 		d.Outcome, d.Status = Fail, StatusVerificationFailure
 		d.Accepted = []int{}
 		clear(d.Signers)
-		d.add(RulePin, CodeSignerChanged, SeverityError, nil, msg)
+		d.add(rulePin, CodeSignerChanged, SeverityError, nil, msg)
 		return
 	}
 	if d.Outcome == Pass {
 		d.Outcome = Warn
 	}
-	d.add(RulePin, CodeSignerChanged, SeverityWarning, nil, msg)
+	d.add(rulePin, CodeSignerChanged, SeverityWarning, nil, msg)
 }
 
 // failure returns the outcome of a retrieval or verification failure.
@@ -363,18 +363,18 @@ func (e *Engine) decideBundles(bundles []attest.Evidence) Decision {
 			switch p.UnknownPredicate {
 			case ModeError:
 				rejectUnknown = true
-				problems = append(problems, problem{RuleUnknownPredicate, CodeUnknownPredicate, msg + ", is rejected by policy (unknown_predicate: error)", ev.Index})
+				problems = append(problems, problem{ruleUnknownPredicate, CodeUnknownPredicate, msg + ", is rejected by policy (unknown_predicate: error)", ev.Index})
 			case ModeWarn:
-				warnings = append(warnings, problem{RuleUnknownPredicate, CodeUnknownPredicate, msg + ", was not evaluated", ev.Index})
+				warnings = append(warnings, problem{ruleUnknownPredicate, CodeUnknownPredicate, msg + ", was not evaluated", ev.Index})
 			default:
-				infos = append(infos, problem{RuleUnknownPredicate, CodeUnknownPredicate, msg + ", was ignored", ev.Index})
+				infos = append(infos, problem{ruleUnknownPredicate, CodeUnknownPredicate, msg + ", was ignored", ev.Index})
 			}
 		case !ev.Verified:
-			problems = append(problems, problem{RuleBundle, Code(ev.Code), "the bundle does not verify: " + ev.Message, ev.Index})
+			problems = append(problems, problem{ruleBundle, Code(ev.Code), "the bundle does not verify: " + ev.Message, ev.Index})
 		default:
 			id, ok := e.Trusted(ev)
 			if !ok {
-				untrusted = append(untrusted, problem{RuleIdentity, CodeUntrustedIdentity,
+				untrusted = append(untrusted, problem{ruleIdentity, CodeUntrustedIdentity,
 					fmt.Sprintf("valid, but signed by %s, which matches no trusted identity", signer(ev)), ev.Index})
 				continue
 			}
@@ -382,11 +382,11 @@ func (e *Engine) decideBundles(bundles []attest.Evidence) Decision {
 				msg := fmt.Sprintf("the attestation targets channel %s, not the channel the package came from", ev.TargetChannel)
 				switch p.ChannelMismatch {
 				case ModeError:
-					problems = append(problems, problem{RuleTargetChannel, CodeTargetChannelMismatch,
+					problems = append(problems, problem{ruleTargetChannel, CodeTargetChannelMismatch,
 						msg + "; if the package comes from a mirror or local copy of that channel, verify it as a package of that channel (condasigs.Package.Channel) or allow mirrors (channel_mismatch: warn)", ev.Index})
 					continue
 				case ModeWarn:
-					warnings = append(warnings, problem{RuleTargetChannel, CodeTargetChannelMismatch, msg + " (channel-mismatch: warn)", ev.Index})
+					warnings = append(warnings, problem{ruleTargetChannel, CodeTargetChannelMismatch, msg + " (channel-mismatch: warn)", ev.Index})
 				}
 			}
 			d.Accepted = append(d.Accepted, ev.Index)
@@ -410,7 +410,7 @@ func (e *Engine) decideBundles(bundles []attest.Evidence) Decision {
 		var sev Severity
 		d.Outcome, sev = e.failure()
 		if len(d.Accepted) == 0 {
-			d.add(RuleRequire, CodeNoTrustedBundle, sev, nil, "no bundle both verifies and comes from a trusted identity")
+			d.add(ruleRequire, CodeNoTrustedBundle, sev, nil, "no bundle both verifies and comes from a trusted identity")
 		}
 		for _, pr := range append(problems, untrusted...) {
 			d.add(pr.rule, pr.code, sev, &pr.bundle, pr.msg)

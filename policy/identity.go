@@ -25,9 +25,10 @@ type Identity struct {
 	// SANRegex is an RE2 regular expression for the SAN, anchored at both
 	// ends, instead of SAN.
 	SANRegex string `json:"identity_regex,omitempty"`
-	// Issuer is the OIDC issuer, exactly: a URL, a shorthand ("github",
-	// "gitlab", "google", ...; see IssuerShorthands), or IssuerAny to accept
-	// any issuer, which must be said explicitly.
+	// Issuer is the OIDC issuer, exactly: a URL, a shorthand for the
+	// issuers Fulcio certifies ("github", "github-oauth", "gitlab",
+	// "google", "microsoft", "buildkite", "codefresh"), or IssuerAny to
+	// accept any issuer, which must be said explicitly.
 	Issuer string `json:"issuer"`
 	// SourceRepository is a pattern for the source repository URI claim.
 	SourceRepository string `json:"source_repository,omitempty"`
@@ -48,9 +49,9 @@ type Identity struct {
 // IssuerAny accepts any OIDC issuer. It must be written explicitly.
 const IssuerAny = "any"
 
-// IssuerShorthands maps the names accepted in Identity.Issuer to the
+// issuerShorthands maps the names accepted in Identity.Issuer to the
 // issuer URLs Fulcio certifies.
-var IssuerShorthands = map[string]string{
+var issuerShorthands = map[string]string{
 	"github":       "https://token.actions.githubusercontent.com",
 	"github-oauth": "https://github.com/login/oauth",
 	"gitlab":       "https://gitlab.com",
@@ -108,8 +109,8 @@ func compileIdentity(id Identity) (identityMatcher, error) {
 	case id.Issuer == "":
 		return m, fmt.Errorf("trusted identity %q has no issuer: a SAN alone is weak, pin its OIDC issuer, e.g. github (https://token.actions.githubusercontent.com) for GitHub Actions, or write issuer: any to accept every issuer", id.pattern())
 	case id.Issuer == IssuerAny:
-	case IssuerShorthands[id.Issuer] != "":
-		id.Issuer = IssuerShorthands[id.Issuer]
+	case issuerShorthands[id.Issuer] != "":
+		id.Issuer = issuerShorthands[id.Issuer]
 	case !strings.Contains(id.Issuer, "://"):
 		return m, fmt.Errorf("trusted identity %q: issuer %q is neither a URL nor a known shorthand (%s)", id.pattern(), id.Issuer, shorthandList())
 	}
@@ -121,8 +122,8 @@ func compileIdentity(id Identity) (identityMatcher, error) {
 }
 
 func shorthandList() string {
-	names := make([]string, 0, len(IssuerShorthands))
-	for k := range IssuerShorthands {
+	names := make([]string, 0, len(issuerShorthands))
+	for k := range issuerShorthands {
 		names = append(names, k)
 	}
 	slices.Sort(names)
@@ -192,6 +193,6 @@ func matchOptional(m stringMatcher, v string) bool { return m == nil || m.MatchS
 
 func equalOptional(want, v string) bool { return want == "" || want == v }
 
-// MatchSAN reports whether san matches the SAN pattern, with the semantics
+// matchSAN reports whether san matches the SAN pattern, with the semantics
 // described on [Identity].
-func MatchSAN(pattern, san string) bool { return glob(strings.Split(pattern, "*")).MatchString(san) }
+func matchSAN(pattern, san string) bool { return glob(strings.Split(pattern, "*")).MatchString(san) }
