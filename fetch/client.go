@@ -19,11 +19,11 @@ import (
 // Defaults for Options fields left zero.
 const (
 	DefaultMaxSidecarSize  = 4 << 20 // 4 MiB, as rattler
-	DefaultMaxRepodataSize = 1 << 30 // 1 GiB
-	DefaultRetryMax        = 3
-	DefaultRetryWaitMin    = 250 * time.Millisecond
-	DefaultRetryWaitMax    = 5 * time.Second
-	DefaultTimeout         = 2 * time.Minute
+	defaultMaxRepodataSize = 1 << 30 // 1 GiB
+	defaultRetryMax        = 3
+	defaultRetryWaitMin    = 250 * time.Millisecond
+	defaultRetryWaitMax    = 5 * time.Second
+	defaultTimeout         = 2 * time.Minute
 	// maxIdleConnsPerHost is the idle connections a Client's own transport
 	// keeps for one host.
 	maxIdleConnsPerHost = 64
@@ -98,22 +98,22 @@ func New(opts Options) *Client {
 		opts.MaxSidecarSize = DefaultMaxSidecarSize
 	}
 	if opts.MaxRepodataSize <= 0 {
-		opts.MaxRepodataSize = DefaultMaxRepodataSize
+		opts.MaxRepodataSize = defaultMaxRepodataSize
 	}
 	switch {
 	case opts.RetryMax == 0:
-		opts.RetryMax = DefaultRetryMax
+		opts.RetryMax = defaultRetryMax
 	case opts.RetryMax < 0:
 		opts.RetryMax = 0
 	}
 	if opts.RetryWaitMin <= 0 {
-		opts.RetryWaitMin = DefaultRetryWaitMin
+		opts.RetryWaitMin = defaultRetryWaitMin
 	}
 	if opts.RetryWaitMax <= 0 {
-		opts.RetryWaitMax = DefaultRetryWaitMax
+		opts.RetryWaitMax = defaultRetryWaitMax
 	}
 	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultTimeout
+		opts.Timeout = defaultTimeout
 	}
 	logger := opts.Logger
 	if logger == nil {

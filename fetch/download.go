@@ -15,12 +15,12 @@ import (
 
 // Defaults of package downloads.
 const (
-	// DefaultMaxPackageSize caps a package download whose record gives no
+	// defaultMaxPackageSize caps a package download whose record gives no
 	// size: 8 GiB, above the largest conda packages in use.
-	DefaultMaxPackageSize = 8 << 30
-	// DefaultDownloadTimeout bounds one package download, retries and body
+	defaultMaxPackageSize = 8 << 30
+	// defaultDownloadTimeout bounds one package download, retries and body
 	// included.
-	DefaultDownloadTimeout = 30 * time.Minute
+	defaultDownloadTimeout = 30 * time.Minute
 )
 
 // PackageFile is what a download found of a package file.
@@ -39,15 +39,15 @@ type PackageFile struct {
 // size is the record's size: when positive, a body longer than size bytes
 // fails with [KindTooLarge] as soon as the extra byte arrives, so a hostile
 // server cannot make the download longer than what the channel published.
-// [DefaultMaxPackageSize] caps every download, whatever the record says. The download is
-// bounded by [DefaultDownloadTimeout] and the caller's ctx, not by
+// An 8 GiB cap applies to every download, whatever the record says. The download is
+// bounded by 30 minutes and the caller's ctx, not by
 // Options.Timeout, which is sized for sidecars. Retries happen only
 // before the body is read.
 //
 // The caller compares the result with the record (and the lock file): a
 // download proves only what this server sent this time.
 func (c *Client) DownloadPackage(ctx context.Context, packageURL string, size int64, w io.Writer) (PackageFile, error) {
-	limit := int64(DefaultMaxPackageSize)
+	limit := int64(defaultMaxPackageSize)
 	if size > 0 {
 		limit = min(size, limit)
 	}
@@ -59,7 +59,7 @@ func (c *Client) DownloadPackage(ctx context.Context, packageURL string, size in
 	if u.Scheme == "file" {
 		body, err = openFile(u, limit)
 	} else {
-		body, err = c.openHTTP(ctx, u, limit, DefaultDownloadTimeout)
+		body, err = c.openHTTP(ctx, u, limit, defaultDownloadTimeout)
 	}
 	if err != nil {
 		return PackageFile{}, err

@@ -125,15 +125,15 @@ func allFailed(filenames []string, err error) map[string]Found {
 	return out
 }
 
-// MaxParallelScans bounds the repodata documents [Resolve] reads at once.
-// A scan holds under 512 KiB (see [ScanRepodata]), so repodata memory is
+// maxParallelScans bounds the repodata documents [Resolve] reads at once.
+// A scan holds under 512 KiB (see [ScanRepodata]), so Resolve's repodata memory is
 // bounded by this many of them.
-const MaxParallelScans = 64
+const maxParallelScans = 64
 
 // Resolve finds the records of the packages at packageURLs, in order. It
 // asks src once for each channel and subdir, for all of that subdir's
 // files at once, with at most parallel requests in flight (at most
-// MaxParallelScans; 0 means 4×GOMAXPROCS). A URL that is not a package URL
+// 64; 0 means 4×GOMAXPROCS). A URL that is not a package URL
 // gets a KindInvalidURL error. When ctx ends, what is not found yet gets
 // ctx's error.
 func Resolve(ctx context.Context, src RecordSource, packageURLs []string, parallel int) []Found {
@@ -160,7 +160,7 @@ func Resolve(ctx context.Context, src RecordSource, packageURLs []string, parall
 	if parallel <= 0 {
 		parallel = 4 * runtime.GOMAXPROCS(0)
 	}
-	sem := make(chan struct{}, min(parallel, MaxParallelScans))
+	sem := make(chan struct{}, min(parallel, maxParallelScans))
 	var wg sync.WaitGroup
 	for url, g := range groups {
 		wg.Go(func() {

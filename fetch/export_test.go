@@ -1,0 +1,4 @@
+package fetch
+
+// Names for the tests of package fetch_test only.
+const MaxParallelScans = maxParallelScans
