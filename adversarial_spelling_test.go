@@ -80,7 +80,7 @@ func TestAdversarialSpelling(t *testing.T) {
 	}
 	localhost := "http://localhost:" + port + "/chan"
 	v, err := condasigs.New(condasigs.Options{
-		Trust: trustroot.NewStatic(ss, "virtual"),
+		Trust: trustroot.NewStatic(ss.TrustedMaterial(), "virtual"),
 		Config: &policy.Config{
 			Channels: []policy.ChannelPolicy{strict(canonical), strict(localhost), strict("conda-forge")},
 			Default:  &policy.ChannelPolicy{Channel: policy.CatchAll, Enabled: false},

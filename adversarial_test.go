@@ -159,7 +159,7 @@ func (a *advEnv) verifier(t *testing.T, w world, mode policy.Mode) *condasigs.Ve
 		return v
 	}
 	opts := condasigs.Options{Fetcher: a.fetcher,
-		Trust: trustroot.NewStatic(a.ss, "virtual"), Policy: policy.Policy{Require: mode, Identities: trusted}}
+		Trust: trustroot.NewStatic(a.ss.TrustedMaterial(), "virtual"), Policy: policy.Policy{Require: mode, Identities: trusted}}
 	if w == realWorld {
 		opts.Trust = trustroot.NewStatic(fixtures.TrustedRoot(fixtures.PublicGoodRootFile), "public-good")
 		opts.Policy.Identities = []policy.Identity{{SAN: fixtures.SAN, Issuer: fixtures.Issuer}}

@@ -35,7 +35,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	e := &benchEnv{ss: condasigstest.NewSigstore(b), ch: condasigstest.NewChannel(b, "linux-64")}
 	url := e.ch.Serve(b)
 	for i := range benchPackages {
-		rec := e.ch.AddSigned(b, e.ss, fmt.Sprintf("pkg%d-1.0-0.conda", i), san, issuer, url)
+		rec := e.ch.Add(b, condasigstest.Package{Filename: fmt.Sprintf("pkg%d-1.0-0.conda", i), Signer: e.ss, Identity: san, Issuer: issuer, TargetChannel: url})
 		e.pkgs = append(e.pkgs, condasigs.Package{URL: e.ch.PackageURL(url, rec.Filename), Record: rec})
 	}
 	var err error
@@ -84,7 +84,7 @@ func BenchmarkSingleVirtualBundle(b *testing.B) {
 	const filename = "pkg-1.0-0.conda"
 	digest := sha([]byte(filename))
 	bundle := ss.Bundle(b, san, issuer, condasigstest.Statement(filename, digest, ""))
-	v, err := attest.NewVerifier(ss)
+	v, err := attest.NewVerifier(ss.TrustedMaterial())
 	if err != nil {
 		b.Fatal(err)
 	}

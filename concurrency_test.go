@@ -77,7 +77,7 @@ func TestVerify64Goroutines(t *testing.T) {
 		{e.pkg(victim), pass},
 		{e.pkg(e.signed(t, "evil-1.0-0.conda", "https://github.com/evil/x/.github/workflows/a.yml@refs/heads/main")),
 			fail(policy.StatusVerificationFailure, "no-trusted-bundle", "untrusted-identity")},
-		{e.pkg(e.ch.AddSigned(t, other, "foreign-1.0-0.conda", san, issuer, e.url)),
+		{e.pkg(e.ch.Add(t, condasigstest.Package{Filename: "foreign-1.0-0.conda", Signer: other, Identity: san, Issuer: issuer, TargetChannel: e.url})),
 			fail(policy.StatusVerificationFailure, "no-trusted-bundle", "tlog")},
 		{e.pkg(e.ch.Add(t, condasigstest.Package{Filename: "replay-1.0-0.conda",
 			Bundles: [][]byte{e.ss.Bundle(t, san, issuer, condasigstest.Statement(victim.Filename, victim.SHA256, e.url))}})),
@@ -180,10 +180,10 @@ func TestTrustRootRefreshDuringVerifications(t *testing.T) {
 	sA, sB := condasigstest.NewSigstore(t), condasigstest.NewSigstore(t)
 	ch := condasigstest.NewChannel(t, "linux-64")
 	gc := serveGated(t, ch.Dir)
-	pkgA := condasigs.Package{URL: ch.PackageURL(gc.url, "by-a-1.0-0.conda"), Record: ch.AddSigned(t, sA, "by-a-1.0-0.conda", san, issuer, gc.url)}
-	pkgB := condasigs.Package{URL: ch.PackageURL(gc.url, "by-b-1.0-0.conda"), Record: ch.AddSigned(t, sB, "by-b-1.0-0.conda", san, issuer, gc.url)}
-	snapA := &trustroot.Snapshot{Material: sA, Info: trustroot.Info{Kind: "static", Source: "A"}}
-	snapB := &trustroot.Snapshot{Material: sB, Info: trustroot.Info{Kind: "static", Source: "B"}}
+	pkgA := condasigs.Package{URL: ch.PackageURL(gc.url, "by-a-1.0-0.conda"), Record: ch.Add(t, condasigstest.Package{Filename: "by-a-1.0-0.conda", Signer: sA, Identity: san, Issuer: issuer, TargetChannel: gc.url})}
+	pkgB := condasigs.Package{URL: ch.PackageURL(gc.url, "by-b-1.0-0.conda"), Record: ch.Add(t, condasigstest.Package{Filename: "by-b-1.0-0.conda", Signer: sB, Identity: san, Issuer: issuer, TargetChannel: gc.url})}
+	snapA := &trustroot.Snapshot{Material: sA.TrustedMaterial(), Info: trustroot.Info{Kind: "static", Source: "A"}}
+	snapB := &trustroot.Snapshot{Material: sB.TrustedMaterial(), Info: trustroot.Info{Kind: "static", Source: "B"}}
 	src := &swapSource{}
 	src.snap.Store(snapA)
 	v, err := condasigs.New(condasigs.Options{Trust: src, Policy: policy.Policy{Identities: trusted},

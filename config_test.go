@@ -19,7 +19,7 @@ import (
 
 func (e *env) configured(t *testing.T, cfg policy.Config, pins *policy.PinStore, record bool) *condasigs.Verifier {
 	t.Helper()
-	v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss, "virtual"), Config: &cfg, Fetcher: e.fetcher, Pins: pins, RecordPins: record})
+	v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss.TrustedMaterial(), "virtual"), Config: &cfg, Fetcher: e.fetcher, Pins: pins, RecordPins: record})
 	require.NoError(t, err)
 	return v
 }
@@ -73,7 +73,7 @@ func TestPerChannelConfig(t *testing.T) {
 func TestMirrorEntry(t *testing.T) {
 	e := newEnv(t)
 	const upstream = "https://conda.example.org/demo"
-	rec := e.ch.AddSigned(t, e.ss, "demo-1.0-0.conda", san, issuer, upstream)
+	rec := e.ch.Add(t, condasigstest.Package{Filename: "demo-1.0-0.conda", Signer: e.ss, Identity: san, Issuer: issuer, TargetChannel: upstream})
 	cfg := policy.Config{Channels: []policy.ChannelPolicy{{Channel: upstream, Enabled: true, Mirrors: []string{e.url},
 		Policy: policy.Policy{Require: policy.ModeError, Identities: trusted}}}}
 	rep, err := e.configured(t, cfg, nil, false).Verify(context.Background(), e.pkg(rec))
@@ -82,7 +82,7 @@ func TestMirrorEntry(t *testing.T) {
 	assert.Equal(t, upstream, rep.PolicyEntry)
 
 	// An attestation naming the mirror itself is for another channel.
-	mirrorSigned := e.ch.AddSigned(t, e.ss, "other-1.0-0.conda", san, issuer, e.url)
+	mirrorSigned := e.ch.Add(t, condasigstest.Package{Filename: "other-1.0-0.conda", Signer: e.ss, Identity: san, Issuer: issuer, TargetChannel: e.url})
 	rep, err = e.configured(t, cfg, nil, false).Verify(context.Background(), e.pkg(mirrorSigned))
 	require.NoError(t, err)
 	assert.Equal(t, policy.Fail, rep.Outcome)
@@ -141,7 +141,7 @@ func TestPinning(t *testing.T) {
 
 func TestPolicyAndConfigExclusive(t *testing.T) {
 	e := newEnv(t)
-	_, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss, "v"), Policy: policy.Policy{Identities: trusted}, Config: &policy.Config{}})
+	_, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss.TrustedMaterial(), "v"), Policy: policy.Policy{Identities: trusted}, Config: &policy.Config{}})
 	assert.ErrorContains(t, err, "not both")
 }
 
@@ -150,7 +150,7 @@ func TestTrustRootAge(t *testing.T) {
 	rec := e.signed(t, "demo-1.0-0.conda", san)
 	verify := func(info trustroot.Info, warnAge, maxAge time.Duration) (*condasigs.Report, error) {
 		src := &swapSource{}
-		src.snap.Store(&trustroot.Snapshot{Material: e.ss, Info: info})
+		src.snap.Store(&trustroot.Snapshot{Material: e.ss.TrustedMaterial(), Info: info})
 		v, err := condasigs.New(condasigs.Options{Trust: src, Policy: policy.Policy{Identities: trusted}, Fetcher: e.fetcher,
 			TrustRootWarnAge: warnAge, TrustRootMaxAge: maxAge})
 		require.NoError(t, err)

@@ -54,7 +54,7 @@ func TestVerifyAllRecordSource(t *testing.T) {
 	e := newEnv(t)
 	a := e.signed(t, "a-1.0-0.conda", san)
 	src := &stubRecords{recs: map[string]fetch.Record{a.Filename: a}}
-	v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss, "virtual"), Policy: policy.Policy{Identities: trusted},
+	v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss.TrustedMaterial(), "virtual"), Policy: policy.Policy{Identities: trusted},
 		Fetcher: e.fetcher, Records: src})
 	require.NoError(t, err)
 	results := v.VerifyAll(ctx, []condasigs.Package{

@@ -296,7 +296,7 @@ func TestVerdictCacheWritesOnlyVerifications(t *testing.T) {
 	assert.Empty(t, cacheEntries(t, dir))
 
 	good := e.signed(t, "good-1.0-0.conda", san)
-	inMemory, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss, "virtual"),
+	inMemory, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss.TrustedMaterial(), "virtual"),
 		Policy: policy.Policy{Identities: trusted}, Fetcher: e.fetcher, VerdictCache: fetch.DirCache(dir)})
 	require.NoError(t, err)
 	rep, err := inMemory.Verify(ctx, e.pkg(good))

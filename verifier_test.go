@@ -51,7 +51,7 @@ func (e *env) verifier(t *testing.T, p policy.Policy) *condasigs.Verifier {
 	if p.Identities == nil {
 		p.Identities = trusted
 	}
-	v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss, "virtual"), Policy: p, Fetcher: e.fetcher})
+	v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss.TrustedMaterial(), "virtual"), Policy: p, Fetcher: e.fetcher})
 	require.NoError(t, err)
 	return v
 }
@@ -61,7 +61,7 @@ func (e *env) pkg(rec fetch.Record) condasigs.Package {
 }
 
 func (e *env) signed(t *testing.T, filename, signer string) fetch.Record {
-	return e.ch.AddSigned(t, e.ss, filename, signer, issuer, e.url)
+	return e.ch.Add(t, condasigstest.Package{Filename: filename, Signer: e.ss, Identity: signer, Issuer: issuer, TargetChannel: e.url})
 }
 
 func reasonCodes(r *condasigs.Report) []string {
@@ -101,7 +101,7 @@ func TestRequireModes(t *testing.T) {
 		"not found": e.ch.Add(t, condasigstest.Package{Filename: "nosidecar-1.0-0.conda", Bundles: [][]byte{[]byte("{}")}, NoSidecarFile: true}),
 		"garbage":   e.ch.Add(t, condasigstest.Package{Filename: "garbage-1.0-0.conda", Sidecar: []byte("<html>not json</html>")}),
 		"empty":     e.ch.Add(t, condasigstest.Package{Filename: "empty-1.0-0.conda", Sidecar: []byte("[]")}),
-		"untrusted": e.ch.AddSigned(t, other, "untrusted-ca-1.0-0.conda", san, issuer, e.url),
+		"untrusted": e.ch.Add(t, condasigstest.Package{Filename: "untrusted-ca-1.0-0.conda", Signer: other, Identity: san, Issuer: issuer, TargetChannel: e.url}),
 		"identity":  e.signed(t, "identity-1.0-0.conda", "https://github.com/demo-evil/demo/.github/workflows/release.yml@refs/tags/v1.0"),
 	}
 	// A bundle for another package, replayed under this filename.
@@ -168,7 +168,7 @@ func TestRetrievalFailureKinds(t *testing.T) {
 		assert.Equal(t, before, e.ch.Requests("/linux-64/"+rec.Filename+".sigs."+bad.AttestationsSHA256))
 	})
 	t.Run("too large", func(t *testing.T) {
-		v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss, "virtual"),
+		v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss.TrustedMaterial(), "virtual"),
 			Policy: policy.Policy{Identities: trusted}, Fetcher: fetch.New(fetch.Options{MaxSidecarSize: 100})})
 		require.NoError(t, err)
 		rep, err := v.Verify(context.Background(), e.pkg(rec))
@@ -180,7 +180,7 @@ func TestRetrievalFailureKinds(t *testing.T) {
 
 func TestChannelMismatch(t *testing.T) {
 	e := newEnv(t)
-	rec := e.ch.AddSigned(t, e.ss, "demo-1.0-0.conda", san, issuer, "https://upstream.example.org/demo")
+	rec := e.ch.Add(t, condasigstest.Package{Filename: "demo-1.0-0.conda", Signer: e.ss, Identity: san, Issuer: issuer, TargetChannel: "https://upstream.example.org/demo"})
 	rep, err := e.verifier(t, policy.Policy{}).Verify(context.Background(), e.pkg(rec))
 	require.NoError(t, err)
 	assert.Equal(t, policy.Fail, rep.Outcome)
@@ -265,7 +265,7 @@ func TestVerifyErrors(t *testing.T) {
 
 	_, err = condasigs.New(condasigs.Options{Policy: policy.Policy{Identities: trusted}})
 	assert.ErrorContains(t, err, "Trust")
-	_, err = condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss, "virtual")})
+	_, err = condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss.TrustedMaterial(), "virtual")})
 	assert.ErrorContains(t, err, "no trusted identities")
 }
 
@@ -321,10 +321,10 @@ func TestRefreshedTrustRootIsUsed(t *testing.T) {
 	e := newEnv(t)
 	next := condasigstest.NewSigstore(t)
 	oldRec := e.signed(t, "old-1.0-0.conda", san)
-	newRec := e.ch.AddSigned(t, next, "new-1.0-0.conda", san, issuer, e.url)
+	newRec := e.ch.Add(t, condasigstest.Package{Filename: "new-1.0-0.conda", Signer: next, Identity: san, Issuer: issuer, TargetChannel: e.url})
 
 	src := &swapSource{}
-	src.set(e.ss)
+	src.set(e.ss.TrustedMaterial())
 	v, err := condasigs.New(condasigs.Options{Trust: src, Policy: policy.Policy{Identities: trusted}, Fetcher: e.fetcher})
 	require.NoError(t, err)
 	outcome := func(rec fetch.Record) policy.Outcome {
@@ -334,7 +334,7 @@ func TestRefreshedTrustRootIsUsed(t *testing.T) {
 	}
 	assert.Equal(t, policy.Pass, outcome(oldRec))
 	assert.Equal(t, policy.Fail, outcome(newRec))
-	src.set(next)
+	src.set(next.TrustedMaterial())
 	assert.Equal(t, policy.Fail, outcome(oldRec), "a key removed from the root stops verifying")
 	assert.Equal(t, policy.Pass, outcome(newRec), "a key added to the root verifies")
 }
@@ -344,7 +344,7 @@ func TestRefreshedTrustRootIsUsed(t *testing.T) {
 func TestUnusableURLIsMisuse(t *testing.T) {
 	e := newEnv(t)
 	rec := e.signed(t, "demo-1.0-0.conda", san)
-	v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss, "virtual"),
+	v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss.TrustedMaterial(), "virtual"),
 		Policy: policy.Policy{Require: policy.ModeIgnore, Identities: trusted}})
 	require.NoError(t, err)
 	_, err = v.Verify(context.Background(), condasigs.Package{URL: e.ch.PackageURL(e.ch.FileURL(), rec.Filename), Record: rec})

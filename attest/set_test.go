@@ -24,7 +24,7 @@ func TestSetVerifiesAgainstTheIssuingInstance(t *testing.T) {
 	fromB := b.Bundle(t, vSAN, vIssuer, st)
 	mixed := a.BundleLoggedBy(t, b, vSAN, vIssuer, st)
 
-	set, err := attest.NewVerifier(trustroot.Set{a, b})
+	set, err := attest.NewVerifier(trustroot.Set{a.TrustedMaterial(), b.TrustedMaterial()})
 	require.NoError(t, err)
 	assert.True(t, set.VerifyBundle(0, fromA, subject).Verified)
 	assert.True(t, set.VerifyBundle(0, fromB, subject).Verified)
@@ -32,11 +32,11 @@ func TestSetVerifiesAgainstTheIssuingInstance(t *testing.T) {
 	assert.False(t, ev.Verified)
 	assert.Equal(t, attest.CodeTransparencyLog, ev.Code, ev.Message)
 
-	pooled, err := attest.NewVerifier(root.TrustedMaterialCollection{a, b})
+	pooled, err := attest.NewVerifier(root.TrustedMaterialCollection{a.TrustedMaterial(), b.TrustedMaterial()})
 	require.NoError(t, err)
 	assert.True(t, pooled.VerifyBundle(0, mixed, subject).Verified, "the mixed bundle is what pooling lets through")
 
-	onlyA, err := attest.NewVerifier(trustroot.Set{a})
+	onlyA, err := attest.NewVerifier(trustroot.Set{a.TrustedMaterial()})
 	require.NoError(t, err)
 	ev = onlyA.VerifyBundle(0, fromB, subject)
 	assert.False(t, ev.Verified)

@@ -26,7 +26,7 @@ var vSHA = func() string { s := sha256.Sum256([]byte("demo package")); return he
 // virtual Sigstore: the signature verifies, the statement check must not.
 func TestStatementRules(t *testing.T) {
 	ss := condasigstest.NewSigstore(t)
-	v, err := attest.NewVerifier(ss)
+	v, err := attest.NewVerifier(ss.TrustedMaterial())
 	require.NoError(t, err)
 	subject := attest.Subject{Filename: vFilename, SHA256: vSHA, Channel: vChannel}
 	pt := `"predicateType":"` + attest.PublishPredicateType + `"`
@@ -86,7 +86,7 @@ func TestStatementRules(t *testing.T) {
 
 func TestUntrustedSigstore(t *testing.T) {
 	trusted, other := condasigstest.NewSigstore(t), condasigstest.NewSigstore(t)
-	v, err := attest.NewVerifier(trusted)
+	v, err := attest.NewVerifier(trusted.TrustedMaterial())
 	require.NoError(t, err)
 	b := other.Bundle(t, vSAN, vIssuer, condasigstest.Statement(vFilename, vSHA, vChannel))
 	ev := v.VerifyBundle(0, b, attest.Subject{Filename: vFilename, SHA256: vSHA, Channel: vChannel})
@@ -105,7 +105,7 @@ func TestNewVerifierNil(t *testing.T) {
 // one Verifier; run with -race.
 func TestVerifierConcurrent(t *testing.T) {
 	ss := condasigstest.NewSigstore(t)
-	v, err := attest.NewVerifier(ss)
+	v, err := attest.NewVerifier(ss.TrustedMaterial())
 	require.NoError(t, err)
 	side := condasigstest.Sidecar(ss.Bundle(t, vSAN, vIssuer, condasigstest.Statement(vFilename, vSHA, vChannel)))
 	s := attest.Subject{Filename: vFilename, SHA256: vSHA, Channel: vChannel}

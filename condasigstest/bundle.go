@@ -52,7 +52,7 @@ func (s *Sigstore) assemble(e *ca.TestEntity, log *Sigstore) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		entry, err := log.GenerateTlogEntry(cert, env.RawEnvelope(), rawSig, entries[0].IntegratedTime().Unix(), true)
+		entry, err := log.vs.GenerateTlogEntry(cert, env.RawEnvelope(), rawSig, entries[0].IntegratedTime().Unix(), true)
 		if err != nil {
 			return nil, err
 		}
@@ -120,7 +120,7 @@ func (s *Sigstore) completeEntry(entry *tlog.Entry) (*protorekor.TransparencyLog
 	if err := json.Unmarshal(src.GetCanonicalizedBody(), &kv); err != nil {
 		return nil, fmt.Errorf("reading the entry's kind: %w", err)
 	}
-	set, err := s.RekorSignPayload(tlog.RekorPayload{
+	set, err := s.vs.RekorSignPayload(tlog.RekorPayload{
 		Body:           base64.StdEncoding.EncodeToString(src.GetCanonicalizedBody()),
 		IntegratedTime: src.GetIntegratedTime(),
 		LogIndex:       src.GetLogIndex(),

@@ -22,7 +22,14 @@ type Channel struct {
 	// Subdir is this Channel's subdir, e.g. "linux-64" or "noarch".
 	Subdir string
 
-	addMu      sync.Mutex              // serialises Add, so repodata.json never loses a record
+	addMu sync.Mutex // serialises Add, so repodata.json never loses a record
+	// Guarded by addMu, by filename: packages added before Serve whose
+	// attestation names a file:// channel. Serve signs resign's again, for
+	// the served URL, and fails the test on fileTarget's (a targetChannel
+	// the test chose).
+	resign     map[string]Package
+	fileTarget map[string]string
+
 	mu         sync.Mutex              // guards the fields below
 	records    map[string]fetch.Record // as written in repodata, by filename
 	packageSHA map[string]string       // the packages' true sha256, by filename
@@ -31,9 +38,11 @@ type Channel struct {
 
 // server is a channel's HTTP server, once Serve started it.
 type server struct {
-	mu       sync.Mutex
+	serveMu  sync.Mutex // held through Serve; taken before any addMu
+	mu       sync.Mutex // guards the fields below
 	url      string
 	requests map[string]int // by path, counted by Serve's handler
+	subdirs  []*Channel     // every subdir of the channel
 }
 
 // NewChannel creates an empty channel with subdir and an empty repodata.json.
@@ -54,11 +63,15 @@ func (c *Channel) WithSubdir(t testing.TB, subdir string) *Channel {
 
 func newSubdir(t testing.TB, dir, subdir string, srv *server) *Channel {
 	t.Helper()
-	c := &Channel{Dir: dir, Subdir: subdir, records: map[string]fetch.Record{}, packageSHA: map[string]string{}, srv: srv}
+	c := &Channel{Dir: dir, Subdir: subdir, resign: map[string]Package{}, fileTarget: map[string]string{},
+		records: map[string]fetch.Record{}, packageSHA: map[string]string{}, srv: srv}
 	if err := os.MkdirAll(filepath.Join(c.Dir, subdir), 0o755); err != nil {
 		t.Fatalf("condasigstest: %v", err)
 	}
 	c.writeRepodata(t)
+	srv.mu.Lock()
+	srv.subdirs = append(srv.subdirs, c)
+	srv.mu.Unlock()
 	return c
 }
 
@@ -70,7 +83,8 @@ type Package struct {
 	// Data is the package's bytes; by default, bytes derived from Filename.
 	Data []byte
 	// Bundles are the sidecar's elements. Add needs Bundles or Sidecar
-	// unless Unsigned; a non-nil empty Bundles makes the sidecar "[]".
+	// unless Unsigned or Signer is set; a non-nil empty Bundles makes the
+	// sidecar "[]".
 	Bundles [][]byte
 	// Unsigned packages have no attestations_sha256 and no sidecar files.
 	Unsigned bool
@@ -92,9 +106,10 @@ type Package struct {
 	// the sha256 of Data, TargetChannel).
 	Signer           *Sigstore
 	Identity, Issuer string
-	// TargetChannel is the statement's targetChannel; empty means the
-	// channel's own URL ([Channel.URL]: call Serve first), and NoPredicate
-	// leaves the predicate out.
+	// TargetChannel is the statement's targetChannel. Empty means the
+	// channel's own URL, [Channel.URL], which Serve changes: a package
+	// added before Serve is signed again by Serve, for the served URL.
+	// NoPredicate leaves the predicate out.
 	TargetChannel string
 	NoPredicate   bool
 	// ReplayOf makes Signer's bundle attest another package: the file
@@ -119,8 +134,9 @@ const (
 	DefaultIssuer   = "https://token.actions.githubusercontent.com"
 )
 
-// sign makes p's bundle with p.Signer.
-func (c *Channel) sign(t testing.TB, p Package, data []byte) []byte {
+// sign makes p's bundle with p.Signer. forFile reports a bundle signed for
+// the channel's own URL while that is its file:// URL (before Serve).
+func (c *Channel) sign(t testing.TB, p Package, data []byte) (bundle []byte, forFile bool) {
 	t.Helper()
 	identity, issuer := p.Identity, p.Issuer
 	if identity == "" {
@@ -134,14 +150,16 @@ func (c *Channel) sign(t testing.TB, p Package, data []byte) []byte {
 	case p.NoPredicate:
 		target = ""
 	case target == "":
-		target = c.URL()
+		if target = c.served(); target == "" {
+			target, forFile = c.FileURL(), true
+		}
 	}
 	name := p.Filename
 	if p.ReplayOf != "" {
 		name, data = p.ReplayOf, defaultData(p.ReplayOf)
 	}
 	sum := sha256.Sum256(data)
-	return p.Signer.Bundle(t, identity, issuer, Statement(name, hex.EncodeToString(sum[:]), target))
+	return p.Signer.Bundle(t, identity, issuer, Statement(name, hex.EncodeToString(sum[:]), target)), forFile
 }
 
 // Add writes the package file, its sidecar at
@@ -151,10 +169,23 @@ func (c *Channel) sign(t testing.TB, p Package, data []byte) []byte {
 // parsed from the filename; subdir, size, sha256, md5, attestations_sha256).
 // repodata.json is rewritten after every Add. Add returns the record as
 // written, with Filename set. Add is safe for concurrent use.
+//
+// Add may come before or after [Channel.Serve]. A package its Signer signs
+// for the channel's own URL before Serve is signed again by Serve, for the
+// served URL, and so gets a new attestations_sha256: after Serve, read its
+// record with [Channel.Package]. An attestation naming a file://
+// targetChannel fails the test, with both URLs, when the channel is served
+// over HTTP: it could not verify there.
 func (c *Channel) Add(t testing.TB, p Package) fetch.Record {
 	t.Helper()
 	c.addMu.Lock()
 	defer c.addMu.Unlock()
+	return c.add(t, p)
+}
+
+// add is Add with c.addMu held.
+func (c *Channel) add(t testing.TB, p Package) fetch.Record {
+	t.Helper()
 	rec, err := newRecord(p.Filename, c.Subdir)
 	if err != nil {
 		t.Fatalf("condasigstest: %v", err)
@@ -166,11 +197,26 @@ func (c *Channel) Add(t testing.TB, p Package) fetch.Record {
 	sum, md := sha256.Sum256(data), md5.Sum(data) //nolint:gosec
 	rec.Size, rec.SHA256, rec.MD5 = int64(len(data)), hex.EncodeToString(sum[:]), hex.EncodeToString(md[:])
 	c.write(t, p.Filename, data)
+	spec, forFile := p, false
 	if !p.Unsigned && p.Signer != nil && p.Bundles == nil && p.Sidecar == nil {
-		p.Bundles = [][]byte{c.sign(t, p, data)}
+		var b []byte
+		b, forFile = c.sign(t, p, data)
+		p.Bundles = [][]byte{b}
 	}
+	delete(c.resign, p.Filename)
+	delete(c.fileTarget, p.Filename)
 	if !p.Unsigned {
-		rec.AttestationsSHA256 = c.addSidecar(t, p)
+		var side []byte
+		rec.AttestationsSHA256, side = c.addSidecar(t, p)
+		switch target, served := fileTarget(side), c.served(); {
+		case forFile:
+			c.resign[p.Filename] = spec
+		case target == "":
+		case served != "":
+			c.failFileTarget(t, p.Filename, target, served)
+		default:
+			c.fileTarget[p.Filename] = target
+		}
 	}
 	if p.AdvertisedSHA256 != "" {
 		rec.AttestationsSHA256 = p.AdvertisedSHA256
@@ -193,16 +239,13 @@ func (c *Channel) Add(t testing.TB, p Package) fetch.Record {
 	return rec
 }
 
-// AddSigned adds a package with default data and one bundle from s, signed
-// as identity/issuer over Statement(filename, its sha256, targetChannel).
-// An empty targetChannel means the channel's own URL ([Channel.URL]): call
-// Serve first for the served URL.
-func (c *Channel) AddSigned(t testing.TB, s *Sigstore, filename, identity, issuer, targetChannel string) fetch.Record {
+// failFileTarget fails the test for an attestation naming a file://
+// channel on a channel served over HTTP.
+func (c *Channel) failFileTarget(t testing.TB, filename, target, served string) {
 	t.Helper()
-	if targetChannel == "" {
-		targetChannel = c.URL()
-	}
-	return c.Add(t, Package{Filename: filename, Signer: s, Identity: identity, Issuer: issuer, TargetChannel: targetChannel})
+	t.Fatalf("condasigstest: %s/%s: the attestation names targetChannel %s, but the channel is served over HTTP at %s, "+
+		"where it would fail verification (target-channel-mismatch); leave Package.TargetChannel empty to sign for the "+
+		"channel's own URL, or name an http(s) channel", c.Subdir, filename, target, served)
 }
 
 // Package returns what condasigs verifies for an added package: its URL

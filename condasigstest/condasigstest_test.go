@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -47,11 +48,11 @@ func TestBundleVerifies(t *testing.T) {
 	digest := sha([]byte("package bytes"))
 	bundle := ss.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, channel))
 
-	v, err := attest.NewVerifier(ss)
+	v, err := attest.NewVerifier(ss.TrustedMaterial())
 	require.NoError(t, err)
 	assert.Equal(t, attest.Thresholds{TransparencyLog: 1, ObserverTimestamps: 1}, v.Thresholds(), "no SCT required")
 
-	ev := verify(t, ss, condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel + "/"})
+	ev := verify(t, ss.TrustedMaterial(), condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel + "/"})
 	require.True(t, ev.Verified, "%s: %s", ev.Code, ev.Message)
 	assert.Equal(t, "application/vnd.dev.sigstore.bundle.v0.3+json", ev.MediaType)
 	assert.Equal(t, identity, ev.SAN)
@@ -71,7 +72,7 @@ func TestBundleWithoutPredicate(t *testing.T) {
 	ss := condasigstest.NewSigstore(t)
 	digest := sha([]byte("x"))
 	bundle := ss.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, ""))
-	ev := verify(t, ss, condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
+	ev := verify(t, ss.TrustedMaterial(), condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
 	require.True(t, ev.Verified, "%s: %s", ev.Code, ev.Message)
 	assert.Equal(t, attest.ChannelAbsent, ev.ChannelMatch)
 }
@@ -82,7 +83,7 @@ func TestBundleAtOutsideCertificateValidity(t *testing.T) {
 	ss := condasigstest.NewSigstore(t)
 	digest := sha([]byte("x"))
 	bundle := ss.BundleAt(t, identity, issuer, condasigstest.Statement(filename, digest, channel), time.Now().Add(20*time.Minute))
-	ev := verify(t, ss, condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest})
+	ev := verify(t, ss.TrustedMaterial(), condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest})
 	assert.False(t, ev.Verified)
 	assert.Equal(t, attest.CodeTransparencyLog, ev.Code, ev.Message)
 	assert.Contains(t, ev.Message, "integrated time outside certificate validity")
@@ -95,7 +96,7 @@ func TestForeignSigstoreDoesNotVerify(t *testing.T) {
 	trusted, foreign := condasigstest.NewSigstore(t), condasigstest.NewSigstore(t)
 	digest := sha([]byte("x"))
 	bundle := foreign.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, channel))
-	ev := verify(t, trusted, condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
+	ev := verify(t, trusted.TrustedMaterial(), condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
 	assert.False(t, ev.Verified)
 	assert.False(t, ev.SignatureVerified)
 	assert.Equal(t, attest.CodeTransparencyLog, ev.Code)
@@ -104,8 +105,8 @@ func TestForeignSigstoreDoesNotVerify(t *testing.T) {
 
 // foreignCA trusts a Sigstore's log and TSA but another one's Fulcio CA.
 type foreignCA struct {
-	*condasigstest.Sigstore
-	ca *condasigstest.Sigstore
+	root.TrustedMaterial
+	ca root.TrustedMaterial
 }
 
 func (f foreignCA) FulcioCertificateAuthorities() []root.CertificateAuthority {
@@ -117,7 +118,7 @@ func TestUntrustedCertificateAuthority(t *testing.T) {
 	ss := condasigstest.NewSigstore(t)
 	digest := sha([]byte("x"))
 	bundle := ss.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, channel))
-	tm := foreignCA{Sigstore: ss, ca: condasigstest.NewSigstore(t)}
+	tm := foreignCA{TrustedMaterial: ss.TrustedMaterial(), ca: condasigstest.NewSigstore(t).TrustedMaterial()}
 	ev := verify(t, tm, condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
 	assert.False(t, ev.Verified)
 	assert.Equal(t, attest.CodeCertificate, ev.Code, ev.Message)
@@ -125,8 +126,8 @@ func TestUntrustedCertificateAuthority(t *testing.T) {
 
 // foreignTSA trusts a Sigstore's CA and log but another one's TSA.
 type foreignTSA struct {
-	*condasigstest.Sigstore
-	tsa *condasigstest.Sigstore
+	root.TrustedMaterial
+	tsa root.TrustedMaterial
 }
 
 func (f foreignTSA) TimestampingAuthorities() []root.TimestampingAuthority {
@@ -141,7 +142,7 @@ func TestUntrustedTimestampIsDropped(t *testing.T) {
 	ss := condasigstest.NewSigstore(t)
 	digest := sha([]byte("x"))
 	bundle := ss.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, channel))
-	tm := foreignTSA{Sigstore: ss, tsa: condasigstest.NewSigstore(t)}
+	tm := foreignTSA{TrustedMaterial: ss.TrustedMaterial(), tsa: condasigstest.NewSigstore(t).TrustedMaterial()}
 	ev := verify(t, tm, condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
 	require.True(t, ev.Verified, "%s: %s", ev.Code, ev.Message)
 	require.Len(t, ev.Timestamps, 1)
@@ -171,7 +172,7 @@ func TestServedChannel(t *testing.T) {
 	ch := condasigstest.NewChannel(t, "linux-64")
 	base := ch.Serve(t)
 	assert.Equal(t, base, ch.URL())
-	rec := ch.AddSigned(t, ss, filename, identity, issuer, "")
+	rec := ch.Add(t, condasigstest.Package{Filename: filename, Signer: ss, Identity: identity, Issuer: issuer})
 	assert.Equal(t, fetch.Record{Filename: filename, Name: "demo", Version: "1.0", Build: "0", Subdir: "linux-64",
 		Size: rec.Size, SHA256: ch.SHA256(filename), MD5: rec.MD5, AttestationsSHA256: rec.AttestationsSHA256}, rec)
 
@@ -193,7 +194,7 @@ func TestServedChannel(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	assert.Equal(t, side, mutable)
 
-	ev := verify(t, ss, side, attest.Subject{Filename: filename, SHA256: sha(pkg), Channel: base})
+	ev := verify(t, ss.TrustedMaterial(), side, attest.Subject{Filename: filename, SHA256: sha(pkg), Channel: base})
 	require.True(t, ev.Verified, "%s: %s", ev.Code, ev.Message)
 	assert.Equal(t, attest.ChannelMatched, ev.ChannelMatch)
 
@@ -276,4 +277,18 @@ func TestTrustedRootJSONRoundTrip(t *testing.T) {
 	ev := verify(t, tr, condasigstest.Sidecar(ss.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, channel))),
 		attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
 	assert.True(t, ev.Verified, "%s: %s", ev.Code, ev.Message)
+}
+
+// Sigstore wraps sigstore-go's VirtualSigstore: none of that test type's
+// methods or fields is part of this package's API.
+func TestSigstoreMethods(t *testing.T) {
+	typ := reflect.TypeFor[*condasigstest.Sigstore]()
+	var names []string
+	for i := range typ.NumMethod() {
+		names = append(names, typ.Method(i).Name)
+	}
+	assert.Equal(t, []string{"Bundle", "BundleAt", "BundleLoggedBy", "Trust", "TrustedMaterial", "TrustedRootJSON"}, names)
+	for _, f := range reflect.VisibleFields(typ.Elem()) {
+		assert.False(t, f.IsExported(), "exported field %s", f.Name)
+	}
 }

@@ -13,23 +13,32 @@
 //		Identities: []policy.Identity{{SAN: "https://github.com/example/*", Issuer: condasigstest.DefaultIssuer}}}})
 //	report, _ := v.Verify(ctx, ch.Package("demo-1.0-0.conda")) // passes
 //
+// Serve may come before or after Add: a package signed for the channel's
+// own URL before Serve is signed again for the served URL. An attestation
+// that names a file:// targetChannel on a channel served over HTTP fails
+// the test at once, naming both URLs, rather than the verification later.
+//
 // A [Package]'s knobs make each failure a test wants: Unsigned (no
 // attestations), TamperSidecar (the served bytes are not the advertised
 // ones), RecordSHA256 (repodata names other bytes), NoSidecarFile (a 404),
 // Identity and Issuer (who signs), ReplayOf (another package's bundle),
 // TargetChannel and NoPredicate (the statement's channel); Bundles and
 // Sidecar take bytes made by hand, with [Statement], [Sigstore.Bundle],
-// [Sigstore.BundleAt] and [Sidecar]. [Channel.Requests] counts what the
-// server was asked for, e.g. to check that a warm cache makes no request.
+// [Sigstore.BundleAt], [Sigstore.BundleLoggedBy] and [Sidecar].
+// [Channel.Requests] counts what the server was asked for, e.g. to check
+// that a warm cache makes no request.
 //
 // A [Sigstore] (Fulcio CA, Rekor v1 log, RFC 3161 timestamping authority)
-// is itself root.TrustedMaterial; [Sigstore.Trust] gives it as a
-// trustroot.Source read from its trusted_root.json ([Sigstore.TrustedRootJSON]),
-// with a stable digest.
+// wraps sigstore-go's test-only VirtualSigstore without exposing it. Its
+// trusted material is [Sigstore.Trust], a trustroot.Source for
+// condasigs.Options.Trust read from its trusted_root.json
+// ([Sigstore.TrustedRootJSON]) with a stable digest, or
+// [Sigstore.TrustedMaterial], a root.TrustedMaterial for attest.NewVerifier
+// and trustroot.NewStatic.
 //
 // Validity windows (all from sigstore-go's pkg/testing/ca): a bundle's leaf
 // certificate is valid for 10 minutes from signing, and its log entry's
-// integrated time is set 5 minutes after signing ([IntegratedTimeOffset]).
+// integrated time is set 5 minutes after signing (by [Sigstore.Bundle]).
 // The virtual Rekor log is trusted from one hour before to one hour after
 // the moment of verification, so a bundle verifies for about 65 minutes
 // after it was made; later, its log entry is skipped and it fails with

@@ -2,11 +2,14 @@ package condasigstest_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"testing"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/policy"
 )
@@ -48,6 +51,56 @@ func Example() {
 	// tampered-1.0-0.conda fail retrieval-failure hash-mismatch
 	// unsigned-1.0-0.conda fail unsigned unsigned
 	// sidecar requests for demo: 1
+}
+
+// Packages may be added before Serve: Serve signs them again for the URL it
+// serves them at.
+func ExampleChannel_Serve() {
+	t, done := exampleT()
+	defer done()
+
+	ss := condasigstest.NewSigstore(t)
+	ch := condasigstest.NewChannel(t, "noarch")
+	ch.Add(t, condasigstest.Package{Filename: "demo-1.0-0.conda", Signer: ss}) // for ch.URL(), a file:// URL so far
+	base := ch.Serve(t)                                                        // signed again, for base
+
+	v, err := condasigs.New(condasigs.Options{Trust: ss.Trust(t), Policy: policy.Policy{
+		Identities: []policy.Identity{{SAN: condasigstest.DefaultIdentity, Issuer: condasigstest.DefaultIssuer}}}})
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	pkg := ch.Package("demo-1.0-0.conda")
+	report, err := v.Verify(context.Background(), pkg)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	fmt.Println(pkg.URL == base+"/noarch/demo-1.0-0.conda", report.Outcome)
+	// Output: true pass
+}
+
+// The trusted material verifies bundles made by hand, with attest.
+func ExampleSigstore_TrustedMaterial() {
+	t, done := exampleT()
+	defer done()
+
+	ss := condasigstest.NewSigstore(t)
+	sum := sha256.Sum256([]byte("the package's bytes"))
+	digest := hex.EncodeToString(sum[:])
+	statement := condasigstest.Statement("demo-1.0-0.conda", digest, "https://conda.example.com/demo")
+	sidecar := condasigstest.Sidecar(ss.Bundle(t, "https://github.com/example/demo/.github/workflows/release.yml@refs/tags/v1.0",
+		condasigstest.DefaultIssuer, statement))
+
+	v, err := attest.NewVerifier(ss.TrustedMaterial())
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	evs, err := v.VerifySidecar(context.Background(), sidecar,
+		attest.Subject{Filename: "demo-1.0-0.conda", SHA256: digest, Channel: "https://conda.example.com/demo"})
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	fmt.Println(evs[0].Verified, evs[0].SAN)
+	// Output: true https://github.com/example/demo/.github/workflows/release.yml@refs/tags/v1.0
 }
 
 // exampleT stands in for a test's *testing.T, which an Example has not:

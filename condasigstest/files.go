@@ -14,8 +14,9 @@ func defaultData(filename string) []byte {
 	return []byte("condasigstest package " + filename + "\n")
 }
 
-// addSidecar writes p's sidecar files and returns the sidecar's sha256.
-func (c *Channel) addSidecar(t testing.TB, p Package) string {
+// addSidecar writes p's sidecar files and returns the sidecar's sha256 and
+// bytes (as advertised).
+func (c *Channel) addSidecar(t testing.TB, p Package) (string, []byte) {
 	t.Helper()
 	side := p.Sidecar
 	if side == nil {
@@ -27,13 +28,14 @@ func (c *Channel) addSidecar(t testing.TB, p Package) string {
 	sum := sha256.Sum256(side)
 	digest := hex.EncodeToString(sum[:])
 	c.write(t, p.Filename+".sigs", side)
+	served := side
 	if p.TamperSidecar {
-		side = append([]byte(" "), side...) // other bytes, same meaning
+		served = append([]byte(" "), side...) // other bytes, same meaning
 	}
 	if !p.NoSidecarFile {
-		c.write(t, p.Filename+".sigs."+digest, side)
+		c.write(t, p.Filename+".sigs."+digest, served)
 	}
-	return digest
+	return digest, side
 }
 
 // write writes a file of the subdir atomically, so that a concurrent HTTP

@@ -1,9 +1,11 @@
 package condasigstest
 
 import (
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -12,15 +14,20 @@ import (
 // for a missing file, whatever Content-Type the extension gives), closed by
 // t.Cleanup, and returns the channel URL, without trailing slash. A conda
 // token prefix /t/<token>/ in a request path is ignored. Every request is
-// counted, see [Channel.Requests]. Serve may be called before or after Add;
-// the subdirs of one channel share one server, started by the first Serve.
+// counted, see [Channel.Requests]. The subdirs of one channel share one
+// server, started by the first Serve.
+//
+// Serve may come before or after Add. Packages added before it and signed
+// for the channel's own URL (then its file:// URL) are signed again, for
+// the served URL, in every subdir; one whose attestation names a file://
+// targetChannel the test chose fails the test, with both URLs.
 func (c *Channel) Serve(t testing.TB) string {
 	t.Helper()
 	s := c.srv
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.url != "" {
-		return s.url
+	s.serveMu.Lock()
+	defer s.serveMu.Unlock()
+	if u := c.served(); u != "" {
+		return u
 	}
 	files := http.FileServer(http.Dir(c.Dir))
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -32,8 +39,36 @@ func (c *Channel) Serve(t testing.TB) string {
 		files.ServeHTTP(w, r)
 	}))
 	t.Cleanup(hs.Close)
+	s.mu.Lock()
 	s.url = hs.URL
+	subdirs := slices.Clone(s.subdirs)
+	s.mu.Unlock()
+	for _, sub := range subdirs {
+		sub.signForServer(t, hs.URL)
+	}
 	return hs.URL
+}
+
+// signForServer signs again, for the served URL, the packages added before
+// Serve for the channel's file:// URL, and fails the test on one whose
+// attestation names a file:// channel the test chose.
+func (c *Channel) signForServer(t testing.TB, served string) {
+	t.Helper()
+	c.addMu.Lock()
+	defer c.addMu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(c.fileTarget)) {
+		c.failFileTarget(t, name, c.fileTarget[name], served)
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.resign)) {
+		c.add(t, c.resign[name])
+	}
+}
+
+// served returns the served channel URL, or "" before Serve.
+func (c *Channel) served() string {
+	c.srv.mu.Lock()
+	defer c.srv.mu.Unlock()
+	return c.srv.url
 }
 
 // stripToken removes a leading /t/<token> segment pair from a path.
@@ -57,10 +92,8 @@ func (c *Channel) Requests(path string) int {
 
 // URL returns the served channel URL once Serve was called, else FileURL.
 func (c *Channel) URL() string {
-	c.srv.mu.Lock()
-	defer c.srv.mu.Unlock()
-	if c.srv.url != "" {
-		return c.srv.url
+	if u := c.served(); u != "" {
+		return u
 	}
 	return c.FileURL()
 }

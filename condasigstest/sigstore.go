@@ -13,18 +13,15 @@ import (
 	"github.com/condasigs/condasigs/trustroot"
 )
 
-// Sigstore is a VirtualSigstore usable as root.TrustedMaterial. Its CTLogs
-// returns an empty map (the virtual certificates carry no SCTs), so
-// attest.NewVerifier requires no SCT for it.
+// Sigstore is a throw-away Sigstore instance: sigstore-go's test-only
+// VirtualSigstore, held privately so that its API is not this package's.
 type Sigstore struct {
-	*ca.VirtualSigstore
+	vs *ca.VirtualSigstore
 
 	rootOnce sync.Once
 	rootJSON []byte
 	rootErr  error
 }
-
-var _ root.TrustedMaterial = (*Sigstore)(nil)
 
 // NewSigstore creates a fresh virtual Sigstore with its own random keys.
 // Sign with it within 5 minutes for the RFC 3161 timestamp to verify too
@@ -35,20 +32,15 @@ func NewSigstore(t testing.TB) *Sigstore {
 	if err != nil {
 		t.Fatalf("condasigstest: creating a virtual sigstore: %v", err)
 	}
-	return &Sigstore{VirtualSigstore: vs}
+	return &Sigstore{vs: vs}
 }
 
-// CTLogs returns no CT log: the virtual certificates carry no SCTs.
-func (s *Sigstore) CTLogs() map[string]*root.TransparencyLog {
-	return map[string]*root.TransparencyLog{}
-}
-
-// IntegratedTimeOffset is how long after signing [Sigstore.Bundle] sets the
+// integratedTimeOffset is how long after signing [Sigstore.Bundle] sets the
 // log entry's integrated time: the middle of the leaf certificate's ten
 // minutes of validity, as sigstore-go's own Attest does. Signing time itself
 // would be flaky: the integrated time is truncated to the second and can
 // fall before the certificate's NotBefore.
-const IntegratedTimeOffset = 5 * time.Minute
+const integratedTimeOffset = 5 * time.Minute
 
 // Bundle signs statement (any bytes, used as the DSSE payload with payload
 // type application/vnd.in-toto+json) with a fresh leaf certificate for
@@ -57,7 +49,7 @@ const IntegratedTimeOffset = 5 * time.Minute
 // with its inclusion promise and inclusion proof, and an RFC 3161 timestamp.
 func (s *Sigstore) Bundle(t testing.TB, identity, issuer string, statement []byte) []byte {
 	t.Helper()
-	return s.BundleAt(t, identity, issuer, statement, time.Now().Add(IntegratedTimeOffset))
+	return s.BundleAt(t, identity, issuer, statement, time.Now().Add(integratedTimeOffset))
 }
 
 // BundleAt is [Sigstore.Bundle] with the log entry's integrated time given.
@@ -65,7 +57,7 @@ func (s *Sigstore) Bundle(t testing.TB, identity, issuer string, statement []byt
 // outside that window makes the bundle fail with attest.CodeTransparencyLog.
 func (s *Sigstore) BundleAt(t testing.TB, identity, issuer string, statement []byte, integrated time.Time) []byte {
 	t.Helper()
-	entity, err := s.AttestAtTime(identity, issuer, statement, integrated, true)
+	entity, err := s.vs.AttestAtTime(identity, issuer, statement, integrated, true)
 	if err != nil {
 		t.Fatalf("condasigstest: attesting: %v", err)
 	}
@@ -82,7 +74,7 @@ func (s *Sigstore) BundleAt(t testing.TB, identity, issuer string, statement []b
 // material of both and must not verify against either instance alone.
 func (s *Sigstore) BundleLoggedBy(t testing.TB, log *Sigstore, identity, issuer string, statement []byte) []byte {
 	t.Helper()
-	entity, err := s.AttestAtTime(identity, issuer, statement, time.Now().Add(IntegratedTimeOffset), true)
+	entity, err := s.vs.AttestAtTime(identity, issuer, statement, time.Now().Add(integratedTimeOffset), true)
 	if err != nil {
 		t.Fatalf("condasigstest: attesting: %v", err)
 	}
@@ -122,7 +114,7 @@ func (s *Sigstore) trustedRootJSON() ([]byte, error) {
 	// VirtualSigstore's log IDs are the hex strings' bytes; a trusted root
 	// carries the raw key ID.
 	logs := map[string]*root.TransparencyLog{}
-	for id, l := range s.RekorLogs() {
+	for id, l := range s.vs.RekorLogs() {
 		raw, err := hex.DecodeString(id)
 		if err != nil {
 			return nil, fmt.Errorf("log ID %q: %w", id, err)
@@ -131,9 +123,40 @@ func (s *Sigstore) trustedRootJSON() ([]byte, error) {
 		c.ID = raw
 		logs[id] = &c
 	}
-	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, s.FulcioCertificateAuthorities(), nil, s.TimestampingAuthorities(), logs)
+	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, s.vs.FulcioCertificateAuthorities(), nil, s.vs.TimestampingAuthorities(), logs)
 	if err != nil {
 		return nil, err
 	}
 	return tr.MarshalJSON()
+}
+
+// TrustedMaterial returns s's trusted material (its Fulcio CA, Rekor log
+// and timestamping authority) for attest.NewVerifier or
+// trustroot.NewStatic. It lists no CT log (the virtual certificates carry
+// no SCTs), so attest.NewVerifier requires no SCT for it. The log is
+// trusted from an hour before to an hour after the moment of verification.
+func (s *Sigstore) TrustedMaterial() root.TrustedMaterial {
+	return material{s.vs}
+}
+
+// material is a VirtualSigstore as root.TrustedMaterial, without its CT
+// log.
+type material struct{ vs *ca.VirtualSigstore }
+
+func (m material) TimestampingAuthorities() []root.TimestampingAuthority {
+	return m.vs.TimestampingAuthorities()
+}
+
+func (m material) FulcioCertificateAuthorities() []root.CertificateAuthority {
+	return m.vs.FulcioCertificateAuthorities()
+}
+
+func (m material) RekorLogs() map[string]*root.TransparencyLog { return m.vs.RekorLogs() }
+
+func (material) CTLogs() map[string]*root.TransparencyLog {
+	return map[string]*root.TransparencyLog{}
+}
+
+func (m material) PublicKeyVerifier(keyID string) (root.TimeConstrainedVerifier, error) {
+	return m.vs.PublicKeyVerifier(keyID)
 }

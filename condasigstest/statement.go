@@ -3,6 +3,7 @@ package condasigstest
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 
 	"github.com/condasigs/condasigs/attest"
 )
@@ -43,4 +44,33 @@ func Statement(filename, sha256hex, targetChannel string) []byte {
 // With no bundles it returns the empty array "[]", which CEP 50 forbids.
 func Sidecar(bundles ...[]byte) []byte {
 	return append(append([]byte("["), bytes.Join(bundles, []byte(","))...), ']')
+}
+
+// fileTarget returns the first file:// targetChannel that a bundle of
+// sidecar attests, or "". What does not parse is skipped: tests serve
+// garbage on purpose.
+func fileTarget(sidecar []byte) string {
+	var bundles []json.RawMessage
+	if json.Unmarshal(sidecar, &bundles) != nil {
+		return ""
+	}
+	for _, raw := range bundles {
+		var b struct {
+			DSSE struct {
+				Payload []byte `json:"payload"` // base64 in JSON
+			} `json:"dsseEnvelope"`
+		}
+		var st struct {
+			Predicate struct {
+				TargetChannel string `json:"targetChannel"`
+			} `json:"predicate"`
+		}
+		if json.Unmarshal(raw, &b) != nil || json.Unmarshal(b.DSSE.Payload, &st) != nil {
+			continue
+		}
+		if target := st.Predicate.TargetChannel; len(target) >= 5 && strings.EqualFold(target[:5], "file:") {
+			return target
+		}
+	}
+	return ""
 }

@@ -25,11 +25,11 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/conda"
-	"github.com/condasigs/condasigs/examples/internal/setup"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
+	"github.com/condasigs/condasigs/trustroot"
 )
 
 // Exit statuses.
@@ -48,8 +48,14 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cigate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var pol setup.Policy
-	pol.Register(fs, "", true)
+	var identities []string
+	fs.Func("identity", "trusted signer: a SAN `pattern`, * matching any run (repeatable)", func(san string) error {
+		identities = append(identities, san)
+		return nil
+	})
+	issuer := fs.String("issuer", "https://token.actions.githubusercontent.com", "OIDC issuer of the -identity signers")
+	require := fs.String("require", "error", "missing or failing attestations: error, warn or ignore")
+	config := fs.String("config", "", "per-channel policy file (YAML), instead of -identity, -issuer and -require")
 	trustedRoot := fs.String("trusted-root", "", "trusted_root.json to verify against (default: the Sigstore public-good TUF repository)")
 	cacheDir := fs.String("cache-dir", "", "keep sidecars and verdicts here between runs (e.g. with actions/cache); keep it private")
 	if err := fs.Parse(args); err != nil {
@@ -78,8 +84,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
+	// The policy: who may sign, and what a missing or failing attestation
+	// means.
 	opts := condasigs.Options{Logger: log}
-	if err := pol.Apply(&opts); err != nil {
+	if err := setPolicy(&opts, *config, identities, *issuer, *require); err != nil {
 		fmt.Fprintln(stderr, "cigate:", textsafe.Escape(err.Error()))
 		return exitUsage
 	}
@@ -100,7 +108,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	opts.Fetcher = fetch.New(fo)
-	trust, closeTrust, err := setup.Trust(ctx, *trustedRoot, log)
+	// The trusted root, then the verifier.
+	trust, closeTrust, err := loadTrust(ctx, *trustedRoot, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "cigate:", textsafe.Escape(err.Error()))
 		return exitUsage
@@ -143,6 +152,46 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitPass
+}
+
+// setPolicy sets opts.Config from the per-channel policy file config, or
+// else opts.Policy: the identities (SAN patterns) of issuer, trusted on
+// every channel, and the require mode.
+func setPolicy(opts *condasigs.Options, config string, identities []string, issuer, require string) error {
+	if config != "" {
+		if len(identities) > 0 {
+			return errors.New("-config replaces -identity, -issuer and -require: give one or the other")
+		}
+		cfg, err := policy.LoadConfig(config)
+		if err != nil {
+			return err
+		}
+		opts.Config = &cfg
+		return nil
+	}
+	opts.Policy = policy.Policy{Require: policy.Mode(require)}
+	for _, san := range identities {
+		opts.Policy.Identities = append(opts.Policy.Identities, policy.Identity{SAN: san, Issuer: issuer})
+	}
+	return nil
+}
+
+// loadTrust returns the trusted root: the trusted_root.json file at path
+// when it is set, else the Sigstore public-good TUF repository (cached on
+// disk, refreshed in the background until the returned function is
+// called).
+func loadTrust(ctx context.Context, path string, log *slog.Logger) (trustroot.Source, func(), error) {
+	if path != "" {
+		src, err := trustroot.FromFile(path)
+		return src, func() {}, err
+	}
+	opts := trustroot.PublicGood()
+	opts.Logger = log
+	tuf, err := trustroot.NewTUF(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tuf, func() { tuf.Close() }, nil
 }
 
 // dirCache is the cache in the subdirectory name of dir, created private

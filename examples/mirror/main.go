@@ -35,10 +35,10 @@ import (
 	"time"
 
 	"github.com/condasigs/condasigs"
-	"github.com/condasigs/condasigs/examples/internal/setup"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/policy"
+	"github.com/condasigs/condasigs/trustroot"
 )
 
 // Exit statuses.
@@ -70,11 +70,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	source := fs.String("source", "", "URL of the channel to mirror (http, https or file)")
 	dest := fs.String("dest", "", "destination directory: the mirrored channel's root")
 	channel := fs.String("channel", "", "with -verify: the channel the packages were published to, when -source is itself a mirror or copy of it")
-	var subdirs setup.Strings
-	fs.Var(&subdirs, "subdir", "subdir to mirror, e.g. linux-64 (repeatable)")
+	var subdirs []string
+	fs.Func("subdir", "subdir to mirror, e.g. linux-64 (repeatable)", func(s string) error {
+		subdirs = append(subdirs, s)
+		return nil
+	})
 	verify := fs.Bool("verify", false, "verify each package's attestations before copying it; refuse those that fail")
-	var pol setup.Policy
-	pol.Register(fs, "with -verify: ", false)
+	var identities []string
+	fs.Func("identity", "with -verify: trusted signer: a SAN `pattern`, * matching any run (repeatable)", func(san string) error {
+		identities = append(identities, san)
+		return nil
+	})
+	issuer := fs.String("issuer", "https://token.actions.githubusercontent.com", "with -verify: OIDC issuer of the -identity signers")
+	require := fs.String("require", "error", "with -verify: missing or failing attestations: error, warn or ignore")
 	trustedRoot := fs.String("trusted-root", "", "with -verify: trusted_root.json (default: the Sigstore public-good TUF repository)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "time limit of one download")
 	if err := fs.Parse(args); err != nil {
@@ -96,17 +104,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		out:     stdout,
 	}
 	if *verify {
-		trust, closeTrust, err := setup.Trust(ctx, *trustedRoot, log)
+		trust, closeTrust, err := loadTrust(ctx, *trustedRoot, log)
 		if err != nil {
 			fmt.Fprintln(stderr, "mirror:", textsafe.Escape(err.Error()))
 			return exitUsage
 		}
 		defer closeTrust()
-		opts := condasigs.Options{Trust: trust, Fetcher: m.fetcher, Logger: log}
-		if err := pol.Apply(&opts); err != nil {
-			fmt.Fprintln(stderr, "mirror:", textsafe.Escape(err.Error()))
-			return exitUsage
+		// The policy: the -identity signers of -issuer, on every channel.
+		pol := policy.Policy{Require: policy.Mode(*require)}
+		for _, san := range identities {
+			pol.Identities = append(pol.Identities, policy.Identity{SAN: san, Issuer: *issuer})
 		}
+		opts := condasigs.Options{Trust: trust, Policy: pol, Fetcher: m.fetcher, Logger: log}
 		if m.v, err = condasigs.New(opts); err != nil {
 			fmt.Fprintln(stderr, "mirror:", textsafe.Escape(err.Error()))
 			return exitUsage
@@ -133,6 +142,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// loadTrust returns the trusted root: the trusted_root.json file at path
+// when it is set, else the Sigstore public-good TUF repository (cached on
+// disk, refreshed in the background until the returned function is
+// called).
+func loadTrust(ctx context.Context, path string, log *slog.Logger) (trustroot.Source, func(), error) {
+	if path != "" {
+		src, err := trustroot.FromFile(path)
+		return src, func() {}, err
+	}
+	opts := trustroot.PublicGood()
+	opts.Logger = log
+	tuf, err := trustroot.NewTUF(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tuf, func() { tuf.Close() }, nil
 }
 
 // mirrorSubdir mirrors one subdir and returns how many packages it refused.

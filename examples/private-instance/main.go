@@ -27,7 +27,6 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/conda"
-	"github.com/condasigs/condasigs/examples/internal/setup"
 	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
@@ -52,7 +51,7 @@ type trustFlags struct {
 	tufURL, tufRoot, tufCache string
 	offline                   bool
 	trustedRoot               string
-	addRoots                  setup.Strings
+	addRoots                  []string
 	publicGood                bool
 }
 
@@ -65,10 +64,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&tf.tufCache, "tuf-cache", "", "TUF cache directory (default: <user cache dir>/condasigs/tuf)")
 	fs.BoolVar(&tf.offline, "offline", false, "read the TUF trusted root from the cache alone, opening no connection")
 	fs.StringVar(&tf.trustedRoot, "trusted-root", "", "the private instance's trusted_root.json, instead of -tuf-url")
-	fs.Var(&tf.addRoots, "add-trusted-root", "trust another instance's trusted_root.json too (repeatable)")
+	fs.Func("add-trusted-root", "trust another instance's trusted_root.json too (repeatable)", func(path string) error {
+		tf.addRoots = append(tf.addRoots, path)
+		return nil
+	})
 	fs.BoolVar(&tf.publicGood, "public-good", false, "trust the Sigstore public-good instance too (its TUF repository)")
-	var identities setup.Strings
-	fs.Var(&identities, "identity", "trusted signer: a SAN `pattern`, * matching any run (repeatable)")
+	var identities []string
+	fs.Func("identity", "trusted signer: a SAN `pattern`, * matching any run (repeatable)", func(san string) error {
+		identities = append(identities, san)
+		return nil
+	})
 	issuer := fs.String("issuer", "", "the OIDC issuer of the -identity signers, e.g. https://gitlab.example.com")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
