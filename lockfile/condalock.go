@@ -1,6 +1,7 @@
 package lockfile
 
 import (
+	"github.com/condasigs/condasigs/internal/strictyaml"
 	"github.com/condasigs/condasigs/internal/textsafe"
 	"go.yaml.in/yaml/v3"
 )
@@ -27,7 +28,7 @@ import (
 // accepts either hash, and so does this reader.
 
 // parseCondaLock reads a conda-lock.yml whose top-level mapping is top.
-func (y *yamlFile) parseCondaLock(top map[string]keyValue) (*File, error) {
+func (y *yamlFile) parseCondaLock(top *strictyaml.Mapping) (*File, error) {
 	version, vnode, err := y.version(top, "conda-lock.yml", "1")
 	if err != nil {
 		return nil, err
@@ -65,7 +66,7 @@ func (y *yamlFile) condaLockEntry(b *lockBuilder, entry, node *yaml.Node) error 
 		b.skip(y.pypiWhat(fields, "url"), entry.Line, reasonPyPI)
 		return nil
 	case manager != "conda":
-		return y.errorf(fields["manager"].at, "manager %s is not one a conda-lock.yml has: conda or pip", textsafe.Quote(manager))
+		return y.errorf(at(fields, "manager"), "manager %s is not one a conda-lock.yml has: conda or pip", textsafe.Quote(manager))
 	}
 
 	raw, ok, err := y.str(fields, "url")
@@ -75,7 +76,7 @@ func (y *yamlFile) condaLockEntry(b *lockBuilder, entry, node *yaml.Node) error 
 	case !ok:
 		return y.errorf(entry, "a conda package without url:: the file is damaged; regenerate it with conda-lock")
 	}
-	urlNode := fields["url"].at
+	urlNode := at(fields, "url")
 	loc, err := checkPackageURL(raw)
 	if err != nil {
 		return &Error{File: y.name, Line: urlNode.Line, Err: err}
@@ -91,14 +92,14 @@ func (y *yamlFile) condaLockEntry(b *lockBuilder, entry, node *yaml.Node) error 
 	}
 
 	p := Package{URL: raw, Platform: loc.Subdir, Line: entry.Line}
-	hash, ok := fields["hash"]
-	if !ok || (hash.v.Kind == yaml.ScalarNode && hash.v.Tag == "!!null") {
+	hash, ok := fields.Get("hash")
+	if !ok || strictyaml.IsNull(hash.Value) {
 		return y.errorf(entry, "the package %s has no hash:, which conda-lock always writes: the file is damaged; regenerate it", shortURL(raw))
 	}
-	if hash.v.Kind != yaml.MappingNode {
-		return y.errorf(hash.at, "hash: is %s: it is a mapping with md5: and sha256:", describeNode(hash.v))
+	if hash.Value.Kind != yaml.MappingNode {
+		return y.errorf(hash.At, "hash: is %s: it is a mapping with md5: and sha256:", strictyaml.DescribeNode(hash.Value))
 	}
-	hashes, err := y.mapping(hash.v)
+	hashes, err := y.mapping(hash.Value)
 	if err != nil {
 		return err
 	}
@@ -107,7 +108,7 @@ func (y *yamlFile) condaLockEntry(b *lockBuilder, entry, node *yaml.Node) error 
 		return err
 	}
 	if p.SHA256 == "" && p.MD5 == "" {
-		return y.errorf(hash.at, "hash: of %s has neither md5: nor sha256:: the file is damaged or was edited; regenerate it with conda-lock", shortURL(raw))
+		return y.errorf(hash.At, "hash: of %s has neither md5: nor sha256:: the file is damaged or was edited; regenerate it with conda-lock", shortURL(raw))
 	}
 	return b.add(p, shaLine, md5Line)
 }

@@ -161,7 +161,7 @@ func Parse(name string, data []byte) (*File, error) {
 	if explicitFirst(data) {
 		return parseExplicit(name, data)
 	}
-	y := &yamlFile{name: name}
+	y := newYAMLFile(name)
 	root, err := y.parse(data)
 	if err == nil {
 		var lf *File

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/condasigs/condasigs/internal/strictyaml"
 	"github.com/condasigs/condasigs/internal/textsafe"
 	"go.yaml.in/yaml/v3"
 )
@@ -35,7 +36,7 @@ import (
 const pixiVersions = "4, 5 and 6"
 
 // parsePixiLock reads a pixi.lock whose top-level mapping is top.
-func (y *yamlFile) parsePixiLock(top map[string]keyValue) (*File, error) {
+func (y *yamlFile) parsePixiLock(top *strictyaml.Mapping) (*File, error) {
 	version, vnode, err := y.version(top, "pixi.lock", pixiVersions)
 	if err != nil {
 		return nil, err
@@ -52,9 +53,9 @@ func (y *yamlFile) parsePixiLock(top map[string]keyValue) (*File, error) {
 		if err != nil {
 			return err
 		}
-		_, kind := fields["kind"]
-		_, conda := fields["conda"]
-		_, pypi := fields["pypi"]
+		kind := fields.Has("kind")
+		conda := fields.Has("conda")
+		pypi := fields.Has("pypi")
 		switch {
 		case kind && (conda || pypi):
 			return y.errorf(item, "a package with both kind: (as versions 4 and 5 write them) and conda: or pypi: (as version 6 does): the file is damaged; regenerate it with pixi lock")
@@ -72,7 +73,7 @@ func (y *yamlFile) parsePixiLock(top map[string]keyValue) (*File, error) {
 // pixiKindEntry reads an entry written kind: conda with url:, or kind:
 // pypi, as versions 4 and 5 write them. entry is the entry as listed, for
 // its line.
-func (y *yamlFile) pixiKindEntry(b *lockBuilder, entry *yaml.Node, fields map[string]keyValue) error {
+func (y *yamlFile) pixiKindEntry(b *lockBuilder, entry *yaml.Node, fields *strictyaml.Mapping) error {
 	kind, _, err := y.str(fields, "kind")
 	if err != nil {
 		return err
@@ -86,20 +87,20 @@ func (y *yamlFile) pixiKindEntry(b *lockBuilder, entry *yaml.Node, fields map[st
 		case !ok:
 			return y.errorf(entry, "a conda package without url:: the file is damaged; regenerate it with pixi lock")
 		}
-		return y.pixiBinary(b, entry, fields, raw, fields["url"].at)
+		return y.pixiBinary(b, entry, fields, raw, at(fields, "url"))
 	case "pypi":
 		b.skip(y.pypiWhat(fields, "url", "path"), entry.Line, reasonPyPI)
 		return nil
 	}
-	return y.errorf(fields["kind"].at, "kind %s is not one a pixi.lock has: conda or pypi", textsafe.Quote(kind))
+	return y.errorf(at(fields, "kind"), "kind %s is not one a pixi.lock has: conda or pypi", textsafe.Quote(kind))
 }
 
 // pixiKeyedEntry reads an entry written conda: <location> or pypi:
 // <location>, as version 6 writes them. entry is the entry as listed, for
 // its line.
-func (y *yamlFile) pixiKeyedEntry(b *lockBuilder, entry *yaml.Node, fields map[string]keyValue) error {
-	_, isConda := fields["conda"]
-	_, isPyPI := fields["pypi"]
+func (y *yamlFile) pixiKeyedEntry(b *lockBuilder, entry *yaml.Node, fields *strictyaml.Mapping) error {
+	isConda := fields.Has("conda")
+	isPyPI := fields.Has("pypi")
 	switch {
 	case isConda && isPyPI:
 		return y.errorf(entry, "a package with both conda: and pypi:: each entry is one or the other; the file is damaged")
@@ -114,7 +115,7 @@ func (y *yamlFile) pixiKeyedEntry(b *lockBuilder, entry *yaml.Node, fields map[s
 	case err != nil:
 		return err
 	case !ok || location == "":
-		return y.errorf(fields["conda"].at, "conda: is empty: it is the URL of the package")
+		return y.errorf(at(fields, "conda"), "conda: is empty: it is the URL of the package")
 	}
 	fileName := location
 	if !isLocalPath(location) {
@@ -139,15 +140,15 @@ func (y *yamlFile) pixiKeyedEntry(b *lockBuilder, entry *yaml.Node, fields map[s
 		}
 		location = u
 	}
-	return y.pixiBinary(b, entry, fields, location, fields["conda"].at)
+	return y.pixiBinary(b, entry, fields, location, at(fields, "conda"))
 }
 
 // pixiBinary records a conda package of a pixi.lock, at url raw (given by
-// node at).
-func (y *yamlFile) pixiBinary(b *lockBuilder, entry *yaml.Node, fields map[string]keyValue, raw string, at *yaml.Node) error {
+// urlNode).
+func (y *yamlFile) pixiBinary(b *lockBuilder, entry *yaml.Node, fields *strictyaml.Mapping, raw string, urlNode *yaml.Node) error {
 	loc, err := checkPackageURL(raw)
 	if err != nil {
-		return &Error{File: y.name, Line: at.Line, Err: err}
+		return &Error{File: y.name, Line: urlNode.Line, Err: err}
 	}
 	p := Package{URL: raw, Platform: loc.Subdir, Line: entry.Line}
 	shaLine, md5Line, err := y.hashes(fields, &p)
@@ -162,7 +163,7 @@ func (y *yamlFile) pixiBinary(b *lockBuilder, entry *yaml.Node, fields map[strin
 
 // hashes reads the sha256: and md5: of fields into p, and returns their
 // lines.
-func (y *yamlFile) hashes(fields map[string]keyValue, p *Package) (shaLine, md5Line int, err error) {
+func (y *yamlFile) hashes(fields *strictyaml.Mapping, p *Package) (shaLine, md5Line int, err error) {
 	for _, h := range []struct {
 		key  string
 		n    int
@@ -176,7 +177,7 @@ func (y *yamlFile) hashes(fields map[string]keyValue, p *Package) (shaLine, md5L
 		if !ok {
 			continue
 		}
-		v := fields[h.key].at
+		v := at(fields, h.key)
 		if *h.dst, err = normalizeHash(s, h.n, h.key); err != nil {
 			return 0, 0, &Error{File: y.name, Line: v.Line, Err: err}
 		}
@@ -190,7 +191,7 @@ const reasonPyPI = "a PyPI package, not a conda package: it has no conda attesta
 
 // pypiWhat names a PyPI package entry by its name and version, or else by
 // the first of the location keys it has.
-func (y *yamlFile) pypiWhat(fields map[string]keyValue, locationKeys ...string) string {
+func (y *yamlFile) pypiWhat(fields *strictyaml.Mapping, locationKeys ...string) string {
 	name, _, _ := y.str(fields, "name")
 	version, _, _ := y.str(fields, "version")
 	if name != "" {

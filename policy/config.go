@@ -12,21 +12,29 @@ import (
 	"github.com/condasigs/condasigs/conda"
 )
 
-// CatchAll is the channel key of the entry that covers channels no other
-// entry matches.
+// CatchAll is the channel key of the catch-all entry, the one that covers
+// the channels no other entry matches: "*" in a configuration file, and
+// the Entry of a [Match] it made. In Go the catch-all is [Config.Default].
 const CatchAll = "*"
 
 // Config is a whole policy configuration: one entry per channel, and an
 // optional catch-all. It is what a configuration file holds (see
 // [ParseConfig]); [CompileConfig] checks it and prepares it for use.
+//
+// There is one way to write the catch-all: in a file, the "*" entry under
+// attestations: (once); in Go, the Default field. [CompileConfig] refuses a
+// Channels entry whose Channel is CatchAll.
 type Config struct {
 	// ChannelAlias expands channel names to URLs (default
 	// DefaultChannelAlias).
 	ChannelAlias string `json:"channel_alias,omitempty"`
-	// Channels are the per-channel entries, in file order.
+	// Channels are the per-channel entries, in file order; none of them
+	// may be the catch-all (Channel CatchAll).
 	Channels []ChannelPolicy `json:"channels"`
-	// Default, if set, covers every channel no entry matches. Without it,
-	// packages of such channels are not checked, and reports say so.
+	// Default, if set, is the catch-all: it covers every channel no entry
+	// matches. Without it, packages of such channels are not checked, and
+	// reports say so. Its Channel is CatchAll (the "*" entry of a file) or
+	// empty; it cannot have Mirrors.
 	Default *ChannelPolicy `json:"default,omitempty"`
 }
 
@@ -114,7 +122,8 @@ type compiledChannel struct {
 }
 
 // CompileConfig checks c and prepares it for use. Every problem is
-// reported, each naming its entry and saying how to fix it.
+// reported, each naming its entry and saying how to fix it; a catch-all
+// written anywhere but Default is one.
 func CompileConfig(c Config) (*Rules, error) {
 	if c.ChannelAlias == "" {
 		c.ChannelAlias = conda.DefaultChannelAlias
@@ -123,6 +132,10 @@ func CompileConfig(c Config) (*Rules, error) {
 	var errs []error
 	seen := map[string]string{}
 	for _, cp := range c.Channels {
+		if cp.Channel == CatchAll {
+			errs = append(errs, &ChannelError{CatchAll, errors.New("the catch-all is Config.Default, not an entry of Config.Channels: move it there (a configuration has one catch-all)")})
+			continue
+		}
 		cc, err := compileChannel(cp, c.ChannelAlias)
 		if err != nil {
 			errs = append(errs, err)
@@ -135,7 +148,9 @@ func CompileConfig(c Config) (*Rules, error) {
 		}
 		r.channels = append(r.channels, cc)
 	}
-	if c.Default != nil {
+	if c.Default != nil && c.Default.Channel != "" && c.Default.Channel != CatchAll {
+		errs = append(errs, &ChannelError{c.Default.Channel, fmt.Errorf("Config.Default is the catch-all, for every channel no entry matches: its Channel is %q or empty; give this channel an entry of Config.Channels", CatchAll)})
+	} else if c.Default != nil {
 		d := *c.Default
 		d.Channel = CatchAll
 		cc, err := compileChannel(d, c.ChannelAlias)

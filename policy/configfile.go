@@ -9,10 +9,10 @@ import (
 	"os"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/condasigs/condasigs/conda"
+	"github.com/condasigs/condasigs/internal/strictyaml"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -101,14 +101,22 @@ func LoadConfig(path string) (Config, error) {
 //	    pin: warn                # optional: error or warn; absent turns pinning off
 //
 // Nothing is defaulted silently: each channel entry states enabled, require
-// and trusted_identities. Unknown and duplicate keys, values of the wrong
-// type, YAML aliases and further documents are refused. The result is also
+// and trusted_identities. The catch-all is written one way, as the "*"
+// entry of attestations:, at most once; it becomes [Config.Default] (a
+// top-level default: key is refused, with that hint). Unknown and
+// duplicate keys, values of the wrong type, YAML aliases and further
+// documents are refused. The result is also
 // checked with [CompileConfig]. Issuer shorthands stay as written.
 //
 // name is used in messages. Every problem found is reported, each as a
 // *[ConfigError], joined with errors.Join; on error the Config is empty.
 func ParseConfig(name string, data []byte) (Config, error) {
-	p := &configParser{file: name, alias: conda.DefaultChannelAlias, keys: map[string]*yaml.Node{}}
+	p := &configParser{
+		file:  name,
+		alias: conda.DefaultChannelAlias,
+		keys:  map[string]*yaml.Node{},
+		r:     strictyaml.NewReader(strictyaml.Options{Aliases: strictyaml.RefuseAliases, StringKeys: true}),
+	}
 	cfg, check := p.parse(data)
 	if check != nil {
 		p.compile(*check)
@@ -134,6 +142,9 @@ type configParser struct {
 	alias string // the channel alias for checking channel names
 	errs  []*ConfigError
 	keys  map[string]*yaml.Node // channel entry key, as written -> its node
+	// r reads the document: aliases refused (expanding them can take
+	// memory exponential in the file's size), keys text.
+	r *strictyaml.Reader
 }
 
 func (p *configParser) errorf(n *yaml.Node, field, format string, args ...any) {
@@ -147,31 +158,11 @@ func (p *configParser) errorf(n *yaml.Node, field, format string, args ...any) {
 // parse returns the configuration, and the part of it without problems
 // (nil when there is none worth checking further).
 func (p *configParser) parse(data []byte) (Config, *Config) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if err == io.EOF {
-			p.errorf(nil, "", "the configuration is empty: add an attestations: mapping with one entry per channel")
-		} else {
-			p.syntax(data, err)
-		}
-		return Config{}, nil
+	root, err := p.r.Parse(data)
+	for _, e := range strictyaml.Errors(err) {
+		p.yamlError(data, e)
 	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case err == io.EOF:
-	case err != nil:
-		p.syntax(data, err)
-	default:
-		p.errorf(&extra, "", "a second YAML document starts here: a configuration is one document; remove the --- separator and merge or delete what follows")
-	}
-	p.refuseAliases(&doc, "")
-	if len(doc.Content) == 0 {
-		p.errorf(nil, "", "the configuration is empty: add an attestations: mapping with one entry per channel")
-		return Config{}, nil
-	}
-	root := doc.Content[0]
-	if root.Kind == yaml.AliasNode {
+	if root == nil || root.Kind == yaml.AliasNode {
 		return Config{}, nil
 	}
 	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
@@ -179,7 +170,7 @@ func (p *configParser) parse(data []byte) (Config, *Config) {
 		return Config{}, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		p.errorf(root, "", "the configuration must be a mapping with an attestations: key, not %s", describe(root))
+		p.errorf(root, "", "the configuration must be a mapping with an attestations: key, not %s", strictyaml.DescribeValue(root))
 		return Config{}, nil
 	}
 	var cfg Config
@@ -439,35 +430,34 @@ type keyValue struct {
 // mapping returns the entries of the mapping n, reporting keys that are
 // not strings, duplicate, or (when known is not nil) unknown.
 func (p *configParser) mapping(n *yaml.Node, field string, known []string) []keyValue {
-	var out []keyValue
-	first := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.AliasNode {
-			continue // reported by refuseAliases
-		}
+	m, err := p.r.Mapping(n)
+	for _, e := range strictyaml.Errors(err) {
+		k := e.Node
 		f := join(field, k.Value)
-		switch {
-		case k.Kind == yaml.ScalarNode && k.Tag == "!!merge":
+		switch e.Kind {
+		case strictyaml.MergeKey:
 			p.errorf(k, field, "merge keys (<<) are not supported: write the settings out in full")
-			continue
-		case k.Kind != yaml.ScalarNode:
-			p.errorf(k, field, "a key must be a plain string, not %s", describe(k))
-			continue
-		case k.Tag != "!!str":
-			p.errorf(k, f, "a key must be a string, not %s: quote it (%q)", describe(k), k.Value)
+		case strictyaml.NonScalarKey:
+			p.errorf(k, field, "a key must be a plain string, not %s", strictyaml.DescribeValue(k))
+		case strictyaml.NonStringKey:
+			p.errorf(k, f, "a key must be a string, not %s: quote it (%q)", strictyaml.DescribeValue(k), k.Value)
+		case strictyaml.DuplicateKey:
+			if field == "attestations" && k.Value == CatchAll {
+				p.errorf(k, f, "duplicate key %q (first at line %d): a configuration has one catch-all entry; remove the one at line %d or the one at line %d", k.Value, e.First, e.First, k.Line)
+			} else {
+				p.errorf(k, f, "duplicate key %q (first at line %d): keep one of the two", k.Value, e.First)
+			}
+		default:
+			p.errorf(k, field, "%v", e)
+		}
+	}
+	var out []keyValue
+	for _, kv := range m.Entries() {
+		if known != nil && !slices.Contains(known, kv.Key) {
+			p.errorf(kv.KeyNode, join(field, kv.Key), "%s", unknownKey(kv.Key, kv.Value, known))
 			continue
 		}
-		if prev, dup := first[k.Value]; dup {
-			p.errorf(k, f, "duplicate key %q (first at line %d): keep one of the two", k.Value, prev.Line)
-			continue
-		}
-		first[k.Value] = k
-		if known != nil && !slices.Contains(known, k.Value) {
-			p.errorf(k, f, "%s", unknownKey(k.Value, v, known))
-			continue
-		}
-		out = append(out, keyValue{k.Value, k, v})
+		out = append(out, keyValue{kv.Key, kv.KeyNode, kv.Value})
 	}
 	return out
 }
@@ -503,10 +493,23 @@ var keySynonyms = map[string]string{
 	"runner":         "runner_environment",
 }
 
+// catchAllName reports whether key, at the top level, is a name users may
+// try for the catch-all.
+func catchAllName(key string) bool {
+	switch strings.ToLower(key) {
+	case "*", "default", "catch-all", "catch_all", "catchall", "fallback":
+		return true
+	}
+	return false
+}
+
 func unknownKey(key string, v *yaml.Node, known []string) string {
 	msg := fmt.Sprintf("unknown key %q", key)
 	if s := suggest(key, known); s != "" {
 		return msg + fmt.Sprintf(": did you mean %q?", s)
+	}
+	if slices.Equal(known, topLevelKeys) && catchAllName(key) {
+		return msg + `: the catch-all policy is the "*" entry under attestations:, indented, with its key quoted`
 	}
 	if slices.Equal(known, topLevelKeys) && v.Kind == yaml.MappingNode {
 		for i := 0; i < len(v.Content); i += 2 {
@@ -566,7 +569,7 @@ func editDistance(a, b string) int {
 func (p *configParser) kind(n *yaml.Node, k yaml.Kind, field, expect string) bool {
 	switch {
 	case n.Kind == yaml.AliasNode:
-		return false // reported by refuseAliases
+		return false // reported by Parse
 	case n.Kind == k:
 		return true
 	}
@@ -574,7 +577,7 @@ func (p *configParser) kind(n *yaml.Node, k yaml.Kind, field, expect string) boo
 	if k == yaml.SequenceNode && n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
 		fix = fmt.Sprintf("; for a single item write [%s]", n.Value)
 	}
-	p.errorf(n, field, "must be %s, not %s%s", expect, describe(n), fix)
+	p.errorf(n, field, "must be %s, not %s%s", expect, strictyaml.DescribeValue(n), fix)
 	return false
 }
 
@@ -589,10 +592,10 @@ func (p *configParser) str(n *yaml.Node, field, expect string) (string, bool) {
 		p.errorf(n, field, "empty: give %s, or remove the key", expect)
 		return "", false
 	case "!!int", "!!float", "!!bool", "!!timestamp", "!!binary":
-		p.errorf(n, field, "must be %s, not %s; if it is meant as text, quote it: %q", expect, describe(n), n.Value)
+		p.errorf(n, field, "must be %s, not %s; if it is meant as text, quote it: %q", expect, strictyaml.DescribeValue(n), n.Value)
 		return "", false
 	default:
-		p.errorf(n, field, "must be %s, not %s; remove the tag", expect, describe(n))
+		p.errorf(n, field, "must be %s, not %s; remove the tag", expect, strictyaml.DescribeValue(n))
 		return "", false
 	}
 	if strings.TrimSpace(n.Value) == "" {
@@ -607,7 +610,7 @@ func (p *configParser) boolean(n *yaml.Node, field string) (bool, bool) {
 		return false, false
 	}
 	if n.Tag != "!!bool" {
-		p.errorf(n, field, "must be true or false, unquoted, not %s", describe(n))
+		p.errorf(n, field, "must be true or false, unquoted, not %s", strictyaml.DescribeValue(n))
 		return false, false
 	}
 	return strings.EqualFold(n.Value, "true"), true
@@ -636,73 +639,43 @@ func (p *configParser) mode(n *yaml.Node, field string, pin bool) (Mode, bool) {
 	return m, true
 }
 
-// refuseAliases reports every alias in the tree under n, field its path.
-// Aliases are refused: expanding them can take memory exponential in the
-// file's size.
-func (p *configParser) refuseAliases(n *yaml.Node, field string) {
-	switch n.Kind {
-	case yaml.AliasNode:
-		p.errorf(n, field, "YAML alias *%s: aliases are not supported (they can expand to huge documents); write the value out in full", n.Value)
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			p.refuseAliases(n.Content[i], field)
-			p.refuseAliases(n.Content[i+1], join(field, n.Content[i].Value))
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			p.refuseAliases(c, fmt.Sprintf("%s[%d]", field, i))
-		}
-	default:
-		for _, c := range n.Content {
-			p.refuseAliases(c, field)
-		}
+// yamlError reports a problem of the document as a whole: e found by
+// strictyaml.Reader.Parse on data.
+func (p *configParser) yamlError(data []byte, e *strictyaml.Error) {
+	switch e.Kind {
+	case strictyaml.Syntax:
+		p.syntax(data, e)
+	case strictyaml.Empty:
+		p.errorf(nil, "", "the configuration is empty: add an attestations: mapping with one entry per channel")
+	case strictyaml.TooDense:
+		p.errorf(nil, "", "the file is too dense a YAML document for a policy configuration (some %d values; this tool reads at most %d): check the file", e.Values, strictyaml.MaxValues)
+	case strictyaml.SecondDocument:
+		p.errorf(e.Node, "", "a second YAML document starts here: a configuration is one document; remove the --- separator and merge or delete what follows")
+	case strictyaml.Alias:
+		p.errorf(e.Node, aliasField(e.Path), "YAML alias *%s: aliases are not supported (they can expand to huge documents); write the value out in full", e.Node.Value)
+	default: // strictyaml.Panic
+		p.errorf(nil, "", "unreadable YAML (%s): check the file", e.Msg)
 	}
 }
 
-// describe names the value of n for messages.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	case yaml.DocumentNode:
-		return "a document"
+// aliasField returns the field an alias is at: the dotted path of path.
+func aliasField(path []strictyaml.Step) string {
+	field := ""
+	for _, s := range path {
+		if s.Key == nil {
+			field = fmt.Sprintf("%s[%d]", field, s.Index)
+		} else {
+			field = join(field, s.Key.Value)
+		}
 	}
-	switch n.Tag {
-	case "!!null":
-		return "an empty value"
-	case "!!bool":
-		return "the boolean " + n.Value
-	case "!!int", "!!float":
-		return "the number " + n.Value
-	case "!!str":
-		return strconv.Quote(n.Value)
-	case "!!timestamp":
-		return "the date " + n.Value
-	}
-	return fmt.Sprintf("a value tagged %s", n.Tag)
+	return field
 }
 
-var yamlErrorMsg = regexp.MustCompile(`(?s)^yaml: (?:line (\d+): )?(.*)$`)
-
-// syntax reports a YAML syntax error. The YAML library gives no column and
-// often the line where the enclosing construct starts, or none; the line
-// reported is the first one whose end makes the document unparseable.
-func (p *configParser) syntax(data []byte, err error) {
-	msg, line := err.Error(), 0
-	if m := yamlErrorMsg.FindStringSubmatch(msg); m != nil {
-		msg = m[2]
-		line, _ = strconv.Atoi(m[1])
-	}
+// syntax reports a YAML syntax error e, in data, at the line strictyaml
+// located, with a hint for the common mistakes.
+func (p *configParser) syntax(data []byte, e *strictyaml.Error) {
+	msg, line := e.Msg, e.Line
 	lines := bytes.SplitAfter(data, []byte("\n"))
-	if len(data) <= maxBisect {
-		if l := firstBadLine(lines); l > 0 {
-			line = l
-		}
-	}
 	text := ""
 	if line > 0 && line <= len(lines) {
 		text = string(lines[line-1])
@@ -715,53 +688,5 @@ func (p *configParser) syntax(data []byte, err error) {
 	case strings.Contains(msg, "mapping values are not allowed"):
 		msg += ": put a value containing \": \" in quotes, or check the indentation"
 	}
-	e := &ConfigError{File: p.file, Line: line, Msg: "YAML syntax error: " + msg}
-	p.errs = append(p.errs, e)
-}
-
-// maxBisect bounds the documents whose syntax errors firstBadLine
-// locates: each step parses a prefix, and real configurations are small.
-const maxBisect = 64 << 10
-
-// firstBadLine returns the smallest n such that the first n lines do not
-// parse, by bisection (the whole document does not parse); 0 if it finds
-// none.
-func firstBadLine(lines [][]byte) int {
-	prefix := func(n int) []byte {
-		size := 0
-		for _, l := range lines[:n] {
-			size += len(l)
-		}
-		b := make([]byte, 0, size)
-		for _, l := range lines[:n] {
-			b = append(b, l...)
-		}
-		return b
-	}
-	if parses(prefix(len(lines))) {
-		return 0
-	}
-	lo, hi := 0, len(lines) // prefix(lo) parses, prefix(hi) does not
-	for hi-lo > 1 {
-		mid := (lo + hi) / 2
-		if parses(prefix(mid)) {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return hi
-}
-
-func parses(data []byte) bool {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for {
-		var n yaml.Node
-		switch err := dec.Decode(&n); {
-		case err == io.EOF:
-			return true
-		case err != nil:
-			return false
-		}
-	}
+	p.errs = append(p.errs, &ConfigError{File: p.file, Line: line, Msg: "YAML syntax error: " + msg})
 }

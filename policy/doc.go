@@ -20,9 +20,10 @@
 // and turns a pass into a warning.
 //
 // A [Config] holds one Policy per channel (by name or URL, with mirrors)
-// and an optional catch-all; [LoadConfig] and [ParseConfig] read it from a
-// YAML or JSON file with errors that name the line, and [CompileConfig]
-// turns it into [Rules], whose For picks the entry for a channel. A
+// and an optional catch-all ([Config.Default], the "*" entry of a file);
+// [LoadConfig] and [ParseConfig] read it from a YAML or JSON file with
+// errors that name the line, and [CompileConfig] turns it into [Rules],
+// whose For picks the entry for a channel. A
 // [PinStore] records the first verified signer of each package (trust on
 // first use) for policies that pin.
 package policy
