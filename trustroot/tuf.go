@@ -68,9 +68,19 @@ type TUFOptions struct {
 	// too), or it belongs to root and the process does not run as root
 	// (a cache root filled for others), it is read-only: it is never
 	// written, updates are kept in memory, and its metadata, verified as
-	// always, is used when the repository is unreachable.
+	// always, is used when the repository is unreachable. A cache of
+	// root's is used only if the path as given, walked one component at a
+	// time, passes through directories and symbolic links of root's or
+	// yours alone, none of which others can write unless it is sticky.
+	//
+	// Sources sharing the cache (several processes) take turns through
+	// its lock file (mode 0600, never followed if it is a link): an update
+	// that writes the cache holds it exclusively, a read of the cache
+	// alone holds it shared.
 	CacheDir string
-	// DisableCache keeps the metadata in memory only.
+	// DisableCache keeps the metadata in memory only. As with a cache
+	// that is not written, each update then starts from the metadata the
+	// source trusted last, held in memory, and refuses older ones.
 	DisableCache bool
 	// Offline uses the cache alone and never opens a connection or writes
 	// to the cache. It fails with a clear error when the cache is empty or
@@ -117,6 +127,9 @@ type TUF struct {
 	unusable atomic.Bool
 	current  atomic.Pointer[Snapshot]
 	lastErr  atomic.Pointer[error]
+	// trusted is what the last successful load trusted, the baseline of
+	// the next: set by NewTUF, then read and replaced under refreshMu.
+	trusted *trustedState
 	// refreshMu serializes refreshes: two updates of one cache directory
 	// must not interleave, and a slow refresh that began before a newer one
 	// must not replace the newer root (or its error) when it ends.
@@ -151,6 +164,13 @@ func NewTUF(ctx context.Context, opts TUFOptions) (*TUF, error) {
 			return nil, fmt.Errorf("trustroot: offline mode needs a TUF cache, and %s is not one: run once online with this cache directory, or use a trusted_root.json file", opts.CacheDir)
 		}
 		t.dir, t.mode = RepositoryCacheDir(opts.CacheDir, opts.RepositoryURL), cacheReadOnly
+		// Said offline as online: a cache of root's is read, never written.
+		if c, err := openDir(opts.CacheDir, t.dir, cacheReadOnly); err == nil {
+			if c.shared {
+				log.Warn("condasigs: TUF cache directory is read-only: offline, its metadata are verified and read, never written", "dir", t.dir, "error", fmt.Errorf("%s: %w", c.path, errRootOwned))
+			}
+			c.close()
+		}
 	default:
 		t.dir = RepositoryCacheDir(opts.CacheDir, opts.RepositoryURL)
 		mode, err := openCache(opts.CacheDir, t.dir)
@@ -162,10 +182,10 @@ func NewTUF(ctx context.Context, opts TUFOptions) (*TUF, error) {
 			log.Warn("condasigs: TUF cache directory is read-only: updates are kept in memory, and the cache is used when the repository is unreachable", "dir", t.dir, "error", err)
 		}
 	}
-	snap, err := t.load(ctx, opts.Offline)
+	snap, trusted, err := t.load(ctx, opts.Offline, nil)
 	if err != nil && !opts.Offline && t.dir != "" {
 		var cerr error
-		if snap, cerr = t.loadCache(); cerr != nil {
+		if snap, trusted, cerr = t.loadCache(ctx, nil); cerr != nil {
 			log.Debug("condasigs: no usable TUF cache to fall back on", "dir", t.dir, "error", cerr)
 			return nil, fmt.Errorf("trustroot: %w", err)
 		}
@@ -176,6 +196,7 @@ func NewTUF(ctx context.Context, opts TUFOptions) (*TUF, error) {
 		return nil, fmt.Errorf("trustroot: %w", err)
 	}
 	t.current.Store(snap)
+	t.trusted = trusted
 	bg, cancel := context.WithCancel(ctx)
 	t.cancel = cancel
 	if opts.RefreshInterval > 0 && !opts.Offline {
@@ -233,16 +254,90 @@ func DefaultCacheDir() string {
 var noCacheDir = filepath.Join(os.DevNull, "condasigs-no-tuf-cache")
 
 // load runs a TUF update, or reads the cache alone when offline, and
-// returns the trusted root target.
-func (t *TUF) load(ctx context.Context, offline bool) (*Snapshot, error) {
+// returns the trusted root target and what it trusted. base is what the
+// last load trusted (nil: none): the load starts from its root, and no
+// role may go back to an older version than base holds.
+func (t *TUF) load(ctx context.Context, offline bool, base *trustedState) (*Snapshot, *trustedState, error) {
 	if !offline {
-		return t.update(ctx)
+		return t.update(ctx, base)
 	}
-	snap, err := t.loadCache()
+	snap, trusted, err := t.loadCache(ctx, base)
 	if err != nil {
-		return nil, fmt.Errorf("offline: %w", err)
+		return nil, nil, fmt.Errorf("offline: %w", err)
 	}
-	return snap, nil
+	return snap, trusted, nil
+}
+
+// errRollback refuses metadata older than those a source already trusts.
+var errRollback = errors.New("rollback refused")
+
+// trustedState is what a load trusted, kept in memory as the baseline of
+// the next: the newest trusted root.json, where the next update starts,
+// and the version of each top-level role, none of which may go down. It
+// holds the versions whether or not the cache is written: without it, an
+// update that keeps nothing on disk (cache disabled, read-only, or
+// unusable) would start again from the initial root, and a mirror could
+// serve older metadata, still signed and unexpired.
+type trustedState struct {
+	root                                                           []byte
+	rootVersion, timestampVersion, snapshotVersion, targetsVersion int64
+}
+
+// newTrustedState records the top-level metadata tm, whose root.json is
+// root.
+func newTrustedState(tm *trustedmetadata.TrustedMetadata, root []byte) *trustedState {
+	s := &trustedState{root: root, rootVersion: tm.Root.Signed.Version}
+	if tm.Timestamp != nil {
+		s.timestampVersion = tm.Timestamp.Signed.Version
+	}
+	if tm.Snapshot != nil {
+		s.snapshotVersion = tm.Snapshot.Signed.Version
+	}
+	if tg := tm.Targets[metadata.TARGETS]; tg != nil {
+		s.targetsVersion = tg.Signed.Version
+	}
+	return s
+}
+
+// rollback says which role of next is older than in s (nil: none is, or
+// s is nil).
+func (s *trustedState) rollback(next *trustedState) error {
+	if s == nil {
+		return nil
+	}
+	for _, r := range []struct {
+		role      string
+		have, got int64
+	}{
+		{metadata.ROOT, s.rootVersion, next.rootVersion},
+		{metadata.TIMESTAMP, s.timestampVersion, next.timestampVersion},
+		{metadata.SNAPSHOT, s.snapshotVersion, next.snapshotVersion},
+		{metadata.TARGETS, s.targetsVersion, next.targetsVersion},
+	} {
+		if r.got < r.have {
+			return fmt.Errorf("%w: %s.json version %d is older than version %d, already trusted", errRollback, r.role, r.got, r.have)
+		}
+	}
+	return nil
+}
+
+// checkRollback refuses, and logs, a load whose metadata are older than
+// those of base.
+func (t *TUF) checkRollback(base, next *trustedState) error {
+	err := base.rollback(next)
+	if err != nil {
+		t.log.Warn("condasigs: TUF metadata older than those already trusted refused; keeping the last good root", "repository", conda.Redact(t.opts.RepositoryURL), "error", err)
+	}
+	return err
+}
+
+// trustedRoot returns the bytes of the root.json of version v that an
+// update trusted: the one it started from, or one it downloaded.
+func trustedRoot(start []byte, downloaded map[int64][]byte, v int64) []byte {
+	if b, ok := downloaded[v]; ok {
+		return b
+	}
+	return start
 }
 
 // openDir checks and opens the repository's cache directory for one load
@@ -259,15 +354,19 @@ func (t *TUF) openDir() (*cacheDir, error) {
 }
 
 // updater returns a go-tuf updater for the repository, anchored in the
-// newest root that chains from the initial one through the rotations kept
-// in the cache c (nil: none), and the configuration it shares. local reads
-// the cache alone: nothing is downloaded and nothing written. Otherwise
-// the cache is written only if it is writable; a read-only cache still
-// serves as the baseline that rollbacks are checked against. go-tuf
-// reads the <role>.json files of c by name: c.prepareMetadata must have
-// passed.
-func (t *TUF) updater(f tuffetcher.Fetcher, c *cacheDir, local bool) (*updater.Updater, *config.UpdaterConfig, error) {
-	cfg, err := config.New(t.opts.RepositoryURL, chainHead(t.opts.Root, c))
+// newest root that chains from the last trusted one (base's; without it,
+// the initial one) through the rotations kept in the cache c (nil: none),
+// and the configuration it shares. local reads the cache alone: nothing
+// is downloaded and nothing written. Otherwise the cache is written only
+// if it is writable; a read-only cache still serves as a baseline that
+// rollbacks are checked against, as base does. go-tuf reads the
+// <role>.json files of c by name: c.prepareMetadata must have passed.
+func (t *TUF) updater(f tuffetcher.Fetcher, c *cacheDir, local bool, base *trustedState) (*updater.Updater, *config.UpdaterConfig, error) {
+	start := t.opts.Root
+	if base != nil {
+		start = base.root
+	}
+	cfg, err := config.New(t.opts.RepositoryURL, chainHead(start, c))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -288,15 +387,25 @@ func (t *TUF) updater(f tuffetcher.Fetcher, c *cacheDir, local bool) (*updater.U
 	return up, cfg, nil
 }
 
-// cacheForUpdate opens the cache for an update, and readies its metadata
-// for go-tuf. A cache that cannot be used this time is left out, and the
-// update runs in memory: the first time, a warning says why.
-func (t *TUF) cacheForUpdate() *cacheDir {
+// cacheForUpdate opens the cache for an update, locks it (exclusively if
+// it is written, shared otherwise) and readies its metadata for go-tuf;
+// the caller closes it, which releases the lock. A cache that cannot be
+// used this time is left out, and the update runs in memory: the first
+// time, a warning says why. The only error is ctx's, ended while the lock
+// was awaited.
+func (t *TUF) cacheForUpdate(ctx context.Context) (*cacheDir, error) {
 	c, err := t.openDir()
 	if err == nil && c != nil {
+		err = c.lock(ctx)
+		if cerr := ctx.Err(); cerr != nil {
+			c.close()
+			return nil, cerr
+		}
 		var removed []string
-		if removed, err = c.prepareMetadata(); len(removed) > 0 {
-			t.log.Warn("condasigs: removed TUF cache files that were not private regular files of a sane size", "dir", c.path, "files", removed)
+		if err == nil {
+			if removed, err = c.prepareMetadata(); len(removed) > 0 {
+				t.log.Warn("condasigs: removed TUF cache files that were not private regular files of a sane size", "dir", c.path, "files", removed)
+			}
 		}
 		if err != nil {
 			c.close()
@@ -307,38 +416,49 @@ func (t *TUF) cacheForUpdate() *cacheDir {
 		if !t.unusable.Swap(true) {
 			t.log.Warn("condasigs: TUF cache unusable: updating in memory, without reading or writing it", "dir", t.dir, "error", err)
 		}
-		return nil
+		return nil, nil
 	}
 	t.unusable.Store(false)
-	return c
+	return c, nil
 }
 
-// update runs a TUF update from the repository.
-func (t *TUF) update(ctx context.Context) (*Snapshot, error) {
-	c := t.cacheForUpdate()
+// update runs a TUF update from the repository, from base (see load).
+func (t *TUF) update(ctx context.Context, base *trustedState) (*Snapshot, *trustedState, error) {
+	c, err := t.cacheForUpdate(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("TUF update from %s: %w", conda.Redact(t.opts.RepositoryURL), err)
+	}
 	defer c.close()
 	f := &tufFetcher{ctx: ctx, client: t.client, metadataURL: strings.TrimSuffix(t.opts.RepositoryURL, "/") + "/"}
-	up, cfg, err := t.updater(f, c, false)
+	up, cfg, err := t.updater(f, c, false, base)
 	if err == nil {
 		err = up.Refresh()
 	}
+	var (
+		trusted trustedmetadata.TrustedMetadata
+		state   *trustedState
+	)
+	if err == nil {
+		trusted = up.GetTrustedMetadataSet()
+		state = newTrustedState(&trusted, trustedRoot(cfg.LocalTrustedRoot, f.downloadedRoots(), trusted.Root.Signed.Version))
+		err = t.checkRollback(base, state)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("TUF update from %s: %w", conda.Redact(t.opts.RepositoryURL), err)
+		return nil, nil, fmt.Errorf("TUF update from %s: %w", conda.Redact(t.opts.RepositoryURL), err)
 	}
 	ti, err := up.GetTargetInfo(t.opts.Target)
 	if err != nil {
-		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
+		return nil, nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 	}
-	trusted := up.GetTrustedMetadataSet()
 	b, cached := cachedTarget(c, ti)
 	if !cached {
 		if b, err = downloadTarget(f, cfg.RemoteTargetsURL, trusted.Root.Signed.ConsistentSnapshot, ti); err != nil {
-			return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
+			return nil, nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 		}
 	}
 	tr, err := parseSingleRoot(b)
 	if err != nil {
-		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
+		return nil, nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 	}
 	info := Info{Kind: "tuf", Source: conda.Redact(t.opts.RepositoryURL), LoadedAt: time.Now().UTC(), Digest: digestOf(b), Expires: expiryOf(&trusted)}
 	if c.writable() {
@@ -349,7 +469,7 @@ func (t *TUF) update(ctx context.Context) (*Snapshot, error) {
 		}
 		t.keep(c, f, trusted.Timestamp.Signed.Version, info.LoadedAt)
 	}
-	return &Snapshot{Material: tr, Info: info}, nil
+	return &Snapshot{Material: tr, Info: info}, state, nil
 }
 
 // downloadTarget downloads a target from below targetsURL and checks it
@@ -395,65 +515,83 @@ func (t *TUF) keep(c *cacheDir, f *tufFetcher, timestampVersion int64, when time
 }
 
 // loadCache reads the trusted root from the cache alone, without a
-// connection and without writing: the metadata are verified against the
-// newest root that chains from the initial one, and must not have expired;
-// the target must match them. A cache that is not private, or holds a
-// metadata file go-tuf must not read, is refused.
-func (t *TUF) loadCache() (*Snapshot, error) {
+// connection and without writing, from base (see load), holding the
+// cache's lock shared: the metadata are verified against the newest root
+// that chains from base's root (or the initial one) and must not have
+// expired; the target must match them. A cache that is not private, or
+// holds a metadata file go-tuf must not read, is refused.
+func (t *TUF) loadCache(ctx context.Context, base *trustedState) (*Snapshot, *trustedState, error) {
 	if t.dir == "" {
-		return nil, errors.New("offline mode needs a TUF cache, and the cache is disabled")
+		return nil, nil, errors.New("offline mode needs a TUF cache, and the cache is disabled")
 	}
 	c, err := t.openDir()
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, t.cacheError(err)
+		return nil, nil, t.cacheError(err)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer c.close()
 	c.mode = cacheReadOnly
+	if err := c.lock(ctx); err != nil {
+		return nil, nil, fmt.Errorf("the TUF cache %s: %w", t.dir, err)
+	}
 	if _, err := c.prepareMetadata(); err != nil {
-		return nil, fmt.Errorf("the TUF cache %s cannot be read: %w", t.dir, err)
+		return nil, nil, fmt.Errorf("the TUF cache %s cannot be read: %w", t.dir, err)
 	}
 	ts, err := readEntry(c.root, metadata.TIMESTAMP+".json", maxTimestampSize)
-	var up *updater.Updater
+	var (
+		up  *updater.Updater
+		cfg *config.UpdaterConfig
+	)
 	if err == nil {
-		up, _, err = t.updater(offlineFetcher{}, c, true)
+		up, cfg, err = t.updater(offlineFetcher{}, c, true, base)
 	}
 	if err == nil {
 		err = up.Refresh()
 	}
 	if err != nil {
-		return nil, t.cacheError(err)
+		return nil, nil, t.cacheError(err)
+	}
+	trusted := up.GetTrustedMetadataSet()
+	state := newTrustedState(&trusted, cfg.LocalTrustedRoot)
+	if err := t.checkRollback(base, state); err != nil {
+		return nil, nil, fmt.Errorf("the TUF cache %s: %w", t.dir, err)
 	}
 	ti, err := up.GetTargetInfo(t.opts.Target)
 	if err != nil {
-		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
+		return nil, nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 	}
 	b, ok := cachedTarget(c, ti)
 	if !ok {
-		return nil, fmt.Errorf("TUF target %s: not in the cache %s, or not as the cached metadata describe it", t.opts.Target, t.dir)
+		return nil, nil, fmt.Errorf("TUF target %s: not in the cache %s, or not as the cached metadata describe it", t.opts.Target, t.dir)
 	}
 	tr, err := parseSingleRoot(b)
 	if err != nil {
-		return nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
+		return nil, nil, fmt.Errorf("TUF target %s: %w", t.opts.Target, err)
 	}
-	trusted := up.GetTrustedMetadataSet()
 	info := Info{Kind: "tuf", Source: conda.Redact(t.opts.RepositoryURL), FromCache: true, Digest: digestOf(b), Expires: expiryOf(&trusted)}
 	info.LoadedAt, info.AgeUnknown = cacheAge(c, ts, trusted.Timestamp.Signed.Version, trusted.Timestamp.Signed.Expires, time.Now())
 	if info.AgeUnknown != "" {
 		t.log.Warn("condasigs: the age of the cached trusted root is unknown", "dir", t.dir, "reason", info.AgeUnknown)
 	}
-	return &Snapshot{Material: tr, Info: info}, nil
+	return &Snapshot{Material: tr, Info: info}, state, nil
 }
 
-// cacheError says that the cache holds no usable metadata, and where an
-// earlier release's cache of the repository lies, which is not read.
+// cacheError says that the cache holds no usable metadata, and that an
+// earlier release's cache of the repository, which is not read, lies
+// beside it. Its directory is named after the whole URL, so it is named
+// only when the URL holds no credentials (conda.Redact leaves it as it
+// is): otherwise a user name, password, token or query would be printed.
 func (t *TUF) cacheError(err error) error {
 	msg := fmt.Sprintf("no valid TUF metadata of %s in the cache %s (the cache is empty or expired)", conda.Redact(t.opts.RepositoryURL), t.dir)
 	legacy := filepath.Join(filepath.Dir(t.dir), tuf.URLToPath(t.opts.RepositoryURL))
 	if st, serr := os.Lstat(filepath.Join(legacy, metadata.TIMESTAMP+".json")); serr == nil && st.Mode().IsRegular() {
-		msg += fmt.Sprintf("; %s, the cache of an earlier condasigs release, is no longer read: run once online to fill the new one", legacy)
+		if conda.Redact(t.opts.RepositoryURL) == t.opts.RepositoryURL {
+			msg += fmt.Sprintf("; %s, the cache of an earlier condasigs release, is no longer read: run once online to fill the new one", legacy)
+		} else {
+			msg += "; the cache of an earlier condasigs release, in an older cache layout beside it, is no longer read: run once online to fill the new one"
+		}
 	}
 	return fmt.Errorf("%s: %w", msg, err)
 }
@@ -494,11 +632,14 @@ func expiryOf(tm *trustedmetadata.TrustedMetadata) time.Time {
 func (t *TUF) Snapshot(context.Context) (*Snapshot, error) { return t.current.Load(), nil }
 
 // Refresh updates the trusted root now. On failure the last good root stays
-// in use and the error is returned (and remembered for LastError).
+// in use and the error is returned (and remembered for LastError). The
+// update starts from the metadata the last load trusted, held in memory
+// whether or not the cache is written: metadata older than those (a
+// rollback by the mirror or in the cache) are refused, and logged.
 func (t *TUF) Refresh(ctx context.Context) error {
 	t.refreshMu.Lock()
 	defer t.refreshMu.Unlock()
-	snap, err := t.load(ctx, t.opts.Offline)
+	snap, trusted, err := t.load(ctx, t.opts.Offline, t.trusted)
 	if err != nil {
 		// A refresh cut short by its context (Close, for one) says nothing
 		// about the repository: LastError keeps the last real outcome.
@@ -508,6 +649,7 @@ func (t *TUF) Refresh(ctx context.Context) error {
 		return fmt.Errorf("trustroot: %w", err)
 	}
 	t.current.Store(snap)
+	t.trusted = trusted
 	t.lastErr.Store(nil)
 	return nil
 }

@@ -29,6 +29,7 @@ import (
 //	                                  downloaded by an update that succeeded
 //	state/update.json                 the last successful update: when, and
 //	                                  which timestamp.json it left
+//	lock                              held by updates and reads (lockName)
 //
 // go-tuf writes only <role>.json files (a role name is path-escaped, so it
 // cannot name a subdirectory), each by renaming a temporary file over it,

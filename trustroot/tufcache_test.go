@@ -261,6 +261,38 @@ func TestTUFLegacyCacheNotRead(t *testing.T) {
 	assert.Contains(t, err.Error(), legacy+", the cache of an earlier condasigs release, is no longer read")
 }
 
+// Review E, finding 3: the hint about a cache of the old layout, whose
+// directory is named after the whole URL, never prints the credentials
+// the URL holds (user information, a /t/<token>/ segment, a query): the
+// directory is then not named.
+func TestTUFLegacyCacheHintRedacted(t *testing.T) {
+	t.Parallel()
+	// The names of the cases, which name the test's directories, hold no
+	// credentials.
+	for name, u := range map[string]string{
+		"user information": "http://user:secret@127.0.0.1:1/repo",
+		"token":            "http://127.0.0.1:1/t/tok123/repo",
+		"query":            "http://127.0.0.1:1/repo?key=secret",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cache := t.TempDir()
+			legacy := filepath.Join(cache, tuf.URLToPath(u))
+			require.NoError(t, os.Mkdir(legacy, 0o700))
+			require.NoError(t, os.WriteFile(filepath.Join(legacy, "timestamp.json"), []byte("{}"), 0o600))
+			_, err := trustroot.NewTUF(context.Background(), trustroot.TUFOptions{
+				RepositoryURL: u, Root: publicGoodRoot, CacheDir: cache, Offline: true,
+				HTTPClient: &http.Client{Transport: failingTransport{t}},
+			})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "cache is empty or expired")
+			assert.Contains(t, err.Error(), "an older cache layout")
+			assert.NotContains(t, err.Error(), "secret")
+			assert.NotContains(t, err.Error(), "tok123")
+		})
+	}
+}
+
 // fileStates records every file and directory under dir: mode, size,
 // modification time and content.
 func fileStates(t *testing.T, dir string) map[string]string {
@@ -421,7 +453,8 @@ const (
 // Item 10, with real permissions: as root, the test binary is run again as
 // nobody against a cache root owned and left writable for its owner (mode
 // 0755/0644), so that the mode check plays no part and only the system
-// refuses the writes. As any other user it is skipped: TestTUFReadOnlyCache
+// refuses the writes. Online and offline (review E, finding 2), the cache
+// is said to be read-only, as root's. As any other user it is skipped: TestTUFReadOnlyCache
 // then meets real permissions itself.
 func TestTUFReadOnlyCacheOtherUser(t *testing.T) {
 	t.Parallel()
@@ -494,6 +527,20 @@ func TestTUFReadOnlyCacheChild(t *testing.T) {
 	assert.Empty(t, snap.Info.AgeUnknown)
 	assert.Equal(t, fixtureLogIDs(fixtures.PublicGoodRootFile), rekorLogIDs(snap.Material))
 	assert.Contains(t, logs.String(), "read-only")
+	assert.Contains(t, logs.String(), "it belongs to root")
+
+	// Review E, finding 2: offline, the cache of root's is said to be
+	// read-only too.
+	offLogger, offLogs := testlog.New()
+	off, err := trustroot.NewTUF(context.Background(), trustroot.TUFOptions{
+		RepositoryURL: os.Getenv(envROURL), Root: root, CacheDir: cache,
+		Offline: true, Logger: offLogger,
+	})
+	require.NoError(t, err, "offline, a read-only cache of root's")
+	defer off.Close()
+	assert.True(t, snapshot(t, off).Info.FromCache)
+	assert.Contains(t, offLogs.String(), "read-only", "offline, the notice of a cache of root's is missing")
+	assert.Contains(t, offLogs.String(), "it belongs to root")
 }
 
 // Item 7: a CI cache that saves and restores the repository's directory

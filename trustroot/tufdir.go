@@ -1,6 +1,7 @@
 package trustroot
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/rogpeppe/go-internal/lockedfile"
 )
 
 // cacheMode is how a TUF source uses its repository's cache directory.
@@ -42,6 +44,12 @@ type cacheDir struct {
 	root *os.Root
 	// mode is cacheReadOnly or cacheReadWrite.
 	mode cacheMode
+	// shared is set for a directory of root's, read-only to this user
+	// (checkRootOwned).
+	shared bool
+	// locked is the lock file, held while the directory is used (nil:
+	// not locked).
+	locked *lockedfile.File
 }
 
 // openCache decides how the cache directory dir (under base) can be used,
@@ -61,7 +69,7 @@ func openCache(base, dir string) (cacheMode, error) {
 		return cacheNone, err
 	}
 	defer c.close()
-	if c.mode == cacheReadOnly {
+	if c.shared {
 		return cacheReadOnly, fmt.Errorf("%s: %w", c.path, errRootOwned)
 	}
 	if err := c.probeWritable(); err != nil {
@@ -84,12 +92,13 @@ func openDir(base, dir string, mode cacheMode) (*cacheDir, error) {
 		err = check(dir)
 	}
 	var real string
+	shared := false
 	if err == nil {
 		if real, err = filepath.EvalSymlinks(dir); err == nil {
 			real, err = filepath.Abs(real)
 		}
-	} else if shared, rerr := checkRootOwned(dir); rerr == nil {
-		real, err, mode = shared, nil, cacheReadOnly
+	} else if path, rerr := checkRootOwned(dir); rerr == nil {
+		real, err, mode, shared = path, nil, cacheReadOnly, true
 	}
 	if err != nil {
 		return nil, err
@@ -108,13 +117,144 @@ func openDir(base, dir string, mode cacheMode) (*cacheDir, error) {
 		r.Close()
 		return nil, fmt.Errorf("%s: %w", real, err)
 	}
-	return &cacheDir{path: real, root: r, mode: mode}, nil
+	return &cacheDir{path: real, root: r, mode: mode, shared: shared}, nil
 }
 
-// close releases the directory; a nil cacheDir is none.
+// close releases the directory and its lock; a nil cacheDir is none.
 func (c *cacheDir) close() {
 	if c != nil {
+		if c.locked != nil {
+			c.locked.Close()
+			c.locked = nil
+		}
 		c.root.Close()
+	}
+}
+
+// lockName is the lock file of a repository's cache directory. Updates
+// that write the cache hold it exclusively, from before the first file
+// is removed until the last is written; reads of the cache, and updates
+// that do not write it, hold it shared. So two processes sharing a cache
+// never see, or write over, half an update of the other. It is no
+// metadata file (not <role>.json): the cache checks leave it alone.
+const lockName = "lock"
+
+// lock locks the directory until close: exclusively if it is written,
+// creating the lock file (private, mode 0600) when missing; shared
+// otherwise. A lock file that is no private regular file of the user's
+// is removed first from a cache that is written, and none is ever
+// followed if it is a link. A cache that is not written is read without
+// a lock when its lock file is missing, unusable or cannot be opened
+// (a cache of root's, whose lock file only root opens): there is nothing
+// there to create it, and its files are still replaced whole. Waiting
+// for the lock ends with ctx, whose error is then returned.
+func (c *cacheDir) lock(ctx context.Context) error {
+	if c.writable() {
+		return c.lockExclusive(ctx)
+	}
+	fi, err := c.root.Lstat(lockName)
+	if err != nil || lockFileProblem(fi, checkEntry) != nil {
+		return nil
+	}
+	f, err := lockFile(ctx, filepath.Join(c.path, lockName), os.O_RDONLY|nofollow|nonblock)
+	if err != nil {
+		return ctx.Err()
+	}
+	if !c.isLockFile(f, checkEntry) {
+		f.Close()
+		return nil
+	}
+	c.locked = f
+	return nil
+}
+
+// maxLockAttempts bounds the attempts to lock a lock file that another
+// process replaces each time.
+const maxLockAttempts = 3
+
+// lockExclusive locks the lock file of a cache that is written, as lock
+// says.
+func (c *cacheDir) lockExclusive(ctx context.Context) error {
+	for range maxLockAttempts {
+		if fi, err := c.root.Lstat(lockName); err == nil && lockFileProblem(fi, fetch.CheckPrivate) != nil {
+			if err := c.root.Remove(lockName); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("%s: not a private regular file, and it cannot be removed: %w", filepath.Join(c.path, lockName), err)
+			}
+		}
+		// Made here, through the directory's os.Root and never through a
+		// link, rather than by the goroutine that waits for the lock: a
+		// wait cut short by ctx creates nothing after it returned.
+		nf, err := c.root.OpenFile(lockName, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			err = nf.Close()
+		}
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("creating the TUF cache's lock file: %w", err)
+		}
+		f, err := lockFile(ctx, filepath.Join(c.path, lockName), os.O_RDWR|nofollow|nonblock)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return fmt.Errorf("locking the TUF cache: %w", err)
+		}
+		if c.isLockFile(f, fetch.CheckPrivate) {
+			c.locked = f
+			return nil
+		}
+		f.Close()
+	}
+	return fmt.Errorf("locking the TUF cache: %s was replaced at each of %d attempts", filepath.Join(c.path, lockName), maxLockAttempts)
+}
+
+// lockFileProblem says why fi cannot be the lock file: it is no regular
+// file, or check refuses it.
+func lockFileProblem(fi fs.FileInfo, check func(fs.FileInfo) error) error {
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	return check(fi)
+}
+
+// isLockFile reports whether f, just locked, is the lock file that now
+// stands in the directory, a regular file that check accepts: a lock on a
+// file removed or replaced meanwhile excludes no one.
+func (c *cacheDir) isLockFile(f *lockedfile.File, check func(fs.FileInfo) error) bool {
+	ffi, err := f.Stat()
+	if err != nil || lockFileProblem(ffi, check) != nil {
+		return false
+	}
+	nfi, err := c.root.Lstat(lockName)
+	return err == nil && os.SameFile(ffi, nfi)
+}
+
+// lockFile opens and locks the file at path (lockedfile.OpenFile: shared
+// if flag opens it read-only, exclusive otherwise), waiting for the lock
+// until ctx ends. A lock obtained after that is released at once; flag
+// must not create the file, which would then appear after the return.
+func lockFile(ctx context.Context, path string, flag int) (*lockedfile.File, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	type result struct {
+		f   *lockedfile.File
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		f, err := lockedfile.OpenFile(path, flag, 0o600)
+		done <- result{f, err}
+	}()
+	select {
+	case r := <-done:
+		return r.f, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.f != nil {
+				r.f.Close()
+			}
+		}()
+		return nil, ctx.Err()
 	}
 }
 

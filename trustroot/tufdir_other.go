@@ -11,6 +11,10 @@ import (
 // nonblock is 0 where FIFOs cannot block an open.
 const nonblock = 0
 
+// nofollow is 0 where open has no such flag: the lock file is checked to
+// be a regular file before it is opened and after it is locked.
+const nofollow = 0
+
 // ownedByRoot is false where files have no POSIX owner.
 func ownedByRoot(fs.FileInfo) bool { return false }
 

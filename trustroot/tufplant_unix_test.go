@@ -242,6 +242,10 @@ func TestTUFPlantedLinksInPrivateCache(t *testing.T) {
 		"timestamp.json": {plant: func(t *testing.T, dir, victim, _ string) {
 			plantLink(t, victim, filepath.Join(dir, "timestamp.json"), os.Geteuid())
 		}, repaired: true},
+		// Review E, finding 4: the lock file is never followed.
+		"lock": {plant: func(t *testing.T, dir, victim, _ string) {
+			plantLink(t, victim, filepath.Join(dir, "lock"), os.Geteuid())
+		}, repaired: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -325,6 +329,7 @@ func TestTUFPlantedFIFONoHang(t *testing.T) {
 		filepath.Join("targets", "trusted_root.json"),
 		filepath.Join("state", "update.json"),
 		filepath.Join("state", "roots", "2.root.json"),
+		"lock",
 	} {
 		for _, readOnly := range []bool{false, true} {
 			name := file

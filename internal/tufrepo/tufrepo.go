@@ -251,3 +251,28 @@ func (r *Repo) SetFile(name string, b []byte) {
 	defer r.mu.Unlock()
 	r.files[name] = append([]byte(nil), b...)
 }
+
+// Files returns a copy of every file the repository serves, by path: a
+// state of the mirror that SetFiles can serve again, to replay older
+// metadata that are still validly signed and unexpired (a rollback).
+func (r *Repo) Files() map[string][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	files := make(map[string][]byte, len(r.files))
+	for name, b := range r.files {
+		files[name] = append([]byte(nil), b...)
+	}
+	return files
+}
+
+// SetFiles makes the repository serve exactly files, as Files returned
+// them. What it publishes next (Publish, RotateRoot) is added to them,
+// with versions that go on from the newest it published.
+func (r *Repo) SetFiles(files map[string][]byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.files = make(map[string][]byte, len(files))
+	for name, b := range files {
+		r.files[name] = append([]byte(nil), b...)
+	}
+}
