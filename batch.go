@@ -95,7 +95,7 @@ func (v *Verifier) verifyAll(ctx context.Context, pkgs []Package, locks []*lockS
 	for i, p := range pkgs {
 		results[i].Package = p
 	}
-	fetchOnce := newSidecarCache(v.fetchSidecar)
+	fetchOnce := newSidecarFlight(v.fetchSidecar)
 
 	// Buffered, so that handing out work costs no context switch; the
 	// fetchers check ctx before each package.
@@ -119,8 +119,7 @@ func (v *Verifier) verifyAll(ctx context.Context, pkgs []Package, locks []*lockS
 			fetchOnce.expect(j.pkg)
 		}
 	}
-	batchIdx, batchName := v.batchOf(jobs, startErrs)
-	batchHit := batchName != "" && v.loadBatch(ctx, jobs, batchIdx, batchName)
+	verdicts := v.verdictBatch(ctx, jobs, startErrs)
 	var mu sync.Mutex
 	done := 0
 	report := func(i int) {
@@ -186,8 +185,8 @@ func (v *Verifier) verifyAll(ctx context.Context, pkgs []Package, locks []*lockS
 	fetchers.Wait()
 	close(fetched)
 	workers.Wait()
-	if batchName != "" && ctx.Err() == nil && (!batchHit || anyBatchBad(jobs, batchIdx)) {
-		v.storeBatch(ctx, jobs, batchIdx, batchName)
+	if ctx.Err() == nil {
+		verdicts.Store(ctx)
 	}
 	if err := ctx.Err(); err != nil {
 		for i := range results {
@@ -199,20 +198,12 @@ func (v *Verifier) verifyAll(ctx context.Context, pkgs []Package, locks []*lockS
 	return results
 }
 
-func anyBatchBad(jobs []*job, idx []int) bool {
-	for _, i := range idx {
-		if jobs[i].batchBad {
-			return true
-		}
-	}
-	return false
-}
-
-// sidecarCache fetches each distinct sidecar URL once per batch; callers
-// for the same URL share the result. A result is kept only until every job
+// sidecarFlight fetches each distinct sidecar URL once per batch; callers
+// for the same URL share the result (it is no cache: see
+// fetch.Options.Cache for that). A result is kept only until every job
 // expected to use it has retrieved its sidecar, so that memory stays
 // bounded by the jobs in flight, not by the size of the batch.
-type sidecarCache struct {
+type sidecarFlight struct {
 	fetch sidecarFetcher
 	mu    sync.Mutex
 	calls map[string]*sidecarCall
@@ -225,14 +216,14 @@ type sidecarCall struct {
 	users int // jobs that have not retrieved their sidecar yet
 }
 
-func newSidecarCache(fetch sidecarFetcher) *sidecarCache {
-	return &sidecarCache{fetch: fetch, calls: map[string]*sidecarCall{}}
+func newSidecarFlight(fetch sidecarFetcher) *sidecarFlight {
+	return &sidecarFlight{fetch: fetch, calls: map[string]*sidecarCall{}}
 }
 
 func sidecarKey(pkg Package) string { return pkg.URL + "\x00" + pkg.Record.AttestationsSHA256 }
 
 // call returns the call for pkg's sidecar, made if need be.
-func (c *sidecarCache) call(pkg Package) *sidecarCall {
+func (c *sidecarFlight) call(pkg Package) *sidecarCall {
 	key := sidecarKey(pkg)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -245,7 +236,7 @@ func (c *sidecarCache) call(pkg Package) *sidecarCall {
 }
 
 // expect counts one more job that will retrieve pkg's sidecar.
-func (c *sidecarCache) expect(pkg Package) {
+func (c *sidecarFlight) expect(pkg Package) {
 	call := c.call(pkg)
 	c.mu.Lock()
 	call.users++
@@ -254,7 +245,7 @@ func (c *sidecarCache) expect(pkg Package) {
 
 // release records that a job expected to use pkg's sidecar is done
 // retrieving it; the last one drops the result.
-func (c *sidecarCache) release(pkg Package) {
+func (c *sidecarFlight) release(pkg Package) {
 	key := sidecarKey(pkg)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -265,7 +256,7 @@ func (c *sidecarCache) release(pkg Package) {
 	}
 }
 
-func (c *sidecarCache) get(ctx context.Context, pkg Package) ([]byte, error) {
+func (c *sidecarFlight) get(ctx context.Context, pkg Package) ([]byte, error) {
 	call := c.call(pkg)
 	call.once.Do(func() { call.data, call.err = c.fetch(ctx, pkg) })
 	return call.data, call.err

@@ -2,7 +2,6 @@ package condasigs
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/atomicfile"
 	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 )
@@ -59,7 +59,7 @@ func (v *Verifier) bindByDownload(ctx context.Context, lp lockfile.Package, p *P
 	}
 	var w io.Writer
 	if kept != nil {
-		w = kept.f
+		w = kept.tmp
 	}
 	got, err := v.fetcher.DownloadPackage(ctx, p.URL, rec.Size, w)
 	if err != nil {
@@ -133,16 +133,15 @@ func keepDownloads(locks []*lockState, results []Result) {
 }
 
 // keptFile is a package download being written into a directory: to a
-// temporary name first, published as <dir>/<subdir>/<filename> only once
-// its verdict allows. Between the download and the verdict it holds no
-// file descriptor, so a batch of any size keeps none open.
+// temporary file first (atomicfile), published as <dir>/<subdir>/<filename>
+// only once its verdict allows. Between the download and the verdict it
+// holds no file descriptor, so a batch of any size keeps none open.
 type keptFile struct {
 	dir      string // the directory, symbolic links resolved
 	subdir   string
-	tmp      string // in subdir
 	filename string
 	sha256   string // of the bytes written, once known
-	f        *os.File
+	tmp      *atomicfile.Temp
 	done     bool
 }
 
@@ -187,10 +186,7 @@ func createKept(dir, subdir, filename string) (*keptFile, error) {
 	if err := k.checkSubdir(root); err != nil {
 		return nil, err
 	}
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:]) // never fails
-	k.tmp = "." + filename + "." + hex.EncodeToString(rnd[:]) + ".part"
-	if k.f, err = root.OpenFile(filepath.Join(subdir, k.tmp), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
+	if k.tmp, err = atomicfile.Create(root, filepath.Join(subdir, filename), 0o600); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -228,15 +224,8 @@ func (k *keptFile) checkSubdir(root *os.Root) error {
 	return nil
 }
 
-// written closes the temporary file once the download is in it.
-func (k *keptFile) written() error {
-	err := k.f.Sync()
-	if cerr := k.f.Close(); err == nil {
-		err = cerr
-	}
-	k.f = nil
-	return err
-}
+// written syncs and closes the temporary file once the download is in it.
+func (k *keptFile) written() error { return k.tmp.Close() }
 
 // keep publishes the download under its file name and returns its path.
 // It never replaces a file: another package of the same subdir and file
@@ -255,7 +244,8 @@ func (k *keptFile) keep() (string, error) {
 		return "", err
 	}
 	name := filepath.Join(k.subdir, k.filename)
-	err = root.Link(filepath.Join(k.subdir, k.tmp), name)
+	err = k.tmp.CommitNew(root)
+	k.done = true // CommitNew removed the temporary file
 	if errors.Is(err, fs.ErrExist) {
 		if err := k.holds(root, name); err != nil {
 			return "", fmt.Errorf("%s exists and %v: it is not replaced; remove it", path, err)
@@ -263,7 +253,7 @@ func (k *keptFile) keep() (string, error) {
 		return path, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("writing %s: %w", path, err)
+		return "", err
 	}
 	return path, nil
 }
@@ -306,13 +296,13 @@ func (k *keptFile) discard() {
 		return
 	}
 	k.done = true
-	if k.f != nil {
-		k.f.Close()
+	root, err := k.open()
+	if err != nil {
+		k.tmp.Discard(nil)
+		return
 	}
-	if root, err := k.open(); err == nil {
-		root.Remove(filepath.Join(k.subdir, k.tmp))
-		root.Close()
-	}
+	k.tmp.Discard(root)
+	root.Close()
 }
 
 // urlSubdir is the subdir of a package URL, "" for one that has none.

@@ -14,7 +14,9 @@ import (
 )
 
 func TestSummarize(t *testing.T) {
-	rep := func(o policy.Outcome) condasigs.Result { return condasigs.Result{Report: &condasigs.Report{Outcome: o}} }
+	rep := func(o policy.Outcome) condasigs.Result {
+		return condasigs.Result{Report: &condasigs.Report{Outcome: o}}
+	}
 	s := condasigs.Summarize([]condasigs.Result{rep(policy.Pass), rep(policy.Warn), rep(policy.Pass)})
 	assert.Equal(t, condasigs.Summary{Total: 3, Passed: 2, Warned: 1}, s)
 	assert.False(t, s.Refuse())

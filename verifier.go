@@ -13,6 +13,7 @@ import (
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/verdictcache"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
 )
@@ -78,8 +79,7 @@ type Verifier struct {
 	recordPins bool
 	fetcher    *fetch.Client
 	records    fetch.RecordSource
-	verdicts   fetch.Cache
-	code       string // codeDigest, for verdict keys
+	verdicts   *verdictcache.Cache // nil: none
 	log        *slog.Logger
 
 	mu       sync.Mutex
@@ -148,8 +148,8 @@ func New(opts Options) (*Verifier, error) {
 		records = f
 	}
 	return &Verifier{trust: opts.Trust, rules: rules, pins: opts.Pins, recordPins: opts.RecordPins, fetcher: f, records: records, log: log,
-		verdicts: opts.VerdictCache, code: codeDigest(),
-		warnAge: ageLimit(opts.TrustRootWarnAge, DefaultTrustRootWarnAge), maxAge: ageLimit(opts.TrustRootMaxAge, 0)}, nil
+		verdicts: openVerdicts(opts.VerdictCache, log),
+		warnAge:  ageLimit(opts.TrustRootWarnAge, DefaultTrustRootWarnAge), maxAge: ageLimit(opts.TrustRootMaxAge, 0)}, nil
 }
 
 // DefaultTrustRootWarnAge is the default Options.TrustRootWarnAge.
@@ -209,14 +209,9 @@ type job struct {
 	name string
 	// inconsistent is why the record contradicts its file name.
 	inconsistent error
-
-	trustDigest string     // the trusted material's digest, for verdict keys
-	key         verdictKey // valid when keyed
-	keyed       bool
-	prefix      []byte // key.prefix()
-	entry       []byte // the verdict cache entry, once read or written
-	batchEntry  []byte // the entry from a batch entry, not yet decoded
-	batchBad    bool   // batchEntry did not decode
+	// verdict is the job's handle to the verdict cache; nil when its
+	// verdict is not cached.
+	verdict *verdictcache.Handle
 }
 
 // sidecarFetcher retrieves a job's sidecar.
@@ -272,7 +267,7 @@ func (v *Verifier) start(ctx context.Context, pkg Package, lock *lockState) (*jo
 	if ageKnown(info) {
 		rep.TrustRootAge = now.Sub(info.LoadedAt).Round(time.Second).String()
 	}
-	j := &job{pkg: pkg, lock: lock, urlSubdir: urlSubdir, rep: rep, av: av, rootStale: stale, rootAgeUnknown: ageUnknown, trustDigest: info.Digest}
+	j := &job{pkg: pkg, lock: lock, urlSubdir: urlSubdir, rep: rep, av: av, rootStale: stale, rootAgeUnknown: ageUnknown}
 
 	j.match = ci.match
 	rep.PolicyEntry = j.match.Entry
@@ -314,7 +309,9 @@ func (v *Verifier) start(ctx context.Context, pkg Package, lock *lockState) (*jo
 		j.done = true
 		d := j.match.Decide(in)
 		rep.Outcome, rep.Status, rep.Reasons = d.Outcome, d.Status, d.Reasons
+		return j, nil
 	}
+	j.verdict = v.verdictHandle(j, info.Digest)
 	return j, nil
 }
 
@@ -333,27 +330,12 @@ func (v *Verifier) retrieve(ctx context.Context, j *job, get sidecarFetcher) err
 	if u, err := conda.SidecarURL(j.rep.URL, pkg.Record.AttestationsSHA256); err == nil {
 		j.rep.SidecarURL = u
 	}
-	if !j.keyed { // VerifyAll keyed its jobs already, for the batch entry
-		j.key, j.keyed = v.verdictKeyOf(j)
-	}
-	if j.keyed {
+	if j.verdict != nil {
 		// A cached verdict never answers for a URL the fetcher refuses.
 		if err := v.fetcher.CheckURL(pkg.URL); err != nil {
 			return fmt.Errorf("condasigs: %w", err)
 		}
-		if j.prefix == nil {
-			j.prefix = j.key.prefix()
-		}
-		var evs []attest.Evidence
-		ok := false
-		if j.batchEntry != nil {
-			evs, ok = decodeEntry(j.batchEntry, j.prefix, j.key)
-			j.entry, j.batchEntry, j.batchBad = j.batchEntry, nil, !ok
-		}
-		if !ok {
-			evs, j.entry, ok = v.cachedEvidence(ctx, j.key, j.prefix)
-		}
-		if ok {
+		if evs, ok := j.verdict.Lookup(ctx); ok {
 			j.rep.Bundles, j.rep.Cached = evs, true
 			j.in = policy.Input{Bundles: evs}
 			return nil
@@ -393,8 +375,8 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 		default:
 			rep.Bundles = evs
 			j.in = policy.Input{Bundles: evs}
-			if j.keyed {
-				j.entry = v.storeEvidence(ctx, j.key, j.prefix, evs)
+			if j.verdict != nil {
+				j.verdict.Store(ctx, evs)
 			}
 		}
 	}

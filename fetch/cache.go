@@ -2,14 +2,14 @@ package fetch
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/condasigs/condasigs/internal/atomicfile"
 )
 
 // Cache stores values by key: sidecars by their SHA-256 (Options.Cache),
@@ -36,8 +36,10 @@ const MaxCacheEntry = 64 << 20
 // DirCache is a Cache of files in a directory, created on first Put. Keys
 // are file names made of ASCII letters, digits, '.', '_' and '-' (a hex
 // digest, say), spread over subdirectories named by their first two
-// characters. Writes go to a temporary file renamed over the entry, so
-// concurrent processes sharing the directory never see a partial value.
+// characters. Writes go to a private temporary file, synced and renamed
+// over the entry, and the rename is synced (on Unix), so concurrent
+// processes sharing the directory never see a partial value, and a crash
+// leaves the old value or the new.
 //
 // Every file operation is confined to the directory ([os.Root]): a
 // symbolic link inside it that points out of it is not followed, so no
@@ -133,26 +135,7 @@ func (d DirCache) Put(ctx context.Context, key string, data []byte) error {
 	if err := privateSubdir(root, sub); err != nil {
 		return fmt.Errorf("fetch: not caching %s: %w", key, err)
 	}
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:]) // never fails
-	tmp := filepath.Join(sub, ".tmp-"+hex.EncodeToString(rnd[:]))
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	// No fsync: after a crash an entry may be empty or short, which every
-	// reader rejects as corrupt and rebuilds.
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		_ = root.Remove(tmp)
-		return err
-	}
-	if err := root.Rename(tmp, filepath.Join(sub, key)); err != nil {
-		_ = root.Remove(tmp)
-		return err
-	}
-	return nil
+	return atomicfile.WriteFile(root, filepath.Join(sub, key), data, 0o600)
 }
 
 // privateSubdir checks the subdirectory sub of root: a directory, not a

@@ -2,7 +2,6 @@ package fetch
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -17,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/condasigs/condasigs/conda"
+	"github.com/condasigs/condasigs/internal/atomicfile"
 )
 
 // repodataHeader starts a kept repodata document: this line, a JSON line
@@ -175,23 +175,19 @@ func (c *Client) keep(ctx context.Context, r httpBody, name string) io.ReadClose
 		c.log.WarnContext(ctx, "fetch: cannot keep repodata", "err", err)
 		return r.body
 	}
-	var rnd [8]byte
-	_, _ = rand.Read(rnd[:]) // never fails
-	tmpName := ".tmp-" + hex.EncodeToString(rnd[:])
-	tmp, err := root.OpenFile(tmpName, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	tmp, err := atomicfile.Create(root, name, 0o600)
 	if err != nil {
 		root.Close()
 		c.log.WarnContext(ctx, "fetch: cannot keep repodata", "err", err)
 		return r.body
 	}
 	// The metadata line is written last, over this placeholder.
-	if _, err := tmp.WriteString(repodataHeader + strings.Repeat(" ", metaLen-1) + "\n"); err != nil {
-		tmp.Close()
-		_ = root.Remove(tmpName)
+	if _, err := tmp.Write([]byte(repodataHeader + strings.Repeat(" ", metaLen-1) + "\n")); err != nil {
+		tmp.Discard(root)
 		root.Close()
 		return r.body
 	}
-	return &keeper{body: r.body, root: root, tmp: tmp, tmpName: tmpName, name: name, meta: meta, hash: sha256.New()}
+	return &keeper{body: r.body, root: root, tmp: tmp, meta: meta, hash: sha256.New()}
 }
 
 // maxKeptTail is the most that keeper.Close reads of a body its caller
@@ -200,16 +196,14 @@ const maxKeptTail = 64 << 10
 
 // keeper copies what is read from body to tmp, and on Close, if body was
 // read whole (a rest of at most maxKeptTail bytes is read then), records
-// its size and hash and renames tmp to name, both in root.
+// its size and hash and commits tmp, in root.
 type keeper struct {
-	body    io.ReadCloser
-	root    *os.Root
-	tmp     *os.File
-	tmpName string
-	name    string
-	meta    repodataMeta
-	hash    hash.Hash
-	failed  bool
+	body   io.ReadCloser
+	root   *os.Root
+	tmp    *atomicfile.Temp
+	meta   repodataMeta
+	hash   hash.Hash
+	failed bool
 }
 
 func (k *keeper) Read(p []byte) (int, error) {
@@ -248,9 +242,11 @@ func (k *keeper) Close() error {
 			k.failed = true
 		}
 	}
-	cerr := k.tmp.Close()
-	if k.failed || cerr != nil || k.root.Rename(k.tmpName, k.name) != nil {
-		_ = k.root.Remove(k.tmpName)
+	if k.failed {
+		k.tmp.Discard(k.root)
+	} else {
+		// A failure keeps nothing: the document is downloaded next time.
+		_ = k.tmp.Commit(k.root)
 	}
 	k.root.Close()
 	return err

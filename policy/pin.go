@@ -10,13 +10,13 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/conda"
+	"github.com/condasigs/condasigs/internal/atomicfile"
 	"github.com/rogpeppe/go-internal/lockedfile"
 )
 
@@ -318,7 +318,7 @@ func (e *PinConflictError) Error() string {
 // that has become unreadable or corrupt is an error, and is left alone.
 //
 // The write is a temporary file in the same directory, synced, renamed
-// over the old one, then the directory synced. A pin file that is a
+// over the old one, then the directory synced (on Unix). A pin file that is a
 // symbolic link is followed: its target is replaced and the link kept.
 func (s *PinStore) Save() error {
 	s.mu.Lock()
@@ -413,50 +413,16 @@ func resolvePinPath(path string) (string, error) {
 	return "", fmt.Errorf("pins: %s: more than %d symbolic links", path, maxPinLinks)
 }
 
-// writePins writes pins to path atomically: a temporary file in the same
-// directory, synced and renamed over path, then the directory synced so
-// that the rename survives a crash.
+// writePins writes pins to path atomically, mode 0600 (see
+// internal/atomicfile for how: synced, renamed over path, and the rename
+// synced).
 func writePins(path string, pins map[string]map[string]Pin) error {
 	data, err := json.MarshalIndent(pinFile{Version: pinFileVersion, Pins: pins}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("pins: %w", err)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".pins-*.json")
-	if err != nil {
+	if err := atomicfile.WritePath(path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("pins: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("pins: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("pins: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("pins: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("pins: %w", err)
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable. On Windows a directory cannot be
-// opened for syncing, and this is skipped.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("pins: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("pins: syncing %s: %w", dir, err)
 	}
 	return nil
 }

@@ -7,12 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/condasigs/condasigs/internal/atomicfile"
 	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/trustroot"
 	prototrustroot "github.com/sigstore/protobuf-specs/gen/pb-go/trustroot/v1"
@@ -106,7 +105,7 @@ channel you trust, and export again when the instance rotates a key.`,
 				}
 				return nil
 			}
-			if err := writeFileAtomic(args[0], b, 0o644); err != nil {
+			if err := atomicfile.WritePath(args[0], b, 0o644); err != nil {
 				return problem("writing the trusted root: %v", err)
 			}
 			when := "loaded at " + snap.Info.LoadedAt.Format(time.RFC3339)
@@ -221,34 +220,6 @@ func canonicalTrustedRoot(raw []byte) ([]byte, error) {
 	sortCAs(pb.CertificateAuthorities)
 	sortCAs(pb.TimestampAuthorities)
 	return protojson.Marshal(pb)
-}
-
-// writeFileAtomic writes b to path through a synced temporary file in the
-// same directory, renamed over path: readers see the old file or the new
-// one, never part of one.
-func writeFileAtomic(path string, b []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // trustVersion is the version of trust-root show's JSON shape.

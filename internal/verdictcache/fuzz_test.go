@@ -1,4 +1,4 @@
-package condasigs
+package verdictcache
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 // is sound: evidence that names the key's package, parts that start with
 // their key's prefix and lie within the entry.
 func FuzzVerdictEntry(f *testing.F) {
-	k := verdictKey{Code: "c", TrustRoot: "sha256:00", Policy: "p", Channel: "https://conda.example.com/c",
+	k := Key{BuildDigest: "c", TrustRoot: "sha256:00", Policy: "p", Channel: "https://conda.example.com/c",
 		Filename: "a-1-0.conda", PackageSHA256: "aa", SidecarSHA256: "bb"}
 	prefix := k.prefix()
 	good, _ := json.Marshal([]attest.Evidence{{Index: 0, Verified: true, SignatureVerified: true, SAN: "s", Issuer: "i",
