@@ -3,9 +3,10 @@ package condasigstest
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/condasigs/condasigs/internal/atomicfile"
 )
 
 // defaultData is a package's bytes when the test gives none: deterministic,
@@ -42,18 +43,7 @@ func (c *Channel) addSidecar(t testing.TB, p Package) (string, []byte) {
 // request never sees half of it.
 func (c *Channel) write(t testing.TB, name string, data []byte) {
 	t.Helper()
-	dir := filepath.Join(c.Dir, c.Subdir)
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err == nil {
-		_, err = tmp.Write(data)
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), filepath.Join(dir, name))
-		}
-	}
-	if err != nil {
+	if err := atomicfile.WritePath(filepath.Join(c.Dir, c.Subdir, name), data, 0o644); err != nil {
 		t.Fatalf("condasigstest: writing %s: %v", name, err)
 	}
 }

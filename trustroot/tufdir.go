@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/atomicfile"
 	"github.com/rogpeppe/go-internal/lockedfile"
 )
 
@@ -397,21 +398,7 @@ func (c *cacheDir) writeAtomic(b []byte, name string, dirs ...string) error {
 			return err
 		}
 	}
-	tmp := ".tmp-" + rand.Text()
-	f, err := d.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(b)
-	if err := errors.Join(werr, f.Close()); err != nil {
-		d.Remove(tmp)
-		return err
-	}
-	if err := d.Rename(tmp, name); err != nil {
-		d.Remove(tmp)
-		return err
-	}
-	return nil
+	return atomicfile.WriteFile(d, name, b, 0o644)
 }
 
 // probeWritable checks that the directory and those of its subdirectories
