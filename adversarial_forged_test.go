@@ -71,7 +71,7 @@ func TestAdversarialForgedPasses(t *testing.T) {
 			require.GreaterOrEqual(t, len(rep.Reasons), len(c.codes))
 			assert.Equal(t, c.codes, reasonCodes(rep)[:len(c.codes)], "%+v", rep.Reasons)
 			assert.Nil(t, rep.Signer)
-			assert.Nil(t, rep.Pin)
+			assert.Nil(t, rep.Pinning)
 			for _, mode := range []policy.Mode{policy.ModeWarn, policy.ModeIgnore} {
 				rep := c.verify(t, mode)
 				assert.NotEqual(t, policy.Pass, rep.Outcome, "require %s: %+v", mode, rep.Reasons)

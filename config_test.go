@@ -19,7 +19,7 @@ import (
 
 func (e *env) configured(t *testing.T, cfg policy.Config, pins *policy.PinStore, record bool) *condasigs.Verifier {
 	t.Helper()
-	v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss.TrustedMaterial(), "virtual"), Config: &cfg, Fetcher: e.fetcher, Pins: pins, RecordPins: record})
+	v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss.TrustedMaterial(), "virtual"), Config: &cfg, Fetcher: e.fetcher, PinStore: pins, LearnPins: record})
 	require.NoError(t, err)
 	return v
 }
@@ -98,15 +98,15 @@ func TestPinning(t *testing.T) {
 	require.NoError(t, err)
 	cfg := func(mode policy.Mode) policy.Config {
 		return policy.Config{Channels: []policy.ChannelPolicy{{Channel: e.url, Enabled: true,
-			Policy: policy.Policy{Identities: trusted, Pin: mode}}}}
+			Policy: policy.Policy{Identities: trusted, Pinning: mode}}}}
 	}
 
 	v := e.configured(t, cfg(policy.ModeError), pins, true)
 	rep, err := v.Verify(context.Background(), e.pkg(first))
 	require.NoError(t, err)
 	assert.Equal(t, policy.Pass, rep.Outcome)
-	require.NotNil(t, rep.Pin)
-	assert.Equal(t, "demo", rep.Pin.Package)
+	require.NotNil(t, rep.Pinning)
+	assert.Equal(t, "demo", rep.Pinning.Package)
 	assert.Contains(t, reasonCodes(rep), "pin-new")
 	require.NoError(t, pins.Save())
 
@@ -136,7 +136,7 @@ func TestPinning(t *testing.T) {
 	rep, err = e.configured(t, cfg(""), reloaded, false).Verify(context.Background(), e.pkg(changed))
 	require.NoError(t, err)
 	assert.Equal(t, policy.Pass, rep.Outcome, "pinning off")
-	assert.Nil(t, rep.Pin)
+	assert.Nil(t, rep.Pinning)
 }
 
 func TestPolicyAndConfigExclusive(t *testing.T) {
@@ -213,7 +213,7 @@ func TestPinFirstUseIsAtomic(t *testing.T) {
 	pins, err := policy.LoadPins(filepath.Join(t.TempDir(), "pins.json"))
 	require.NoError(t, err)
 	v := e.configured(t, policy.Config{Channels: []policy.ChannelPolicy{{Channel: e.url, Enabled: true,
-		Policy: policy.Policy{Identities: trusted, Pin: policy.ModeError}}}}, pins, true)
+		Policy: policy.Policy{Identities: trusted, Pinning: policy.ModeError}}}}, pins, true)
 	outcomes := make([]policy.Outcome, 16)
 	var wg sync.WaitGroup
 	for i := range outcomes {
@@ -260,12 +260,12 @@ func TestPinKeyedByFileName(t *testing.T) {
 	require.NoError(t, err)
 	cfg := func(require policy.Mode) policy.Config {
 		return policy.Config{Channels: []policy.ChannelPolicy{{Channel: e.url, Enabled: true,
-			Policy: policy.Policy{Require: require, Identities: trusted, Pin: policy.ModeError}}}}
+			Policy: policy.Policy{Require: require, Identities: trusted, Pinning: policy.ModeError}}}}
 	}
 	rep, err := e.configured(t, cfg(policy.ModeError), pins, true).Verify(context.Background(), e.pkg(first))
 	require.NoError(t, err)
 	require.Equal(t, policy.Pass, rep.Outcome)
-	require.Equal(t, "numpy", rep.Pin.Package)
+	require.Equal(t, "numpy", rep.Pinning.Package)
 
 	for i, name := range []string{"numpy", "numpy-x", "NumPy", ""} {
 		rec := byFork(fmt.Sprintf("numpy-2.2-%d.conda", i), name)

@@ -39,7 +39,7 @@ func TestReadmeConfigSample(t *testing.T) {
 	assert.True(t, rules.Pins())
 }
 
-func mustFor(t testing.TB, r *policy.Rules, channel string) policy.Match {
+func mustFor(t testing.TB, r *policy.CompiledConfig, channel string) policy.Match {
 	t.Helper()
 	m, err := r.For(channel)
 	require.NoError(t, err)

@@ -36,9 +36,9 @@ type Report struct {
 	// PolicyEntry is the policy entry that applied: a channel name or URL
 	// as configured, "*" for the catch-all, empty when none did.
 	PolicyEntry string `json:"policyEntry,omitempty"`
-	// Pin is the signer as identity pinning sees it, when the channel's
+	// Pinning is the signer as identity pinning sees it, when the channel's
 	// policy pins.
-	Pin *PinInfo `json:"pin,omitempty"`
+	Pinning *PinInfo `json:"pin,omitempty"`
 
 	// TrustRoot says which trusted material the bundles were checked
 	// against, and Thresholds which Sigstore checks were required.
@@ -53,9 +53,9 @@ type Report struct {
 type PinInfo struct {
 	// Channel and Package key the pin: the canonical channel URL and the
 	// package name.
-	Channel string     `json:"channel"`
-	Package string     `json:"package"`
-	Signer  policy.Pin `json:"signer"`
+	Channel string              `json:"channel"`
+	Package string              `json:"package"`
+	Signer  policy.PinnedSigner `json:"signer"`
 }
 
 // Signer is the verified signer of an accepted bundle and the policy entry

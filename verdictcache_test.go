@@ -34,7 +34,7 @@ func (e *env) cachedVerifier(t *testing.T, dir string, p policy.Policy, pins *po
 	}
 	trust, err := trustroot.FromJSON(e.rootJSON)
 	require.NoError(t, err)
-	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: p, Fetcher: e.fetcher, Pins: pins,
+	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: p, Fetcher: e.fetcher, PinStore: pins,
 		VerdictCache: fetch.DirCache(dir)})
 	require.NoError(t, err)
 	return v
@@ -265,14 +265,14 @@ func TestVerdictCacheReappliesPins(t *testing.T) {
 	e := newEnv(t)
 	rec := e.signed(t, "good-1.0-0.conda", san)
 	dir := t.TempDir()
-	p := policy.Policy{Pin: policy.ModeError}
+	p := policy.Policy{Pinning: policy.ModeError}
 	rep, err := e.cachedVerifier(t, dir, p, nil).Verify(ctx, e.pkg(rec))
 	require.NoError(t, err)
 	require.Equal(t, policy.Pass, rep.Outcome)
 
 	pins, err := policy.LoadPins(filepath.Join(t.TempDir(), "pins.json"))
 	require.NoError(t, err)
-	pins.Set(rep.Pin.Channel, rep.Pin.Package, policy.Pin{Issuer: issuer, SAN: "https://github.com/demo/other/.github/workflows/x.yml@refs/heads/main"})
+	pins.Set(rep.Pinning.Channel, rep.Pinning.Package, policy.PinnedSigner{Issuer: issuer, SAN: "https://github.com/demo/other/.github/workflows/x.yml@refs/heads/main"})
 	rep, err = e.cachedVerifier(t, dir, p, pins).Verify(ctx, e.pkg(rec))
 	require.NoError(t, err)
 	assert.True(t, rep.Cached)

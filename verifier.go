@@ -28,12 +28,12 @@ type Options struct {
 	Policy policy.Policy
 	// Config holds per-channel policies, e.g. from policy.LoadConfig.
 	Config *policy.Config
-	// Pins, if set, holds the pinned signers of packages whose channel
-	// policy pins (policy.Policy.Pin). Verify reads it; with RecordPins it
+	// PinStore, if set, holds the pinned signers of packages whose channel
+	// policy pins (policy.Policy.Pinning). Verify reads it; with LearnPins it
 	// also records the signer of a package seen for the first time (call
-	// Pins.Save to keep them).
-	Pins       *policy.PinStore
-	RecordPins bool
+	// PinStore.Save to keep them).
+	PinStore  *policy.PinStore
+	LearnPins bool
 	// TrustRootWarnAge and TrustRootMaxAge bound the age of a TUF trusted
 	// root (since its last successful update; see trustroot.Info): older
 	// than TrustRootWarnAge, reports carry a warning; older than
@@ -74,7 +74,7 @@ type Verifier struct {
 	warnAge    time.Duration // 0: off
 	maxAge     time.Duration // 0: off
 	trust      trustroot.Source
-	rules      *policy.Rules
+	rules      *policy.CompiledConfig
 	pins       *policy.PinStore
 	recordPins bool
 	fetcher    *fetch.Client
@@ -147,7 +147,7 @@ func New(opts Options) (*Verifier, error) {
 	if records == nil {
 		records = f
 	}
-	return &Verifier{trust: opts.Trust, rules: rules, pins: opts.Pins, recordPins: opts.RecordPins, fetcher: f, records: records, log: log,
+	return &Verifier{trust: opts.Trust, rules: rules, pins: opts.PinStore, recordPins: opts.LearnPins, fetcher: f, records: records, log: log,
 		verdicts: openVerdicts(opts.VerdictCache, log),
 		warnAge:  ageLimit(opts.TrustRootWarnAge, DefaultTrustRootWarnAge), maxAge: ageLimit(opts.TrustRootMaxAge, 0)}, nil
 }
@@ -169,8 +169,8 @@ func ageLimit(d, def time.Duration) time.Duration {
 	return d
 }
 
-// Rules returns the compiled policy, e.g. for its Digest.
-func (v *Verifier) Rules() *policy.Rules { return v.rules }
+// Config returns the compiled policy, e.g. for its Digest.
+func (v *Verifier) Config() *policy.CompiledConfig { return v.rules }
 
 // Verify fetches and verifies the attestations of pkg and applies the
 // policy. Policy outcomes, including every retrieval and verification
@@ -387,18 +387,18 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 		in.Unbound, in.Downloaded = j.lock.unbound, j.lock.download
 	}
 	name := j.name
-	pinning := v.pins != nil && match.Engine.Policy().Pin != ""
+	pinning := v.pins != nil && match.Policy.Policy().Pinning != ""
 	if pinning {
 		if p, ok := v.pins.Get(match.Channel, name); ok {
-			in.Pin = &p
+			in.Pinned = &p
 		}
 	}
 	d := match.Decide(in)
-	if pinning && in.Pin == nil && v.recordPins && d.Pin != nil {
+	if pinning && in.Pinned == nil && v.recordPins && d.PinCandidate != nil {
 		// Trust on first use, atomically: if another verification pinned
 		// a signer of this package meanwhile, decide against that pin.
-		if existing, loaded := v.pins.SetIfAbsent(match.Channel, name, *d.Pin); loaded {
-			in.Pin = &existing
+		if existing, loaded := v.pins.SetIfAbsent(match.Channel, name, *d.PinCandidate); loaded {
+			in.Pinned = &existing
 			d = match.Decide(in)
 		}
 	}
@@ -407,8 +407,8 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 		ev := rep.Bundles[d.Accepted[0]]
 		rep.Signer = &Signer{SAN: ev.SAN, Issuer: ev.Issuer, Matched: d.Signers[d.Accepted[0]]}
 	}
-	if d.Pin != nil {
-		rep.Pin = &PinInfo{Channel: match.Channel, Package: name, Signer: *d.Pin}
+	if d.PinCandidate != nil {
+		rep.Pinning = &PinInfo{Channel: match.Channel, Package: name, Signer: *d.PinCandidate}
 	}
 	v.log.DebugContext(ctx, "condasigs: verified", "package", rep.Filename, "outcome", rep.Outcome, "status", rep.Status)
 	return rep, nil

@@ -16,7 +16,7 @@ import (
 // canonFuzzRules has entries of every kind of host (name, IDNA name, IPv4,
 // IPv6, file) and nested paths, each with its own name, and a disabled
 // catch-all: a respelling that escapes its entry shows as another Entry.
-func canonFuzzRules(t testing.TB) *policy.Rules {
+func canonFuzzRules(t testing.TB) *policy.CompiledConfig {
 	t.Helper()
 	var entries []policy.ChannelPolicy
 	for _, ch := range canonFuzzEntries {

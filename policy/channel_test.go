@@ -14,7 +14,7 @@ import (
 // for a loopback channel under both of its names and for conda-forge, and
 // a catch-all that lets anything else through (disabled, or warn as in the
 // README).
-func spellingRules(t *testing.T, catchAll policy.ChannelPolicy) *policy.Rules {
+func spellingRules(t *testing.T, catchAll policy.ChannelPolicy) *policy.CompiledConfig {
 	t.Helper()
 	catchAll.Channel = policy.CatchAll
 	return rulesFor(t, policy.Config{
@@ -116,7 +116,7 @@ func TestRulesForSpellings(t *testing.T) {
 					m, err := r.For(s)
 					if assert.NoError(t, err, s) {
 						assert.Equal(t, strict, m.Entry, "%s selects another entry", s)
-						assert.Equal(t, policy.ModeError, m.Engine.Policy().Require, s)
+						assert.Equal(t, policy.ModeError, m.Policy.Policy().Require, s)
 					}
 				}
 			}

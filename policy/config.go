@@ -83,8 +83,8 @@ func redactChannel(s string) string {
 	return s
 }
 
-// Rules is a compiled Config: immutable and safe for concurrent use.
-type Rules struct {
+// CompiledConfig is a compiled Config: immutable and safe for concurrent use.
+type CompiledConfig struct {
 	config   Config
 	channels []compiledChannel // in file order
 	byURL    []urlEntry        // every channel and mirror URL, most specific first
@@ -109,8 +109,8 @@ type Match struct {
 	// Enabled is false for a disabled entry and for an unconfigured
 	// channel (no entry and no catch-all).
 	Enabled bool
-	// Engine decides; nil when not Enabled.
-	Engine *Engine
+	// Policy decides; nil when not Enabled.
+	Policy *CompiledPolicy
 }
 
 type compiledChannel struct {
@@ -118,17 +118,17 @@ type compiledChannel struct {
 	url    string   // normalised canonical URL
 	urls   []string // url and the mirrors, normalised
 	enable bool
-	engine *Engine
+	engine *CompiledPolicy
 }
 
 // CompileConfig checks c and prepares it for use. Every problem is
 // reported, each naming its entry and saying how to fix it; a catch-all
 // written anywhere but Default is one.
-func CompileConfig(c Config) (*Rules, error) {
+func CompileConfig(c Config) (*CompiledConfig, error) {
 	if c.ChannelAlias == "" {
 		c.ChannelAlias = conda.DefaultChannelAlias
 	}
-	r := &Rules{config: c}
+	r := &CompiledConfig{config: c}
 	var errs []error
 	seen := map[string]string{}
 	for _, cp := range c.Channels {
@@ -209,7 +209,7 @@ func compileChannel(cp ChannelPolicy, alias string) (compiledChannel, error) {
 // else the catch-all, else an unconfigured (not Enabled) Match. A channel
 // URL that cannot be normalised is an error: no rule can be chosen for it,
 // and no targetChannel compared with it.
-func (r *Rules) For(channelURL string) (Match, error) {
+func (r *CompiledConfig) For(channelURL string) (Match, error) {
 	u, err := conda.ChannelURL(channelURL, r.config.ChannelAlias)
 	if err != nil {
 		return Match{}, fmt.Errorf("policy: channel %q: %w", redactChannel(channelURL), err)
@@ -217,23 +217,23 @@ func (r *Rules) For(channelURL string) (Match, error) {
 	for _, ue := range r.byURL {
 		if segmentPrefix(ue.url, u) {
 			cc := ue.cc
-			return Match{Entry: cc.entry, Channel: cc.url, Enabled: cc.enable, Engine: cc.engine}, nil
+			return Match{Entry: cc.entry, Channel: cc.url, Enabled: cc.enable, Policy: cc.engine}, nil
 		}
 	}
 	if r.fallback != nil {
-		return Match{Entry: CatchAll, Channel: u, Enabled: r.fallback.enable, Engine: r.fallback.engine}, nil
+		return Match{Entry: CatchAll, Channel: u, Enabled: r.fallback.enable, Policy: r.fallback.engine}, nil
 	}
 	return Match{Channel: u}, nil
 }
 
 // Pins reports whether any entry pins signers.
-func (r *Rules) Pins() bool {
+func (r *CompiledConfig) Pins() bool {
 	all := r.channels
 	if r.fallback != nil {
 		all = append(slices.Clone(all), *r.fallback)
 	}
 	for _, cc := range all {
-		if cc.engine != nil && cc.engine.Policy().Pin != "" {
+		if cc.engine != nil && cc.engine.Policy().Pinning != "" {
 			return true
 		}
 	}
@@ -244,10 +244,10 @@ func (r *Rules) Pins() bool {
 // filled in, channel names expanded, issuer shorthands resolved), for caches
 // keyed on the policy. Two configurations that decide alike on every input
 // can still differ in digest; two that decide differently never share one.
-func (r *Rules) Digest() string { return r.digest }
+func (r *CompiledConfig) Digest() string { return r.digest }
 
 // effective returns the configuration as compiled, for the digest.
-func (r *Rules) effective() any {
+func (r *CompiledConfig) effective() any {
 	type entry struct {
 		Entry   string   `json:"entry"`
 		URLs    []string `json:"urls,omitempty"`

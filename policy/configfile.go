@@ -255,7 +255,7 @@ func (p *configParser) channel(k, v *yaml.Node, key, field string) ChannelPolicy
 		case "unknown_predicate":
 			cp.UnknownPredicate, _ = p.mode(kv.v, f, false)
 		case "pin":
-			cp.Pin, _ = p.mode(kv.v, f, true)
+			cp.Pinning, _ = p.mode(kv.v, f, true)
 		case "mirrors":
 			cp.Mirrors = p.mirrors(kv.v, f, key)
 		case "trusted_identities":

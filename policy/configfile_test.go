@@ -50,7 +50,7 @@ var fullConfig = policy.Config{
 				}},
 				ChannelMismatch:  policy.ModeWarn,
 				UnknownPredicate: policy.ModeWarn,
-				Pin:              policy.ModeWarn,
+				Pinning:          policy.ModeWarn,
 			},
 		},
 		{
@@ -89,7 +89,7 @@ func TestParseConfigFull(t *testing.T) {
 			m := mustFor(t, rules, "https://mirror.example.com/my-org/label/main")
 			assert.Equal(t, "https://conda.example.com/my-org", m.Entry)
 			assert.True(t, m.Enabled)
-			assert.Equal(t, policy.ModeWarn, m.Engine.Policy().Pin)
+			assert.Equal(t, policy.ModeWarn, m.Policy.Policy().Pinning)
 			assert.False(t, mustFor(t, rules, "bioconda").Enabled)
 			assert.Equal(t, policy.CatchAll, mustFor(t, rules, "https://prefix.dev/other").Entry)
 		})
@@ -677,7 +677,7 @@ attestations:
 		fmt.Printf("%s: entry %q, enabled %v\n", channel, m.Entry, m.Enabled)
 	}
 	cf, _ := rules.For("conda-forge")
-	p := cf.Engine.Policy()
+	p := cf.Policy.Policy()
 	fmt.Println("require:", p.Require, "channel_mismatch:", p.ChannelMismatch, "unknown_predicate:", p.UnknownPredicate)
 	fmt.Println("trusted:", p.Identities[0])
 	// Output:
@@ -725,11 +725,11 @@ attestations:
 	m, _ := rules.For("https://mirror.example.com/my-org/t/secret-token/label/main")
 	fmt.Println("entry:", m.Entry)
 	fmt.Println("targetChannel:", m.Channel)
-	fmt.Println("pin:", m.Engine.Policy().Pin)
+	fmt.Println("pin:", m.Policy.Policy().Pinning)
 	bioconda, _ := rules.For("bioconda")
 	fmt.Println("bioconda enabled:", bioconda.Enabled)
 	other, _ := rules.For("https://prefix.dev/other")
-	fmt.Println("other:", other.Entry, other.Engine.Policy().Require)
+	fmt.Println("other:", other.Entry, other.Policy.Policy().Require)
 	// Output:
 	// entry: https://conda.example.com/my-org
 	// targetChannel: https://conda.example.com/my-org

@@ -37,7 +37,7 @@ func TestMatchDecideDisabled(t *testing.T) {
 
 	e, err := policy.Compile(policy.Policy{Identities: trusted})
 	require.NoError(t, err)
-	d = policy.Match{Entry: "x", Enabled: true, Engine: e}.Decide(in)
+	d = policy.Match{Entry: "x", Enabled: true, Policy: e}.Decide(in)
 	assert.Equal(t, policy.Fail, d.Outcome, "an enabled match decides by its policy")
 	assert.Equal(t, []policy.Code{policy.CodeUnsigned}, codesOf(d))
 }
@@ -63,7 +63,7 @@ func TestDecideMismatches(t *testing.T) {
 			assert.Equal(t, []policy.Code{c.want}, codesOf(d))
 			assert.Equal(t, policy.SeverityError, d.Reasons[0].Severity)
 			assert.Empty(t, d.Accepted)
-			assert.Nil(t, d.Pin)
+			assert.Nil(t, d.PinCandidate)
 		}
 	}
 }

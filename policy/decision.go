@@ -78,9 +78,9 @@ type Input struct {
 	RetrievalFailureCode Code
 	// Bundles is the evidence of every bundle in the sidecar.
 	Bundles []attest.Evidence
-	// Pin is the signer pinned for this package, if the policy pins and
+	// Pinned is the signer pinned for this package, if the policy pins and
 	// one was recorded.
-	Pin *Pin
+	Pinned *PinnedSigner
 
 	// The checks below bind a pass to the bytes that get installed. Each,
 	// when set, is decided by the require table as a verification failure,
@@ -144,9 +144,9 @@ type Decision struct {
 	Accepted []int `json:"accepted"`
 	// Signers maps each accepted bundle to the identity it matched.
 	Signers map[int]Identity `json:"-"`
-	// Pin is the signer of the first accepted bundle, to record when the
+	// PinCandidate is the signer of the first accepted bundle, to record when the
 	// policy pins and no pin exists yet.
-	Pin *Pin `json:"-"`
+	PinCandidate *PinnedSigner `json:"-"`
 }
 
 // Decide decides on a package of the matched channel: a disabled or
@@ -154,8 +154,8 @@ type Decision struct {
 // entries may have missed a spelling), and the matched policy decides the
 // others.
 func (m Match) Decide(in Input) Decision {
-	if m.Enabled && m.Engine != nil {
-		return m.Engine.Decide(in)
+	if m.Enabled && m.Policy != nil {
+		return m.Policy.Decide(in)
 	}
 	d := Decision{Status: StatusDisabled, Reasons: []Reason{}, Accepted: []int{}}
 	if m.Entry == "" {
@@ -170,7 +170,7 @@ func (m Match) Decide(in Input) Decision {
 }
 
 // Decide applies the policy to in.
-func (e *Engine) Decide(in Input) Decision {
+func (e *CompiledPolicy) Decide(in Input) Decision {
 	for _, m := range []struct {
 		err  error
 		rule string
@@ -227,11 +227,11 @@ func (d *Decision) note(rule string, code Code, sev Severity, msg string) {
 // signer is pinned from it: trust on first use learns only from packages
 // whose attestations are about what gets installed. Its reason comes
 // first: it is why the verdict is what it is.
-func (e *Engine) bind(d *Decision, rule string, code Code, err error, what string) {
+func (e *CompiledPolicy) bind(d *Decision, rule string, code Code, err error, what string) {
 	if err == nil {
 		return
 	}
-	d.Pin = nil
+	d.PinCandidate = nil
 	sev := SeverityWarning
 	if e.policy.Require == ModeError {
 		sev = SeverityError
@@ -248,7 +248,7 @@ func (e *Engine) bind(d *Decision, rule string, code Code, err error, what strin
 	d.Reasons = append([]Reason{r}, d.Reasons...)
 }
 
-func (e *Engine) decide(in Input) Decision {
+func (e *CompiledPolicy) decide(in Input) Decision {
 	p := e.policy
 	switch {
 	case in.RecordUnavailable != nil:
@@ -282,7 +282,7 @@ func (e *Engine) decide(in Input) Decision {
 		return d
 	}
 	d := e.decideBundles(in.Bundles)
-	if e.policy.Pin != "" && len(d.Accepted) > 0 {
+	if e.policy.Pinning != "" && len(d.Accepted) > 0 {
 		e.checkPin(&d, in)
 	}
 	return d
@@ -290,24 +290,24 @@ func (e *Engine) decide(in Input) Decision {
 
 // checkPin compares the accepted signers with the pinned one. A package
 // stays trusted if any accepted bundle comes from the pinned signer.
-func (e *Engine) checkPin(d *Decision, in Input) {
+func (e *CompiledPolicy) checkPin(d *Decision, in Input) {
 	byIndex := map[int]attest.Evidence{}
 	for _, ev := range in.Bundles {
 		byIndex[ev.Index] = ev
 	}
-	first := PinOf(byIndex[d.Accepted[0]])
-	d.Pin = &first
-	if in.Pin == nil {
+	first := PinnedSignerOf(byIndex[d.Accepted[0]])
+	d.PinCandidate = &first
+	if in.Pinned == nil {
 		d.add(rulePin, CodePinNew, SeverityInfo, nil, "first verified signer of this package: "+first.String())
 		return
 	}
 	for _, i := range d.Accepted {
-		if in.Pin.Same(PinOf(byIndex[i])) {
+		if in.Pinned.Same(PinnedSignerOf(byIndex[i])) {
 			return
 		}
 	}
-	msg := fmt.Sprintf("the signer changed: pinned %s, now %s; if the change is expected, replace the pin (PinStore.Set, then Save)", in.Pin, first)
-	if e.policy.Pin == ModeError {
+	msg := fmt.Sprintf("the signer changed: pinned %s, now %s; if the change is expected, replace the pin (PinStore.Set, then Save)", in.Pinned, first)
+	if e.policy.Pinning == ModeError {
 		d.Outcome, d.Status = Fail, StatusVerificationFailure
 		d.Accepted = []int{}
 		clear(d.Signers)
@@ -321,7 +321,7 @@ func (e *Engine) checkPin(d *Decision, in Input) {
 }
 
 // failure returns the outcome of a retrieval or verification failure.
-func (e *Engine) failure() (Outcome, Severity) {
+func (e *CompiledPolicy) failure() (Outcome, Severity) {
 	if e.policy.Require == ModeError {
 		return Fail, SeverityError
 	}
@@ -342,7 +342,7 @@ func (d *Decision) add(rule string, code Code, sev Severity, bundle *int, msg st
 	d.Reasons = append(d.Reasons, Reason{Rule: rule, Code: code, Severity: sev, Bundle: bundle, Message: msg})
 }
 
-func (e *Engine) decideBundles(bundles []attest.Evidence) Decision {
+func (e *CompiledPolicy) decideBundles(bundles []attest.Evidence) Decision {
 	p := e.policy
 	d := Decision{Reasons: []Reason{}, Accepted: []int{}, Signers: map[int]Identity{}}
 	// Problems that fail the package when nothing is accepted, and are a

@@ -179,7 +179,7 @@ func TestBindingChecks(t *testing.T) {
 	for baseName, base := range bases {
 		for code, set := range checks {
 			for i, mode := range []policy.Mode{policy.ModeError, policy.ModeWarn, policy.ModeIgnore} {
-				e, err := policy.Compile(policy.Policy{Require: mode, Identities: trusted, Pin: policy.ModeWarn})
+				e, err := policy.Compile(policy.Policy{Require: mode, Identities: trusted, Pinning: policy.ModeWarn})
 				require.NoError(t, err)
 				plain := e.Decide(base)
 				in := base
@@ -193,7 +193,7 @@ func TestBindingChecks(t *testing.T) {
 					assert.Equal(t, policy.Fail, d.Outcome, name)
 					assert.Equal(t, policy.SeverityError, d.Reasons[0].Severity, name)
 					assert.Empty(t, d.Accepted, name)
-					assert.Nil(t, d.Pin, name)
+					assert.Nil(t, d.PinCandidate, name)
 					if plain.Outcome != policy.Fail {
 						assert.Equal(t, policy.StatusVerificationFailure, d.Status, name)
 					} else {
@@ -209,7 +209,7 @@ func TestBindingChecks(t *testing.T) {
 				assert.Equal(t, policy.SeverityWarning, d.Reasons[0].Severity, name)
 				assert.Equal(t, plain.Status, d.Status, name)
 				assert.Equal(t, plain.Accepted, d.Accepted, name)
-				assert.Nil(t, d.Pin, "%s: no signer is learnt from a package whose attestations are not about what gets installed", name)
+				assert.Nil(t, d.PinCandidate, "%s: no signer is learnt from a package whose attestations are not about what gets installed", name)
 			}
 		}
 	}

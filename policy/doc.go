@@ -6,7 +6,7 @@
 // (certificate SAN patterns, each with the OIDC issuer it must come from),
 // what a targetChannel mismatch does, and what an attestation of an unknown
 // predicate type does. [Compile] checks a Policy once; the resulting
-// [Engine] turns the evidence of one package into a [Decision] following
+// [CompiledPolicy] turns the evidence of one package into a [Decision] following
 // the require table:
 //
 //	require | missing | retrieval failure | verification failure
@@ -22,7 +22,7 @@
 // A [Config] holds one Policy per channel (by name or URL, with mirrors)
 // and an optional catch-all ([Config.Default], the "*" entry of a file);
 // [LoadConfig] and [ParseConfig] read it from a YAML or JSON file with
-// errors that name the line, and [CompileConfig] turns it into [Rules],
+// errors that name the line, and [CompileConfig] turns it into [CompiledConfig],
 // whose For picks the entry for a channel. A
 // [PinStore] records the first verified signer of each package (trust on
 // first use) for policies that pin.

@@ -13,7 +13,7 @@ import (
 
 // A policy that trusts conda-forge's GitHub Actions workflows, applied to
 // the evidence of a bundle signed by a look-alike organisation.
-func ExampleEngine_Decide() {
+func ExampleCompiledPolicy_Decide() {
 	engine, err := policy.Compile(policy.Policy{
 		Require: policy.ModeError,
 		Identities: []policy.Identity{{
@@ -87,7 +87,7 @@ func ExampleLoadConfig() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(m.Entry, m.Enabled, m.Engine.Policy().Require)
+	fmt.Println(m.Entry, m.Enabled, m.Policy.Policy().Require)
 
 	// A typo, located.
 	err = os.WriteFile(path, []byte(`attestations:
@@ -139,9 +139,9 @@ func ExampleCompileConfig() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(m.Entry, m.Channel, m.Engine.Policy().Require)
+	fmt.Println(m.Entry, m.Channel, m.Policy.Policy().Require)
 	m, _ = rules.For("https://prefix.dev/other")
-	fmt.Println(m.Entry, m.Channel, m.Engine.Policy().Require)
+	fmt.Println(m.Entry, m.Channel, m.Policy.Policy().Require)
 	// Output:
 	// conda-forge https://conda.anaconda.org/conda-forge error
 	// * https://prefix.dev/other warn
@@ -149,7 +149,7 @@ func ExampleCompileConfig() {
 
 // The digest of a configuration keys caches of verdicts: it is computed on
 // the effective configuration, so spellings of one policy share it.
-func ExampleRules_Digest() {
+func ExampleCompiledConfig_Digest() {
 	digest := func(c policy.Config) string {
 		rules, err := policy.CompileConfig(c)
 		if err != nil {
@@ -175,11 +175,11 @@ func ExampleRules_Digest() {
 	// false
 }
 
-// Rules.For picks the entry for a channel: the longest configured channel
+// CompiledConfig.For picks the entry for a channel: the longest configured channel
 // or mirror URL that is a prefix of it on whole path segments, else the
 // catch-all, else none (not checked, and reports say so). Attestations must
 // name Match.Channel as their targetChannel.
-func ExampleRules_For() {
+func ExampleCompiledConfig_For() {
 	rules, err := policy.CompileConfig(policy.Config{Channels: []policy.ChannelPolicy{
 		{
 			Channel: "conda-forge",
@@ -277,8 +277,8 @@ func ExampleMatchSAN() {
 
 // Identity pinning (trust on first use): the first verified signer of a
 // package is recorded; a later package of that name from another signer
-// is flagged. A condasigs.Verifier does this itself with Options.Pins and
-// Options.RecordPins; this is the machinery underneath.
+// is flagged. A condasigs.Verifier does this itself with Options.PinStore and
+// Options.LearnPins; this is the machinery underneath.
 func ExamplePinStore() {
 	dir, err := os.MkdirTemp("", "condasigs-example")
 	if err != nil {
@@ -298,7 +298,7 @@ func ExamplePinStore() {
 		Issuer: "https://token.actions.githubusercontent.com",
 		Claims: &certificate.Extensions{SourceRepositoryURI: "https://github.com/my-org/tool", SourceRepositoryIdentifier: "123456"}}
 	const channel = "https://conda.example.com/my-org"
-	if existing, found := pins.SetIfAbsent(channel, "tool", policy.PinOf(first)); found {
+	if existing, found := pins.SetIfAbsent(channel, "tool", policy.PinnedSignerOf(first)); found {
 		fmt.Println("already pinned:", existing)
 	}
 	if err := pins.Save(); err != nil { // atomic: a temporary file renamed over the old one
@@ -316,7 +316,7 @@ func ExamplePinStore() {
 	fmt.Println("pinned:", pin)
 	engine, err := policy.Compile(policy.Policy{
 		Identities: []policy.Identity{{SAN: "https://github.com/my-org/*", Issuer: "github"}},
-		Pin:        policy.ModeError,
+		Pinning:    policy.ModeError,
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -326,7 +326,7 @@ func ExamplePinStore() {
 	other.SAN = "https://github.com/my-org/fork/.github/workflows/release.yml@refs/tags/v1.1"
 	other.Claims = &certificate.Extensions{SourceRepositoryURI: "https://github.com/my-org/fork", SourceRepositoryIdentifier: "654321"}
 	for _, ev := range []attest.Evidence{first, other} {
-		d := engine.Decide(policy.Input{Bundles: []attest.Evidence{ev}, Pin: &pin})
+		d := engine.Decide(policy.Input{Bundles: []attest.Evidence{ev}, Pinned: &pin})
 		fmt.Println(d.Outcome, d.Status)
 		for _, r := range d.Reasons {
 			fmt.Printf("  %s: %s\n", r.Code, r.Message)

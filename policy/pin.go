@@ -20,20 +20,20 @@ import (
 	"github.com/rogpeppe/go-internal/lockedfile"
 )
 
-// Pin is the signer recorded for a package the first time it verified
+// PinnedSigner is the signer recorded for a package the first time it verified
 // (trust on first use). It names the most stable identity the certificate
 // offers: the source repository's immutable identifier, else its URI,
 // else the SAN; always with the issuer.
-type Pin struct {
+type PinnedSigner struct {
 	Issuer       string `json:"issuer"`
 	RepositoryID string `json:"repository_id,omitempty"`
 	Repository   string `json:"repository,omitempty"`
 	SAN          string `json:"san,omitempty"`
 }
 
-// PinOf returns the pin of a verified bundle's signer.
-func PinOf(ev attest.Evidence) Pin {
-	p := Pin{Issuer: ev.Issuer}
+// PinnedSignerOf returns the pin of a verified bundle's signer.
+func PinnedSignerOf(ev attest.Evidence) PinnedSigner {
+	p := PinnedSigner{Issuer: ev.Issuer}
 	switch {
 	case ev.Claims != nil && ev.Claims.SourceRepositoryIdentifier != "":
 		p.RepositoryID = ev.Claims.SourceRepositoryIdentifier
@@ -47,7 +47,7 @@ func PinOf(ev attest.Evidence) Pin {
 }
 
 // Same reports whether q is the signer p pins.
-func (p Pin) Same(q Pin) bool {
+func (p PinnedSigner) Same(q PinnedSigner) bool {
 	if p.Issuer != q.Issuer {
 		return false
 	}
@@ -62,7 +62,7 @@ func (p Pin) Same(q Pin) bool {
 }
 
 // String describes the pinned signer for messages.
-func (p Pin) String() string {
+func (p PinnedSigner) String() string {
 	switch {
 	case p.RepositoryID != "":
 		return fmt.Sprintf("repository %s (id %s, issuer %s)", p.Repository, p.RepositoryID, p.Issuer)
@@ -84,7 +84,7 @@ func (p Pin) String() string {
 type PinStore struct {
 	path    string
 	mu      sync.Mutex // held by Save throughout: no change slips between the merge and the write
-	pins    map[string]map[string]Pin
+	pins    map[string]map[string]PinnedSigner
 	changes map[pinKey]pinChange
 }
 
@@ -94,13 +94,13 @@ type pinKey struct{ channel, name string }
 // pinChange is a pin set since the file was last read: over the pin the
 // store held then (replaced), or where it held none (a first use).
 type pinChange struct {
-	replaced *Pin
-	pin      Pin
+	replaced *PinnedSigner
+	pin      PinnedSigner
 }
 
 type pinFile struct {
-	Version int                       `json:"version"`
-	Pins    map[string]map[string]Pin `json:"pins"`
+	Version int                                `json:"version"`
+	Pins    map[string]map[string]PinnedSigner `json:"pins"`
 }
 
 const pinFileVersion = 1
@@ -124,10 +124,10 @@ func LoadPins(path string) (*PinStore, error) {
 
 // readPins reads and checks the pin file at path. A missing file is no
 // pins, and exists is false.
-func readPins(path string) (pins map[string]map[string]Pin, exists bool, err error) {
+func readPins(path string) (pins map[string]map[string]PinnedSigner, exists bool, err error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return map[string]map[string]Pin{}, false, nil
+		return map[string]map[string]PinnedSigner{}, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("pins: %w", err)
@@ -176,8 +176,8 @@ func readPins(path string) (pins map[string]map[string]Pin, exists bool, err err
 // more spellings together): a pin must not be lost to a respelling, which
 // would reset trust on first use. Two spellings that pin different signers
 // of one package are an error: which one is right is for a person to say.
-func rekeyPins(in map[string]map[string]Pin) (map[string]map[string]Pin, error) {
-	out := make(map[string]map[string]Pin, len(in))
+func rekeyPins(in map[string]map[string]PinnedSigner) (map[string]map[string]PinnedSigner, error) {
+	out := make(map[string]map[string]PinnedSigner, len(in))
 	chans := slices.Sorted(maps.Keys(in)) // errors name the same pair each time
 	for _, ch := range chans {
 		canon, err := conda.NormalizeChannel(ch)
@@ -185,7 +185,7 @@ func rekeyPins(in map[string]map[string]Pin) (map[string]map[string]Pin, error) 
 			return nil, fmt.Errorf("the channel %s of a pin cannot be used: %w; remove its pins, or restore the file from a backup", redactChannel(ch), err)
 		}
 		if out[canon] == nil {
-			out[canon] = make(map[string]Pin, len(in[ch]))
+			out[canon] = make(map[string]PinnedSigner, len(in[ch]))
 		}
 		for name, p := range in[ch] {
 			if prev, dup := out[canon][name]; dup && !prev.Same(p) {
@@ -198,7 +198,7 @@ func rekeyPins(in map[string]map[string]Pin) (map[string]map[string]Pin, error) 
 }
 
 // Get returns the pin of package name on channel (a normalised URL).
-func (s *PinStore) Get(channel, name string) (Pin, bool) {
+func (s *PinStore) Get(channel, name string) (PinnedSigner, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, ok := s.pins[channel][name]
@@ -209,16 +209,16 @@ func (s *PinStore) Get(channel, name string) (Pin, bool) {
 // is a deliberate replacement (condasigs pin --replace): Save writes it
 // over that pin, though not over one another writer recorded meanwhile.
 // Where the store holds no pin it is a first use, like SetIfAbsent.
-func (s *PinStore) Set(channel, name string, p Pin) {
+func (s *PinStore) Set(channel, name string, p PinnedSigner) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.set(channel, name, p)
 }
 
 // set records p and remembers the change; s.mu is held.
-func (s *PinStore) set(channel, name string, p Pin) {
+func (s *PinStore) set(channel, name string, p PinnedSigner) {
 	if s.pins == nil {
-		s.pins = map[string]map[string]Pin{}
+		s.pins = map[string]map[string]PinnedSigner{}
 	}
 	if s.changes == nil {
 		s.changes = map[pinKey]pinChange{}
@@ -235,7 +235,7 @@ func (s *PinStore) set(channel, name string, p Pin) {
 	c.pin = p
 	s.changes[k] = c
 	if s.pins[channel] == nil {
-		s.pins[channel] = map[string]Pin{}
+		s.pins[channel] = map[string]PinnedSigner{}
 	}
 	s.pins[channel][name] = p
 }
@@ -244,7 +244,7 @@ func (s *PinStore) set(channel, name string, p Pin) {
 // then it returns that pin and true. The check and the write are one step.
 // Save never writes such a first-use pin over one that another writer
 // recorded meanwhile: it reports a PinConflictError instead.
-func (s *PinStore) SetIfAbsent(channel, name string, p Pin) (Pin, bool) {
+func (s *PinStore) SetIfAbsent(channel, name string, p PinnedSigner) (PinnedSigner, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.pins[channel][name]; ok {
@@ -271,9 +271,9 @@ type PinConflict struct {
 	Channel string
 	Package string
 	// Kept is the pin in the file, which stays.
-	Kept Pin
+	Kept PinnedSigner
 	// Refused is this store's pin, not written.
-	Refused Pin
+	Refused PinnedSigner
 	// Replacing reports whether the refused pin was a deliberate
 	// replacement (of a pin that another writer changed meanwhile) rather
 	// than a first use.
@@ -357,7 +357,7 @@ func (s *PinStore) Save() error {
 
 // merge applies the store's changes to the file's pins, in place, and
 // returns those that another writer's pin overrides; s.mu is held.
-func (s *PinStore) merge(file map[string]map[string]Pin) []PinConflict {
+func (s *PinStore) merge(file map[string]map[string]PinnedSigner) []PinConflict {
 	var conflicts []PinConflict
 	for k, c := range s.changes {
 		cur, ok := file[k.channel][k.name]
@@ -366,7 +366,7 @@ func (s *PinStore) merge(file map[string]map[string]Pin) []PinConflict {
 			// The same signer: nothing to do.
 		case !ok, c.replaced != nil && cur.Same(*c.replaced):
 			if file[k.channel] == nil {
-				file[k.channel] = map[string]Pin{}
+				file[k.channel] = map[string]PinnedSigner{}
 			}
 			file[k.channel][k.name] = c.pin
 		default:
@@ -416,7 +416,7 @@ func resolvePinPath(path string) (string, error) {
 // writePins writes pins to path atomically, mode 0600 (see
 // internal/atomicfile for how: synced, renamed over path, and the rename
 // synced).
-func writePins(path string, pins map[string]map[string]Pin) error {
+func writePins(path string, pins map[string]map[string]PinnedSigner) error {
 	data, err := json.MarshalIndent(pinFile{Version: pinFileVersion, Pins: pins}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("pins: %w", err)

@@ -18,8 +18,8 @@ import (
 
 const pinChannel = "https://conda.anaconda.org/conda-forge"
 
-func signer(id string) policy.Pin {
-	return policy.Pin{Issuer: ghIssuer, RepositoryID: id, Repository: "https://github.com/o/" + id}
+func signer(id string) policy.PinnedSigner {
+	return policy.PinnedSigner{Issuer: ghIssuer, RepositoryID: id, Repository: "https://github.com/o/" + id}
 }
 
 // loadPins loads the store at path, failing the test on an error.
@@ -31,10 +31,10 @@ func loadPins(t testing.TB, path string) *policy.PinStore {
 }
 
 // pinsIn returns the pins of pinChannel in the file at path, by package.
-func pinsIn(t testing.TB, path string) map[string]policy.Pin {
+func pinsIn(t testing.TB, path string) map[string]policy.PinnedSigner {
 	t.Helper()
 	s := loadPins(t, path)
-	out := map[string]policy.Pin{}
+	out := map[string]policy.PinnedSigner{}
 	for i := range 1000 {
 		name := "pkg" + strconv.Itoa(i)
 		if p, ok := s.Get(pinChannel, name); ok {
@@ -65,7 +65,7 @@ func TestPinSaveMergesWriters(t *testing.T) {
 	require.NoError(t, a.Save())
 	require.NoError(t, b.Save())
 
-	want := map[string]policy.Pin{"pandas": signer("1"), "numpy": signer("2"), "scipy": signer("3")}
+	want := map[string]policy.PinnedSigner{"pandas": signer("1"), "numpy": signer("2"), "scipy": signer("3")}
 	assert.Equal(t, want, pinsIn(t, path))
 	got, ok := b.Get(pinChannel, "numpy")
 	assert.True(t, ok, "after Save the store holds the file's pins")
@@ -185,7 +185,7 @@ func TestPinSaveFirstUseConflict(t *testing.T) {
 	assert.Equal(t, []policy.PinConflict{{Channel: pinChannel, Package: "numpy", Kept: signer("1"), Refused: signer("666")}}, conflict.Conflicts)
 	assert.Contains(t, err.Error(), "numpy on "+pinChannel+" is pinned to "+signer("1").String()+", not pinned to "+signer("666").String())
 
-	assert.Equal(t, map[string]policy.Pin{"numpy": signer("1"), "scipy": signer("2")}, pinsIn(t, path))
+	assert.Equal(t, map[string]policy.PinnedSigner{"numpy": signer("1"), "scipy": signer("2")}, pinsIn(t, path))
 	got, _ := b.Get(pinChannel, "numpy")
 	assert.Equal(t, signer("1"), got, "the store now holds the file's pin")
 	require.NoError(t, b.Save(), "a conflict is reported once")
@@ -205,7 +205,7 @@ func TestPinSaveReplace(t *testing.T) {
 	b.SetIfAbsent(pinChannel, "scipy", signer("3"))
 	require.NoError(t, b.Save())
 	require.NoError(t, a.Save())
-	assert.Equal(t, map[string]policy.Pin{"numpy": signer("2"), "scipy": signer("3")}, pinsIn(t, path))
+	assert.Equal(t, map[string]policy.PinnedSigner{"numpy": signer("2"), "scipy": signer("3")}, pinsIn(t, path))
 
 	// Two replacements at once: the first stays.
 	c, d := loadPins(t, path), loadPins(t, path)
@@ -301,9 +301,9 @@ func TestPinSaveFollowsSymlinks(t *testing.T) {
 			after, err := os.Readlink(path)
 			require.NoError(t, err)
 			assert.Equal(t, before, after)
-			want := map[string]policy.Pin{"numpy": signer("1")}
+			want := map[string]policy.PinnedSigner{"numpy": signer("1")}
 			if had {
-				want["pandas"] = policy.Pin{Issuer: ghIssuer, RepositoryID: "9"}
+				want["pandas"] = policy.PinnedSigner{Issuer: ghIssuer, RepositoryID: "9"}
 			}
 			assert.Equal(t, want, pinsIn(t, target), "the target holds the pins")
 			assert.Equal(t, want, pinsIn(t, path))

@@ -19,27 +19,27 @@ func fromRepo(i int, repoID, repo string) attest.Evidence {
 }
 
 func TestPinOfPrefersImmutableIDs(t *testing.T) {
-	assert.Equal(t, policy.Pin{Issuer: ghIssuer, RepositoryID: "42", Repository: "https://github.com/conda-forge/x-feedstock"},
-		policy.PinOf(fromRepo(0, "42", "https://github.com/conda-forge/x-feedstock")))
-	assert.Equal(t, policy.Pin{Issuer: ghIssuer, Repository: "https://github.com/conda-forge/x-feedstock"},
-		policy.PinOf(fromRepo(0, "", "https://github.com/conda-forge/x-feedstock")))
+	assert.Equal(t, policy.PinnedSigner{Issuer: ghIssuer, RepositoryID: "42", Repository: "https://github.com/conda-forge/x-feedstock"},
+		policy.PinnedSignerOf(fromRepo(0, "42", "https://github.com/conda-forge/x-feedstock")))
+	assert.Equal(t, policy.PinnedSigner{Issuer: ghIssuer, Repository: "https://github.com/conda-forge/x-feedstock"},
+		policy.PinnedSignerOf(fromRepo(0, "", "https://github.com/conda-forge/x-feedstock")))
 	ev := valid(0, "alice@example.com", "https://accounts.google.com", attest.ChannelMatched)
-	assert.Equal(t, policy.Pin{Issuer: "https://accounts.google.com", SAN: "alice@example.com"}, policy.PinOf(ev))
+	assert.Equal(t, policy.PinnedSigner{Issuer: "https://accounts.google.com", SAN: "alice@example.com"}, policy.PinnedSignerOf(ev))
 
-	renamed := policy.PinOf(fromRepo(0, "42", "https://github.com/conda-forge/renamed"))
-	assert.True(t, policy.PinOf(fromRepo(0, "42", "https://github.com/conda-forge/x-feedstock")).Same(renamed), "a rename keeps the repository ID")
-	assert.False(t, policy.PinOf(fromRepo(0, "42", "")).Same(policy.PinOf(fromRepo(0, "43", ""))))
-	other := policy.PinOf(fromRepo(0, "42", ""))
+	renamed := policy.PinnedSignerOf(fromRepo(0, "42", "https://github.com/conda-forge/renamed"))
+	assert.True(t, policy.PinnedSignerOf(fromRepo(0, "42", "https://github.com/conda-forge/x-feedstock")).Same(renamed), "a rename keeps the repository ID")
+	assert.False(t, policy.PinnedSignerOf(fromRepo(0, "42", "")).Same(policy.PinnedSignerOf(fromRepo(0, "43", ""))))
+	other := policy.PinnedSignerOf(fromRepo(0, "42", ""))
 	other.Issuer = "https://gitlab.com"
-	assert.False(t, policy.PinOf(fromRepo(0, "42", "")).Same(other), "the issuer is part of the pin")
+	assert.False(t, policy.PinnedSignerOf(fromRepo(0, "42", "")).Same(other), "the issuer is part of the pin")
 }
 
 func TestDecidePins(t *testing.T) {
-	pinned := policy.PinOf(fromRepo(0, "42", "https://github.com/conda-forge/x-feedstock"))
+	pinned := policy.PinnedSignerOf(fromRepo(0, "42", "https://github.com/conda-forge/x-feedstock"))
 	cases := []struct {
 		name    string
 		mode    policy.Mode
-		pin     *policy.Pin
+		pin     *policy.PinnedSigner
 		bundles []attest.Evidence
 		outcome policy.Outcome
 		code    string
@@ -53,9 +53,9 @@ func TestDecidePins(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e, err := policy.Compile(policy.Policy{Identities: trusted, Pin: c.mode})
+			e, err := policy.Compile(policy.Policy{Identities: trusted, Pinning: c.mode})
 			require.NoError(t, err)
-			d := e.Decide(policy.Input{Bundles: c.bundles, Pin: c.pin})
+			d := e.Decide(policy.Input{Bundles: c.bundles, Pinned: c.pin})
 			assert.Equal(t, c.outcome, d.Outcome, "%+v", d.Reasons)
 			var codes []string
 			for _, r := range d.Reasons {
@@ -74,9 +74,9 @@ func TestDecidePins(t *testing.T) {
 				assert.Empty(t, d.Accepted)
 			}
 			if c.mode != "" {
-				require.NotNil(t, d.Pin)
+				require.NotNil(t, d.PinCandidate)
 			} else {
-				assert.Nil(t, d.Pin)
+				assert.Nil(t, d.PinCandidate)
 			}
 		})
 	}
@@ -87,7 +87,7 @@ func TestPinStoreRoundTrip(t *testing.T) {
 	s, err := policy.LoadPins(path)
 	require.NoError(t, err, "a missing file is the first use")
 	assert.Zero(t, s.Len())
-	p := policy.Pin{Issuer: ghIssuer, RepositoryID: "42", Repository: "https://github.com/o/r"}
+	p := policy.PinnedSigner{Issuer: ghIssuer, RepositoryID: "42", Repository: "https://github.com/o/r"}
 	s.Set("https://conda.anaconda.org/conda-forge", "numpy", p)
 	require.NoError(t, s.Save())
 

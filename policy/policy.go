@@ -26,21 +26,21 @@ type Policy struct {
 	// type does: ModeIgnore (the default when empty) reports and skips it,
 	// ModeWarn warns, ModeError rejects the package's attestations.
 	UnknownPredicate Mode `json:"unknown_predicate"`
-	// Pin turns on identity pinning (trust on first use): when a package
+	// Pinning turns on identity pinning (trust on first use): when a package
 	// verifies, its signer is compared with the one pinned for the package
 	// name on this channel, and a different signer is an error (ModeError)
 	// or a warning (ModeWarn). Empty or ModeIgnore turns pinning off.
-	Pin Mode `json:"pin,omitempty"`
+	Pinning Mode `json:"pin,omitempty"`
 }
 
-// Engine is a compiled Policy. It is immutable and safe for concurrent use.
-type Engine struct {
+// CompiledPolicy is a compiled Policy. It is immutable and safe for concurrent use.
+type CompiledPolicy struct {
 	policy     Policy
 	identities []identityMatcher
 }
 
 // Compile checks p and prepares it for use. Errors say how to fix p.
-func Compile(p Policy) (*Engine, error) {
+func Compile(p Policy) (*CompiledPolicy, error) {
 	var errs []error
 	var err error
 	if p.Require, err = orDefault(p.Require, ModeError, "require"); err != nil {
@@ -52,10 +52,10 @@ func Compile(p Policy) (*Engine, error) {
 	if p.UnknownPredicate, err = orDefault(p.UnknownPredicate, ModeIgnore, "unknown_predicate"); err != nil {
 		errs = append(errs, err)
 	}
-	if p.Pin == ModeIgnore {
-		p.Pin = ""
-	} else if p.Pin != "" {
-		if _, err := ParseMode(string(p.Pin)); err != nil {
+	if p.Pinning == ModeIgnore {
+		p.Pinning = ""
+	} else if p.Pinning != "" {
+		if _, err := ParseMode(string(p.Pinning)); err != nil {
 			errs = append(errs, fmt.Errorf("pin: %w", err))
 		}
 	}
@@ -63,7 +63,7 @@ func Compile(p Policy) (*Engine, error) {
 		errs = append(errs, errors.New("no trusted identities: a package passes only when a bundle's signer matches one; add the SAN pattern and OIDC issuer of the channel's publisher"))
 	}
 	p.Identities = slices.Clone(p.Identities) // the caller's slice stays theirs
-	e := &Engine{policy: p}
+	e := &CompiledPolicy{policy: p}
 	for i, id := range p.Identities {
 		m, err := compileIdentity(id)
 		if err != nil {
@@ -91,11 +91,11 @@ func orDefault(m, def Mode, field string) (Mode, error) {
 }
 
 // Policy returns the effective policy, defaults filled in.
-func (e *Engine) Policy() Policy { return e.policy }
+func (e *CompiledPolicy) Policy() Policy { return e.policy }
 
 // Trusted returns the first trusted identity that the verified signer of
 // ev matches, with its issuer shorthand resolved.
-func (e *Engine) Trusted(ev attest.Evidence) (Identity, bool) {
+func (e *CompiledPolicy) Trusted(ev attest.Evidence) (Identity, bool) {
 	for _, m := range e.identities {
 		if m.match(ev) {
 			return m.id, true

@@ -112,7 +112,7 @@ func TestChannelURL(t *testing.T) {
 	assert.Error(t, err)
 }
 
-func mustFor(t testing.TB, r *policy.Rules, channel string) policy.Match {
+func mustFor(t testing.TB, r *policy.CompiledConfig, channel string) policy.Match {
 	t.Helper()
 	m, err := r.For(channel)
 	require.NoError(t, err)
@@ -125,7 +125,7 @@ func TestRulesForUnparseableChannel(t *testing.T) {
 	assert.Error(t, err, "no rule, and no channel to compare targetChannel with")
 }
 
-func rulesFor(t *testing.T, c policy.Config) *policy.Rules {
+func rulesFor(t *testing.T, c policy.Config) *policy.CompiledConfig {
 	t.Helper()
 	r, err := policy.CompileConfig(c)
 	require.NoError(t, err)
@@ -163,14 +163,14 @@ func TestRulesForChannel(t *testing.T) {
 		assert.Equal(t, c.entry, m.Entry, c.channel)
 		assert.Equal(t, c.canonical, m.Channel, c.channel)
 		assert.Equal(t, c.enabled, m.Enabled, c.channel)
-		assert.Equal(t, c.enabled, m.Engine != nil, c.channel)
+		assert.Equal(t, c.enabled, m.Policy != nil, c.channel)
 	}
 
 	withDefault := rulesFor(t, policy.Config{Channels: []policy.ChannelPolicy{cf}, Default: &policy.ChannelPolicy{Enabled: true, Policy: policy.Policy{Require: policy.ModeWarn, Identities: trusted}}})
 	m := mustFor(t, withDefault, "https://conda.anaconda.org/conda-forge-staging")
 	assert.Equal(t, policy.CatchAll, m.Entry)
 	assert.True(t, m.Enabled)
-	assert.Equal(t, policy.ModeWarn, m.Engine.Policy().Require)
+	assert.Equal(t, policy.ModeWarn, m.Policy.Policy().Require)
 	assert.Equal(t, "https://conda.anaconda.org/conda-forge-staging", m.Channel)
 }
 
@@ -206,7 +206,7 @@ func TestConfigDigest(t *testing.T) {
 		{Channels: []policy.ChannelPolicy{entry("conda-forge", false, policy.ModeError)}},
 		{Channels: []policy.ChannelPolicy{entry("bioconda", true, policy.ModeError)}},
 		{Channels: []policy.ChannelPolicy{{Channel: "conda-forge", Enabled: true, Policy: policy.Policy{Identities: []policy.Identity{{SAN: "https://github.com/conda-forge/x/*", Issuer: "github"}}}}}},
-		{Channels: []policy.ChannelPolicy{{Channel: "conda-forge", Enabled: true, Policy: policy.Policy{Pin: policy.ModeWarn, Identities: trusted}}}},
+		{Channels: []policy.ChannelPolicy{{Channel: "conda-forge", Enabled: true, Policy: policy.Policy{Pinning: policy.ModeWarn, Identities: trusted}}}},
 	}
 	for i, c := range changed {
 		assert.NotEqual(t, d1, rulesFor(t, c).Digest(), "variant %d", i)

@@ -78,13 +78,13 @@ func applyPins(cmd *cobra.Command, store *policy.PinStore, reports []*condasigs.
 		if r.Outcome == policy.Fail {
 			continue
 		}
-		if r.Pin == nil {
+		if r.Pinning == nil {
 			if r.Status == policy.StatusVerified {
 				fmt.Fprintf(w, "not pinned: %s, because its policy entry %s does not pin signers (add pin: error or pin: warn)\n", esc(r.Filename), esc(fmt.Sprintf("%q", r.PolicyEntry)))
 			}
 			continue
 		}
-		p := r.Pin
+		p := r.Pinning
 		pkg, channel, signer := esc(p.Package), esc(p.Channel), esc(p.Signer.String())
 		old, ok := store.Get(p.Channel, p.Package)
 		switch {

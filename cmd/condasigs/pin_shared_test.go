@@ -43,8 +43,8 @@ func TestReportLostPins(t *testing.T) {
 	var out bytes.Buffer
 	cmd := &cobra.Command{}
 	cmd.SetErr(&out)
-	kept := policy.Pin{Issuer: "https://token.actions.githubusercontent.com", RepositoryID: "1", Repository: "https://github.com/o/first"}
-	refused := policy.Pin{Issuer: "https://token.actions.githubusercontent.com", RepositoryID: "2", Repository: "https://github.com/o/second"}
+	kept := policy.PinnedSigner{Issuer: "https://token.actions.githubusercontent.com", RepositoryID: "1", Repository: "https://github.com/o/first"}
+	refused := policy.PinnedSigner{Issuer: "https://token.actions.githubusercontent.com", RepositoryID: "2", Repository: "https://github.com/o/second"}
 	n := reportLostPins(cmd, &policy.PinConflictError{Path: "pins.json", Conflicts: []policy.PinConflict{{Channel: upstream, Package: "numpy", Kept: kept, Refused: refused}}})
 	assert.Equal(t, 1, n)
 	assert.Contains(t, out.String(), "signer changed: numpy on "+upstream+" was pinned to "+kept.String()+" by another run meanwhile, so it is not pinned to "+refused.String()+"; check it, then run again with --replace")

@@ -161,7 +161,7 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 	if f.repodata != "" {
 		records = fileRecords{path: f.repodata}
 	}
-	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: pol, Config: cfg, Pins: pins, Fetcher: fetcher, Records: records, Logger: logger, VerdictCache: verdicts,
+	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: pol, Config: cfg, PinStore: pins, Fetcher: fetcher, Records: records, Logger: logger, VerdictCache: verdicts,
 		TrustRootWarnAge: f.rootWarnAge.d, TrustRootMaxAge: f.rootMaxAge.d})
 	if err != nil {
 		closeTrust()
@@ -243,7 +243,7 @@ func checkRepodataFile(path string) error {
 }
 
 // pinRules reports whether any channel of the policy pins signers.
-func pinRules(v *condasigs.Verifier) bool { return v.Rules().Pins() }
+func pinRules(v *condasigs.Verifier) bool { return v.Config().Pins() }
 
 // verifyAll verifies the packages, as VerifyAll does: each record is read
 // from its channel's repodata (or --repodata), each document once. A
@@ -323,11 +323,11 @@ func buildPolicy(cmd *cobra.Command, f verifyFlags, forPinning bool) (policy.Pol
 	if err != nil {
 		return policy.Policy{}, nil, usageError("--channel-mismatch: %v", err)
 	}
-	p := policy.Policy{Require: req, ChannelMismatch: cm, Pin: policy.Mode(f.pin)}
-	if forPinning && p.Pin == "" {
-		p.Pin = policy.ModeError
+	p := policy.Policy{Require: req, ChannelMismatch: cm, Pinning: policy.Mode(f.pin)}
+	if forPinning && p.Pinning == "" {
+		p.Pinning = policy.ModeError
 	}
-	if p.Pin != "" && f.pins == "" {
+	if p.Pinning != "" && f.pins == "" {
 		return policy.Policy{}, nil, usageError("--pin needs --pins FILE")
 	}
 	for i := range f.identities {
