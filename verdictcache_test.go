@@ -438,5 +438,5 @@ func TestVerdictCacheHonoursTheFetcher(t *testing.T) {
 	require.Equal(t, policy.Pass, rep.Outcome)
 	e.fetcher = fetch.New(fetch.Options{RetryMax: -1})
 	_, err = e.cachedVerifier(t, dir, policy.Policy{}, nil).Verify(ctx, local)
-	assert.ErrorIs(t, err, fetch.ErrInvalidURL)
+	assert.ErrorIs(t, err, fetch.KindInvalidURL)
 }

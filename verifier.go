@@ -149,11 +149,11 @@ func New(opts Options) (*Verifier, error) {
 	}
 	return &Verifier{trust: opts.Trust, rules: rules, pins: opts.PinStore, recordPins: opts.LearnPins, fetcher: f, records: records, log: log,
 		verdicts: openVerdicts(opts.VerdictCache, log),
-		warnAge:  ageLimit(opts.TrustRootWarnAge, DefaultTrustRootWarnAge), maxAge: ageLimit(opts.TrustRootMaxAge, 0)}, nil
+		warnAge:  ageLimit(opts.TrustRootWarnAge, defaultTrustRootWarnAge), maxAge: ageLimit(opts.TrustRootMaxAge, 0)}, nil
 }
 
-// DefaultTrustRootWarnAge is the default Options.TrustRootWarnAge.
-const DefaultTrustRootWarnAge = 7 * 24 * time.Hour
+// defaultTrustRootWarnAge is the default Options.TrustRootWarnAge.
+const defaultTrustRootWarnAge = 7 * 24 * time.Hour
 
 // ErrTrustRootStale is returned by Verify when the trusted root is past
 // Options.TrustRootMaxAge or its TUF metadata has expired.

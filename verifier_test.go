@@ -349,7 +349,7 @@ func TestUnusableURLIsMisuse(t *testing.T) {
 	require.NoError(t, err)
 	_, err = v.Verify(context.Background(), condasigs.Package{URL: e.ch.PackageURL(e.ch.FileURL(), rec.Filename), Record: rec})
 	require.Error(t, err)
-	assert.ErrorIs(t, err, fetch.ErrInvalidURL)
+	assert.ErrorIs(t, err, fetch.KindInvalidURL)
 	assert.ErrorContains(t, err, "AllowFile")
 }
 

@@ -216,11 +216,11 @@ func TestFetchSidecarCacheFailures(t *testing.T) {
 	cache := &countingCache{Cache: fetch.DirCache(t.TempDir())}
 	c := newClient(t, fetch.Options{Cache: cache})
 	_, err := c.FetchSidecar(ctx, srv.URL+"/chan/noarch/"+pkgFile, record(pkgFile, sidecarJSON(301)))
-	requireKind(t, err, &fetch.Error{Kind: fetch.KindNotFound})
+	requireKind(t, err, fetch.KindNotFound)
 	wrong := record(pkgFile, data)
 	srvWrong := newTestServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(sidecarJSON(301)) })
 	_, err = c.FetchSidecar(ctx, srvWrong.URL+"/chan/noarch/"+pkgFile, wrong)
-	requireKind(t, err, &fetch.Error{Kind: fetch.KindHashMismatch})
+	requireKind(t, err, fetch.KindHashMismatch)
 	assert.Equal(t, 0, cache.puts)
 
 	broken := &countingCache{Cache: fetch.DirCache(t.TempDir()), putErr: fmt.Errorf("read-only file system")}
@@ -242,6 +242,6 @@ func TestFetchSidecarCachedOverCap(t *testing.T) {
 	require.NoError(t, cache.Put(ctx, digestOf(data), data))
 	c := newClient(t, fetch.Options{Cache: cache, MaxSidecarSize: int64(len(data)) - 1})
 	_, err := c.FetchSidecar(ctx, srv.URL+"/chan/noarch/"+pkgFile, record(pkgFile, data))
-	requireKind(t, err, &fetch.Error{Kind: fetch.KindTooLarge})
+	requireKind(t, err, fetch.KindTooLarge)
 	assert.Equal(t, 1, srv.Hits(), "fetched, and refused, instead")
 }

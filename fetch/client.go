@@ -208,7 +208,7 @@ func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) t
 }
 
 // Open returns a reader of the resource at rawURL that fails with
-// [ErrTooLarge] once more than limit bytes have been read. The caller must
+// [KindTooLarge] once more than limit bytes have been read. The caller must
 // close it. Failures are *Error values; the caller's context ending is
 // returned as the context's error.
 func (c *Client) Open(ctx context.Context, rawURL string, limit int64) (io.ReadCloser, error) {
@@ -358,7 +358,7 @@ func openFile(u *url.URL, limit int64) (io.ReadCloser, error) {
 	return &cappedReader{r: f, remaining: limit, limit: limit, url: redacted, closer: f.Close}, nil
 }
 
-// cappedReader fails with ErrTooLarge when more than limit bytes arrive, and
+// cappedReader fails with KindTooLarge when more than limit bytes arrive, and
 // turns read errors into *Error values without unredacted URLs.
 type cappedReader struct {
 	r         io.Reader

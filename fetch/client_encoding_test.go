@@ -154,20 +154,20 @@ func TestRepodataCapHoldsForEveryEncoding(t *testing.T) {
 			assert.LessOrEqual(t, read, capped, "the parser read past the cap")
 			switch {
 			case tt.transport:
-				requireKind(t, err, fetch.ErrNetwork)
+				requireKind(t, err, fetch.KindNetwork)
 				assert.Contains(t, err.Error(), "transfer encoding")
 				assert.True(t, fetch.IsRetrievalFailure(err), "%v", err)
 				assert.Zero(t, read)
 				return
 			case tt.decoded:
-				requireKind(t, err, fetch.ErrTooLarge)
+				requireKind(t, err, fetch.KindTooLarge)
 				// At the cap, the document scans whole.
 				records, read, err = scan(int64(len(doc)))
 				require.NoError(t, err)
 				assert.Equal(t, 300, records)
 				assert.Equal(t, int64(len(doc)), read)
 			default:
-				requireKind(t, err, fetch.ErrMalformed)
+				requireKind(t, err, fetch.KindMalformed)
 				assert.Zero(t, records)
 			}
 		})

@@ -91,7 +91,7 @@ func TestOpenInvalidURL(t *testing.T) {
 		"file://remote.example/etc/passwd",
 	} {
 		_, err := c.Open(context.Background(), u, 10)
-		requireKind(t, err, fetch.ErrInvalidURL)
+		requireKind(t, err, fetch.KindInvalidURL)
 	}
 	assert.Equal(t, 0, srv.Hits())
 }
@@ -100,21 +100,21 @@ func TestOpenHTTPStatus(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		status int
-		want   *fetch.Error
+		want   fetch.Kind
 		hits   int
 	}{
-		{http.StatusNotFound, fetch.ErrNotFound, 1}, // never retried
-		{http.StatusGone, fetch.ErrNotFound, 1},
-		{http.StatusForbidden, fetch.ErrHTTPStatus, 1},
-		{http.StatusUnauthorized, fetch.ErrHTTPStatus, 1},
-		{http.StatusBadRequest, fetch.ErrHTTPStatus, 1},
-		{http.StatusNoContent, fetch.ErrHTTPStatus, 1},
-		{http.StatusPartialContent, fetch.ErrHTTPStatus, 1},
-		{http.StatusNotImplemented, fetch.ErrHTTPStatus, 1},
-		{http.StatusInternalServerError, fetch.ErrHTTPStatus, testRetryMax + 1},
-		{http.StatusBadGateway, fetch.ErrHTTPStatus, testRetryMax + 1},
-		{http.StatusServiceUnavailable, fetch.ErrHTTPStatus, testRetryMax + 1},
-		{http.StatusTooManyRequests, fetch.ErrHTTPStatus, testRetryMax + 1},
+		{http.StatusNotFound, fetch.KindNotFound, 1}, // never retried
+		{http.StatusGone, fetch.KindNotFound, 1},
+		{http.StatusForbidden, fetch.KindHTTPStatus, 1},
+		{http.StatusUnauthorized, fetch.KindHTTPStatus, 1},
+		{http.StatusBadRequest, fetch.KindHTTPStatus, 1},
+		{http.StatusNoContent, fetch.KindHTTPStatus, 1},
+		{http.StatusPartialContent, fetch.KindHTTPStatus, 1},
+		{http.StatusNotImplemented, fetch.KindHTTPStatus, 1},
+		{http.StatusInternalServerError, fetch.KindHTTPStatus, testRetryMax + 1},
+		{http.StatusBadGateway, fetch.KindHTTPStatus, testRetryMax + 1},
+		{http.StatusServiceUnavailable, fetch.KindHTTPStatus, testRetryMax + 1},
+		{http.StatusTooManyRequests, fetch.KindHTTPStatus, testRetryMax + 1},
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
@@ -138,7 +138,7 @@ func TestOpenNegativeRetryMaxMeansNoRetries(t *testing.T) {
 	t.Parallel()
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
 	_, err := openAll(newClient(t, fetch.Options{RetryMax: -1}), srv.URL+"/x", 10)
-	requireKind(t, err, fetch.ErrHTTPStatus)
+	requireKind(t, err, fetch.KindHTTPStatus)
 	assert.Equal(t, 1, srv.Hits())
 }
 
@@ -180,7 +180,7 @@ func TestOpenNetworkFailure(t *testing.T) {
 			t.Parallel()
 			srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) { fail(t, w) })
 			_, err := openAll(newClient(t, fetch.Options{}), srv.URL+"/x", 100)
-			fe := requireKind(t, err, fetch.ErrNetwork)
+			fe := requireKind(t, err, fetch.KindNetwork)
 			assert.Zero(t, fe.StatusCode)
 			assert.Equal(t, testRetryMax+1, srv.Hits())
 		})
@@ -191,7 +191,7 @@ func TestOpenNetworkFailure(t *testing.T) {
 		u := srv.URL + "/x"
 		srv.Close()
 		_, err := openAll(newClient(t, fetch.Options{}), u, 100)
-		requireKind(t, err, fetch.ErrNetwork)
+		requireKind(t, err, fetch.KindNetwork)
 	})
 }
 
@@ -218,7 +218,7 @@ func TestOpenSizeCap(t *testing.T) {
 			c := newClient(t, fetch.Options{})
 			body, err := c.Open(context.Background(), srv.URL+"/x", limit)
 			if tt.onOpen {
-				requireKind(t, err, fetch.ErrTooLarge)
+				requireKind(t, err, fetch.KindTooLarge)
 				return
 			}
 			require.NoError(t, err)
@@ -229,13 +229,13 @@ func TestOpenSizeCap(t *testing.T) {
 				assert.Equal(t, tt.data, got)
 				return
 			}
-			fe := requireKind(t, err, fetch.ErrTooLarge)
+			fe := requireKind(t, err, fetch.KindTooLarge)
 			assert.Contains(t, fe.Error(), strconv.Itoa(limit))
 			assert.LessOrEqual(t, len(got), limit, "bytes past the cap were returned")
 			// The failure sticks.
 			n, err := body.Read(make([]byte, 10))
 			assert.Zero(t, n)
-			requireKind(t, err, fetch.ErrTooLarge)
+			requireKind(t, err, fetch.KindTooLarge)
 		})
 	}
 }
@@ -254,7 +254,7 @@ func TestOpenSizeCapWithSmallReads(t *testing.T) {
 			require.NoErrorf(t, err, "size %d", size)
 			assert.Equal(t, data, got)
 		} else {
-			requireKind(t, err, fetch.ErrTooLarge)
+			requireKind(t, err, fetch.KindTooLarge)
 			assert.Len(t, got, limit)
 		}
 	}
@@ -269,7 +269,7 @@ func TestOpenZeroLimit(t *testing.T) {
 
 	one := newTestServer(t, func(w http.ResponseWriter, r *http.Request) { writeChunked(w, []byte("x")) })
 	_, err = openAll(newClient(t, fetch.Options{}), one.URL+"/x", 0)
-	requireKind(t, err, fetch.ErrTooLarge)
+	requireKind(t, err, fetch.KindTooLarge)
 }
 
 func TestOpenHugeContentLengthFailsBeforeReading(t *testing.T) {
@@ -287,7 +287,7 @@ func TestOpenHugeContentLengthFailsBeforeReading(t *testing.T) {
 		_, err := c.Open(context.Background(), srv.URL+"/x", 1<<20)
 		return err
 	})
-	requireKind(t, err, fetch.ErrTooLarge)
+	requireKind(t, err, fetch.KindTooLarge)
 	assert.Equal(t, 1, srv.Hits())
 }
 
@@ -307,7 +307,7 @@ func TestOpenTruncatedBody(t *testing.T) {
 				conn.Close()
 			})
 			got, err := openAll(newClient(t, fetch.Options{}), srv.URL+"/x", 1000)
-			requireKind(t, err, fetch.ErrNetwork)
+			requireKind(t, err, fetch.KindNetwork)
 			require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 			assert.LessOrEqual(t, len(got), 50)
 		})
@@ -349,7 +349,7 @@ func TestOpenGzipBomb(t *testing.T) {
 		// cap applies to the decoded bytes.
 		srv, acceptEncoding := bombServer(t)
 		got, err := openAll(newClient(t, fetch.Options{}), srv.URL+"/x", limit)
-		requireKind(t, err, fetch.ErrTooLarge)
+		requireKind(t, err, fetch.KindTooLarge)
 		assert.LessOrEqual(t, len(got), limit)
 		assert.Equal(t, "gzip", acceptEncoding.Load())
 	})
@@ -368,7 +368,7 @@ func TestOpenGzipBomb(t *testing.T) {
 
 		// With a cap under the compressed size, the cap still holds.
 		_, err = openAll(newClient(t, fetch.Options{HTTPClient: hc}), srv.URL+"/x", int64(len(bomb)-1))
-		requireKind(t, err, fetch.ErrTooLarge)
+		requireKind(t, err, fetch.KindTooLarge)
 	})
 }
 
@@ -388,7 +388,7 @@ func TestOpenTimeout(t *testing.T) {
 			b, err := openAll(c, srv.URL+"/x", 1<<30)
 			return result{b, err}
 		})
-		requireKind(t, res.err, fetch.ErrNetwork)
+		requireKind(t, res.err, fetch.KindNetwork)
 		require.ErrorIs(t, res.err, context.DeadlineExceeded)
 		assert.Equal(t, 1, srv.Hits())
 	})
@@ -400,7 +400,7 @@ func TestOpenTimeout(t *testing.T) {
 			_, err := c.Open(context.Background(), srv.URL+"/x", 100)
 			return err
 		})
-		fe := requireKind(t, err, fetch.ErrNetwork)
+		fe := requireKind(t, err, fetch.KindNetwork)
 		assert.Contains(t, fe.Msg, "timed out")
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Equal(t, 1, srv.Hits(), "a timed-out retrieval is not retried")
@@ -415,7 +415,7 @@ func TestOpenTimeout(t *testing.T) {
 			_, err := c.Open(context.Background(), srv.URL+"/x", 100)
 			return err
 		})
-		requireKind(t, err, fetch.ErrNetwork)
+		requireKind(t, err, fetch.KindNetwork)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Equal(t, 1, srv.Hits())
 	})
@@ -499,7 +499,7 @@ func TestOpenRedirectToFileIsNotFollowed(t *testing.T) {
 		http.Redirect(w, r, fileURL(p), http.StatusFound)
 	})
 	got, err := openAll(newClient(t, fetch.Options{AllowFile: true}), srv.URL+"/x", 1000)
-	requireKind(t, err, fetch.ErrNetwork)
+	requireKind(t, err, fetch.KindNetwork)
 	assert.Empty(t, got)
 	assert.NotContains(t, err.Error(), string(secret))
 	assert.Equal(t, 1, srv.Hits(), "a refused redirect is not retried")
@@ -516,10 +516,10 @@ func TestOpenFile(t *testing.T) {
 		t.Parallel()
 		for _, c := range []*fetch.Client{fetch.New(fetch.Options{}), newClient(t, fetch.Options{})} {
 			_, err := c.Open(ctx, fileURL(p), 100)
-			fe := requireKind(t, err, fetch.ErrInvalidURL)
+			fe := requireKind(t, err, fetch.KindInvalidURL)
 			assert.Contains(t, fe.Msg, "AllowFile")
 			_, err = c.OpenRepodata(ctx, fileURL(p))
-			requireKind(t, err, fetch.ErrInvalidURL)
+			requireKind(t, err, fetch.KindInvalidURL)
 		}
 	})
 	allowed := fetch.New(fetch.Options{AllowFile: true})
@@ -534,25 +534,25 @@ func TestOpenFile(t *testing.T) {
 	t.Run("over the cap", func(t *testing.T) {
 		t.Parallel()
 		got, err := openAll(allowed, fileURL(p), int64(len(data)-1))
-		requireKind(t, err, fetch.ErrTooLarge)
+		requireKind(t, err, fetch.KindTooLarge)
 		assert.Len(t, got, len(data)-1)
 	})
 	t.Run("missing", func(t *testing.T) {
 		t.Parallel()
 		_, err := allowed.Open(ctx, fileURL(p+".missing"), 100)
-		requireKind(t, err, fetch.ErrNotFound)
+		requireKind(t, err, fetch.KindNotFound)
 		_, err = allowed.Open(ctx, fileURL(dir+"/no/such/dir/file"), 100)
-		requireKind(t, err, fetch.ErrNotFound)
+		requireKind(t, err, fetch.KindNotFound)
 	})
 	t.Run("directory", func(t *testing.T) {
 		t.Parallel()
 		_, err := allowed.Open(ctx, fileURL(dir+"/chan"), 100)
-		requireKind(t, err, fetch.ErrNotFound)
+		requireKind(t, err, fetch.KindNotFound)
 	})
 	t.Run("remote host", func(t *testing.T) {
 		t.Parallel()
 		_, err := allowed.Open(ctx, "file://fileserver"+fileURL(p)[len("file://"):], 100)
-		requireKind(t, err, fetch.ErrInvalidURL)
+		requireKind(t, err, fetch.KindInvalidURL)
 	})
 	t.Run("open fails", func(t *testing.T) {
 		t.Parallel()
@@ -561,7 +561,7 @@ func TestOpenFile(t *testing.T) {
 		tdir := t.TempDir()
 		writeFile(t, tdir, "t/"+pathSecret+"/chan/noarch/p.conda", data)
 		_, err := allowed.Open(ctx, fileURL(tdir+"/t/"+pathSecret+"/chan/noarch/p.conda/sub"), 100)
-		requireKind(t, err, fetch.ErrNetwork)
+		requireKind(t, err, fetch.KindNetwork)
 		requireNoSecrets(t, err.Error(), pathSecret)
 		assert.Contains(t, err.Error(), "/t/REDACTED/")
 	})

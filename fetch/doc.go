@@ -9,7 +9,7 @@
 //
 // Every failure is a [*Error] whose Kind says what went wrong, so that a
 // caller can branch with errors.Is on the Err* sentinels. A record without
-// attestations_sha256 yields [ErrNotAdvertised], which is not a retrieval
+// attestations_sha256 yields [KindNotAdvertised], which is not a retrieval
 // failure: the channel simply published no attestations for the package.
 //
 // URLs in errors and logs are redacted: user information, query strings and

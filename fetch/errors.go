@@ -25,18 +25,9 @@ const (
 	KindMalformed     Kind = "malformed"      // the bytes are not what they must be (e.g. invalid repodata)
 )
 
-// Sentinel errors, one per Kind, for use with errors.Is.
-var (
-	ErrNotAdvertised = &Error{Kind: KindNotAdvertised}
-	ErrInvalidDigest = &Error{Kind: KindInvalidDigest}
-	ErrInvalidURL    = &Error{Kind: KindInvalidURL}
-	ErrNotFound      = &Error{Kind: KindNotFound}
-	ErrHTTPStatus    = &Error{Kind: KindHTTPStatus}
-	ErrNetwork       = &Error{Kind: KindNetwork}
-	ErrTooLarge      = &Error{Kind: KindTooLarge}
-	ErrHashMismatch  = &Error{Kind: KindHashMismatch}
-	ErrMalformed     = &Error{Kind: KindMalformed}
-)
+// Error makes a Kind usable with errors.Is: errors.Is(err,
+// fetch.KindNotFound) matches every not-found failure.
+func (k Kind) Error() string { return string(k) }
 
 // Error is a fetch failure. URL is always redacted.
 type Error struct {
@@ -69,11 +60,11 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is reports whether target is an *Error of the same Kind, so that
-// errors.Is(err, fetch.ErrNotFound) matches every not-found failure.
+// Is reports whether target is e's Kind, so that errors.Is(err,
+// fetch.KindNotFound) matches every not-found failure.
 func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Kind == e.Kind
+	k, ok := target.(Kind)
+	return ok && k == e.Kind
 }
 
 func join(a, b string) string {
@@ -101,6 +92,10 @@ func KindOf(err error) Kind {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Kind
+	}
+	var k Kind
+	if errors.As(err, &k) {
+		return k
 	}
 	return ""
 }

@@ -12,19 +12,19 @@ import (
 	"github.com/condasigs/condasigs/fetch"
 )
 
-var allSentinels = []*fetch.Error{
-	fetch.ErrNotAdvertised, fetch.ErrInvalidDigest, fetch.ErrInvalidURL, fetch.ErrNotFound,
-	fetch.ErrHTTPStatus, fetch.ErrNetwork, fetch.ErrTooLarge, fetch.ErrHashMismatch, fetch.ErrMalformed,
+var allKinds = []fetch.Kind{
+	fetch.KindNotAdvertised, fetch.KindInvalidDigest, fetch.KindInvalidURL, fetch.KindNotFound,
+	fetch.KindHTTPStatus, fetch.KindNetwork, fetch.KindTooLarge, fetch.KindHashMismatch, fetch.KindMalformed,
 }
 
 func TestErrorIsMatchesKindOnly(t *testing.T) {
 	t.Parallel()
-	for _, s := range allSentinels {
-		err := fmt.Errorf("outer: %w", &fetch.Error{Kind: s.Kind, URL: "https://h/x", Msg: "m", StatusCode: 500})
-		for _, other := range allSentinels {
-			assert.Equalf(t, s == other, errors.Is(err, other), "errors.Is(%s, %s)", s.Kind, other.Kind)
+	for _, s := range allKinds {
+		err := fmt.Errorf("outer: %w", &fetch.Error{Kind: s, URL: "https://h/x", Msg: "m", StatusCode: 500})
+		for _, other := range allKinds {
+			assert.Equalf(t, s == other, errors.Is(err, other), "errors.Is(%s, %s)", s, other)
 		}
-		assert.Equal(t, s.Kind, fetch.KindOf(err))
+		assert.Equal(t, s, fetch.KindOf(err))
 	}
 	// A non-*Error target never matches.
 	assert.False(t, errors.Is(&fetch.Error{Kind: fetch.KindNetwork}, io.EOF))
@@ -35,8 +35,8 @@ func TestKindsAreStableCodes(t *testing.T) {
 	want := []string{"not-advertised", "invalid-digest", "invalid-url", "not-found", "http-status",
 		"network", "too-large", "hash-mismatch", "malformed"}
 	var got []string
-	for _, s := range allSentinels {
-		got = append(got, string(s.Kind))
+	for _, s := range allKinds {
+		got = append(got, string(s))
 	}
 	assert.Equal(t, want, got)
 }
@@ -47,9 +47,9 @@ func TestKindOfAndIsRetrievalFailure(t *testing.T) {
 	assert.Equal(t, fetch.Kind(""), fetch.KindOf(io.EOF))
 	assert.False(t, fetch.IsRetrievalFailure(nil))
 	assert.False(t, fetch.IsRetrievalFailure(io.EOF))
-	assert.False(t, fetch.IsRetrievalFailure(fmt.Errorf("x: %w", fetch.ErrNotAdvertised)))
-	for _, s := range allSentinels[1:] {
-		assert.Truef(t, fetch.IsRetrievalFailure(fmt.Errorf("x: %w", &fetch.Error{Kind: s.Kind})), "%s", s.Kind)
+	assert.False(t, fetch.IsRetrievalFailure(fmt.Errorf("x: %w", fetch.KindNotAdvertised)))
+	for _, s := range allKinds[1:] {
+		assert.Truef(t, fetch.IsRetrievalFailure(fmt.Errorf("x: %w", &fetch.Error{Kind: s})), "%s", s)
 	}
 }
 

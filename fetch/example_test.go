@@ -46,7 +46,7 @@ func ExampleFindRecord() {
 	fmt.Println(rec.Name, rec.Version, rec.AttestationsSHA256[:12])
 
 	_, err = fetch.FindRecord(strings.NewReader(exampleRepodata), "six-9.9.9-0.conda")
-	fmt.Println(errors.Is(err, fetch.ErrNotFound))
+	fmt.Println(errors.Is(err, fetch.KindNotFound))
 	// Output:
 	// six 1.16.0 e3b0c44298fc
 	// true

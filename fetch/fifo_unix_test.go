@@ -29,7 +29,7 @@ func TestOpenFileNotRegular(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		assert.ErrorIs(t, err, fetch.ErrNotFound)
+		assert.ErrorIs(t, err, fetch.KindNotFound)
 	case <-time.After(10 * time.Second):
 		t.Fatal("opening a FIFO blocked")
 	}

@@ -90,7 +90,7 @@ func FuzzScanRepodata(f *testing.F) {
 			default:
 				t.Fatalf("error of kind %q, want malformed or too-large: %v", fe.Kind, err)
 			}
-			if !errors.Is(err, fetch.ErrMalformed) && !errors.Is(err, fetch.ErrTooLarge) {
+			if !errors.Is(err, fetch.KindMalformed) && !errors.Is(err, fetch.KindTooLarge) {
 				t.Fatalf("errors.Is matches neither ErrMalformed nor ErrTooLarge: %v", err)
 			}
 			return

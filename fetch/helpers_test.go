@@ -85,15 +85,15 @@ func newClient(t *testing.T, opts fetch.Options) *fetch.Client {
 	return fetch.New(opts)
 }
 
-// requireKind asserts that err is a *fetch.Error of want's kind, matched by
-// errors.Is and KindOf alike, and returns it.
 const d64 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" // sha256("")
 
-func requireKind(t *testing.T, err error, want *fetch.Error) *fetch.Error {
+// requireKind asserts that err is a *fetch.Error of kind want, matched by
+// errors.Is and KindOf alike, and returns it.
+func requireKind(t *testing.T, err error, want fetch.Kind) *fetch.Error {
 	t.Helper()
 	require.Error(t, err)
-	require.Truef(t, errors.Is(err, want), "error %q (kind %q) is not %q", err, fetch.KindOf(err), want.Kind)
-	require.Equal(t, want.Kind, fetch.KindOf(err))
+	require.Truef(t, errors.Is(err, want), "error %q (kind %q) is not %q", err, fetch.KindOf(err), want)
+	require.Equal(t, want, fetch.KindOf(err))
 	var fe *fetch.Error
 	require.ErrorAs(t, err, &fe)
 	return fe

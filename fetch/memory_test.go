@@ -182,7 +182,7 @@ func TestHugeValueFailsFastInLittleMemory(t *testing.T) {
 			t.Logf("%s: failed after %v and %d MiB sent; heap objects grew by %.1f MiB at most, runtime memory in use by %.1f MiB, %.1f MiB allocated",
 				tt.name, elapsed.Round(time.Millisecond), sent.Load()>>20, mib(objects), mib(inUse), mib(allocated))
 
-			fe := requireKind(t, err, fetch.ErrMalformed)
+			fe := requireKind(t, err, fetch.KindMalformed)
 			assert.Contains(t, fe.Error(), tt.want)
 			assert.True(t, fetch.IsRetrievalFailure(err))
 			assert.Zero(t, recs)
@@ -217,7 +217,7 @@ func TestHugeValueWithRepodataDirIsNotKept(t *testing.T) {
 	objects, inUse, allocated := watch.growth()
 	t.Logf("failed after %v and %d MiB sent; heap objects grew by %.1f MiB at most, runtime memory in use by %.1f MiB, %.1f MiB allocated",
 		elapsed.Round(time.Millisecond), sent.Load()>>20, mib(objects), mib(inUse), mib(allocated))
-	requireKind(t, err, fetch.ErrMalformed)
+	requireKind(t, err, fetch.KindMalformed)
 	assert.Less(t, elapsed, attackTime)
 	assert.Less(t, sent.Load(), int64(64<<20), "Close read the rest of the body")
 	assert.Less(t, objects, uint64(attackBudget))
@@ -384,7 +384,7 @@ func TestFindRecordHoldsOneRecord(t *testing.T) {
 	_, err := fetch.FindRecord(r, "x-1-0.conda")
 	grown := r.peak - min(r.peak, r.base)
 	t.Logf("the live heap grew by %.1f MiB at most, over %d measures", mib(grown), r.probes)
-	fe := requireKind(t, err, fetch.ErrMalformed)
+	fe := requireKind(t, err, fetch.KindMalformed)
 	assert.Contains(t, fe.Error(), "1000000 times")
 	assert.Less(t, grown, uint64(8<<20))
 }

@@ -127,10 +127,10 @@ func TestScanRepodataAmbiguousRecords(t *testing.T) {
 		"duplicate unknown key":       `{"packages.conda": {"x.conda": {"license": "MIT", "license": "GPL"}}}`,
 	} {
 		_, err := scanAll(t, doc)
-		assert.ErrorIs(t, err, fetch.ErrMalformed, name)
+		assert.ErrorIs(t, err, fetch.KindMalformed, name)
 	}
 	_, err := fetch.FindRecord(strings.NewReader(`{"packages.conda": {"x.conda": {"sha256": "aa"}, "x.conda": {"sha256": "bb"}}}`), "x.conda")
-	assert.ErrorIs(t, err, fetch.ErrMalformed, "a filename listed twice")
+	assert.ErrorIs(t, err, fetch.KindMalformed, "a filename listed twice")
 }
 
 func TestScanRepodataMalformed(t *testing.T) {
@@ -167,7 +167,7 @@ func TestScanRepodataMalformed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			_, err := scanAll(t, doc)
-			requireKind(t, err, fetch.ErrMalformed)
+			requireKind(t, err, fetch.KindMalformed)
 			assert.True(t, fetch.IsRetrievalFailure(err))
 		})
 	}
@@ -178,7 +178,7 @@ func TestScanRepodataEveryTruncationIsMalformed(t *testing.T) {
 	doc := strings.TrimSpace(repodataDoc)
 	for n := 0; n < len(doc); n++ {
 		_, err := scanAll(t, doc[:n])
-		requireKind(t, err, fetch.ErrMalformed)
+		requireKind(t, err, fetch.KindMalformed)
 	}
 }
 
@@ -244,13 +244,13 @@ func TestScanRepodataReaderFailureKeepsItsKind(t *testing.T) {
 	// is reported, not "malformed".
 	for _, n := range []int{0, 1, len(doc) / 2, len(doc) - 1, len(doc)} {
 		err := fetch.ScanRepodata(&failingReader{strings.NewReader(doc[:n]), tooLarge}, func(fetch.Record) bool { return true })
-		requireKind(t, err, fetch.ErrTooLarge)
+		requireKind(t, err, fetch.KindTooLarge)
 	}
 
 	// A reader failure that is no fetch failure is kept in the chain.
 	boom := errors.New("disk on fire")
 	err := fetch.ScanRepodata(&failingReader{strings.NewReader(doc[:10]), boom}, func(fetch.Record) bool { return true })
-	requireKind(t, err, fetch.ErrMalformed)
+	requireKind(t, err, fetch.KindMalformed)
 	require.ErrorIs(t, err, boom)
 }
 
@@ -269,16 +269,16 @@ func TestFindRecord(t *testing.T) {
 	// The whole document is read: a filename listed twice, or garbage after
 	// the match, is malformed, never "the first match wins".
 	_, err = fetch.FindRecord(strings.NewReader(`{"packages": {"x.conda": {"name": "first"}, "x.conda": {"name": "second"}}}`), "x.conda")
-	assert.ErrorIs(t, err, fetch.ErrMalformed)
+	assert.ErrorIs(t, err, fetch.KindMalformed)
 	_, err = fetch.FindRecord(strings.NewReader(`{"packages": {"x.conda": {"name": "first"}}} garbage`), "x.conda")
-	assert.ErrorIs(t, err, fetch.ErrMalformed)
+	assert.ErrorIs(t, err, fetch.KindMalformed)
 }
 
 func TestFindRecordNotFound(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"missing-1.0-0.conda", "a-1.0-0.conda", "", "A-1.0-0.tar.bz2"} {
 		rec, err := fetch.FindRecord(strings.NewReader(repodataDoc), name)
-		fe := requireKind(t, err, fetch.ErrNotFound)
+		fe := requireKind(t, err, fetch.KindNotFound)
 		assert.Contains(t, fe.Error(), strconv.Quote(name))
 		assert.Equal(t, fetch.Record{}, rec)
 	}
@@ -287,10 +287,10 @@ func TestFindRecordNotFound(t *testing.T) {
 func TestFindRecordMalformed(t *testing.T) {
 	t.Parallel()
 	_, err := fetch.FindRecord(strings.NewReader(`{"packages": {"x.conda": 1}}`), "x.conda")
-	requireKind(t, err, fetch.ErrMalformed)
+	requireKind(t, err, fetch.KindMalformed)
 	// Malformed data before the wanted record is not "not found".
 	_, err = fetch.FindRecord(strings.NewReader(`{"packages": {"a.conda": {}, "x.conda": `), "y.conda")
-	requireKind(t, err, fetch.ErrMalformed)
+	requireKind(t, err, fetch.KindMalformed)
 }
 
 func TestOpenRepodataOverTheCap(t *testing.T) {
@@ -327,13 +327,13 @@ func TestOpenRepodataOverTheCap(t *testing.T) {
 			c = newClient(t, fetch.Options{MaxRepodataSize: int64(len(doc) - 1)})
 			body, err = c.OpenRepodata(ctx, u)
 			if !tt.chunked {
-				requireKind(t, err, fetch.ErrTooLarge)
+				requireKind(t, err, fetch.KindTooLarge)
 				return
 			}
 			require.NoError(t, err)
 			defer body.Close()
 			err = fetch.ScanRepodata(body, func(fetch.Record) bool { return true })
-			requireKind(t, err, fetch.ErrTooLarge)
+			requireKind(t, err, fetch.KindTooLarge)
 		})
 	}
 }
@@ -350,7 +350,7 @@ func TestScanRepodataEveryCapIsTooLarge(t *testing.T) {
 		require.NoError(t, err)
 		err = fetch.ScanRepodata(body, func(fetch.Record) bool { return true })
 		body.Close()
-		if !errors.Is(err, fetch.ErrTooLarge) {
+		if !errors.Is(err, fetch.KindTooLarge) {
 			t.Fatalf("cap %d of %d: got %v (kind %q), want too-large", limit, len(doc), err, fetch.KindOf(err))
 		}
 	}
@@ -370,7 +370,7 @@ func TestScanRepodataAmbiguousDocument(t *testing.T) {
 		"escaped packages repeated": `{"packages": {}, "p\u0061ckages": {}}`,
 	} {
 		_, err := scanAll(t, doc)
-		requireKind(t, err, fetch.ErrMalformed)
+		requireKind(t, err, fetch.KindMalformed)
 		assert.Regexp(t, `appears twice|only in case`, err.Error(), name)
 	}
 }
@@ -403,7 +403,7 @@ func TestScanRepodataCaps(t *testing.T) {
 				require.Len(t, recs, 1)
 				continue
 			}
-			requireKind(t, err, fetch.ErrMalformed)
+			requireKind(t, err, fetch.KindMalformed)
 			assert.Contains(t, err.Error(), "MaxRecordSize", tt.name)
 		}
 	}
@@ -420,7 +420,7 @@ func TestScanRepodataCaps(t *testing.T) {
 				require.NoError(t, err)
 				continue
 			}
-			requireKind(t, err, fetch.ErrMalformed)
+			requireKind(t, err, fetch.KindMalformed)
 			assert.Contains(t, err.Error(), "MaxRecordSize")
 		}
 	}
@@ -439,7 +439,7 @@ func TestScanRepodataKeptStrings(t *testing.T) {
 	require.Len(t, recs, 1)
 	assert.Len(t, recs[0].Name, name)
 	_, err = scanAll(t, `{"packages.conda":{"`+filename+`":{"name":"`+strings.Repeat("n", name+1)+`"}}}`)
-	requireKind(t, err, fetch.ErrMalformed)
+	requireKind(t, err, fetch.KindMalformed)
 	assert.Contains(t, err.Error(), "may keep")
 
 	// Keys count 64 bytes more than their length: 900 short keys fit,
@@ -457,7 +457,7 @@ func TestScanRepodataKeptStrings(t *testing.T) {
 	_, err = scanAll(t, keys(900))
 	require.NoError(t, err)
 	_, err = scanAll(t, keys(1100))
-	requireKind(t, err, fetch.ErrMalformed)
+	requireKind(t, err, fetch.KindMalformed)
 	assert.Contains(t, err.Error(), "may keep")
 
 	// A file name, a top-level key: 64 KiB at most.
@@ -467,7 +467,7 @@ func TestScanRepodataKeptStrings(t *testing.T) {
 		`{"info":{"subdir":"` + strings.Repeat("s", kept) + `"}}`,
 	} {
 		_, err := scanAll(t, doc)
-		requireKind(t, err, fetch.ErrMalformed)
+		requireKind(t, err, fetch.KindMalformed)
 		assert.Contains(t, err.Error(), "longer than")
 	}
 }
@@ -480,7 +480,7 @@ func TestScanRepodataNesting(t *testing.T) {
 	_, err := scanAll(t, nested(10000))
 	require.NoError(t, err)
 	_, err = scanAll(t, nested(10002))
-	requireKind(t, err, fetch.ErrMalformed)
+	requireKind(t, err, fetch.KindMalformed)
 	assert.Contains(t, err.Error(), "nested deeper")
 }
 
@@ -493,7 +493,7 @@ func TestScanRepodataMisbehavingReader(t *testing.T) {
 	t.Parallel()
 	for _, n := range []int{-1, 1 << 30, 0} {
 		err := fetch.ScanRepodata(badReader{n}, func(fetch.Record) bool { return true })
-		requireKind(t, err, fetch.ErrMalformed)
+		requireKind(t, err, fetch.KindMalformed)
 	}
 	err := fetch.ScanRepodata(badReader{0}, func(fetch.Record) bool { return true })
 	require.ErrorIs(t, err, io.ErrNoProgress)

@@ -40,7 +40,7 @@ func TestRedirects(t *testing.T) {
 	before := finalHits.Load()
 	hits.Store(0)
 	_, err = openAll(fetch.New(fetch.Options{RetryMax: 3, CheckRedirect: fetch.SameHost}), hop.URL+"/x", 100)
-	fe := requireKind(t, err, fetch.ErrNetwork)
+	fe := requireKind(t, err, fetch.KindNetwork)
 	var re *fetch.RedirectError
 	require.True(t, errors.As(err, &re), "%v", err)
 	assert.Contains(t, re.Reason, "leaves")
@@ -59,7 +59,7 @@ func TestRedirectDowngradeRefused(t *testing.T) {
 
 	caller := secure.Client()
 	_, err := openAll(fetch.New(fetch.Options{HTTPClient: caller, RetryMax: -1}), secure.URL+"/x", 100)
-	requireKind(t, err, fetch.ErrNetwork)
+	requireKind(t, err, fetch.KindNetwork)
 	var re *fetch.RedirectError
 	require.True(t, errors.As(err, &re), "%v", err)
 	assert.Contains(t, re.Reason, "downgrade")
@@ -78,6 +78,6 @@ func TestRedirectLoop(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c := fetch.New(fetch.Options{RetryMax: 3})
 	_, err := c.Open(context.Background(), srv.URL+"/loop", 100)
-	requireKind(t, err, fetch.ErrNetwork)
+	requireKind(t, err, fetch.KindNetwork)
 	assert.Equal(t, int64(10), hits.Load(), "ten redirects, then stop, no retries")
 }

@@ -138,7 +138,7 @@ func TestRepodataNotKept(t *testing.T) {
 			_, err = io.ReadAll(rc)
 			rc.Close()
 		}
-		requireKind(t, err, &fetch.Error{Kind: fetch.KindTooLarge})
+		requireKind(t, err, fetch.KindTooLarge)
 		assert.Empty(t, cacheFiles(t, dir))
 	})
 	t.Run("cut short", func(t *testing.T) {
@@ -221,7 +221,7 @@ func TestRepodataKeptCopyNeedsTheServer(t *testing.T) {
 	readAll(t, c, u)
 	srv.Close()
 	_, err := c.OpenRepodata(context.Background(), u)
-	requireKind(t, err, &fetch.Error{Kind: fetch.KindNetwork})
+	requireKind(t, err, fetch.KindNetwork)
 }
 
 func cacheFiles(t *testing.T, dir string) []string {

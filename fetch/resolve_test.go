@@ -77,14 +77,14 @@ func TestResolveReadsEachSubdirOnce(t *testing.T) {
 	assert.Equal(t, "aa", got[0].Record.SHA256)
 	assert.Equal(t, "n-1-0.tar.bz2", got[1].Record.Filename)
 	assert.Equal(t, "b", got[2].Record.Name)
-	requireKind(t, got[3].Err, fetch.ErrNotFound)
+	requireKind(t, got[3].Err, fetch.KindNotFound)
 	assert.Contains(t, got[3].Err.Error(), `"gone-1-0.conda"`)
 	// Listed in "packages" and "packages.conda": which wins depends on
 	// the installer, so neither does.
-	requireKind(t, got[4].Err, fetch.ErrMalformed)
+	requireKind(t, got[4].Err, fetch.KindMalformed)
 	assert.Contains(t, got[4].Err.Error(), "2 times")
-	requireKind(t, got[5].Err, fetch.ErrInvalidURL)
-	requireKind(t, got[6].Err, fetch.ErrNotFound)
+	requireKind(t, got[5].Err, fetch.KindInvalidURL)
+	requireKind(t, got[6].Err, fetch.KindNotFound)
 	assert.Zero(t, got[6].Record.Filename)
 	assert.Equal(t, map[string]int{
 		"https://h/c/linux-64/repodata.json":     1,
@@ -104,7 +104,7 @@ func TestResolveBoundsScans(t *testing.T) {
 	}
 	got := fetch.Resolve(context.Background(), src, urls, 10*fetch.MaxParallelScans)
 	for _, f := range got {
-		requireKind(t, f.Err, fetch.ErrNotFound)
+		requireKind(t, f.Err, fetch.KindNotFound)
 	}
 	assert.LessOrEqual(t, int(src.peak.Load()), fetch.MaxParallelScans)
 	assert.Greater(t, int(src.peak.Load()), 1, "scans run in parallel")
@@ -149,10 +149,10 @@ func TestClientFindRecords(t *testing.T) {
 	}, 0)
 	assert.NoError(t, got[0].Err)
 	assert.Equal(t, "a", got[0].Record.Name)
-	requireKind(t, got[1].Err, fetch.ErrNotFound)
-	requireKind(t, got[2].Err, fetch.ErrMalformed)
-	requireKind(t, got[3].Err, fetch.ErrMalformed)
-	requireKind(t, got[4].Err, fetch.ErrNotFound)
+	requireKind(t, got[1].Err, fetch.KindNotFound)
+	requireKind(t, got[2].Err, fetch.KindMalformed)
+	requireKind(t, got[3].Err, fetch.KindMalformed)
+	requireKind(t, got[4].Err, fetch.KindNotFound)
 	assert.Equal(t, int32(3), hits.Load(), "one request per document")
 }
 

@@ -30,7 +30,7 @@ type Sidecar struct {
 // packageURL: it checks rec.AttestationsSHA256, builds the content-addressed
 // URL, streams at most the size cap, and compares the SHA-256 of the bytes
 // with the advertised value. A record without attestations_sha256 yields
-// [ErrNotAdvertised] and no request. With Options.Cache, a cached copy of
+// [KindNotAdvertised] and no request. With Options.Cache, a cached copy of
 // the advertised bytes is used instead of a request.
 func (c *Client) FetchSidecar(ctx context.Context, packageURL string, rec Record) (*Sidecar, error) {
 	if !rec.HasAttestations() {

@@ -98,7 +98,7 @@ func TestFetchSidecarNotAdvertised(t *testing.T) {
 	srv := newSidecarServer(t, []byte("[]"))
 	rec := fetch.Record{Filename: pkgFile, Name: "pkg"}
 	sc, err := newClient(t, fetch.Options{}).FetchSidecar(context.Background(), srv.URL+"/c/noarch/"+pkgFile, rec)
-	requireKind(t, err, fetch.ErrNotAdvertised)
+	requireKind(t, err, fetch.KindNotAdvertised)
 	assert.False(t, fetch.IsRetrievalFailure(err))
 	assert.Contains(t, err.Error(), pkgFile)
 	assert.Nil(t, sc)
@@ -114,7 +114,7 @@ func TestFetchSidecarInvalidDigest(t *testing.T) {
 	for name, bad := range map[string]string{"short": d64[:63], "uppercase": strings.ToUpper(d64), "traversal": "../" + d64[3:]} {
 		rec := fetch.Record{Filename: pkgFile, AttestationsSHA256: bad}
 		sc, err := c.FetchSidecar(context.Background(), srv.URL+"/c/noarch/"+pkgFile, rec)
-		requireKind(t, err, fetch.ErrInvalidDigest)
+		requireKind(t, err, fetch.KindInvalidDigest)
 		assert.Truef(t, fetch.IsRetrievalFailure(err), "%s", name)
 		assert.Nil(t, sc)
 	}
@@ -126,7 +126,7 @@ func TestFetchSidecarInvalidPackageURL(t *testing.T) {
 	c := newClient(t, fetch.Options{AllowFile: true})
 	for _, u := range []string{"", "ftp://h/c/noarch/p.conda", "https:///c/noarch/p.conda", "https://h/c/noarch/", "file://remote/c/noarch/p.conda"} {
 		_, err := c.FetchSidecar(context.Background(), u, record(pkgFile, nil))
-		requireKind(t, err, fetch.ErrInvalidURL)
+		requireKind(t, err, fetch.KindInvalidURL)
 	}
 }
 
@@ -144,7 +144,7 @@ func TestFetchSidecarHashMismatch(t *testing.T) {
 			t.Parallel()
 			srv := newTestServer(t, serveBytes(served))
 			sc, err := newClient(t, fetch.Options{}).FetchSidecar(context.Background(), srv.URL+"/c/noarch/"+pkgFile, record(pkgFile, want))
-			fe := requireKind(t, err, fetch.ErrHashMismatch)
+			fe := requireKind(t, err, fetch.KindHashMismatch)
 			assert.Nil(t, sc)
 			assert.Contains(t, fe.Msg, digestOf(served))
 			assert.Contains(t, fe.Msg, digestOf(want))
@@ -169,7 +169,7 @@ func TestFetchSidecarSizeCap(t *testing.T) {
 		assert.Equal(t, data, sc.Data)
 
 		sc, err = newClient(t, fetch.Options{MaxSidecarSize: int64(len(data) - 1)}).FetchSidecar(context.Background(), u, record(pkgFile, data))
-		requireKind(t, err, fetch.ErrTooLarge)
+		requireKind(t, err, fetch.KindTooLarge)
 		assert.Nil(t, sc)
 	}
 }
@@ -180,7 +180,7 @@ func TestFetchSidecarDefaultCap(t *testing.T) {
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) { writeChunked(w, big) })
 	c := fetch.New(fetch.Options{})
 	_, err := c.FetchSidecar(context.Background(), srv.URL+"/c/noarch/"+pkgFile, record(pkgFile, big))
-	fe := requireKind(t, err, fetch.ErrTooLarge)
+	fe := requireKind(t, err, fetch.KindTooLarge)
 	assert.Contains(t, fe.Msg, strconv.Itoa(fetch.DefaultMaxSidecarSize))
 }
 
@@ -194,7 +194,7 @@ func TestFetchSidecarGzipBomb(t *testing.T) {
 	})
 	c := newClient(t, fetch.Options{MaxSidecarSize: 1 << 20})
 	_, err := c.FetchSidecar(context.Background(), srv.URL+"/c/noarch/"+pkgFile, record(pkgFile, decoded))
-	requireKind(t, err, fetch.ErrTooLarge)
+	requireKind(t, err, fetch.KindTooLarge)
 }
 
 func TestFetchSidecarRetrievalFailures(t *testing.T) {
@@ -206,22 +206,22 @@ func TestFetchSidecarRetrievalFailures(t *testing.T) {
 	tests := []struct {
 		name    string
 		handler http.HandlerFunc
-		want    *fetch.Error
+		want    fetch.Kind
 		hits    int
 	}{
-		{"404", status(http.StatusNotFound), fetch.ErrNotFound, 1},
-		{"410", status(http.StatusGone), fetch.ErrNotFound, 1},
-		{"403", status(http.StatusForbidden), fetch.ErrHTTPStatus, 1},
-		{"500", status(http.StatusInternalServerError), fetch.ErrHTTPStatus, testRetryMax + 1},
-		{"hang-up", func(w http.ResponseWriter, r *http.Request) { hangUp(t, w) }, fetch.ErrNetwork, testRetryMax + 1},
-		{"reset", func(w http.ResponseWriter, r *http.Request) { resetConn(t, w) }, fetch.ErrNetwork, testRetryMax + 1},
+		{"404", status(http.StatusNotFound), fetch.KindNotFound, 1},
+		{"410", status(http.StatusGone), fetch.KindNotFound, 1},
+		{"403", status(http.StatusForbidden), fetch.KindHTTPStatus, 1},
+		{"500", status(http.StatusInternalServerError), fetch.KindHTTPStatus, testRetryMax + 1},
+		{"hang-up", func(w http.ResponseWriter, r *http.Request) { hangUp(t, w) }, fetch.KindNetwork, testRetryMax + 1},
+		{"reset", func(w http.ResponseWriter, r *http.Request) { resetConn(t, w) }, fetch.KindNetwork, testRetryMax + 1},
 		{"truncated", func(w http.ResponseWriter, r *http.Request) {
 			conn := hijack(t, w)
 			_, _ = fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(data), data[:len(data)/2])
 			conn.Close()
-		}, fetch.ErrNetwork, 1},
-		{"too large by content-length", serveBytes(sidecarJSON(2000)), fetch.ErrTooLarge, 1},
-		{"too large chunked", func(w http.ResponseWriter, r *http.Request) { writeChunked(w, sidecarJSON(2000)) }, fetch.ErrTooLarge, 1},
+		}, fetch.KindNetwork, 1},
+		{"too large by content-length", serveBytes(sidecarJSON(2000)), fetch.KindTooLarge, 1},
+		{"too large chunked", func(w http.ResponseWriter, r *http.Request) { writeChunked(w, sidecarJSON(2000)) }, fetch.KindTooLarge, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,7 +245,7 @@ func TestFetchSidecarTimeout(t *testing.T) {
 		_, err := c.FetchSidecar(context.Background(), srv.URL+"/c/noarch/"+pkgFile, record(pkgFile, []byte("[]")))
 		return err
 	})
-	requireKind(t, err, fetch.ErrNetwork)
+	requireKind(t, err, fetch.KindNetwork)
 }
 
 func TestFetchSidecarCallerCancellation(t *testing.T) {
@@ -277,7 +277,7 @@ func TestFetchSidecarFromFile(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := newClient(t, fetch.Options{}).FetchSidecar(ctx, pkgURL, record(pkgFile, data))
-	requireKind(t, err, fetch.ErrInvalidURL)
+	requireKind(t, err, fetch.KindInvalidURL)
 
 	c := newClient(t, fetch.Options{AllowFile: true})
 	sc, err := c.FetchSidecar(ctx, pkgURL, record(pkgFile, data))
@@ -287,15 +287,15 @@ func TestFetchSidecarFromFile(t *testing.T) {
 
 	other := sidecarJSON(301)
 	_, err = c.FetchSidecar(ctx, pkgURL, record(pkgFile, other))
-	requireKind(t, err, fetch.ErrNotFound)
+	requireKind(t, err, fetch.KindNotFound)
 
 	// A file that is there under the advertised name but with other bytes.
 	writeFile(t, dir, "chan/noarch/"+pkgFile+".sigs."+digestOf(other), data)
 	_, err = c.FetchSidecar(ctx, pkgURL, record(pkgFile, other))
-	requireKind(t, err, fetch.ErrHashMismatch)
+	requireKind(t, err, fetch.KindHashMismatch)
 
 	_, err = newClient(t, fetch.Options{AllowFile: true, MaxSidecarSize: int64(len(data) - 1)}).FetchSidecar(ctx, pkgURL, record(pkgFile, data))
-	requireKind(t, err, fetch.ErrTooLarge)
+	requireKind(t, err, fetch.KindTooLarge)
 }
 
 func TestFetchSidecarRedirectToFile(t *testing.T) {
@@ -307,7 +307,7 @@ func TestFetchSidecarRedirectToFile(t *testing.T) {
 	})
 	c := newClient(t, fetch.Options{AllowFile: true})
 	sc, err := c.FetchSidecar(context.Background(), srv.URL+"/c/noarch/"+pkgFile, record(pkgFile, data))
-	requireKind(t, err, fetch.ErrNetwork)
+	requireKind(t, err, fetch.KindNetwork)
 	assert.Nil(t, sc)
 	assert.Equal(t, 1, srv.Hits())
 }
@@ -438,30 +438,30 @@ func TestCredentialsNeverLeak(t *testing.T) {
 			mode   string
 			client *fetch.Client
 			rec    fetch.Record
-			want   *fetch.Error // nil: the caller's cancellation
+			want   fetch.Kind // "": the caller's cancellation
 		}{
-			{"missing", c, rec, fetch.ErrNotFound},
-			{"gone", c, rec, fetch.ErrNotFound},
-			{"forbidden", c, rec, fetch.ErrHTTPStatus},
-			{"error", c, rec, fetch.ErrHTTPStatus},
-			{"busy", c, rec, fetch.ErrHTTPStatus},
-			{"hangup", c, rec, fetch.ErrNetwork},
-			{"reset", c, rec, fetch.ErrNetwork},
-			{"truncated", c, rec, fetch.ErrNetwork},
-			{"big", c, rec, fetch.ErrTooLarge},
-			{"bigchunked", c, rec, fetch.ErrTooLarge},
-			{"mismatch", c, rec, fetch.ErrHashMismatch},
-			{"drip", short, rec, fetch.ErrNetwork},
-			{"slow", c, rec, nil},
-			{"tofile", withFile, rec, fetch.ErrNetwork},
-			{"loop", c, rec, fetch.ErrNetwork},
-			{"ok", c, fetch.Record{Filename: "x.conda"}, fetch.ErrNotAdvertised},
-			{"ok", c, fetch.Record{Filename: "x.conda", AttestationsSHA256: "../" + d64[3:]}, fetch.ErrInvalidDigest},
+			{"missing", c, rec, fetch.KindNotFound},
+			{"gone", c, rec, fetch.KindNotFound},
+			{"forbidden", c, rec, fetch.KindHTTPStatus},
+			{"error", c, rec, fetch.KindHTTPStatus},
+			{"busy", c, rec, fetch.KindHTTPStatus},
+			{"hangup", c, rec, fetch.KindNetwork},
+			{"reset", c, rec, fetch.KindNetwork},
+			{"truncated", c, rec, fetch.KindNetwork},
+			{"big", c, rec, fetch.KindTooLarge},
+			{"bigchunked", c, rec, fetch.KindTooLarge},
+			{"mismatch", c, rec, fetch.KindHashMismatch},
+			{"drip", short, rec, fetch.KindNetwork},
+			{"slow", c, rec, ""},
+			{"tofile", withFile, rec, fetch.KindNetwork},
+			{"loop", c, rec, fetch.KindNetwork},
+			{"ok", c, fetch.Record{Filename: "x.conda"}, fetch.KindNotAdvertised},
+			{"ok", c, fetch.Record{Filename: "x.conda", AttestationsSHA256: "../" + d64[3:]}, fetch.KindInvalidDigest},
 		}
 		for _, tt := range tests {
 			name := tt.mode + "/canceled"
-			if tt.want != nil {
-				name = tt.mode + "/" + string(tt.want.Kind)
+			if tt.want != "" {
+				name = tt.mode + "/" + string(tt.want)
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
@@ -474,7 +474,7 @@ func TestCredentialsNeverLeak(t *testing.T) {
 					_, err := tt.client.FetchSidecar(ctx, pkgURL(tt.mode), tt.rec)
 					return err
 				})
-				if tt.want == nil {
+				if tt.want == "" {
 					requireCanceled(t, err)
 				} else {
 					requireKind(t, err, tt.want)
@@ -497,7 +497,7 @@ func TestCredentialsNeverLeak(t *testing.T) {
 			requireNoSecrets(t, loc.Channel+loc.Subdir+loc.Filename, allSecrets...)
 			assert.Equal(t, srv.URL+"/chan", loc.Channel)
 			_, err = c.OpenRepodata(context.Background(), loc.RepodataURL)
-			requireKind(t, err, fetch.ErrNotFound)
+			requireKind(t, err, fetch.KindNotFound)
 			checkErr(t, err)
 		})
 	})
@@ -512,15 +512,15 @@ func TestCredentialsNeverLeak(t *testing.T) {
 		for _, tt := range []struct {
 			url    string
 			client *fetch.Client
-			want   *fetch.Error
+			want   fetch.Kind
 		}{
-			{strings.Replace(pkgURL("x"), "http:", "ftp:", 1), c, fetch.ErrInvalidURL},
-			{strings.Replace(pkgURL("x"), hostPort, "[::1", 1), c, fetch.ErrInvalidURL},
-			{strings.Replace(pkgURL("x"), hostPort, "", 1), c, fetch.ErrInvalidURL},
-			{strings.Replace(pkgURL("x"), "x.conda", "", 1), c, fetch.ErrInvalidURL},
-			{filePkgURL, c, fetch.ErrInvalidURL},
-			{filePkgURL, withFile, fetch.ErrNotFound},
-			{strings.Replace(filePkgURL, "localhost", "remote", 1), withFile, fetch.ErrInvalidURL},
+			{strings.Replace(pkgURL("x"), "http:", "ftp:", 1), c, fetch.KindInvalidURL},
+			{strings.Replace(pkgURL("x"), hostPort, "[::1", 1), c, fetch.KindInvalidURL},
+			{strings.Replace(pkgURL("x"), hostPort, "", 1), c, fetch.KindInvalidURL},
+			{strings.Replace(pkgURL("x"), "x.conda", "", 1), c, fetch.KindInvalidURL},
+			{filePkgURL, c, fetch.KindInvalidURL},
+			{filePkgURL, withFile, fetch.KindNotFound},
+			{strings.Replace(filePkgURL, "localhost", "remote", 1), withFile, fetch.KindInvalidURL},
 		} {
 			_, err := tt.client.FetchSidecar(context.Background(), tt.url, rec)
 			requireKind(t, err, tt.want)

@@ -105,12 +105,12 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// MaxSize caps Read: 32 MiB, several times the largest
+// maxSize caps Read: 32 MiB, several times the largest
 // lock files in use.
-const MaxSize = 32 << 20
+const maxSize = 32 << 20
 
 // Read reads and parses the lock file at path (see
-// [Parse]). It reads at most MaxSize bytes and refuses
+// [Parse]). It reads at most maxSize bytes and refuses
 // larger files. Every error is a *[Error]; one that wraps an
 // operating-system error matches it with errors.Is (fs.ErrNotExist, ...).
 func Read(path string) (*File, error) {
@@ -119,13 +119,13 @@ func Read(path string) (*File, error) {
 		return nil, &Error{File: path, Err: err}
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
 	if err != nil {
 		return nil, &Error{File: path, Err: err}
 	}
-	if len(data) > MaxSize {
+	if len(data) > maxSize {
 		return nil, &Error{File: path, Err: fmt.Errorf(
-			"the file is larger than %d bytes (32 MiB), the most this tool reads from a lock file: check the path, or split the environments into several lock files", MaxSize)}
+			"the file is larger than %d bytes (32 MiB), the most this tool reads from a lock file: check the path, or split the environments into several lock files", maxSize)}
 	}
 	return Parse(path, data)
 }

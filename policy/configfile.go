@@ -16,9 +16,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// MaxConfigFileSize bounds the configuration files LoadConfig reads: 1 MiB,
+// maxConfigFileSize bounds the configuration files LoadConfig reads: 1 MiB,
 // far more than any policy needs.
-const MaxConfigFileSize = 1 << 20
+const maxConfigFileSize = 1 << 20
 
 // ConfigError is one problem in a configuration file.
 type ConfigError struct {
@@ -60,20 +60,20 @@ func (e *ConfigError) Error() string {
 }
 
 // LoadConfig reads and parses the configuration file at path (see
-// [ParseConfig]). Files larger than MaxConfigFileSize are refused.
+// [ParseConfig]). Files larger than maxConfigFileSize are refused.
 func LoadConfig(path string) (Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("policy: configuration: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxConfigFileSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigFileSize+1))
 	if err != nil {
 		return Config{}, fmt.Errorf("policy: configuration: %w", err)
 	}
-	if len(data) > MaxConfigFileSize {
+	if len(data) > maxConfigFileSize {
 		return Config{}, &ConfigError{File: path, Msg: fmt.Sprintf(
-			"the file is larger than %d bytes (1 MiB), far more than a policy configuration needs: check the path", MaxConfigFileSize)}
+			"the file is larger than %d bytes (1 MiB), far more than a policy configuration needs: check the path", maxConfigFileSize)}
 	}
 	return ParseConfig(path, data)
 }
@@ -360,7 +360,7 @@ func (p *configParser) identity(n *yaml.Node, field string) (Identity, bool) {
 		if s, ok := p.str(kv.v, f, expect); ok {
 			*dst = s
 			if kv.key == "identity_regex" {
-				// Checked alone: Check sees it inside an anchoring group,
+				// Checked alone: check sees it inside an anchoring group,
 				// where an unbalanced ")" gives a misleading message.
 				if _, err := regexp.Compile(s); err != nil {
 					p.errorf(kv.v, f, "not a valid regular expression (RE2 syntax): %v", err)
@@ -371,7 +371,7 @@ func (p *configParser) identity(n *yaml.Node, field string) (Identity, bool) {
 	if len(p.errs) != before {
 		return id, false
 	}
-	if err := id.Check(); err != nil {
+	if err := id.check(); err != nil {
 		msg := err.Error()
 		if _, known := issuerShorthands[id.Issuer]; !known && id.Issuer != IssuerAny && !strings.Contains(id.Issuer, "://") {
 			names := slices.Sorted(maps.Keys(issuerShorthands))

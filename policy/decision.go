@@ -372,7 +372,7 @@ func (e *CompiledPolicy) decideBundles(bundles []attest.Evidence) Decision {
 		case !ev.Verified:
 			problems = append(problems, problem{ruleBundle, Code(ev.Code), "the bundle does not verify: " + ev.Message, ev.Index})
 		default:
-			id, ok := e.Trusted(ev)
+			id, ok := e.trusted(ev)
 			if !ok {
 				untrusted = append(untrusted, problem{ruleIdentity, CodeUntrustedIdentity,
 					fmt.Sprintf("valid, but signed by %s, which matches no trusted identity", signer(ev)), ev.Index})

@@ -1,7 +1,18 @@
 package policy
 
+import "github.com/condasigs/condasigs/attest"
+
 // Names for the tests of package policy_test only.
 var (
 	IssuerShorthands = issuerShorthands
 	MatchSAN         = matchSAN
 )
+
+// MaxConfigFileSize is the size cap of configuration files.
+const MaxConfigFileSize = maxConfigFileSize
+
+// Check is check, for the tests.
+func (id Identity) Check() error { return id.check() }
+
+// Trusted is trusted, for the tests.
+func (e *CompiledPolicy) Trusted(ev attest.Evidence) (Identity, bool) { return e.trusted(ev) }

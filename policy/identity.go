@@ -71,8 +71,8 @@ func (id Identity) pattern() string {
 	return id.SAN
 }
 
-// Check reports what is wrong with id, in words that say how to fix it.
-func (id Identity) Check() error {
+// check reports what is wrong with id, in words that say how to fix it.
+func (id Identity) check() error {
 	_, err := compileIdentity(id)
 	return err
 }

@@ -93,9 +93,9 @@ func orDefault(m, def Mode, field string) (Mode, error) {
 // Policy returns the effective policy, defaults filled in.
 func (e *CompiledPolicy) Policy() Policy { return e.policy }
 
-// Trusted returns the first trusted identity that the verified signer of
+// trusted returns the first trusted identity that the verified signer of
 // ev matches, with its issuer shorthand resolved.
-func (e *CompiledPolicy) Trusted(ev attest.Evidence) (Identity, bool) {
+func (e *CompiledPolicy) trusted(ev attest.Evidence) (Identity, bool) {
 	for _, m := range e.identities {
 		if m.match(ev) {
 			return m.id, true

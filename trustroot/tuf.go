@@ -30,8 +30,8 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata/updater"
 )
 
-// DefaultRefreshInterval is how often a TUF source refreshes by default.
-const DefaultRefreshInterval = 24 * time.Hour
+// defaultRefreshInterval is how often a TUF source refreshes by default.
+const defaultRefreshInterval = 24 * time.Hour
 
 // TUFOptions configure a TUF source.
 type TUFOptions struct {
@@ -224,7 +224,7 @@ func (o *TUFOptions) fill() error {
 		o.Target = "trusted_root.json"
 	}
 	if o.RefreshInterval == 0 {
-		o.RefreshInterval = DefaultRefreshInterval
+		o.RefreshInterval = defaultRefreshInterval
 	}
 	if o.CacheDir == "" && !o.DisableCache {
 		if dir := DefaultCacheDir(); dir != "" {
