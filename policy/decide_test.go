@@ -112,3 +112,13 @@ func TestDecideNotes(t *testing.T) {
 	assert.Equal(t, policy.Fail, d.Outcome)
 	assert.Equal(t, []policy.Code{policy.CodeUnsigned, policy.CodeTrustRootStale}, codesOf(d))
 }
+
+// An enabled Match without a compiled policy fails, whatever the input:
+// nothing says what to accept.
+func TestMatchDecideWithoutPolicyFails(t *testing.T) {
+	for _, in := range []policy.Input{{}, {NotAdvertised: true}, {ArtifactMismatch: errors.New("other bytes")}} {
+		d := policy.Match{Entry: "x", Enabled: true}.Decide(in)
+		assert.Equal(t, policy.Fail, d.Outcome)
+		assert.Equal(t, []policy.Code{policy.CodeNoPolicy}, codesOf(d))
+	}
+}

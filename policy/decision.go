@@ -45,6 +45,7 @@ const (
 	CodePackageDownloaded     Code = "package-downloaded"      // the attestations were checked against downloaded bytes
 	CodeNotChecked            Code = "not-checked"             // the channel's policy entry is disabled
 	CodeNotConfigured         Code = "not-configured"          // no policy entry covers the channel
+	CodeNoPolicy              Code = "no-policy"               // an enabled Match without a compiled policy (misuse): fails
 	CodeTrustRootStale        Code = "trust-root-stale"        // the TUF trusted root is older than the warning age
 	CodeTrustRootAgeUnknown   Code = "trust-root-age-unknown"  // the TUF trusted root's last update is unknown
 )
@@ -96,9 +97,10 @@ type Input struct {
 	// Its message should say how to bind it.
 	Unbound error
 
-	// The checks below fail the package whatever the require mode: the
-	// bytes are not what the channel published. The attestations are not
-	// looked at.
+	// The checks below fail the package whatever the require mode (of an
+	// enabled channel: a disabled channel's packages are not checked at
+	// all): the bytes are not what the channel published. The attestations
+	// are not looked at.
 
 	// ArtifactMismatch is how the package bytes differ from the record
 	// (another sha256, md5 or size).
@@ -153,8 +155,16 @@ type Decision struct {
 // unconfigured channel is reported as such (unconfigured warns: the
 // entries may have missed a spelling), and the matched policy decides the
 // others.
+//
+// A Match that is enabled but has no Policy (not one CompiledConfig.For
+// returned) fails: nothing says what to accept.
 func (m Match) Decide(in Input) Decision {
-	if m.Enabled && m.Policy != nil {
+	if m.Enabled {
+		if m.Policy == nil {
+			d := Decision{Outcome: Fail, Status: StatusVerificationFailure, Reasons: []Reason{}, Accepted: []int{}}
+			d.add(ruleEnabled, CodeNoPolicy, SeverityError, nil, "the channel's policy entry is enabled but has no compiled policy: take the Match from CompiledConfig.For")
+			return d
+		}
 		return m.Policy.Decide(in)
 	}
 	d := Decision{Status: StatusDisabled, Reasons: []Reason{}, Accepted: []int{}}
