@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -14,10 +12,8 @@ import (
 	"github.com/condasigs/condasigs/internal/atomicfile"
 	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/trustroot"
-	prototrustroot "github.com/sigstore/protobuf-specs/gen/pb-go/trustroot/v1"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
-	"google.golang.org/protobuf/encoding/protojson"
 )
 
 func newTrustRootCommand() *cobra.Command {
@@ -157,69 +153,7 @@ func exportJSON(snap *trustroot.Snapshot, files int) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("export writes one trusted_root.json; the trusted material (%T, from %s) is not one", snap.Material, snap.Info.Source)
 	}
-	raw, err := tr.MarshalJSON()
-	if err == nil {
-		raw, err = canonicalTrustedRoot(raw)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("encoding the trusted root: %w", err)
-	}
-	var b bytes.Buffer
-	if err := json.Indent(&b, raw, "", "  "); err != nil {
-		return nil, fmt.Errorf("encoding the trusted root: %w", err)
-	}
-	b.WriteByte('\n')
-	if _, err := trustroot.FromJSON(b.Bytes()); err != nil {
-		return nil, fmt.Errorf("the encoded trusted root does not load again: %w", err)
-	}
-	return b.Bytes(), nil
-}
-
-// canonicalTrustedRoot orders the logs and authorities of a trusted root
-// totally (sigstore-go orders them by validity start only, and logs come
-// from a map), so that one root always exports to the same bytes.
-func canonicalTrustedRoot(raw []byte) ([]byte, error) {
-	pb, err := root.NewTrustedRootProtobuf(raw)
-	if err != nil {
-		return nil, err
-	}
-	sortLogs := func(logs []*prototrustroot.TransparencyLogInstance) {
-		sort.SliceStable(logs, func(i, j int) bool {
-			a, b := logs[i], logs[j]
-			as, bs := a.GetPublicKey().GetValidFor().GetStart().AsTime(), b.GetPublicKey().GetValidFor().GetStart().AsTime()
-			if !as.Equal(bs) {
-				return as.Before(bs)
-			}
-			if c := bytes.Compare(a.GetLogId().GetKeyId(), b.GetLogId().GetKeyId()); c != 0 {
-				return c < 0
-			}
-			return a.GetBaseUrl() < b.GetBaseUrl()
-		})
-	}
-	sortCAs := func(cas []*prototrustroot.CertificateAuthority) {
-		first := func(ca *prototrustroot.CertificateAuthority) []byte {
-			if certs := ca.GetCertChain().GetCertificates(); len(certs) > 0 {
-				return certs[0].GetRawBytes()
-			}
-			return nil
-		}
-		sort.SliceStable(cas, func(i, j int) bool {
-			a, b := cas[i], cas[j]
-			as, bs := a.GetValidFor().GetStart().AsTime(), b.GetValidFor().GetStart().AsTime()
-			if !as.Equal(bs) {
-				return as.Before(bs)
-			}
-			if a.GetUri() != b.GetUri() {
-				return a.GetUri() < b.GetUri()
-			}
-			return bytes.Compare(first(a), first(b)) < 0
-		})
-	}
-	sortLogs(pb.Tlogs)
-	sortLogs(pb.Ctlogs)
-	sortCAs(pb.CertificateAuthorities)
-	sortCAs(pb.TimestampAuthorities)
-	return protojson.Marshal(pb)
+	return trustroot.Marshal(tr)
 }
 
 // trustVersion is the version of trust-root show's JSON shape.
