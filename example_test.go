@@ -261,3 +261,12 @@ func ExampleNew_caches() {
 	// run 1: pass, cached false
 	// run 2: pass, cached true
 }
+
+// Text from a channel, a certificate or a lock file may hold line breaks,
+// terminal escapes or CI commands: escape it before printing it.
+func ExampleEscapeText() {
+	filename := "evil\n::warning::all packages passed\x1b[2J-1.0-0.conda"
+	fmt.Println("FAIL", condasigs.EscapeText(filename))
+	// Output:
+	// FAIL evil\n::warning::all packages passed\x1b[2J-1.0-0.conda
+}

@@ -26,7 +26,6 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
-	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
@@ -66,21 +65,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	lockPath := fs.Arg(0)
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: textsafe.ReplaceAttr}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: condasigs.EscapeLogAttr}))
 
 	// The lock file; a parse error points at its line too.
 	lf, err := lockfile.Read(lockPath)
 	if err != nil {
 		var lerr *lockfile.Error
 		if errors.As(err, &lerr) && lerr.Line > 0 {
-			annotate(stdout, "error", lockPath, lerr.Line, textsafe.Escape(lerr.Err.Error()))
+			annotate(stdout, "error", lockPath, lerr.Line, condasigs.EscapeText(lerr.Err.Error()))
 		}
-		fmt.Fprintln(stderr, "cigate:", textsafe.Escape(err.Error()))
+		fmt.Fprintln(stderr, "cigate:", condasigs.EscapeText(err.Error()))
 		return exitUsage
 	}
 	if len(lf.Packages) == 0 {
 		// A gate that checks nothing must not pass.
-		fmt.Fprintln(stderr, "cigate:", textsafe.Escape(lockPath), "lists no conda package: nothing to verify; check the file")
+		fmt.Fprintln(stderr, "cigate:", condasigs.EscapeText(lockPath), "lists no conda package: nothing to verify; check the file")
 		return exitUsage
 	}
 
@@ -88,7 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// means.
 	opts := condasigs.Options{Logger: log}
 	if err := setPolicy(&opts, *config, identities, *issuer, *require); err != nil {
-		fmt.Fprintln(stderr, "cigate:", textsafe.Escape(err.Error()))
+		fmt.Fprintln(stderr, "cigate:", condasigs.EscapeText(err.Error()))
 		return exitUsage
 	}
 	// The caches: sidecars by their SHA-256 (hashed again on every read),
@@ -101,7 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fo := fetch.Options{Logger: log}
 	if *cacheDir != "" {
 		if err := fetch.PrepareCacheDir(*cacheDir); err != nil {
-			fmt.Fprintln(stderr, "cigate: warning: nothing is cached:", textsafe.Escape(err.Error()))
+			fmt.Fprintln(stderr, "cigate: warning: nothing is cached:", condasigs.EscapeText(err.Error()))
 		} else {
 			fo.Cache = dirCache(*cacheDir, "sidecars", stderr)
 			opts.VerdictCache = dirCache(*cacheDir, "verdicts", stderr)
@@ -111,14 +110,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// The trusted root, then the verifier.
 	trust, closeTrust, err := loadTrust(ctx, *trustedRoot, log)
 	if err != nil {
-		fmt.Fprintln(stderr, "cigate:", textsafe.Escape(err.Error()))
+		fmt.Fprintln(stderr, "cigate:", condasigs.EscapeText(err.Error()))
 		return exitUsage
 	}
 	defer closeTrust()
 	opts.Trust = trust
 	v, err := condasigs.New(opts)
 	if err != nil {
-		fmt.Fprintln(stderr, "cigate:", textsafe.Escape(err.Error()))
+		fmt.Fprintln(stderr, "cigate:", condasigs.EscapeText(err.Error()))
 		return exitUsage
 	}
 
@@ -131,7 +130,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		switch {
 		case r.Err != nil:
 			failed++
-			annotate(stdout, "error", lockPath, line, textsafe.Escape(fmt.Sprintf("%s: not verified: %v", conda.Redact(r.Package.URL), r.Err)))
+			annotate(stdout, "error", lockPath, line, condasigs.EscapeText(fmt.Sprintf("%s: not verified: %v", conda.Redact(r.Package.URL), r.Err)))
 			continue
 		case r.Report.Outcome == policy.Fail:
 			failed++
@@ -147,7 +146,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stdout, "%s: %d packages: %d passed, %d warned, %d failed; %d skipped (not conda packages); %d verdicts from the cache\n",
-		textsafe.Escape(lockPath), len(results), passed, warned, failed, len(lf.Skipped), cached)
+		condasigs.EscapeText(lockPath), len(results), passed, warned, failed, len(lf.Skipped), cached)
 	if failed > 0 {
 		return exitFail
 	}
@@ -199,7 +198,7 @@ func loadTrust(ctx context.Context, path string, log *slog.Logger) (trustroot.So
 func dirCache(dir, name string, stderr io.Writer) fetch.Cache {
 	sub := filepath.Join(dir, name)
 	if err := fetch.PrepareCacheDir(sub); err != nil {
-		fmt.Fprintf(stderr, "cigate: warning: %s are not cached: %s\n", name, textsafe.Escape(err.Error()))
+		fmt.Fprintf(stderr, "cigate: warning: %s are not cached: %s\n", name, condasigs.EscapeText(err.Error()))
 		return nil
 	}
 	return fetch.DirCache(sub)
@@ -208,10 +207,10 @@ func dirCache(dir, name string, stderr io.Writer) fetch.Cache {
 // message is an annotation's text: the package, its outcome and the reasons
 // that are not informational, one a line. The file name and the messages,
 // which quote what channels, certificates and lock files hold, are escaped
-// (textsafe.Escape): the line breaks are message's own, and nothing in
+// (condasigs.EscapeText): the line breaks are message's own, and nothing in
 // them drives a terminal or reorders text.
 func message(rep *condasigs.Report) string {
-	esc := textsafe.Escape
+	esc := condasigs.EscapeText
 	lines := []string{fmt.Sprintf("%s: %s (%s)", esc(rep.Filename), rep.Outcome, esc(string(rep.Status)))}
 	for _, r := range rep.Reasons {
 		if r.Severity != policy.SeverityInfo {
@@ -223,7 +222,7 @@ func message(rep *condasigs.Report) string {
 
 // annotate prints a GitHub Actions workflow command, e.g.
 // ::error file=pixi.lock,line=12::message, escaped as the runner expects.
-// Untrusted text in msg must be escaped with textsafe.Escape first: the
+// Untrusted text in msg must be escaped with condasigs.EscapeText first: the
 // runner turns %0A back into a line break of the annotation, and shows the
 // rest as it is.
 func annotate(w io.Writer, level, file string, line int, msg string) {

@@ -36,7 +36,6 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/fetch"
-	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
 )
@@ -92,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: mirror -source URL -subdir NAME [-subdir NAME...] -dest DIR [-verify -identity PATTERN...]")
 		return exitUsage
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: textsafe.ReplaceAttr}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: condasigs.EscapeLogAttr}))
 
 	m := &mirror{
 		source:  strings.TrimRight(*source, "/"),
@@ -106,7 +105,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *verify {
 		trust, closeTrust, err := loadTrust(ctx, *trustedRoot, log)
 		if err != nil {
-			fmt.Fprintln(stderr, "mirror:", textsafe.Escape(err.Error()))
+			fmt.Fprintln(stderr, "mirror:", condasigs.EscapeText(err.Error()))
 			return exitUsage
 		}
 		defer closeTrust()
@@ -117,14 +116,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		opts := condasigs.Options{Trust: trust, Policy: pol, Fetcher: m.fetcher, Logger: log}
 		if m.v, err = condasigs.New(opts); err != nil {
-			fmt.Fprintln(stderr, "mirror:", textsafe.Escape(err.Error()))
+			fmt.Fprintln(stderr, "mirror:", condasigs.EscapeText(err.Error()))
 			return exitUsage
 		}
 	}
 
 	for _, subdir := range subdirs {
 		if err := checkFilename(subdir); err != nil {
-			fmt.Fprintln(stderr, "mirror: -subdir:", textsafe.Escape(err.Error()))
+			fmt.Fprintln(stderr, "mirror: -subdir:", condasigs.EscapeText(err.Error()))
 			return exitUsage
 		}
 	}
@@ -134,7 +133,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		refused, err := m.mirrorSubdir(ctx, subdir)
 		switch {
 		case err != nil:
-			fmt.Fprintf(stderr, "mirror: %s: %s\n", subdir, textsafe.Escape(err.Error()))
+			fmt.Fprintf(stderr, "mirror: %s: %s\n", subdir, condasigs.EscapeText(err.Error()))
 			return exitUsage
 		case refused > 0:
 			fmt.Fprintf(stdout, "%s: %d packages refused: repodata.json not published, the mirror keeps its previous state\n", subdir, refused)
@@ -216,7 +215,7 @@ func (m *mirror) mirrorSubdir(ctx context.Context, subdir string) (int, error) {
 		}
 		if refusals[i] != nil {
 			refused++
-			fmt.Fprintf(m.out, "%s/%s: refused: %s\n", subdir, textsafe.Escape(p.Record.Filename), textsafe.Escape(refusals[i].Error()))
+			fmt.Fprintf(m.out, "%s/%s: refused: %s\n", subdir, condasigs.EscapeText(p.Record.Filename), condasigs.EscapeText(refusals[i].Error()))
 		}
 	}
 	if refused > 0 {
@@ -274,7 +273,7 @@ func (m *mirror) copyPackage(ctx context.Context, dir string, p condasigs.Packag
 		}
 		what += ", sidecar " + rec.AttestationsSHA256[:12]
 	}
-	fmt.Fprintf(m.out, "%s/%s: %s\n", filepath.Base(dir), textsafe.Escape(rec.Filename), what)
+	fmt.Fprintf(m.out, "%s/%s: %s\n", filepath.Base(dir), condasigs.EscapeText(rec.Filename), what)
 	return nil
 }
 

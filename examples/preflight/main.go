@@ -26,7 +26,6 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
-	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
@@ -70,14 +69,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: textsafe.ReplaceAttr}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: condasigs.EscapeLogAttr}))
 
 	// The transaction: package URLs from the arguments and the file.
 	urls := fs.Args()
 	if *txFile != "" {
 		more, err := readURLs(*txFile)
 		if err != nil {
-			fmt.Fprintln(stderr, "preflight:", textsafe.Escape(err.Error()))
+			fmt.Fprintln(stderr, "preflight:", condasigs.EscapeText(err.Error()))
 			return exitUsage
 		}
 		urls = append(urls, more...)
@@ -90,19 +89,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// Once per process: the policy, the trusted root and the verifier.
 	opts := condasigs.Options{Logger: log, Fetcher: fetch.New(fetch.Options{Logger: log})}
 	if err := setPolicy(&opts, *config, identities, *issuer, *require); err != nil {
-		fmt.Fprintln(stderr, "preflight:", textsafe.Escape(err.Error()))
+		fmt.Fprintln(stderr, "preflight:", condasigs.EscapeText(err.Error()))
 		return exitUsage
 	}
 	trust, closeTrust, err := loadTrust(ctx, *trustedRoot, log)
 	if err != nil {
-		fmt.Fprintln(stderr, "preflight:", textsafe.Escape(err.Error()))
+		fmt.Fprintln(stderr, "preflight:", condasigs.EscapeText(err.Error()))
 		return exitUsage
 	}
 	defer closeTrust()
 	opts.Trust = trust
 	v, err := condasigs.New(opts)
 	if err != nil {
-		fmt.Fprintln(stderr, "preflight:", textsafe.Escape(err.Error()))
+		fmt.Fprintln(stderr, "preflight:", condasigs.EscapeText(err.Error()))
 		return exitUsage
 	}
 
@@ -124,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if r.Report != nil {
 				outcome = string(r.Report.Outcome)
 			}
-			fmt.Fprintf(stderr, "verifying [%d/%d] %s: %s\n", done, total, textsafe.Escape(conda.Redact(r.Package.URL)), outcome)
+			fmt.Fprintf(stderr, "verifying [%d/%d] %s: %s\n", done, total, condasigs.EscapeText(conda.Redact(r.Package.URL)), outcome)
 		},
 	})
 	return decide(results, stdout)
@@ -197,7 +196,7 @@ func decide(results []condasigs.Result, w io.Writer) int {
 		len(results), len(results)-len(warned), len(warned))
 	for _, r := range results {
 		if r.Report.PackageSHA256 != "" {
-			fmt.Fprintf(w, "  install %s only if its bytes have sha256 %s\n", textsafe.Escape(r.Report.Filename), r.Report.PackageSHA256)
+			fmt.Fprintf(w, "  install %s only if its bytes have sha256 %s\n", condasigs.EscapeText(r.Report.Filename), r.Report.PackageSHA256)
 		}
 	}
 	return exitContinue
@@ -205,10 +204,10 @@ func decide(results []condasigs.Result, w io.Writer) int {
 
 // describe prints one package's outcome and the reasons for it. Names,
 // URLs and messages quote what channels and certificates hold: each is
-// escaped (textsafe.Escape), so that it stays on its line and drives
+// escaped (condasigs.EscapeText), so that it stays on its line and drives
 // nothing.
 func describe(w io.Writer, r condasigs.Result) {
-	esc := textsafe.Escape
+	esc := condasigs.EscapeText
 	if r.Err != nil {
 		fmt.Fprintf(w, "  %s: not verified: %s\n", esc(conda.Redact(r.Package.URL)), esc(r.Err.Error()))
 		return

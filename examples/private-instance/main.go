@@ -27,7 +27,6 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/conda"
-	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
@@ -82,24 +81,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: private-instance (-tuf-url URL -tuf-root FILE | -trusted-root FILE) -identity PATTERN -issuer URL PACKAGE-URL...")
 		return exitUsage
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: textsafe.ReplaceAttr}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: condasigs.EscapeLogAttr}))
 
 	trust, closeTrust, err := loadTrust(ctx, tf, log)
 	if err != nil {
-		fmt.Fprintln(stderr, "private-instance:", textsafe.Escape(err.Error()))
+		fmt.Fprintln(stderr, "private-instance:", condasigs.EscapeText(err.Error()))
 		return exitUsage
 	}
 	defer closeTrust()
 	snap, err := trust.Snapshot(ctx)
 	if err != nil {
-		fmt.Fprintln(stderr, "private-instance:", textsafe.Escape(err.Error()))
+		fmt.Fprintln(stderr, "private-instance:", condasigs.EscapeText(err.Error()))
 		return exitUsage
 	}
 	cached := ""
 	if snap.Info.FromCache {
 		cached = " (from the cache)"
 	}
-	fmt.Fprintf(stdout, "trusted root: %s %s%s\n", snap.Info.Kind, textsafe.Escape(snap.Info.Source), cached)
+	fmt.Fprintf(stdout, "trusted root: %s %s%s\n", snap.Info.Kind, condasigs.EscapeText(snap.Info.Source), cached)
 
 	// The private issuer's identities; the issuer URL is compared exactly.
 	pol := policy.Policy{Require: policy.ModeError}
@@ -108,7 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: pol, Logger: log})
 	if err != nil {
-		fmt.Fprintln(stderr, "private-instance:", textsafe.Escape(err.Error()))
+		fmt.Fprintln(stderr, "private-instance:", condasigs.EscapeText(err.Error()))
 		return exitUsage
 	}
 
@@ -120,8 +119,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// attestations checked against their sha256, which is printed: a pass
 	// is about the file with that sha256, so install checking it.
 	// Names, identities and messages come from channels and certificates:
-	// each is escaped before it is printed (textsafe.Escape).
-	esc := textsafe.Escape
+	// each is escaped before it is printed (condasigs.EscapeText).
+	esc := condasigs.EscapeText
 	code := exitPass
 	for _, r := range v.VerifyLocked(ctx, locked, condasigs.BatchOptions{InstallerChecksRecords: true}) {
 		if r.Err != nil {

@@ -23,7 +23,6 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/fetch"
-	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
 )
@@ -39,7 +38,7 @@ func main() {
 	dir := flag.String("dir", filepath.Join("examples", "quickstart"), "the quickstart's directory")
 	flag.Parse()
 	if err := run(context.Background(), os.Stdout, *dir); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", textsafe.Escape(err.Error()))
+		fmt.Fprintln(os.Stderr, "quickstart:", condasigs.EscapeText(err.Error()))
 		os.Exit(1)
 	}
 }
@@ -107,7 +106,7 @@ func run(ctx context.Context, w io.Writer, dir string) error {
 	// 7. Print the report. Names, identities and messages come from the
 	// channel and the certificate: escape them before they reach a
 	// terminal or a CI log.
-	esc := textsafe.Escape
+	esc := condasigs.EscapeText
 	fmt.Fprintf(w, "%s: %s (%s)\n", esc(report.Filename), report.Outcome, report.Status)
 	if report.Signer != nil {
 		fmt.Fprintf(w, "  signed by %s\n  issuer    %s\n", esc(report.Signer.SAN), esc(report.Signer.Issuer))
