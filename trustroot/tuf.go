@@ -76,7 +76,14 @@ type TUFOptions struct {
 	// Sources sharing the cache (several processes) take turns through
 	// its lock file (mode 0600, never followed if it is a link): an update
 	// that writes the cache holds it exclusively, a read of the cache
-	// alone holds it shared.
+	// alone holds it shared. Before an update locks it, a lock file that
+	// group or others could open (and so lock, for good) is replaced by a
+	// private one. No source waits for the lock longer than 5 seconds,
+	// whatever its context: then a read of the cache goes on without the
+	// lock (its files are replaced whole), and an update that would write
+	// it fails, keeping the root in use, as when the repository is
+	// unreachable (NewTUF falls back on the cache; the background refresh
+	// tries again).
 	CacheDir string
 	// DisableCache keeps the metadata in memory only. As with a cache
 	// that is not written, each update then starts from the metadata the
@@ -278,20 +285,28 @@ var errRollback = errors.New("rollback refused")
 // update that keeps nothing on disk (cache disabled, read-only, or
 // unusable) would start again from the initial root, and a mirror could
 // serve older metadata, still signed and unexpired.
+//
+// It also holds the root, timestamp and snapshot metadata themselves, so
+// that the next load can tell whether the root it trusts rotated the
+// timestamp or snapshot keys (rollback).
 type trustedState struct {
 	root                                                           []byte
 	rootVersion, timestampVersion, snapshotVersion, targetsVersion int64
+
+	rootMetadata      *metadata.Metadata[metadata.RootType]
+	timestampMetadata *metadata.Metadata[metadata.TimestampType]
+	snapshotMetadata  *metadata.Metadata[metadata.SnapshotType]
 }
 
 // newTrustedState records the top-level metadata tm, whose root.json is
 // root.
 func newTrustedState(tm *trustedmetadata.TrustedMetadata, root []byte) *trustedState {
-	s := &trustedState{root: root, rootVersion: tm.Root.Signed.Version}
+	s := &trustedState{root: root, rootVersion: tm.Root.Signed.Version, rootMetadata: tm.Root}
 	if tm.Timestamp != nil {
-		s.timestampVersion = tm.Timestamp.Signed.Version
+		s.timestampVersion, s.timestampMetadata = tm.Timestamp.Signed.Version, tm.Timestamp
 	}
 	if tm.Snapshot != nil {
-		s.snapshotVersion = tm.Snapshot.Signed.Version
+		s.snapshotVersion, s.snapshotMetadata = tm.Snapshot.Signed.Version, tm.Snapshot
 	}
 	if tg := tm.Targets[metadata.TARGETS]; tg != nil {
 		s.targetsVersion = tg.Signed.Version
@@ -300,25 +315,56 @@ func newTrustedState(tm *trustedmetadata.TrustedMetadata, root []byte) *trustedS
 }
 
 // rollback says which role of next is older than in s (nil: none is, or
-// s is nil).
+// s is nil). The root's version never goes down. Those of the timestamp,
+// snapshot and targets metadata do not either, unless next's root
+// rotated the timestamp or snapshot keys (onlineKeysRotated): then, as
+// TUF's client workflow (5.3.11, fast-forward attack recovery) deletes
+// the trusted timestamp and snapshot metadata, and with the snapshot the
+// targets version it bounds (5.5.5), the three start again from next.
 func (s *trustedState) rollback(next *trustedState) error {
 	if s == nil {
 		return nil
 	}
-	for _, r := range []struct {
+	type check struct {
 		role      string
 		have, got int64
-	}{
-		{metadata.ROOT, s.rootVersion, next.rootVersion},
-		{metadata.TIMESTAMP, s.timestampVersion, next.timestampVersion},
-		{metadata.SNAPSHOT, s.snapshotVersion, next.snapshotVersion},
-		{metadata.TARGETS, s.targetsVersion, next.targetsVersion},
-	} {
+	}
+	checks := []check{{metadata.ROOT, s.rootVersion, next.rootVersion}}
+	if !s.onlineKeysRotated(next) {
+		checks = append(checks,
+			check{metadata.TIMESTAMP, s.timestampVersion, next.timestampVersion},
+			check{metadata.SNAPSHOT, s.snapshotVersion, next.snapshotVersion},
+			check{metadata.TARGETS, s.targetsVersion, next.targetsVersion})
+	}
+	for _, r := range checks {
 		if r.got < r.have {
 			return fmt.Errorf("%w: %s.json version %d is older than version %d, already trusted", errRollback, r.role, r.got, r.have)
 		}
 	}
 	return nil
+}
+
+// onlineKeysRotated reports whether the root next trusts rotated the keys
+// of the timestamp or snapshot role since the one s trusts: the timestamp
+// or snapshot metadata s trusts are no longer signed by a threshold of
+// the keys next's root gives the role. That is how go-tuf tells a
+// rotation (it verifies the metadata it trusted again, under the newest
+// root): a change that leaves them valid (a key added, an unused one
+// removed, a threshold they still meet) leaves their versions binding,
+// and a root that adds a key but keeps a compromised one is no recovery.
+// Either rotation frees the three versions, as the specification says
+// (go-tuf, reading its cache, frees only those of the metadata that no
+// longer verify). The targets keys alone do not count: the trusted
+// snapshot, still valid, bounds the targets version, and a repository
+// recovers from a fast-forward of targets by rotating the snapshot keys.
+func (s *trustedState) onlineKeysRotated(next *trustedState) bool {
+	if next.rootVersion == s.rootVersion || next.rootMetadata == nil {
+		return false // the same root, the same keys
+	}
+	if s.timestampMetadata != nil && next.rootMetadata.VerifyDelegate(metadata.TIMESTAMP, s.timestampMetadata) != nil {
+		return true
+	}
+	return s.snapshotMetadata != nil && next.rootMetadata.VerifyDelegate(metadata.SNAPSHOT, s.snapshotMetadata) != nil
 }
 
 // checkRollback refuses, and logs, a load whose metadata are older than
@@ -327,6 +373,8 @@ func (t *TUF) checkRollback(base, next *trustedState) error {
 	err := base.rollback(next)
 	if err != nil {
 		t.log.Warn("condasigs: TUF metadata older than those already trusted refused; keeping the last good root", "repository", conda.Redact(t.opts.RepositoryURL), "error", err)
+	} else if base != nil && base.onlineKeysRotated(next) && next.timestampVersion < base.timestampVersion {
+		t.log.Warn("condasigs: the TUF root rotated the timestamp or snapshot keys, and the metadata versions started again: recovery from a fast-forward attack", "repository", conda.Redact(t.opts.RepositoryURL), "root_version", next.rootVersion, "timestamp_version", next.timestampVersion, "previous_timestamp_version", base.timestampVersion)
 	}
 	return err
 }
@@ -391,8 +439,14 @@ func (t *TUF) updater(f tuffetcher.Fetcher, c *cacheDir, local bool, base *trust
 // it is written, shared otherwise) and readies its metadata for go-tuf;
 // the caller closes it, which releases the lock. A cache that cannot be
 // used this time is left out, and the update runs in memory: the first
-// time, a warning says why. The only error is ctx's, ended while the lock
-// was awaited.
+// time, a warning says why. One whose lock another process holds for
+// longer than lockWait is read without it if it is not written (its files
+// are replaced whole), with a warning; if it is written, the update fails
+// with that error (errLockBusy): it is tried again later, and the root in
+// use stays. Writing beside the lock's holder could interleave with its
+// writes, and an update in memory would not start from the cache's
+// metadata, the baseline its rollback checks need. The other error is
+// ctx's, ended while the lock was awaited.
 func (t *TUF) cacheForUpdate(ctx context.Context) (*cacheDir, error) {
 	c, err := t.openDir()
 	if err == nil && c != nil {
@@ -400,6 +454,14 @@ func (t *TUF) cacheForUpdate(ctx context.Context) (*cacheDir, error) {
 		if cerr := ctx.Err(); cerr != nil {
 			c.close()
 			return nil, cerr
+		}
+		if errors.Is(err, errLockBusy) {
+			if c.writable() {
+				c.close()
+				return nil, err
+			}
+			t.log.Warn("condasigs: TUF cache locked by another process for too long: reading it without the lock", "dir", c.path, "error", err)
+			err = nil
 		}
 		var removed []string
 		if err == nil {
@@ -533,7 +595,9 @@ func (t *TUF) loadCache(ctx context.Context, base *trustedState) (*Snapshot, *tr
 	}
 	defer c.close()
 	c.mode = cacheReadOnly
-	if err := c.lock(ctx); err != nil {
+	if err := c.lock(ctx); errors.Is(err, errLockBusy) {
+		t.log.Warn("condasigs: TUF cache locked by another process for too long: reading it without the lock", "dir", c.path, "error", err)
+	} else if err != nil {
 		return nil, nil, fmt.Errorf("the TUF cache %s: %w", t.dir, err)
 	}
 	if _, err := c.prepareMetadata(); err != nil {

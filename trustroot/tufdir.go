@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/internal/atomicfile"
-	"github.com/rogpeppe/go-internal/lockedfile"
 )
 
 // cacheMode is how a TUF source uses its repository's cache directory.
@@ -50,7 +50,7 @@ type cacheDir struct {
 	shared bool
 	// locked is the lock file, held while the directory is used (nil:
 	// not locked).
-	locked *lockedfile.File
+	locked lockHandle
 }
 
 // openCache decides how the cache directory dir (under base) can be used,
@@ -140,15 +140,37 @@ func (c *cacheDir) close() {
 // metadata file (not <role>.json): the cache checks leave it alone.
 const lockName = "lock"
 
+// lockWait bounds the wait for the lock of a repository's cache. The
+// lock file may be held for good, by a process that hangs or by anyone
+// who can open it (a cache of root's shared with the machine's users), and
+// a source's context may never end (NewTUF's lives as long as the source).
+const lockWait = 5 * time.Second
+
+// errLockBusy marks a lock that another process held for longer than
+// lockWait.
+var errLockBusy = errors.New("locked by another process")
+
+// lockHandle is a locked lock file: closing it releases the lock.
+type lockHandle interface {
+	Stat() (fs.FileInfo, error)
+	Close() error
+}
+
 // lock locks the directory until close: exclusively if it is written,
 // creating the lock file (private, mode 0600) when missing; shared
-// otherwise. A lock file that is no private regular file of the user's
-// is removed first from a cache that is written, and none is ever
-// followed if it is a link. A cache that is not written is read without
-// a lock when its lock file is missing, unusable or cannot be opened
-// (a cache of root's, whose lock file only root opens): there is nothing
-// there to create it, and its files are still replaced whole. Waiting
-// for the lock ends with ctx, whose error is then returned.
+// otherwise. A lock file that is no private regular file of the user's,
+// or that group or others could open (privateLockFile), is removed first
+// from a cache that is written, and none is ever followed if it is a
+// link. A cache that is not written is read without a lock when its lock
+// file is missing, unusable or cannot be opened (a cache of root's, whose
+// lock file only root opens): there is nothing there to create it, and
+// its files are still replaced whole.
+//
+// The wait for the lock ends with ctx, whose error is then returned, or
+// after lockWait, with an error that wraps errLockBusy: a cache that is
+// not written is then read without the lock, as above; an update that
+// would write it fails, keeping the root in use, rather than write beside
+// another writer or go on without the cache's baseline (cacheForUpdate).
 func (c *cacheDir) lock(ctx context.Context) error {
 	if c.writable() {
 		return c.lockExclusive(ctx)
@@ -157,7 +179,10 @@ func (c *cacheDir) lock(ctx context.Context) error {
 	if err != nil || lockFileProblem(fi, checkEntry) != nil {
 		return nil
 	}
-	f, err := lockFile(ctx, filepath.Join(c.path, lockName), os.O_RDONLY|nofollow|nonblock)
+	f, err := lockFile(ctx, filepath.Join(c.path, lockName), os.O_RDONLY|nofollow|nonblock, lockWait)
+	if errors.Is(err, errLockBusy) {
+		return err
+	}
 	if err != nil {
 		return ctx.Err()
 	}
@@ -177,7 +202,7 @@ const maxLockAttempts = 3
 // says.
 func (c *cacheDir) lockExclusive(ctx context.Context) error {
 	for range maxLockAttempts {
-		if fi, err := c.root.Lstat(lockName); err == nil && lockFileProblem(fi, fetch.CheckPrivate) != nil {
+		if fi, err := c.root.Lstat(lockName); err == nil && lockFileProblem(fi, privateLockFile) != nil {
 			if err := c.root.Remove(lockName); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("%s: not a private regular file, and it cannot be removed: %w", filepath.Join(c.path, lockName), err)
 			}
@@ -192,20 +217,31 @@ func (c *cacheDir) lockExclusive(ctx context.Context) error {
 		if err != nil && !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("creating the TUF cache's lock file: %w", err)
 		}
-		f, err := lockFile(ctx, filepath.Join(c.path, lockName), os.O_RDWR|nofollow|nonblock)
+		f, err := lockFile(ctx, filepath.Join(c.path, lockName), os.O_RDWR|nofollow|nonblock, lockWait)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // removed meanwhile
 		}
 		if err != nil {
 			return fmt.Errorf("locking the TUF cache: %w", err)
 		}
-		if c.isLockFile(f, fetch.CheckPrivate) {
+		if c.isLockFile(f, privateLockFile) {
 			c.locked = f
 			return nil
 		}
 		f.Close()
 	}
 	return fmt.Errorf("locking the TUF cache: %s was replaced at each of %d attempts", filepath.Join(c.path, lockName), maxLockAttempts)
+}
+
+// privateLockFile says why fi cannot be the lock file of a cache that is
+// written: it is not a private file of the user's (fetch.CheckPrivate),
+// or group or others may open it (lockPermProblem). Anyone who can open
+// the lock file can lock it, for good: it must be the user's alone.
+func privateLockFile(fi fs.FileInfo) error {
+	if err := fetch.CheckPrivate(fi); err != nil {
+		return err
+	}
+	return lockPermProblem(fi)
 }
 
 // lockFileProblem says why fi cannot be the lock file: it is no regular
@@ -220,7 +256,7 @@ func lockFileProblem(fi fs.FileInfo, check func(fs.FileInfo) error) error {
 // isLockFile reports whether f, just locked, is the lock file that now
 // stands in the directory, a regular file that check accepts: a lock on a
 // file removed or replaced meanwhile excludes no one.
-func (c *cacheDir) isLockFile(f *lockedfile.File, check func(fs.FileInfo) error) bool {
+func (c *cacheDir) isLockFile(f lockHandle, check func(fs.FileInfo) error) bool {
 	ffi, err := f.Stat()
 	if err != nil || lockFileProblem(ffi, check) != nil {
 		return false
@@ -229,34 +265,9 @@ func (c *cacheDir) isLockFile(f *lockedfile.File, check func(fs.FileInfo) error)
 	return err == nil && os.SameFile(ffi, nfi)
 }
 
-// lockFile opens and locks the file at path (lockedfile.OpenFile: shared
-// if flag opens it read-only, exclusive otherwise), waiting for the lock
-// until ctx ends. A lock obtained after that is released at once; flag
-// must not create the file, which would then appear after the return.
-func lockFile(ctx context.Context, path string, flag int) (*lockedfile.File, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	type result struct {
-		f   *lockedfile.File
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		f, err := lockedfile.OpenFile(path, flag, 0o600)
-		done <- result{f, err}
-	}()
-	select {
-	case r := <-done:
-		return r.f, r.err
-	case <-ctx.Done():
-		go func() {
-			if r := <-done; r.f != nil {
-				r.f.Close()
-			}
-		}()
-		return nil, ctx.Err()
-	}
+// lockBusy is the error of a lock on path that wait did not get.
+func lockBusy(path string, wait time.Duration) error {
+	return fmt.Errorf("%s: %w for more than %v", path, errLockBusy, wait)
 }
 
 // writable reports whether the cache is to be written.

@@ -28,3 +28,8 @@ func checkRootOwned(string) (string, error) {
 func openRootDir(dir string) (*os.Root, error) {
 	return os.OpenRoot(dir)
 }
+
+// lockPermProblem accepts every lock file here: its mode bits say nothing
+// of who may open it, and the cache directory is the user's
+// (fetch.CheckCacheDir).
+func lockPermProblem(fs.FileInfo) error { return nil }

@@ -163,3 +163,13 @@ func pathComponents(p string) []string {
 func openRootDir(dir string) (*os.Root, error) {
 	return os.OpenRoot(dir + "/")
 }
+
+// lockPermProblem refuses a lock file that group or others may open, for
+// reading or writing: flock(2) needs no more than a descriptor open for
+// reading, and whoever holds one can keep the lock.
+func lockPermProblem(fi fs.FileInfo) error {
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("group or others may open it (mode %s)", fi.Mode())
+	}
+	return nil
+}

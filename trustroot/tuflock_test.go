@@ -9,9 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rogpeppe/go-internal/lockedfile"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/condasigs/condasigs/internal/fixtures"
+	"github.com/condasigs/condasigs/internal/testlog"
 	"github.com/condasigs/condasigs/internal/tufrepo"
 	"github.com/condasigs/condasigs/trustroot"
 )
@@ -109,4 +112,106 @@ func TestTUFSharedCacheConcurrent(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, st.Mode().IsRegular())
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "the lock file is private")
+}
+
+// lockWait is how long a TUF source waits for its cache's lock
+// (trustroot's lockWait); lockSlack what a loaded test machine adds.
+const (
+	lockWait  = 5 * time.Second
+	lockSlack = 5 * time.Second
+)
+
+// within runs f and returns its error, failing the test if f has not
+// returned after max. f must not use t: on failure it may still run after
+// the test ended.
+func within(t *testing.T, max time.Duration, what string, f func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		t.Logf("%s returned after %v: %v", what, time.Since(start).Round(time.Millisecond), err)
+		return err
+	case <-time.After(max):
+		t.Fatalf("%s still waiting after %v", what, max)
+		return nil
+	}
+}
+
+// holdLock locks the cache's lock file exclusively from another open
+// file description, as another process would, until release (or the end
+// of the test) closes it.
+func holdLock(t *testing.T, cache, repoURL string) (release func()) {
+	t.Helper()
+	f, err := lockedfile.OpenFile(filepath.Join(trustroot.RepositoryCacheDir(cache, repoURL), "lock"), os.O_RDWR, 0)
+	require.NoError(t, err)
+	var once sync.Once
+	release = func() { once.Do(func() { f.Close() }) }
+	t.Cleanup(release)
+	return release
+}
+
+// Review F, finding 2: no source waits for its cache's lock without
+// bound, whatever its context (NewTUF's lives as long as the source): a
+// lock held by another process for longer than the bound fails an update
+// that would write the cache, keeping the root in use; NewTUF then falls
+// back on the cache, which, as an offline read, is read without the lock.
+// A lock released within the bound is taken as before.
+func TestTUFCacheLockWaitBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	repo := tufrepo.New(t, publicGoodRoot)
+	cache := t.TempDir()
+	logger, logs := testlog.New()
+	opts := tufOptions(repo, cache)
+	opts.Logger = logger
+	src := newTUF(t, opts)
+	good := snapshot(t, src)
+	repo.Publish(stagingRoot)
+
+	release := holdLock(t, cache, repo.URL())
+	t.Run("held", func(t *testing.T) {
+		t.Run("refresh", func(t *testing.T) {
+			t.Parallel()
+			err := within(t, lockWait+lockSlack, "Refresh", func() error { return src.Refresh(ctx) })
+			require.Error(t, err, "an update that writes the cache went on without its lock")
+			assert.ErrorContains(t, err, "locked by another process")
+			assert.Same(t, good, snapshot(t, src), "a failed update keeps the root in use")
+			assert.ErrorContains(t, src.LastError(), "locked by another process")
+		})
+		t.Run("new source", func(t *testing.T) {
+			t.Parallel()
+			var fresh *trustroot.TUF
+			err := within(t, 2*lockWait+lockSlack, "NewTUF", func() (err error) {
+				fresh, err = trustroot.NewTUF(ctx, opts)
+				return err
+			})
+			require.NoError(t, err)
+			defer fresh.Close()
+			snap := snapshot(t, fresh)
+			assert.True(t, snap.Info.FromCache, "NewTUF falls back on the cache")
+			assert.Equal(t, fixtureLogIDs(fixtures.PublicGoodRootFile), rekorLogIDs(snap.Material))
+			assert.ErrorContains(t, fresh.LastError(), "locked by another process")
+		})
+		t.Run("offline", func(t *testing.T) {
+			t.Parallel()
+			var off *trustroot.TUF
+			err := within(t, lockWait+lockSlack, "offline NewTUF", func() (err error) {
+				off, err = trustroot.NewTUF(ctx, offlineOptions(repo, cache, t))
+				return err
+			})
+			require.NoError(t, err, "an offline read of the cache is refused while another process holds the lock")
+			defer off.Close()
+			assert.True(t, snapshot(t, off).Info.FromCache)
+		})
+	})
+	release()
+	assert.Contains(t, logs.String(), "reading it without the lock")
+
+	// Released within the bound: the update waits for it, and goes on.
+	time.AfterFunc(lockWait/10, holdLock(t, cache, repo.URL()))
+	require.NoError(t, within(t, lockWait+lockSlack, "Refresh", func() error { return src.Refresh(ctx) }))
+	assert.Equal(t, fixtureLogIDs(fixtures.StagingRootFile), rekorLogIDs(snapshot(t, src).Material))
+	assert.NoError(t, src.LastError())
 }

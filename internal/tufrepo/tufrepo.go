@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -177,23 +178,42 @@ func (r *Repo) PublishExpiring(target []byte, tsExpires time.Time) {
 // anything the repository now serves. It returns the new root.json.
 func (r *Repo) RotateRoot() []byte {
 	r.t.Helper()
+	return r.RotateKeys(metadata.ROOT, metadata.TARGETS, metadata.SNAPSHOT, metadata.TIMESTAMP)
+}
+
+// RotateKeys is RotateRoot with new keys for the roles given alone: the
+// other roles keep theirs. The new root is signed by the root key before
+// it and by its own (the same key unless "root" is given); the current
+// target is then published again, signed by the keys now in use. With
+// SetNextVersion, it stages the repository's recovery from a fast-forward
+// attack (TUF 5.3.11): the roles whose keys were compromised get new
+// ones, and the versions start again low.
+func (r *Repo) RotateKeys(roles ...string) []byte {
+	r.t.Helper()
 	r.mu.Lock()
 	r.rootVersion++
 	root := metadata.Root(ExpiresIn(365 * 24 * time.Hour))
 	root.Signed.Version = r.rootVersion
 	signers := map[string]signature.Signer{}
 	for _, role := range []string{metadata.ROOT, metadata.TARGETS, metadata.SNAPSHOT, metadata.TIMESTAMP} {
-		_, priv, err := ed25519.GenerateKey(nil)
+		s := r.signers[role]
+		if slices.Contains(roles, role) {
+			_, priv, err := ed25519.GenerateKey(nil)
+			require.NoError(r.t, err)
+			s, err = signature.LoadSigner(priv, crypto.Hash(0))
+			require.NoError(r.t, err)
+		}
+		pub, err := s.PublicKey()
 		require.NoError(r.t, err)
-		key, err := metadata.KeyFromPublicKey(priv.Public())
+		key, err := metadata.KeyFromPublicKey(pub)
 		require.NoError(r.t, err)
 		require.NoError(r.t, root.Signed.AddKey(key, role))
-		s, err := signature.LoadSigner(priv, crypto.Hash(0))
-		require.NoError(r.t, err)
 		signers[role] = s
 	}
-	_, err := root.Sign(r.signers[metadata.ROOT])
-	require.NoError(r.t, err)
+	if signers[metadata.ROOT] != r.signers[metadata.ROOT] {
+		_, err := root.Sign(r.signers[metadata.ROOT])
+		require.NoError(r.t, err)
+	}
 	b := r.signWith(signers[metadata.ROOT], root)
 	r.files[fmt.Sprintf("%d.root.json", r.rootVersion)] = b
 	r.signers = signers
@@ -201,6 +221,19 @@ func (r *Repo) RotateRoot() []byte {
 	r.mu.Unlock()
 	r.Publish(target)
 	return append([]byte(nil), b...)
+}
+
+// SetNextVersion makes the next publication (Publish, or the one
+// RotateRoot and RotateKeys make) that of version v of the targets,
+// snapshot and timestamp metadata; later ones go on from there. A large v
+// stages a fast-forward attack, metadata whose versions an attacker
+// holding the online keys raised far ahead; a small one after a rotation,
+// the repository's recovery; a small one without a rotation, a rollback
+// signed by the keys in use.
+func (r *Repo) SetNextVersion(v int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.version = v - 1
 }
 
 // signable is the part of metadata.Metadata[T] that sign uses.
