@@ -361,10 +361,37 @@ func (s *trustedState) onlineKeysRotated(next *trustedState) bool {
 	if next.rootVersion == s.rootVersion || next.rootMetadata == nil {
 		return false // the same root, the same keys
 	}
-	if s.timestampMetadata != nil && next.rootMetadata.VerifyDelegate(metadata.TIMESTAMP, s.timestampMetadata) != nil {
+	if s.timestampMetadata != nil && !acceptsRelabeled(next.rootMetadata, metadata.TIMESTAMP, s.timestampMetadata) {
 		return true
 	}
-	return s.snapshotMetadata != nil && next.rootMetadata.VerifyDelegate(metadata.SNAPSHOT, s.snapshotMetadata) != nil
+	return s.snapshotMetadata != nil && !acceptsRelabeled(next.rootMetadata, metadata.SNAPSHOT, s.snapshotMetadata)
+}
+
+// acceptsRelabeled reports whether root would accept m for role once its
+// signatures carry whichever key IDs suit: a signature's key ID is not
+// signed, so anyone may relabel it, and a root that lists a key anew (a
+// new encoding, a new key ID) has not rotated it.
+func acceptsRelabeled[T metadata.Roles](root *metadata.Metadata[metadata.RootType], role string, m *metadata.Metadata[T]) bool {
+	r, ok := root.Signed.Roles[role]
+	if !ok {
+		return false
+	}
+	c := *m
+	c.Signatures = nil
+	for _, id := range r.KeyIDs {
+		single := *root
+		single.Signed.Roles = map[string]*metadata.Role{role: {KeyIDs: []string{id}, Threshold: 1}}
+		for _, sig := range m.Signatures {
+			sig.KeyID = id
+			one := *m
+			one.Signatures = []metadata.Signature{sig}
+			if single.VerifyDelegate(role, &one) == nil {
+				c.Signatures = append(c.Signatures, sig)
+				break
+			}
+		}
+	}
+	return root.VerifyDelegate(role, &c) == nil // go-tuf's threshold: distinct public keys
 }
 
 // checkRollback refuses, and logs, a load whose metadata are older than

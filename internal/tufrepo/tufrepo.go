@@ -4,6 +4,7 @@
 package tufrepo
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -51,6 +52,7 @@ type Repo struct {
 	root        []byte
 	rootVersion int64
 	signers     map[string]signature.Signer
+	relabel     map[string]string // old key ID → new, for signatures (ReencodeKeys)
 }
 
 // New builds a repository whose trusted root target is target.
@@ -254,6 +256,9 @@ func (r *Repo) signWith(s signature.Signer, m signable) []byte {
 	require.NoError(r.t, err)
 	b, err := m.ToBytes(true)
 	require.NoError(r.t, err)
+	for o, n := range r.relabel {
+		b = bytes.ReplaceAll(b, []byte(`"keyid": "`+o+`"`), []byte(`"keyid": "`+n+`"`))
+	}
 	return b
 }
 
@@ -308,4 +313,44 @@ func (r *Repo) SetFiles(files map[string][]byte) {
 	for name, b := range files {
 		r.files[name] = append([]byte(nil), b...)
 	}
+}
+
+// ReencodeKeys publishes the next root with the same keys, the given
+// roles' keys listed under a new key ID (the legacy keyid_hash_algorithms
+// encoding): a root that rotates nothing, though its key IDs differ. Later
+// signatures of those roles carry the new ID. It returns the old and new
+// key IDs by role.
+func (r *Repo) ReencodeKeys(roles ...string) map[string][2]string {
+	r.t.Helper()
+	r.mu.Lock()
+	r.rootVersion++
+	root := metadata.Root(ExpiresIn(365 * 24 * time.Hour))
+	root.Signed.Version = r.rootVersion
+	ids := map[string][2]string{}
+	for _, role := range []string{metadata.ROOT, metadata.TARGETS, metadata.SNAPSHOT, metadata.TIMESTAMP} {
+		pub, err := r.signers[role].PublicKey()
+		require.NoError(r.t, err)
+		key, err := metadata.KeyFromPublicKey(pub)
+		require.NoError(r.t, err)
+		if slices.Contains(roles, role) {
+			old, _ := key.ID()
+			key = &metadata.Key{Type: key.Type, Scheme: key.Scheme, Value: key.Value,
+				UnrecognizedFields: map[string]any{"keyid_hash_algorithms": []any{"sha256", "sha512"}}}
+			nid, _ := key.ID()
+			ids[role] = [2]string{old, nid}
+		}
+		require.NoError(r.t, root.Signed.AddKey(key, role))
+	}
+	b := r.signWith(r.signers[metadata.ROOT], root)
+	r.files[fmt.Sprintf("%d.root.json", r.rootVersion)] = b
+	if r.relabel == nil {
+		r.relabel = map[string]string{}
+	}
+	for _, v := range ids {
+		r.relabel[v[0]] = v[1]
+	}
+	target := r.target
+	r.mu.Unlock()
+	r.Publish(target)
+	return ids
 }
