@@ -467,13 +467,12 @@ func (t *TUF) updater(f tuffetcher.Fetcher, c *cacheDir, local bool, base *trust
 // the caller closes it, which releases the lock. A cache that cannot be
 // used this time is left out, and the update runs in memory: the first
 // time, a warning says why. One whose lock another process holds for
-// longer than lockWait is read without it if it is not written (its files
-// are replaced whole), with a warning; if it is written, the update fails
-// with that error (errLockBusy): it is tried again later, and the root in
-// use stays. Writing beside the lock's holder could interleave with its
-// writes, and an update in memory would not start from the cache's
-// metadata, the baseline its rollback checks need. The other error is
-// ctx's, ended while the lock was awaited.
+// longer than lockWait (a slow update of its own, or a hung process) is
+// read without it, its files being replaced whole, and, if it is written,
+// used read-only this time: the update starts from the cache's metadata,
+// the baseline its rollback checks need, and runs in memory, so that it
+// never writes beside the lock's holder, nor waits for it without bound.
+// The error is ctx's, ended while the lock was awaited.
 func (t *TUF) cacheForUpdate(ctx context.Context) (*cacheDir, error) {
 	c, err := t.openDir()
 	if err == nil && c != nil {
@@ -484,10 +483,11 @@ func (t *TUF) cacheForUpdate(ctx context.Context) (*cacheDir, error) {
 		}
 		if errors.Is(err, errLockBusy) {
 			if c.writable() {
-				c.close()
-				return nil, err
+				c.mode = cacheReadOnly
+				t.log.Warn("condasigs: TUF cache locked by another process for too long: updating in memory from it, read without the lock, and writing nothing", "dir", c.path, "error", err)
+			} else {
+				t.log.Warn("condasigs: TUF cache locked by another process for too long: reading it without the lock", "dir", c.path, "error", err)
 			}
-			t.log.Warn("condasigs: TUF cache locked by another process for too long: reading it without the lock", "dir", c.path, "error", err)
 			err = nil
 		}
 		var removed []string
