@@ -9,24 +9,29 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 )
 
-// Combined is a Source of several sources at once, e.g. the public-good
+// combined is a Source of several sources at once, e.g. the public-good
 // TUF repository plus a private instance's trusted_root.json plus GitHub's:
 // its material is a Set of theirs, so each bundle is verified against the
 // instance that issued it. A refresh of any member shows in the next
 // Snapshot.
-type Combined struct {
+type combined struct {
 	sources []Source
 	mu      sync.Mutex
 	members []*Snapshot // the member snapshots snap was built from
 	snap    *Snapshot
 }
 
-// Combine returns a Source of all sources.
-func Combine(sources ...Source) *Combined { return &Combined{sources: sources} }
+// Combine returns a Source of all sources at once, e.g. the public-good
+// TUF repository plus a private instance's trusted_root.json plus
+// GitHub's: its material is a Set of theirs, so each bundle is verified
+// against the instance that issued it. A refresh of any member shows in
+// the next Snapshot, which is the same pointer as long as no member
+// changed.
+func Combine(sources ...Source) Source { return &combined{sources: sources} }
 
 // Snapshot returns the members' current material as a Set. The result is
 // the same pointer as long as no member changed.
-func (c *Combined) Snapshot(ctx context.Context) (*Snapshot, error) {
+func (c *combined) Snapshot(ctx context.Context) (*Snapshot, error) {
 	members := make([]*Snapshot, len(c.sources))
 	for i, s := range c.sources {
 		snap, err := s.Snapshot(ctx)

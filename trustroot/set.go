@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 )
@@ -42,10 +43,10 @@ func (s Set) PublicKeyVerifier(keyID string) (root.TimeConstrainedVerifier, erro
 	return s.pooled().PublicKeyVerifier(keyID)
 }
 
-// FromFiles reads several trusted_root.json files into one Static source
+// FromFiles reads several trusted_root.json files into one Source
 // whose material is a Set. No network is used. A member without
 // transparency logs (GitHub's instance) is accepted beside others.
-func FromFiles(paths ...string) (*Static, error) {
+func FromFiles(paths ...string) (Source, error) {
 	set := make(Set, 0, len(paths))
 	digests := make([]string, 0, len(paths))
 	logs := 0
@@ -65,8 +66,6 @@ func FromFiles(paths ...string) (*Static, error) {
 	if logs == 0 {
 		return nil, fmt.Errorf("trustroot: %s: %w", strings.Join(paths, ", "), errNoLogs)
 	}
-	st := NewStatic(set, strings.Join(paths, ", "))
-	st.snap.Info.Kind = "file"
-	st.snap.Info.Digest = digestOfSet(digests)
-	return st, nil
+	return &static{snap: &Snapshot{Material: set, Info: Info{Kind: "file", Source: strings.Join(paths, ", "),
+		LoadedAt: time.Now().UTC(), Digest: digestOfSet(digests)}}}, nil
 }

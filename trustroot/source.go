@@ -62,23 +62,24 @@ type Info struct {
 	Digest string `json:"digest,omitempty"`
 }
 
-// Static is a Source whose material never changes.
-type Static struct {
+// static is a Source whose material never changes.
+type static struct {
 	snap *Snapshot
 }
 
 // Snapshot returns the material.
-func (s *Static) Snapshot(context.Context) (*Snapshot, error) { return s.snap, nil }
+func (s *static) Snapshot(context.Context) (*Snapshot, error) { return s.snap, nil }
 
 // NewStatic wraps trusted material built elsewhere, such as a
 // root.TrustedMaterialCollection of several instances or a test's virtual
-// Sigstore.
-func NewStatic(tm root.TrustedMaterial, source string) *Static {
-	return &Static{snap: &Snapshot{Material: tm, Info: Info{Kind: "static", Source: source, LoadedAt: time.Now().UTC()}}}
+// Sigstore, as a Source whose material never changes.
+func NewStatic(tm root.TrustedMaterial, source string) Source {
+	return &static{snap: &Snapshot{Material: tm, Info: Info{Kind: "static", Source: source, LoadedAt: time.Now().UTC()}}}
 }
 
-// FromFile reads a trusted_root.json file. No network is used.
-func FromFile(path string) (*Static, error) {
+// FromFile reads a trusted_root.json file, as a Source whose material
+// never changes. No network is used.
+func FromFile(path string) (Source, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("trustroot: reading the trusted root: %w", err)
@@ -87,16 +88,17 @@ func FromFile(path string) (*Static, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trustroot: %s: %w", path, err)
 	}
-	return &Static{snap: &Snapshot{Material: tr, Info: Info{Kind: "file", Source: path, LoadedAt: time.Now().UTC(), Digest: digestOf(b)}}}, nil
+	return &static{snap: &Snapshot{Material: tr, Info: Info{Kind: "file", Source: path, LoadedAt: time.Now().UTC(), Digest: digestOf(b)}}}, nil
 }
 
-// FromJSON parses a trusted_root.json document.
-func FromJSON(b []byte) (*Static, error) {
+// FromJSON parses a trusted_root.json document, as a Source whose material
+// never changes.
+func FromJSON(b []byte) (Source, error) {
 	tr, err := parseSingleRoot(b)
 	if err != nil {
 		return nil, fmt.Errorf("trustroot: %w", err)
 	}
-	return &Static{snap: &Snapshot{Material: tr, Info: Info{Kind: "json", LoadedAt: time.Now().UTC(), Digest: digestOf(b)}}}, nil
+	return &static{snap: &Snapshot{Material: tr, Info: Info{Kind: "json", LoadedAt: time.Now().UTC(), Digest: digestOf(b)}}}, nil
 }
 
 // parseTrustedRoot parses a trusted_root.json and refuses one that no
