@@ -400,8 +400,11 @@ func (t *TUF) checkRollback(base, next *trustedState) error {
 	err := base.rollback(next)
 	if err != nil {
 		t.log.Warn("condasigs: TUF metadata older than those already trusted refused; keeping the last good root", "repository", conda.Redact(t.opts.RepositoryURL), "error", err)
-	} else if base != nil && base.onlineKeysRotated(next) && next.timestampVersion < base.timestampVersion {
-		t.log.Warn("condasigs: the TUF root rotated the timestamp or snapshot keys, and the metadata versions started again: recovery from a fast-forward attack", "repository", conda.Redact(t.opts.RepositoryURL), "root_version", next.rootVersion, "timestamp_version", next.timestampVersion, "previous_timestamp_version", base.timestampVersion)
+	} else if base != nil && base.onlineKeysRotated(next) && (next.timestampVersion < base.timestampVersion ||
+		next.snapshotVersion < base.snapshotVersion || next.targetsVersion < base.targetsVersion) {
+		t.log.Warn("condasigs: the TUF root rotated the timestamp or snapshot keys, and the metadata versions started again: recovery from a fast-forward attack", "repository", conda.Redact(t.opts.RepositoryURL), "root_version", next.rootVersion,
+			"timestamp_version", next.timestampVersion, "previous_timestamp_version", base.timestampVersion,
+			"snapshot_version", next.snapshotVersion, "previous_snapshot_version", base.snapshotVersion)
 	}
 	return err
 }
