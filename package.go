@@ -57,7 +57,7 @@ func (p Package) resolve() (Package, string, error) {
 	if err != nil {
 		return p, "", err
 	}
-	if p.ArtifactSHA256 != "" && !isSHA256Hex(p.ArtifactSHA256) {
+	if p.ArtifactSHA256 != "" && conda.ValidateDigest(strings.ToLower(p.ArtifactSHA256)) != nil {
 		// A typo, or another hash: saying "not the package the channel
 		// published" would blame the channel for it.
 		return p, "", fmt.Errorf("condasigs: Package.ArtifactSHA256 of %s is not a SHA-256 (64 hexadecimal characters): %q", loc.Filename, textsafe.Clip(p.ArtifactSHA256))
@@ -72,19 +72,4 @@ func (p Package) resolve() (Package, string, error) {
 		p.Subdir = loc.Subdir
 	}
 	return p, loc.Subdir, nil
-}
-
-// isSHA256Hex reports whether s is 64 hexadecimal characters, in either
-// case.
-func isSHA256Hex(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
-			return false
-		}
-	}
-	return true
 }

@@ -33,9 +33,10 @@ type Found struct {
 // package manager that keeps repodata itself supplies its own, so that
 // no document is read twice.
 type RecordSource interface {
-	// FindRecords returns what the document says about each of filenames
-	// (every one of them is a key of the map). The error is the failure to
-	// read the document, which is then also each Found's Err.
+	// FindRecords returns what the document says about each of filenames,
+	// every one of them a key of the map; or, when the document cannot be
+	// read, the error, which then applies to every file (the map may be
+	// nil).
 	FindRecords(ctx context.Context, repodataURL string, filenames []string) (map[string]Found, error)
 }
 

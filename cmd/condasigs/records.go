@@ -14,12 +14,8 @@ type fileRecords struct{ path string }
 func (s fileRecords) FindRecords(_ context.Context, _ string, filenames []string) (map[string]fetch.Found, error) {
 	f, err := os.Open(s.path)
 	if err != nil {
-		err = &fetch.Error{Kind: fetch.KindNotFound, Msg: "cannot open --repodata", Err: err}
-		found := make(map[string]fetch.Found, len(filenames))
-		for _, name := range filenames {
-			found[name] = fetch.Found{Err: err}
-		}
-		return found, err
+		// fetch.Resolve gives each file the error.
+		return nil, &fetch.Error{Kind: fetch.KindNotFound, Msg: "cannot open --repodata", Err: err}
 	}
 	defer f.Close()
 	return fetch.FindRecords(f, filenames)
