@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	intoto "github.com/in-toto/attestation/go/v1"
+
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/condasigstest"
@@ -209,7 +211,7 @@ func (a *advEnv) addPackage(t *testing.T, p condasigstest.Package) condasigs.Pac
 // statement is a CEP 27 statement with the given JSON members after _type,
 // for the rules the typed condasigstest.Statement cannot break.
 func statement(members ...string) []byte {
-	return []byte(`{"_type":"` + attest.StatementType + `",` + strings.Join(members, ",") + `}`)
+	return []byte(`{"_type":"` + intoto.StatementTypeUri + `",` + strings.Join(members, ",") + `}`)
 }
 
 func subjects(entries ...string) string { return `"subject":[` + strings.Join(entries, ",") + `]` }

@@ -16,6 +16,7 @@ import (
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/internal/atomicfile"
+	"github.com/condasigs/condasigs/internal/cachedir"
 	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 )
@@ -162,7 +163,7 @@ func createKept(dir, subdir, filename string) (*keptFile, error) {
 		return nil, fmt.Errorf("%q is not a subdir name", subdir)
 	}
 	if err := fetch.PrepareCacheDir(dir); err != nil {
-		var cde *fetch.CacheDirError
+		var cde *cachedir.Error
 		if errors.As(err, &cde) {
 			return nil, fmt.Errorf("the download directory %s is not private (%s), so what is kept there could be swapped before it is installed; keep downloads in a directory of your own that no one else can write",
 				dir, cde.Reason)
@@ -218,7 +219,7 @@ func (k *keptFile) checkSubdir(root *os.Root) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("%s is not a directory", filepath.Join(k.dir, k.subdir))
 	}
-	if err := fetch.CheckPrivate(fi); err != nil {
+	if err := cachedir.CheckPrivate(fi); err != nil {
 		return fmt.Errorf("%s %v: remove it", filepath.Join(k.dir, k.subdir), err)
 	}
 	return nil
@@ -269,7 +270,7 @@ func (k *keptFile) holds(root *os.Root, name string) error {
 	case !fi.Mode().IsRegular():
 		return errors.New("is not a regular file")
 	}
-	if err := fetch.CheckPrivate(fi); err != nil {
+	if err := cachedir.CheckPrivate(fi); err != nil {
 		return err
 	}
 	f, err := root.OpenFile(name, os.O_RDONLY, 0)

@@ -1,8 +1,8 @@
 // Package attest parses CEP 50 sidecars and verifies the Sigstore bundles in
 // them, then checks the CEP 27 publish attestation each one carries.
 //
-// A sidecar is a JSON array of one or more Sigstore bundles; [ParseSidecar]
-// checks that shape and nothing more. A [Verifier] checks each bundle on its
+// A sidecar is a JSON array of one or more Sigstore bundles; anything else is
+// malformed ([ErrMalformedSidecar]). A [Verifier] checks each bundle on its
 // own with sigstore-go (signature, Fulcio certificate chain, SCTs when the
 // trusted material has CT logs, transparency-log inclusion, observer
 // timestamps) and then the in-toto statement: its type, the predicate type,

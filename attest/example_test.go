@@ -41,26 +41,24 @@ func ExampleVerifier_VerifySidecar() {
 	// false subject-name
 }
 
-// ParseSidecar splits a sidecar into its bundles without parsing them;
-// anything but a JSON array of one or more objects is malformed, which CEP
-// 50 makes a retrieval failure, never "no attestations".
-func ExampleParseSidecar() {
-	bundles, err := attest.ParseSidecar(fixtures.Sidecar(fixtures.BundleFile))
+// A sidecar must be a JSON array of one or more objects; anything else is
+// malformed, which CEP 50 makes a retrieval failure, never "no
+// attestations". Nothing in it is verified then.
+func ExampleVerifier_VerifySidecar_malformed() {
+	v, err := attest.NewVerifier(fixtures.TrustedRoot(fixtures.PublicGoodRootFile))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(len(bundles), "bundle(s)")
-
+	subject := attest.Subject{Filename: fixtures.Filename, SHA256: fixtures.PackageSHA256, Channel: fixtures.Channel}
 	for _, sidecar := range []string{`[]`, `null`, `{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}`} {
-		_, err := attest.ParseSidecar([]byte(sidecar))
-		fmt.Println(sidecar, "malformed:", errors.Is(err, attest.ErrMalformedSidecar))
+		evidence, err := v.VerifySidecar(context.Background(), []byte(sidecar), subject)
+		fmt.Println(sidecar, "malformed:", errors.Is(err, attest.ErrMalformedSidecar), len(evidence))
 	}
 	// Output:
-	// 1 bundle(s)
-	// [] malformed: true
-	// null malformed: true
-	// {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"} malformed: true
+	// [] malformed: true 0
+	// null malformed: true 0
+	// {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"} malformed: true 0
 }
 
 // NewVerifier derives the required Sigstore checks from the trusted

@@ -6,7 +6,6 @@ import (
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/internal/fixtures"
-	"github.com/condasigs/condasigs/trustroot"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,7 +23,7 @@ func TestSetVerifiesAgainstTheIssuingInstance(t *testing.T) {
 	fromB := b.Bundle(t, vSAN, vIssuer, st)
 	mixed := a.BundleLoggedBy(t, b, vSAN, vIssuer, st)
 
-	set, err := attest.NewVerifier(trustroot.Set{a.TrustedMaterial(), b.TrustedMaterial()})
+	set, err := attest.NewVerifier(instances(a.TrustedMaterial(), b.TrustedMaterial()))
 	require.NoError(t, err)
 	assert.True(t, set.VerifyBundle(0, fromA, subject).Verified)
 	assert.True(t, set.VerifyBundle(0, fromB, subject).Verified)
@@ -36,7 +35,7 @@ func TestSetVerifiesAgainstTheIssuingInstance(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, pooled.VerifyBundle(0, mixed, subject).Verified, "the mixed bundle is what pooling lets through")
 
-	onlyA, err := attest.NewVerifier(trustroot.Set{a.TrustedMaterial()})
+	onlyA, err := attest.NewVerifier(instances(a.TrustedMaterial()))
 	require.NoError(t, err)
 	ev = onlyA.VerifyBundle(0, fromB, subject)
 	assert.False(t, ev.Verified)
@@ -47,11 +46,11 @@ func TestSetVerifiesAgainstTheIssuingInstance(t *testing.T) {
 // TestSetWithRealRoots: the real bundles verify against a set of the
 // public-good, staging and GitHub roots, each against its own instance.
 func TestSetWithRealRoots(t *testing.T) {
-	set, err := attest.NewVerifier(trustroot.Set{
+	set, err := attest.NewVerifier(instances(
 		fixtures.TrustedRoot(fixtures.GitHubRootFile),
 		fixtures.TrustedRoot(fixtures.StagingRootFile),
 		fixtures.TrustedRoot(fixtures.PublicGoodRootFile),
-	})
+	))
 	require.NoError(t, err)
 	assert.Equal(t, 0, set.Thresholds().SignedCertificateTimestamps, "the weakest member's: GitHub's instance has no CT log")
 	ev := set.VerifyBundle(0, fixtures.Read(fixtures.BundleFile), realSubject)
@@ -60,3 +59,11 @@ func TestSetWithRealRoots(t *testing.T) {
 	ev = set.VerifyBundle(0, fixtures.Read(fixtures.StagingBundleFile), attest.Subject{Filename: fixtures.Filename, SHA256: fixtures.PackageSHA256, Channel: fixtures.StagingChannel})
 	assert.True(t, ev.Verified, ev.Message)
 }
+
+// multiRoot is trusted material of several instances, as trustroot builds it:
+// package attest knows it by its Members method.
+type multiRoot struct{ root.TrustedMaterialCollection }
+
+func (s multiRoot) Members() []root.TrustedMaterial { return s.TrustedMaterialCollection }
+
+func instances(tms ...root.TrustedMaterial) multiRoot { return multiRoot{tms} }

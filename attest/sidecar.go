@@ -7,7 +7,7 @@ import (
 	"fmt"
 )
 
-// ErrMalformedSidecar is returned by [ParseSidecar] for anything that is not
+// ErrMalformedSidecar is returned by [Verifier.VerifySidecar] for anything that is not
 // a JSON array of one or more JSON objects. CEP 50 makes it a retrieval
 // failure, never "no attestations".
 var ErrMalformedSidecar = errors.New("malformed sidecar")
@@ -17,12 +17,12 @@ var ErrMalformedSidecar = errors.New("malformed sidecar")
 // predicate type; a hundred is far beyond any real one.
 const MaxBundles = 100
 
-// ParseSidecar splits a sidecar into its bundles, unparsed. It accepts only a
+// parseSidecar splits a sidecar into its bundles, unparsed. It accepts only a
 // JSON array of one or more objects; an empty array, null, a bare object or
 // trailing data are malformed. The bundles themselves are parsed by
 // [Verifier.VerifyBundle], one per verification, because a parsed
 // sigstore-go bundle must not be shared between goroutines.
-func ParseSidecar(data []byte) ([]json.RawMessage, error) {
+func parseSidecar(data []byte) ([]json.RawMessage, error) {
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '[' {
 		return nil, fmt.Errorf("%w: not a JSON array", ErrMalformedSidecar)

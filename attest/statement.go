@@ -12,8 +12,8 @@ import (
 
 // The CEP 27 constants.
 const (
-	// StatementType is the in-toto Statement v1 type.
-	StatementType = "https://in-toto.io/Statement/v1"
+	// statementType is the in-toto Statement v1 type.
+	statementType = "https://in-toto.io/Statement/v1"
 	// PublishPredicateType is the CEP 27 publish attestation's predicate type.
 	PublishPredicateType = "https://schemas.conda.org/attestations-publish-1.schema.json"
 	// maxTargetChannel is the schema's maxLength for targetChannel.
@@ -28,8 +28,8 @@ func checkStatement(ev *Evidence, res *verify.VerificationResult, s Subject) (Co
 		return CodeStatementMalformed, "the envelope carries no in-toto statement"
 	}
 	ev.PredicateType = st.GetPredicateType()
-	if t := st.GetType(); t != StatementType {
-		return CodeStatementType, fmt.Sprintf("statement _type is %q, want %q", t, StatementType)
+	if t := st.GetType(); t != statementType {
+		return CodeStatementType, fmt.Sprintf("statement _type is %q, want %q", t, statementType)
 	}
 	if ev.PredicateType != PublishPredicateType {
 		return CodePredicateType, fmt.Sprintf("predicate type %q is not the CEP 27 publish attestation", ev.PredicateType)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	intoto "github.com/in-toto/attestation/go/v1"
+
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/stretchr/testify/assert"
@@ -31,7 +33,7 @@ func TestStatementRules(t *testing.T) {
 	subject := attest.Subject{Filename: vFilename, SHA256: vSHA, Channel: vChannel}
 	pt := `"predicateType":"` + attest.PublishPredicateType + `"`
 	one := `"subject":[{"name":"` + vFilename + `","digest":{"sha256":"` + vSHA + `"}}]`
-	typ := `"_type":"` + attest.StatementType + `"`
+	typ := `"_type":"` + intoto.StatementTypeUri + `"`
 	cases := []struct {
 		name      string
 		statement string

@@ -54,8 +54,8 @@ type Verifier struct {
 	members []*Verifier
 }
 
-// multi is trusted material of several Sigstore instances, such as
-// trustroot.Set. A Verifier for it verifies each bundle against the one
+// multi is trusted material of several Sigstore instances, such as that of
+// trustroot.FromFile with several files or of trustroot.Combine. A Verifier for it verifies each bundle against the one
 // instance whose Fulcio CA issued its certificate: a certificate of one
 // instance with a log entry of another never verifies, as it would against
 // pooled material (root.TrustedMaterialCollection).
@@ -67,7 +67,7 @@ type multi interface {
 // NewVerifier returns a Verifier for the trusted material tm, with
 // thresholds fitting it: a transparency-log entry and an observer timestamp
 // always, and an SCT when tm has CT logs. For material of several
-// instances (a Members method, as trustroot.Set has), each bundle is
+// instances (with a Members method, as trustroot.FromFile of several files and trustroot.Combine give), each bundle is
 // verified against the instance that issued its certificate, with that
 // instance's thresholds; Thresholds then reports the weakest.
 func NewVerifier(tm root.TrustedMaterial) (*Verifier, error) {
@@ -178,7 +178,7 @@ func issuedBy(leaf *x509.Certificate, tm root.TrustedMaterial) bool {
 // ([ErrMalformedSidecar]) or ctx ended between two bundles; a bundle that
 // fails is reported in its Evidence.
 func (v *Verifier) VerifySidecar(ctx context.Context, data []byte, s Subject) ([]Evidence, error) {
-	raws, err := ParseSidecar(data)
+	raws, err := parseSidecar(data)
 	if err != nil {
 		return nil, err
 	}

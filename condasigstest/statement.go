@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/condasigs/condasigs/attest"
+	intoto "github.com/in-toto/attestation/go/v1"
 )
 
 type statementJSON struct {
@@ -26,7 +27,7 @@ type subjectJSON struct {
 // no predicate at all when targetChannel is empty.
 func Statement(filename, sha256hex, targetChannel string) []byte {
 	st := statementJSON{
-		Type:          attest.StatementType,
+		Type:          intoto.StatementTypeUri,
 		Subject:       []subjectJSON{{Name: filename, Digest: map[string]string{"sha256": sha256hex}}},
 		PredicateType: attest.PublishPredicateType,
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/condasigs/condasigs/internal/atomicfile"
+	"github.com/condasigs/condasigs/internal/cachedir"
 )
 
 // Cache stores values by key: sidecars by their SHA-256 (Options.Cache),
@@ -28,10 +29,6 @@ type Cache interface {
 
 // ErrCacheMiss is returned by Cache.Get for a key with no value.
 var ErrCacheMiss = errors.New("fetch: cache miss")
-
-// MaxCacheEntry bounds what DirCache.Get reads (64 MiB): a larger file is
-// treated as corrupt and reported as a miss.
-const MaxCacheEntry = 64 << 20
 
 // DirCache is a Cache of files in a directory, created on first Put. Keys
 // are file names made of ASCII letters, digits, '.', '_' and '-' (a hex
@@ -60,14 +57,14 @@ const MaxCacheEntry = 64 << 20
 type DirCache string
 
 // Get reads the entry for key. An entry that does not exist, is not a
-// regular file, is larger than [MaxCacheEntry] or is not private to the
+// regular file, is larger than 64 MiB or is not private to the
 // user (see [DirCache]) is a miss: the error wraps [ErrCacheMiss].
 func (d DirCache) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := d.check(key); err != nil {
 		return nil, err
 	}
 	p := filepath.Join(string(d), key[:2], key)
-	root, err := openRoot(string(d))
+	root, err := cachedir.OpenRoot(string(d))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrCacheMiss
 	} else if err != nil {
@@ -91,10 +88,10 @@ func (d DirCache) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, err
 	case !fi.Mode().IsRegular():
 		return nil, fmt.Errorf("%w: %s is not a regular file", ErrCacheMiss, p)
-	case fi.Size() > MaxCacheEntry:
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrCacheMiss, p, MaxCacheEntry)
+	case fi.Size() > cachedir.MaxEntry:
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrCacheMiss, p, cachedir.MaxEntry)
 	}
-	if err := checkPrivate(fi); err != nil {
+	if err := cachedir.CheckPrivate(fi); err != nil {
 		return nil, fmt.Errorf("%w: the entry %s %v", ErrCacheMiss, p, err)
 	}
 	// The subdirectory, once the entry is open: only the user can replace
@@ -123,7 +120,7 @@ func (d DirCache) Put(ctx context.Context, key string, data []byte) error {
 	if err := os.MkdirAll(string(d), 0o700); err != nil {
 		return err
 	}
-	root, err := openRoot(string(d))
+	root, err := cachedir.OpenRoot(string(d))
 	if err != nil {
 		return err
 	}
@@ -149,7 +146,7 @@ func privateSubdir(root *os.Root, sub string) error {
 	case !fi.IsDir():
 		return fmt.Errorf("the cache subdirectory %s is not a directory (mode %s); remove it (rm -rf %s)", p, fi.Mode(), p)
 	}
-	if err := checkPrivate(fi); err != nil {
+	if err := cachedir.CheckPrivate(fi); err != nil {
 		return fmt.Errorf("the cache subdirectory %s %v; remove it (rm -rf %s): others may have planted entries in it", p, err, p)
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/cachedir"
 	"github.com/condasigs/condasigs/internal/testlog"
 )
 
@@ -69,7 +70,7 @@ func TestDirCacheOversizeEntryIsAMiss(t *testing.T) {
 	dir := t.TempDir()
 	key := "abcdef"
 	writeFile(t, dir, "ab/"+key, nil)
-	require.NoError(t, os.Truncate(filepath.Join(dir, "ab", key), fetch.MaxCacheEntry+1))
+	require.NoError(t, os.Truncate(filepath.Join(dir, "ab", key), cachedir.MaxEntry+1))
 	_, err := fetch.DirCache(dir).Get(context.Background(), key)
 	assert.ErrorIs(t, err, fetch.ErrCacheMiss)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/testfs"
 )
 
 // needRoot skips a test that makes another user's files.
@@ -30,11 +31,11 @@ func TestDirCacheDoesNotFollowLinksOut(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	base := t.TempDir()
-	victim := mkdirMode(t, filepath.Join(base, "cron.d"), 0o700, -1) // stands for /etc/cron.d
-	dir := mkdirMode(t, filepath.Join(base, "cache"), 0o700, -1)
+	victim := testfs.MkdirMode(t, filepath.Join(base, "cron.d"), 0o700, -1) // stands for /etc/cron.d
+	dir := testfs.MkdirMode(t, filepath.Join(base, "cache"), 0o700, -1)
 	payload := []byte("* * * * * root touch /tmp/pwned\n")
 	key := digestOf(payload)
-	symlink(t, victim, filepath.Join(dir, key[:2]), -1)
+	testfs.Symlink(t, victim, filepath.Join(dir, key[:2]), -1)
 
 	err := fetch.DirCache(dir).Put(ctx, key, payload)
 	require.Error(t, err)
@@ -47,13 +48,13 @@ func TestDirCacheDoesNotFollowLinksOut(t *testing.T) {
 	_, err = fetch.DirCache(dir).Get(ctx, key)
 	assert.ErrorIs(t, err, fetch.ErrCacheMiss)
 	require.NoError(t, os.Remove(filepath.Join(dir, key[:2])))
-	mkdirMode(t, filepath.Join(dir, key[:2]), 0o700, -1)
-	symlink(t, filepath.Join(victim, key), filepath.Join(dir, key[:2], key), -1)
+	testfs.MkdirMode(t, filepath.Join(dir, key[:2]), 0o700, -1)
+	testfs.Symlink(t, filepath.Join(victim, key), filepath.Join(dir, key[:2], key), -1)
 	_, err = fetch.DirCache(dir).Get(ctx, key)
 	assert.ErrorIs(t, err, fetch.ErrCacheMiss)
 	// A relative link that climbs out, the same.
 	require.NoError(t, os.Remove(filepath.Join(dir, key[:2], key)))
-	symlink(t, "../../cron.d/"+key, filepath.Join(dir, key[:2], key), -1)
+	testfs.Symlink(t, "../../cron.d/"+key, filepath.Join(dir, key[:2], key), -1)
 	_, err = fetch.DirCache(dir).Get(ctx, key)
 	assert.ErrorIs(t, err, fetch.ErrCacheMiss)
 
@@ -81,29 +82,29 @@ func TestDirCacheRejectsPlanted(t *testing.T) {
 		putFail bool // the subdirectory is not private: Put refuses it
 	}{
 		{name: "foreign entry", root: true, plant: func(t *testing.T, sub, entry string) {
-			mkdirMode(t, sub, 0o700, me)
-			writeEntry(t, entry, 0o644, foreignUID)
+			testfs.MkdirMode(t, sub, 0o700, me)
+			writeEntry(t, entry, 0o644, testfs.ForeignUID)
 		}},
 		{name: "world-writable entry", plant: func(t *testing.T, sub, entry string) {
-			mkdirMode(t, sub, 0o700, me)
+			testfs.MkdirMode(t, sub, 0o700, me)
 			writeEntry(t, entry, 0o666, me)
 		}},
 		{name: "group-writable entry", plant: func(t *testing.T, sub, entry string) {
-			mkdirMode(t, sub, 0o700, me)
+			testfs.MkdirMode(t, sub, 0o700, me)
 			writeEntry(t, entry, 0o620, me)
 		}},
 		{name: "foreign subdirectory", root: true, putFail: true, plant: func(t *testing.T, sub, entry string) {
-			mkdirMode(t, sub, 0o777, foreignUID)
+			testfs.MkdirMode(t, sub, 0o777, testfs.ForeignUID)
 			writeEntry(t, entry, 0o600, me) // even an entry of the user's: the directory's owner can replace it
 		}},
 		{name: "world-writable subdirectory", putFail: true, plant: func(t *testing.T, sub, entry string) {
-			mkdirMode(t, sub, 0o777, me)
+			testfs.MkdirMode(t, sub, 0o777, me)
 			writeEntry(t, entry, 0o600, me)
 		}},
 		{name: "subdirectory linked inside the cache", putFail: true, plant: func(t *testing.T, sub, entry string) {
-			other := mkdirMode(t, filepath.Join(filepath.Dir(sub), "zz"), 0o700, me)
+			other := testfs.MkdirMode(t, filepath.Join(filepath.Dir(sub), "zz"), 0o700, me)
 			writeEntry(t, filepath.Join(other, filepath.Base(entry)), 0o600, me)
-			symlink(t, "zz", sub, me)
+			testfs.Symlink(t, "zz", sub, me)
 		}},
 	}
 	for _, c := range cases {
@@ -113,7 +114,7 @@ func TestDirCacheRejectsPlanted(t *testing.T) {
 				needRoot(t)
 			}
 			ctx := context.Background()
-			dir := mkdirMode(t, filepath.Join(t.TempDir(), "cache"), 0o700, me)
+			dir := testfs.MkdirMode(t, filepath.Join(t.TempDir(), "cache"), 0o700, me)
 			key := digestOf([]byte(c.name))
 			sub := filepath.Join(dir, key[:2])
 			entry := filepath.Join(sub, key)
@@ -193,20 +194,20 @@ func TestPrepareCacheDir(t *testing.T) {
 	}{
 		{name: "new", created: true, layout: func(t *testing.T, b string) string { return filepath.Join(b, "new", "c") }},
 		{name: "new in a sticky directory", created: true, layout: func(t *testing.T, b string) string {
-			return filepath.Join(mkdirMode(t, filepath.Join(b, "tmp"), 0o777|os.ModeSticky, me), "c")
+			return filepath.Join(testfs.MkdirMode(t, filepath.Join(b, "tmp"), 0o777|os.ModeSticky, me), "c")
 		}},
-		{name: "private", layout: func(t *testing.T, b string) string { return mkdirMode(t, filepath.Join(b, "c"), 0o700, me) }},
+		{name: "private", layout: func(t *testing.T, b string) string { return testfs.MkdirMode(t, filepath.Join(b, "c"), 0o700, me) }},
 		{name: "world-writable", bad: "rm -rf ", layout: func(t *testing.T, b string) string {
-			return mkdirMode(t, filepath.Join(b, "c"), 0o777, me)
+			return testfs.MkdirMode(t, filepath.Join(b, "c"), 0o777, me)
 		}},
 		{name: "new under a writable parent", bad: "no sticky bit", layout: func(t *testing.T, b string) string {
-			return filepath.Join(mkdirMode(t, filepath.Join(b, "p"), 0o777, me), "c")
+			return filepath.Join(testfs.MkdirMode(t, filepath.Join(b, "p"), 0o777, me), "c")
 		}},
 		{name: "foreign", root: true, bad: "belongs to uid 12345", layout: func(t *testing.T, b string) string {
-			return mkdirMode(t, filepath.Join(b, "c"), 0o700, foreignUID)
+			return testfs.MkdirMode(t, filepath.Join(b, "c"), 0o700, testfs.ForeignUID)
 		}},
 		{name: "new under a foreign parent", root: true, bad: "neither root nor you", layout: func(t *testing.T, b string) string {
-			return filepath.Join(mkdirMode(t, filepath.Join(b, "p"), 0o777|os.ModeSticky, foreignUID), "c")
+			return filepath.Join(testfs.MkdirMode(t, filepath.Join(b, "p"), 0o777|os.ModeSticky, testfs.ForeignUID), "c")
 		}},
 	}
 	for _, c := range cases {
@@ -242,7 +243,7 @@ func TestPrepareCacheDirCannotCreate(t *testing.T) {
 	if os.Geteuid() == 0 {
 		t.Skip("root writes anyway")
 	}
-	locked := mkdirMode(t, filepath.Join(t.TempDir(), "locked"), 0o500, -1)
+	locked := testfs.MkdirMode(t, filepath.Join(t.TempDir(), "locked"), 0o500, -1)
 	t.Cleanup(func() { _ = os.Chmod(locked, 0o700) })
 	err := fetch.PrepareCacheDir(filepath.Join(locked, "c"))
 	require.ErrorIs(t, err, os.ErrPermission)
@@ -261,7 +262,7 @@ func TestRepodataPlantedCopyNotUsed(t *testing.T) {
 		dirPrivate bool // the new download is kept again
 	}{
 		{name: "foreign copy", root: true, dirPrivate: true, plant: func(t *testing.T, _, kept string) {
-			require.NoError(t, os.Lchown(kept, foreignUID, foreignUID))
+			require.NoError(t, os.Lchown(kept, testfs.ForeignUID, testfs.ForeignUID))
 		}},
 		{name: "world-writable copy", dirPrivate: true, plant: func(t *testing.T, _, kept string) {
 			require.NoError(t, os.Chmod(kept, 0o666))
@@ -269,10 +270,10 @@ func TestRepodataPlantedCopyNotUsed(t *testing.T) {
 		{name: "copy linked out of the directory", dirPrivate: true, plant: func(t *testing.T, dir, kept string) {
 			out := filepath.Join(filepath.Dir(dir), "elsewhere")
 			require.NoError(t, os.Rename(kept, out))
-			symlink(t, out, kept, -1)
+			testfs.Symlink(t, out, kept, -1)
 		}},
 		{name: "foreign directory", root: true, plant: func(t *testing.T, dir, _ string) {
-			require.NoError(t, os.Chown(dir, foreignUID, foreignUID))
+			require.NoError(t, os.Chown(dir, testfs.ForeignUID, testfs.ForeignUID))
 		}},
 		{name: "group-writable directory", plant: func(t *testing.T, dir, _ string) {
 			require.NoError(t, os.Chmod(dir, 0o770))
@@ -285,7 +286,7 @@ func TestRepodataPlantedCopyNotUsed(t *testing.T) {
 				needRoot(t)
 			}
 			srv := newRepodataServer(t, doc1, `"v1"`)
-			dir := mkdirMode(t, filepath.Join(t.TempDir(), "repodata"), 0o700, -1)
+			dir := testfs.MkdirMode(t, filepath.Join(t.TempDir(), "repodata"), 0o700, -1)
 			c0 := newClient(t, fetch.Options{RepodataDir: dir})
 			u := srv.URL + "/c/noarch/repodata.json"
 			readAll(t, c0, u)

@@ -1,65 +1,23 @@
 package fetch
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
+
+	"github.com/condasigs/condasigs/internal/cachedir"
 )
 
-// ErrCacheDirNotPrivate is wrapped by every error of [CheckCacheDir], and
-// by those of [PrepareCacheDir] that say the directory is not private.
-var ErrCacheDirNotPrivate = errors.New("fetch: cache directory not private")
+// ErrCacheDirNotPrivate is wrapped by the errors of [PrepareCacheDir] that
+// say the directory must not be trusted.
+var ErrCacheDirNotPrivate = cachedir.ErrNotPrivate
 
-// CacheDirError is the error of [CheckCacheDir]: why a directory cannot be
-// trusted, and what would make it pass. It wraps [ErrCacheDirNotPrivate].
-type CacheDirError struct {
-	// Dir is the directory that was checked, made absolute.
-	Dir string
-	// Path is the offending path, with symbolic links resolved: Dir, a
-	// directory or a symbolic link on the way to it, or what a link
-	// points to.
-	Path string
-	// Reason says what is wrong with Path, for a person, e.g. "others can
-	// write the cache directory /srv/c (mode drwxrwxrwx)".
-	Reason string
-	// Fix says what would make the check pass, e.g. "chmod go-w /srv" for
-	// a parent, or removing the directory, for one others could write,
-	// since what they planted in it would outlive a chmod.
-	Fix string
-	// Err is the underlying error, e.g. from lstat, if any.
-	Err error
-}
-
-// Error describes the problem and its fix.
-func (e *CacheDirError) Error() string {
-	return fmt.Sprintf("fetch: %s; to trust it: %s", e.Reason, e.Fix)
-}
-
-// Unwrap returns ErrCacheDirNotPrivate and the underlying error, if any.
-func (e *CacheDirError) Unwrap() []error {
-	if e.Err == nil {
-		return []error{ErrCacheDirNotPrivate}
-	}
-	return []error{ErrCacheDirNotPrivate, e.Err}
-}
-
-// CheckCacheDir reports whether dir is fit to hold a cache whose entries
-// are trusted as they are read back: a verdict cache (a [DirCache] given
-// as condasigs.Options.VerdictCache), kept repodata
-// ([Options].RepodataDir), or downloads kept to be installed. Anyone who
-// can write such a directory, or replace it or one of its parents, can
-// forge what it returns. A nil error means the directory can be trusted;
-// any error, a [*CacheDirError] naming the offending path, means it must
-// not be (the check fails closed: a path it cannot inspect fails).
-// Before using a directory, call [PrepareCacheDir], which creates it and
-// checks it again: CheckCacheDir alone passes a directory that does not
-// exist yet, which someone else may then create.
-//
-// A sidecar cache's entries are hashed on every read, but it should be
-// checked too before it is written to: a directory others control can
-// turn the writes elsewhere.
+// PrepareCacheDir makes dir ready to hold a cache whose entries are trusted
+// as they are read back (a [DirCache] given as condasigs.Options.VerdictCache,
+// [Options].RepodataDir, downloads kept to be installed): it checks dir,
+// creates it and its missing parents (mode 0700) when it does not exist, and
+// checks it again, since in a sticky directory such as /tmp another user
+// could have created it in between. Anyone who can write such a directory,
+// or replace it or one of its parents, can forge what it returns. Call it
+// before using the directory, and use it only on a nil error.
 //
 // On Unix, the rule is that of OpenSSH's StrictModes. Symbolic links are
 // resolved one by one, and every directory on the way is checked:
@@ -71,88 +29,22 @@ func (e *CacheDirError) Unwrap() []error {
 //   - every symbolic link on the way must be owned by root or the
 //     effective user (in a sticky directory, its owner can replace it).
 //
-// A directory that does not exist yet passes when its nearest existing
-// ancestor passes the rule for parents; [PrepareCacheDir] then creates it
-// and checks it again, since in a sticky directory another user could
-// create it first. Entries inside dir are not inspected: only the
-// effective user and root can create them in a directory that passes,
-// but what others planted while it was open to them stays, which is why
-// the fix for a directory others can write is to remove it, and why
-// [DirCache] and kept repodata also check each entry as they read it. The
-// check applies to dir alone: check each subdirectory you give a cache of
-// its own (such as <dir>/verdicts) too.
+// Entries inside dir are checked as they are read: what others planted
+// while it was open to them is never trusted, which is why the fix for a
+// directory others can write is to remove it. The check applies to dir
+// alone: prepare each subdirectory you give a cache of its own too.
 //
-// On other platforms (Windows), owners and access lists are not
-// inspected. A directory is trusted only when, symbolic links resolved,
-// it lies under the user's cache directory ([os.UserCacheDir], on Windows
-// %LocalAppData%, which only the user and administrators can write by
-// default); anywhere else, and where there is no user cache directory,
-// the check fails.
-func CheckCacheDir(dir string) error {
-	if dir == "" {
-		return &CacheDirError{Reason: "no cache directory is given", Fix: "give one"}
-	}
-	abs, err := absolute(dir)
-	if err != nil {
-		return &CacheDirError{Dir: dir, Path: dir, Reason: fmt.Sprintf("the cache directory %s has no absolute path", dir),
-			Fix: "give an absolute path", Err: err}
-	}
-	return checkCacheDir(abs)
-}
-
-// absolute makes dir absolute without cleaning it: "link/.." is the
-// parent of the link's target, as the system reads it, not the directory
-// the link is in, and the check must follow the path the system follows.
-func absolute(dir string) (string, error) {
-	if filepath.IsAbs(dir) {
-		return dir, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	return wd + string(filepath.Separator) + dir, nil
-}
-
-// PrepareCacheDir makes dir ready to hold a cache whose entries are
-// trusted as they are read back, or files kept to be used later: it checks
-// dir with [CheckCacheDir], creates it and its missing parents (mode 0700)
-// when it does not exist, and checks it again, since in a sticky
-// directory such as /tmp another user could have created it in between.
-// Call it before using the directory, and use it only on a nil error; a
-// [DirCache] or [Options].RepodataDir given a directory that passes keeps
-// everything it reads and writes inside it.
+// On other platforms (Windows), owners and access lists are not inspected:
+// a directory is trusted only when, symbolic links resolved, it lies under
+// the user's cache directory ([os.UserCacheDir], on Windows %LocalAppData%).
 //
-// A nil error means dir exists and can be trusted. An error wrapping
-// [ErrCacheDirNotPrivate] (a [*CacheDirError]) means it must not be
-// trusted; when the first check fails, nothing is created. Any other
-// error means dir did not exist and could not be created (it wraps the
-// error of [os.MkdirAll], e.g. [os.ErrPermission]): do not use it then,
-// unless it lies in a private directory of yours, where no one else can
-// create it later.
+// An error wrapping [ErrCacheDirNotPrivate] means dir must not be trusted;
+// it says which path is at fault and what would fix it, and nothing was
+// created. Any other error means dir did not exist and could not be created
+// (it wraps the error of [os.MkdirAll], e.g. [os.ErrPermission]).
 func PrepareCacheDir(dir string) error {
-	if err := CheckCacheDir(dir); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("fetch: creating the cache directory %s: %w", dir, err)
-	}
-	if err := CheckCacheDir(dir); err != nil {
-		return err
-	}
-	// The check passes for a directory that does not exist: this one must.
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return &CacheDirError{Dir: dir, Path: dir, Reason: fmt.Sprintf("the cache directory %s is not there after it was created", dir),
-			Fix: "use another path", Err: err}
+	if err := cachedir.Prepare(dir); err != nil {
+		return fmt.Errorf("fetch: %w", err)
 	}
 	return nil
 }
-
-// CheckPrivate says why fi, a file or directory inside a directory that
-// passes [PrepareCacheDir], cannot be trusted as it is read back: it
-// belongs to another user, or group or others can write it (something
-// planted while the directory was open to others, which a chmod of the
-// directory leaves in place). Nil means it is private to the effective
-// user; on platforms without POSIX owners it is always nil (see
-// [CheckCacheDir]).
-func CheckPrivate(fi fs.FileInfo) error { return checkPrivate(fi) }

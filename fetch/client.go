@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/condasigs/condasigs/conda"
@@ -45,7 +44,7 @@ type Options struct {
 	// cap applies to the bytes the parser reads, whatever the encodings:
 	// decoded when the transport decodes them (the gzip it asks for), as
 	// sent otherwise. A document within it is read in bounded memory all
-	// the same: see [ScanRepodata] and [MaxRecordSize].
+	// the same: see [ScanRepodata] (a record takes at most 1 MiB).
 	MaxRepodataSize int64
 	// RetryMax is the number of retries after the first attempt (default 3;
 	// a negative value means none). Retries happen on connection errors, 5xx
@@ -61,7 +60,7 @@ type Options struct {
 	// UserAgent is sent with every request, if set.
 	UserAgent string
 	// CheckRedirect, if set, vets each redirect besides the built-in rules
-	// (at most 10, never from https to http), e.g. SameHost to keep every
+	// (at most 10, never from https to http), e.g. one that keeps every
 	// request on the package's host. It replaces HTTPClient.CheckRedirect.
 	CheckRedirect func(req *http.Request, via []*http.Request) error
 	// Cache, if set, keeps sidecars by their SHA-256: FetchSidecar answers
@@ -146,24 +145,16 @@ func New(opts Options) *Client {
 // MaxSidecarSize returns the effective sidecar size cap.
 func (c *Client) MaxSidecarSize() int64 { return c.opts.MaxSidecarSize }
 
-// RedirectError is a redirect that the rules refused.
-type RedirectError struct {
+// redirectError is a redirect that the rules refused.
+type redirectError struct {
 	// To is the redirect's target, redacted.
 	To     string
 	Reason string
 }
 
 // Error says which redirect was refused and why.
-func (e *RedirectError) Error() string {
+func (e *redirectError) Error() string {
 	return fmt.Sprintf("redirect to %s refused: %s", e.To, e.Reason)
-}
-
-// SameHost is a CheckRedirect that refuses redirects to another host.
-func SameHost(req *http.Request, via []*http.Request) error {
-	if !strings.EqualFold(req.URL.Host, via[0].URL.Host) {
-		return fmt.Errorf("it leaves %s", via[0].URL.Host)
-	}
-	return nil
 }
 
 const maxRedirects = 10
@@ -173,13 +164,13 @@ func checkRedirect(extra func(*http.Request, []*http.Request) error) func(*http.
 		to := conda.Redact(req.URL.String())
 		switch {
 		case len(via) >= maxRedirects:
-			return &RedirectError{To: to, Reason: fmt.Sprintf("more than %d redirects", maxRedirects)}
+			return &redirectError{To: to, Reason: fmt.Sprintf("more than %d redirects", maxRedirects)}
 		case via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme != "https":
-			return &RedirectError{To: to, Reason: "a downgrade from https"}
+			return &redirectError{To: to, Reason: "a downgrade from https"}
 		}
 		if extra != nil {
 			if err := extra(req, via); err != nil {
-				return &RedirectError{To: to, Reason: err.Error()}
+				return &redirectError{To: to, Reason: err.Error()}
 			}
 		}
 		return nil
@@ -187,7 +178,7 @@ func checkRedirect(extra func(*http.Request, []*http.Request) error) func(*http.
 }
 
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	var re *RedirectError
+	var re *redirectError
 	if errors.As(err, &re) {
 		return false, err // a refused redirect stays refused
 	}
@@ -306,7 +297,7 @@ func (c *Client) getHTTP(parent context.Context, u *url.URL, limit int64, timeou
 			return httpBody{}, fmt.Errorf("fetching %s: %w", redacted, perr)
 		}
 		msg := "network failure"
-		var re *RedirectError
+		var re *redirectError
 		switch {
 		case errors.As(err, &re):
 			msg = "redirect refused"

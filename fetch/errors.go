@@ -99,10 +99,3 @@ func KindOf(err error) Kind {
 	}
 	return ""
 }
-
-// IsRetrievalFailure reports whether err is a CEP 50 retrieval failure: any
-// fetch failure except "not advertised".
-func IsRetrievalFailure(err error) bool {
-	k := KindOf(err)
-	return k != "" && k != KindNotAdvertised
-}

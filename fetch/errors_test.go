@@ -41,15 +41,13 @@ func TestKindsAreStableCodes(t *testing.T) {
 	assert.Equal(t, want, got)
 }
 
-func TestKindOfAndIsRetrievalFailure(t *testing.T) {
+func TestKindOf(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, fetch.Kind(""), fetch.KindOf(nil))
 	assert.Equal(t, fetch.Kind(""), fetch.KindOf(io.EOF))
-	assert.False(t, fetch.IsRetrievalFailure(nil))
-	assert.False(t, fetch.IsRetrievalFailure(io.EOF))
-	assert.False(t, fetch.IsRetrievalFailure(fmt.Errorf("x: %w", fetch.KindNotAdvertised)))
-	for _, s := range allKinds[1:] {
-		assert.Truef(t, fetch.IsRetrievalFailure(fmt.Errorf("x: %w", &fetch.Error{Kind: s})), "%s", s)
+	assert.Equal(t, fetch.KindNotAdvertised, fetch.KindOf(fmt.Errorf("x: %w", fetch.KindNotAdvertised)))
+	for _, s := range allKinds {
+		assert.Equalf(t, s, fetch.KindOf(fmt.Errorf("x: %w", &fetch.Error{Kind: s})), "%s", s)
 	}
 }
 

@@ -80,17 +80,17 @@ func ExampleClient_FetchSidecar() {
 
 	// No attestations_sha256: no request, and not a retrieval failure.
 	_, err = c.FetchSidecar(context.Background(), pkgURL, fetch.Record{Filename: rec.Filename})
-	fmt.Println(fetch.KindOf(err), fetch.IsRetrievalFailure(err))
+	fmt.Println(fetch.KindOf(err), errors.Is(err, fetch.KindNotAdvertised))
 
 	// Advertised but absent: a retrieval failure, never "no attestations".
 	rec.AttestationsSHA256 = strings.Repeat("0", 64)
 	_, err = c.FetchSidecar(context.Background(), pkgURL, rec)
-	fmt.Println(fetch.KindOf(err), fetch.IsRetrievalFailure(err))
+	fmt.Println(fetch.KindOf(err), errors.Is(err, fetch.KindNotAdvertised))
 	// Output:
 	// true
 	// [{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}]
-	// not-advertised false
-	// not-found true
+	// not-advertised true
+	// not-found false
 }
 
 // A DirCache keeps sidecars by their SHA-256 between runs: the second

@@ -108,7 +108,6 @@ func requireCanceled(t *testing.T, err error) {
 	var fe *fetch.Error
 	require.Falsef(t, errors.As(err, &fe), "cancellation reported as a fetch failure: %v", err)
 	require.Equal(t, fetch.Kind(""), fetch.KindOf(err))
-	require.False(t, fetch.IsRetrievalFailure(err))
 }
 
 // within fails the test if f has not returned after a generous bound; it

@@ -43,7 +43,7 @@ type Record struct {
 // AttestationsSHA256 is set.
 func (r Record) HasAttestations() bool { return r.advertisedEmpty || r.AttestationsSHA256 != "" }
 
-// MaxRecordSize caps one record of a repodata.json document: the bytes
+// maxRecordSize caps one record of a repodata.json document: the bytes
 // from the opening quote of its file name to the closing brace of its
 // object, as written (a conda-forge record takes about 1 KiB). Every
 // other string and number of the document (in "info", "removed" or any
@@ -51,11 +51,11 @@ func (r Record) HasAttestations() bool { return r.advertisedEmpty || r.Attestati
 // keys and strings: its file name, the keys of its object (each counted
 // 64 bytes above its length, so fewer than 1,024 of them) and the fields
 // of [Record]. A document that passes a cap is malformed.
-const MaxRecordSize = 1 << 20
+const maxRecordSize = 1 << 20
 
 const (
 	// recordKept caps what ScanRepodata keeps of one record; see
-	// MaxRecordSize.
+	// maxRecordSize.
 	recordKept = 64 << 10
 	// keyCost is what a key costs of recordKept beyond its length: its
 	// place in the scanner's table of keys.
@@ -70,8 +70,8 @@ const (
 )
 
 var (
-	errRecordTooLarge = fmt.Errorf("larger than the %d bytes a record may take (fetch.MaxRecordSize)", MaxRecordSize)
-	errTokenTooLarge  = fmt.Errorf("a string or number longer than %d bytes (fetch.MaxRecordSize)", MaxRecordSize)
+	errRecordTooLarge = fmt.Errorf("larger than the %d bytes a record may take", maxRecordSize)
+	errTokenTooLarge  = fmt.Errorf("a string or number longer than %d bytes", maxRecordSize)
 	errKeptTooLarge   = fmt.Errorf("its keys and strings take more than the %d bytes a record may keep", recordKept)
 	errTooLong        = errors.New("too long")
 	errTooDeep        = fmt.Errorf("a value nested deeper than %d", maxNesting)
@@ -99,7 +99,7 @@ var (
 // parsers disagree on which value wins and a verifier must not check other
 // values than the ones the installer uses. The same holds for the keys of
 // "info", and for "info", "packages" and "packages.conda" themselves. A
-// record, or any other string or number, longer than [MaxRecordSize] makes
+// record, or any other string or number, longer than 1 MiB makes
 // the document malformed too, as does nesting deeper than 10,000.
 func ScanRepodata(r io.Reader, fn func(Record) bool) error {
 	s := newScanner(r)
@@ -336,13 +336,13 @@ func (s *scanner) open() (empty bool, err error) {
 	return false, nil
 }
 
-// capToken caps the string or number about to be read at MaxRecordSize
+// capToken caps the string or number about to be read at maxRecordSize
 // when no record's cap applies, and reports whether it did.
 func (s *scanner) capToken() bool {
 	if s.stop != noStop {
 		return false
 	}
-	s.stop, s.over = s.off()+MaxRecordSize, errTokenTooLarge
+	s.stop, s.over = s.off()+maxRecordSize, errTokenTooLarge
 	return true
 }
 
@@ -936,7 +936,7 @@ func (s *scanner) records(infoSubdir string, fn func(Record) bool) (stop bool, e
 	return false, err
 }
 
-// record reads one record, file name and object, under MaxRecordSize.
+// record reads one record, file name and object, under maxRecordSize.
 func (s *scanner) record() (Record, error) {
 	var rec Record
 	c, ok := s.peek()
@@ -946,7 +946,7 @@ func (s *scanner) record() (Record, error) {
 	if c != '"' {
 		return rec, s.syntax(c, "looking for a file name")
 	}
-	s.stop, s.over = s.off()+MaxRecordSize, errRecordTooLarge
+	s.stop, s.over = s.off()+maxRecordSize, errRecordTooLarge
 	var err error
 	if s.arena, err = s.str(s.arena[:0], recordKept); err != nil {
 		if err == errTooLong {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/internal/atomicfile"
+	"github.com/condasigs/condasigs/internal/cachedir"
 )
 
 // repodataHeader starts a kept repodata document: this line, a JSON line
@@ -85,7 +86,7 @@ func (c *Client) openCachedRepodata(ctx context.Context, u *url.URL) (io.ReadClo
 // what they hold is trusted. A damaged copy is removed.
 func openKept(dir, name string, limit int64, redacted string) (io.ReadCloser, repodataMeta, error) {
 	var meta repodataMeta
-	root, err := openRoot(dir)
+	root, err := cachedir.OpenRoot(dir)
 	if err != nil {
 		return nil, meta, err
 	}
@@ -101,7 +102,7 @@ func openKept(dir, name string, limit int64, redacted string) (io.ReadCloser, re
 		err = errNotRegular
 	}
 	if err == nil {
-		if perr := checkPrivate(fi); perr != nil {
+		if perr := cachedir.CheckPrivate(fi); perr != nil {
 			err = fmt.Errorf("the kept repodata %s %v", filepath.Join(dir, name), perr)
 		}
 	}
@@ -145,7 +146,7 @@ func privateDir(root *os.Root, dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkPrivate(fi); err != nil {
+	if err := cachedir.CheckPrivate(fi); err != nil {
 		return fmt.Errorf("the repodata directory %s %v", dir, err)
 	}
 	return nil
@@ -164,7 +165,7 @@ func (c *Client) keep(ctx context.Context, r httpBody, name string) io.ReadClose
 		c.log.WarnContext(ctx, "fetch: cannot keep repodata", "err", err)
 		return r.body
 	}
-	root, err := openRoot(dir)
+	root, err := cachedir.OpenRoot(dir)
 	if err == nil {
 		err = privateDir(root, dir)
 		if err != nil {

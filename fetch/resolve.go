@@ -196,12 +196,12 @@ func Resolve(ctx context.Context, src RecordSource, packageURLs []string, parall
 // ParseRecord builds the record of filename from its raw JSON object, as a
 // package manager that parsed repodata.json itself holds it, with the
 // rules ScanRepodata applies (known keys once, no case variants of them,
-// a size cap of MaxRecordSize), so that a record is read one way whoever
+// a size cap of maxRecordSize), so that a record is read one way whoever
 // reads it: "attestations_sha256": "" stays "present but empty", which
 // HasAttestations reports, unlike an absent key.
 func ParseRecord(filename string, raw []byte) (Record, error) {
-	if len(raw) > MaxRecordSize {
-		return Record{}, &Error{Kind: KindTooLarge, Msg: fmt.Sprintf("the record of %q is larger than %d bytes", filename, MaxRecordSize)}
+	if len(raw) > maxRecordSize {
+		return Record{}, &Error{Kind: KindTooLarge, Msg: fmt.Sprintf("the record of %q is larger than %d bytes", filename, maxRecordSize)}
 	}
 	// One JSON value, so that nothing in it can close the wrapping below.
 	if !json.Valid(raw) {

@@ -11,7 +11,7 @@ import (
 
 // combined is a Source of several sources at once, e.g. the public-good
 // TUF repository plus a private instance's trusted_root.json plus GitHub's:
-// its material is a Set of theirs, so each bundle is verified against the
+// its material holds each of theirs, so each bundle is verified against the
 // instance that issued it. A refresh of any member shows in the next
 // Snapshot.
 type combined struct {
@@ -23,13 +23,13 @@ type combined struct {
 
 // Combine returns a Source of all sources at once, e.g. the public-good
 // TUF repository plus a private instance's trusted_root.json plus
-// GitHub's: its material is a Set of theirs, so each bundle is verified
+// GitHub's: its material holds each of theirs, so each bundle is verified
 // against the instance that issued it. A refresh of any member shows in
 // the next Snapshot, which is the same pointer as long as no member
 // changed.
 func Combine(sources ...Source) Source { return &combined{sources: sources} }
 
-// Snapshot returns the members' current material as a Set. The result is
+// Snapshot returns the members' current material as one set. The result is
 // the same pointer as long as no member changed.
 func (c *combined) Snapshot(ctx context.Context) (*Snapshot, error) {
 	members := make([]*Snapshot, len(c.sources))
@@ -61,16 +61,16 @@ func samePointers(a, b []*Snapshot) bool {
 	return true
 }
 
-// combine builds the Set and the Info of member snapshots. The age is the
+// combine builds the memberSet and the Info of member snapshots. The age is the
 // oldest TUF member's (the only kind whose age is known), unknown if any
 // TUF member's is; the expiry the earliest.
 func combine(members []*Snapshot) *Snapshot {
-	var set Set
+	var set memberSet
 	info := Info{Kind: "set"}
 	var sources, digests []string
 	for _, m := range members {
 		digests = append(digests, m.Info.Digest)
-		if inner, ok := m.Material.(Set); ok {
+		if inner, ok := m.Material.(memberSet); ok {
 			set = append(set, inner...)
 		} else {
 			set = append(set, m.Material)

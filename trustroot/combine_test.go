@@ -8,6 +8,7 @@ import (
 
 	"github.com/condasigs/condasigs/internal/fixtures"
 	"github.com/condasigs/condasigs/trustroot"
+	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -51,11 +52,12 @@ func TestCombine(t *testing.T) {
 	assert.NotSame(t, s1, s3, "a member's refresh shows")
 
 	// Nested sets are flattened.
-	files, err := trustroot.FromFiles(writeRoots(t)...)
+	paths := writeRoots(t)
+	files, err := trustroot.FromFile(paths[0], paths[1:]...)
 	require.NoError(t, err)
 	s4, err := trustroot.Combine(tuf, files).Snapshot(context.Background())
 	require.NoError(t, err)
-	assert.Len(t, s4.Material.(trustroot.Set).Members(), 3)
+	assert.Len(t, s4.Material.(interface{ Members() []root.TrustedMaterial }).Members(), 3)
 }
 
 // A set with a TUF member of unknown age is of unknown age, whatever the

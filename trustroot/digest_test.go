@@ -41,11 +41,11 @@ func TestInfoDigest(t *testing.T) {
 
 	// A set depends on every member and on their order.
 	pgPath, stPath := writeFile(t, "a.json", pg), writeFile(t, "b.json", staging)
-	ab, err := trustroot.FromFiles(pgPath, stPath)
+	ab, err := trustroot.FromFile(pgPath, stPath)
 	require.NoError(t, err)
-	ba, err := trustroot.FromFiles(stPath, pgPath)
+	ba, err := trustroot.FromFile(stPath, pgPath)
 	require.NoError(t, err)
-	aa, err := trustroot.FromFiles(pgPath, pgPath)
+	aa, err := trustroot.FromFile(pgPath, pgPath)
 	require.NoError(t, err)
 	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, digest(ab))
 	assert.NotEqual(t, digest(ab), digest(ba))

@@ -10,11 +10,11 @@
 // All TUF traffic goes through the caller's HTTP client, with retries; a
 // failed refresh keeps the last good root and is logged through log/slog.
 //
-// Each repository has its own cache directory, [RepositoryCacheDir], which
+// Each repository has its own cache directory under [TUFOptions].CacheDir, which
 // holds all that a start without the network needs: the metadata and the
 // target, the root rotations walked since the initial root, and a record of
 // the last successful update, from which the material's age is known. The
-// cache is used only if it is private to the user, as fetch.CheckCacheDir
+// cache is used only if it is private to the user, as cachedir.Check
 // says (or, read-only, root's): anyone else who could write it could roll
 // it back to older metadata that is still validly signed, or plant links
 // that turn its writes elsewhere; such a cache is neither read nor
@@ -23,8 +23,9 @@
 // but never written. Material whose age cannot be established says so in
 // [Info].AgeUnknown.
 //
-// Several Sigstore instances can be trusted at once: [FromFiles] reads
+// Several Sigstore instances can be trusted at once: [FromFile] reads
 // several trusted_root.json files and [Combine] joins sources of any kind.
-// Their material is a [Set], and package attest verifies each bundle
-// against the one instance whose CA issued its certificate.
+// Their material lists its instances (a Members method), and package attest
+// verifies each bundle against the one instance whose CA issued its
+// certificate.
 package trustroot

@@ -12,6 +12,7 @@ import (
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/internal/fixtures"
 	"github.com/condasigs/condasigs/trustroot"
+	"github.com/sigstore/sigstore-go/pkg/root"
 )
 
 // Load a pinned trusted_root.json for offline verification.
@@ -31,8 +32,8 @@ func ExampleFromFile() {
 // instance and GitHub's (whose root lists no transparency log, accepted
 // only beside one that does). Each bundle is verified against the instance
 // whose CA issued its certificate, never against a pool of all of them.
-func ExampleFromFiles() {
-	trust, err := trustroot.FromFiles(
+func ExampleFromFile_several() {
+	trust, err := trustroot.FromFile(
 		"../examples/quickstart/trusted_root.json",
 		"../internal/fixtures/data/github.trusted_root.json",
 	)
@@ -45,11 +46,11 @@ func ExampleFromFiles() {
 		fmt.Println(err)
 		return
 	}
-	set := snap.Material.(trustroot.Set)
+	set := snap.Material.(interface{ Members() []root.TrustedMaterial })
 	fmt.Println(snap.Info.Kind, len(set.Members()), "instances")
 	fmt.Println(strings.HasPrefix(snap.Info.Digest, "sha256:")) // keys verdict caches
 
-	_, err = trustroot.FromFiles("../internal/fixtures/data/github.trusted_root.json")
+	_, err = trustroot.FromFile("../internal/fixtures/data/github.trusted_root.json")
 	fmt.Println(err)
 	// Output:
 	// file 2 instances

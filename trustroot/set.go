@@ -9,45 +9,44 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 )
 
-// Set is the trusted material of several Sigstore instances at once (the
+// memberSet is the trusted material of several Sigstore instances at once (the
 // public-good instance, a private one, GitHub's). Verifiers that know it
 // (package attest) verify each bundle against the one instance whose CA
 // issued its certificate, never against a pool of all of them, so that a
 // certificate of one instance with a log entry of another does not verify.
 // Its TrustedMaterial methods return the pooled view, for other code.
-type Set []root.TrustedMaterial
+type memberSet []root.TrustedMaterial
 
 // Members returns the instances.
-func (s Set) Members() []root.TrustedMaterial { return s }
+func (s memberSet) Members() []root.TrustedMaterial { return s }
 
-func (s Set) pooled() root.TrustedMaterialCollection { return root.TrustedMaterialCollection(s) }
+func (s memberSet) pooled() root.TrustedMaterialCollection { return root.TrustedMaterialCollection(s) }
 
 // TimestampingAuthorities returns the TSAs of every member.
-func (s Set) TimestampingAuthorities() []root.TimestampingAuthority {
+func (s memberSet) TimestampingAuthorities() []root.TimestampingAuthority {
 	return s.pooled().TimestampingAuthorities()
 }
 
 // FulcioCertificateAuthorities returns the CAs of every member.
-func (s Set) FulcioCertificateAuthorities() []root.CertificateAuthority {
+func (s memberSet) FulcioCertificateAuthorities() []root.CertificateAuthority {
 	return s.pooled().FulcioCertificateAuthorities()
 }
 
 // RekorLogs returns the transparency logs of every member.
-func (s Set) RekorLogs() map[string]*root.TransparencyLog { return s.pooled().RekorLogs() }
+func (s memberSet) RekorLogs() map[string]*root.TransparencyLog { return s.pooled().RekorLogs() }
 
 // CTLogs returns the CT logs of every member.
-func (s Set) CTLogs() map[string]*root.TransparencyLog { return s.pooled().CTLogs() }
+func (s memberSet) CTLogs() map[string]*root.TransparencyLog { return s.pooled().CTLogs() }
 
 // PublicKeyVerifier looks keyID up in every member.
-func (s Set) PublicKeyVerifier(keyID string) (root.TimeConstrainedVerifier, error) {
+func (s memberSet) PublicKeyVerifier(keyID string) (root.TimeConstrainedVerifier, error) {
 	return s.pooled().PublicKeyVerifier(keyID)
 }
 
-// FromFiles reads several trusted_root.json files into one Source
-// whose material is a Set. No network is used. A member without
-// transparency logs (GitHub's instance) is accepted beside others.
-func FromFiles(paths ...string) (Source, error) {
-	set := make(Set, 0, len(paths))
+// fromFiles is FromFile of several paths: one Source whose material is a
+// set.
+func fromFiles(paths []string) (Source, error) {
+	set := make(memberSet, 0, len(paths))
 	digests := make([]string, 0, len(paths))
 	logs := 0
 	for _, p := range paths {

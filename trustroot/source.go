@@ -79,7 +79,17 @@ func NewStatic(tm root.TrustedMaterial, source string) Source {
 
 // FromFile reads a trusted_root.json file, as a Source whose material
 // never changes. No network is used.
-func FromFile(path string) (Source, error) {
+//
+// With more than one path it reads several instances at once (the
+// public-good one, a private one, GitHub's): each bundle is then verified
+// against the one instance whose CA issued its certificate, never against a
+// pool of all of them, so a certificate of one instance with a log entry of
+// another does not verify. On its own a trusted root must list a
+// transparency log; beside others, one without (GitHub's) is accepted.
+func FromFile(path string, more ...string) (Source, error) {
+	if len(more) > 0 {
+		return fromFiles(append([]string{path}, more...))
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("trustroot: reading the trusted root: %w", err)
@@ -125,6 +135,6 @@ func parseSingleRoot(b []byte) (*root.TrustedRoot, error) {
 }
 
 // errNoLogs refuses a trusted root without transparency logs on its own.
-// In a Set beside other roots it is accepted (GitHub's instance has none);
+// Beside other roots it is accepted (GitHub's instance has none);
 // bundles of such an instance still fail for want of a log entry.
 var errNoLogs = errors.New("the trusted root lists no transparency log: CEP 27 requires every attestation to be logged, so none could verify against it")

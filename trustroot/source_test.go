@@ -193,7 +193,7 @@ func writeRoots(t *testing.T) []string {
 func TestFromFilesMakesASet(t *testing.T) {
 	paths := writeRoots(t)
 	dir := filepath.Dir(paths[0])
-	s, err := trustroot.FromFiles(paths...)
+	s, err := trustroot.FromFile(paths[0], paths[1:]...)
 	require.NoError(t, err)
 	snap, err := s.Snapshot(context.Background())
 	require.NoError(t, err)
@@ -203,13 +203,13 @@ func TestFromFilesMakesASet(t *testing.T) {
 	assert.Equal(t, "file", snap.Info.Kind)
 	assert.Len(t, set.RekorLogs(), len(set[0].RekorLogs())+len(set[1].RekorLogs()), "the pooled view has every log")
 
-	_, err = trustroot.FromFiles(paths[0], filepath.Join(dir, "missing.json"))
+	_, err = trustroot.FromFile(paths[0], filepath.Join(dir, "missing.json"))
 	assert.Error(t, err)
 
 	gh := filepath.Join(dir, "github.json")
 	require.NoError(t, os.WriteFile(gh, fixtures.Read(fixtures.GitHubRootFile), 0o644))
-	_, err = trustroot.FromFiles(gh, paths[0])
+	_, err = trustroot.FromFile(gh, paths[0])
 	assert.NoError(t, err, "GitHub's root, without logs, beside another")
-	_, err = trustroot.FromFiles(gh)
+	_, err = trustroot.FromFile(gh)
 	assert.ErrorContains(t, err, "no transparency log", "alone it could verify nothing")
 }

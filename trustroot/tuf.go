@@ -46,10 +46,10 @@ type TUFOptions struct {
 	// "trusted_root.json").
 	Target string
 	// CacheDir is where TUF metadata is cached, one directory per
-	// repository (RepositoryCacheDir; default: <user cache
+	// repository (a readable name and a hash of the URL; default: <user cache
 	// dir>/condasigs/tuf). It and the repository's directory are created
 	// private (mode 0700) when missing, and used only if they pass
-	// fetch.CheckCacheDir (OpenSSH's StrictModes rule: yours, writable by
+	// cachedir.Check (OpenSSH's StrictModes rule: yours, writable by
 	// no one else, under directories only root or you can change). One
 	// that does not, or cannot be made, is neither read nor written: the
 	// cache is kept in memory, with a warning that says why; offline, it
@@ -170,7 +170,7 @@ func NewTUF(ctx context.Context, opts TUFOptions) (*TUF, error) {
 		if st, err := os.Stat(opts.CacheDir); err != nil || !st.IsDir() {
 			return nil, fmt.Errorf("trustroot: offline mode needs a TUF cache, and %s is not one: run once online with this cache directory, or use a trusted_root.json file", opts.CacheDir)
 		}
-		t.dir, t.mode = RepositoryCacheDir(opts.CacheDir, opts.RepositoryURL), cacheReadOnly
+		t.dir, t.mode = repositoryCacheDir(opts.CacheDir, opts.RepositoryURL), cacheReadOnly
 		// Said offline as online: a cache of root's is read, never written.
 		if c, err := openDir(opts.CacheDir, t.dir, cacheReadOnly); err == nil {
 			if c.shared {
@@ -179,7 +179,7 @@ func NewTUF(ctx context.Context, opts TUFOptions) (*TUF, error) {
 			c.close()
 		}
 	default:
-		t.dir = RepositoryCacheDir(opts.CacheDir, opts.RepositoryURL)
+		t.dir = repositoryCacheDir(opts.CacheDir, opts.RepositoryURL)
 		mode, err := openCache(opts.CacheDir, t.dir)
 		switch t.mode = mode; mode {
 		case cacheNone:

@@ -19,7 +19,7 @@ import (
 	"github.com/theupdateframework/go-tuf/v2/metadata/trustedmetadata"
 )
 
-// The cache of one TUF repository is the directory RepositoryCacheDir
+// The cache of one TUF repository is the directory repositoryCacheDir
 // names under TUFOptions.CacheDir:
 //
 //	root.json, timestamp.json,        the metadata, written by go-tuf
@@ -37,7 +37,7 @@ import (
 // which this package downloads, verifies and stores itself.
 //
 // The cache is used only when it is private (openDir): the cache
-// directory and the repository's pass fetch.CheckCacheDir (or belong to
+// directory and the repository's pass cachedir.Check (or belong to
 // root, read-only), and every file and subdirectory used in it is a real
 // one of the user's or root's that no one else can write. Everything
 // this package reads and writes there goes through an os.Root, and
@@ -77,7 +77,7 @@ const maxRootChain = 256
 // record is not believed.
 const clockSkew = 5 * time.Minute
 
-// RepositoryCacheDir is the directory under cacheDir where a TUF source
+// repositoryCacheDir is the directory under cacheDir where a TUF source
 // caches the metadata of the repository at repositoryURL ("" is the
 // public-good instance): a readable name made from the URL (credentials,
 // tokens and queries left out) and a hash of the whole URL, so that no two
@@ -86,7 +86,7 @@ const clockSkew = 5 * time.Minute
 //
 // Caches of condasigs releases that named the directory after the URL
 // alone are not read.
-func RepositoryCacheDir(cacheDir, repositoryURL string) string {
+func repositoryCacheDir(cacheDir, repositoryURL string) string {
 	if repositoryURL == "" {
 		repositoryURL = tuf.DefaultMirror
 	}

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/internal/atomicfile"
+	"github.com/condasigs/condasigs/internal/cachedir"
 )
 
 // cacheMode is how a TUF source uses its repository's cache directory.
@@ -55,7 +55,7 @@ type cacheDir struct {
 
 // openCache decides how the cache directory dir (under base) can be used,
 // creating both, private, when dir does not exist. A cache that is not
-// private to the user (fetch.CheckCacheDir) is not used at all, unless it
+// private to the user (cachedir.Check) is not used at all, unless it
 // belongs to root, which makes it read-only to others. One that exists
 // but cannot be written is read-only; so is one whose mode denies its
 // owner writing (chmod a-w), which the superuser could write but must not.
@@ -84,9 +84,9 @@ func openCache(base, dir string) (cacheMode, error) {
 // private, when missing (fetch.PrepareCacheDir). A directory of root's
 // that another user may read (checkRootOwned) opens read-only.
 func openDir(base, dir string, mode cacheMode) (*cacheDir, error) {
-	check := fetch.CheckCacheDir
+	check := cachedir.Check
 	if mode == cacheReadWrite {
-		check = fetch.PrepareCacheDir
+		check = cachedir.Prepare
 	}
 	err := check(base)
 	if err == nil {
@@ -104,7 +104,7 @@ func openDir(base, dir string, mode cacheMode) (*cacheDir, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := openRootDir(real)
+	r, err := cachedir.OpenRoot(real)
 	if err != nil {
 		return nil, err
 	}
@@ -234,11 +234,11 @@ func (c *cacheDir) lockExclusive(ctx context.Context) error {
 }
 
 // privateLockFile says why fi cannot be the lock file of a cache that is
-// written: it is not a private file of the user's (fetch.CheckPrivate),
+// written: it is not a private file of the user's (cachedir.CheckPrivate),
 // or group or others may open it (lockPermProblem). Anyone who can open
 // the lock file can lock it, for good: it must be the user's alone.
 func privateLockFile(fi fs.FileInfo) error {
-	if err := fetch.CheckPrivate(fi); err != nil {
+	if err := cachedir.CheckPrivate(fi); err != nil {
 		return err
 	}
 	return lockPermProblem(fi)
@@ -277,7 +277,7 @@ func (c *cacheDir) writable() bool { return c != nil && c.mode == cacheReadWrite
 // it belongs to neither the user nor root, or group or others can write
 // it. Root could write it in any case.
 func checkEntry(fi fs.FileInfo) error {
-	err := fetch.CheckPrivate(fi)
+	err := cachedir.CheckPrivate(fi)
 	if err != nil && ownedByRoot(fi) && fi.Mode().Perm()&0o022 == 0 {
 		return nil
 	}
@@ -493,4 +493,15 @@ func (c *cacheDir) prepareMetadata() ([]string, error) {
 		removed = append(removed, name)
 	}
 	return removed, nil
+}
+
+// checkRootOwned applies the cache-directory rule to a directory that the
+// superuser owns, for a user who is not the superuser: such a directory is
+// as safe to read as one's own, since only root can change it. It returns
+// the directory's physical path, which alone is used after the check.
+func checkRootOwned(dir string) (string, error) {
+	if os.Geteuid() == 0 {
+		return "", fmt.Errorf("%s: not a directory of the superuser's to share", dir)
+	}
+	return cachedir.CheckOwnedBy(dir, 0)
 }

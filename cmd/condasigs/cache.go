@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/cachedir"
 )
 
 // caches returns the sidecar and verdict caches and the repodata
@@ -49,7 +50,7 @@ var cacheSubdirs = []string{"verdicts", "repodata", "sidecars"}
 func openCacheDir(dir string) (sidecarsOnly bool, warning string) {
 	// All are checked before any is created.
 	for _, sub := range append([]string{""}, cacheSubdirs...) {
-		if err := fetch.CheckCacheDir(filepath.Join(dir, sub)); err != nil {
+		if err := cachedir.Check(filepath.Join(dir, sub)); err != nil {
 			return true, untrusted(err)
 		}
 	}
@@ -82,10 +83,10 @@ func openCacheDir(dir string) (sidecarsOnly bool, warning string) {
 	return false, ""
 }
 
-// reasonOf is what a fetch.CheckCacheDir error says is wrong, without
+// reasonOf is what a cachedir.Check error says is wrong, without
 // the fix it proposes for a cache.
 func reasonOf(err error) string {
-	var cde *fetch.CacheDirError
+	var cde *cachedir.Error
 	if errors.As(err, &cde) {
 		return cde.Reason
 	}
@@ -95,7 +96,7 @@ func reasonOf(err error) string {
 // untrusted is the warning for a cache directory that fails the check.
 func untrusted(err error) string {
 	reason, fix := err.Error(), "use a private directory, or --no-cache"
-	var cde *fetch.CacheDirError
+	var cde *cachedir.Error
 	if errors.As(err, &cde) {
 		reason, fix = cde.Reason, cde.Fix
 	}

@@ -141,7 +141,7 @@ func TestVerifyEnvForeignCacheNotTrusted(t *testing.T) {
 }
 
 // openCacheDir trusts a cache directory only when it and the
-// subdirectories of the trusted caches pass fetch.CheckCacheDir; else
+// subdirectories of the trusted caches pass cachedir.Check; else
 // only sidecars are read, and nothing is written.
 func TestOpenCacheDir(t *testing.T) {
 	private := func(t *testing.T, base string) string {

@@ -171,28 +171,21 @@ func trustLogger(f trustFlags, debug *slog.Logger, stderr io.Writer) *slog.Logge
 // loadTrust opens the trust source the checked flags select. ctx bounds
 // the initial load. The returned function releases the source.
 func loadTrust(ctx context.Context, f trustFlags, logger *slog.Logger) (trustroot.Source, func(), error) {
-	switch len(f.trustedRoots) {
-	case 0:
+	if len(f.trustedRoots) == 0 {
 		src, closeTUF, err := loadTUF(ctx, f, logger)
 		if err != nil || len(f.addRoots) == 0 {
 			return src, closeTUF, err
 		}
-		extra, err := trustroot.FromFiles(f.addRoots...)
+		extra, err := trustroot.FromFile(f.addRoots[0], f.addRoots[1:]...)
 		if err != nil {
 			closeTUF()
 			return nil, nil, fmt.Errorf("--add-trusted-root: %w", err)
 		}
 		return trustroot.Combine(src, extra), closeTUF, nil
-	case 1:
-		s, err := trustroot.FromFile(f.trustedRoots[0])
-		if err != nil {
-			return nil, nil, err
-		}
-		return s, func() {}, nil
 	}
 	// Several instances: each bundle is verified against the one whose CA
 	// issued its certificate.
-	s, err := trustroot.FromFiles(f.trustedRoots...)
+	s, err := trustroot.FromFile(f.trustedRoots[0], f.trustedRoots[1:]...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -198,10 +198,11 @@ func summarize(snap *trustroot.Snapshot, lastErr error, files []string) trustSum
 	if lastErr != nil {
 		doc.UpdateError = lastErr.Error()
 	}
-	if set, ok := snap.Material.(trustroot.Set); ok {
-		for i, m := range set.Members() {
+	if set, ok := snap.Material.(interface{ Members() []root.TrustedMaterial }); ok {
+		members := set.Members()
+		for i, m := range members {
 			rs := summarizeRoot(m)
-			if len(files) == len(set) {
+			if len(files) == len(members) {
 				rs.Source = files[i]
 			}
 			doc.Roots = append(doc.Roots, rs)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/condasigs/condasigs/internal/fixtures"
 	"github.com/condasigs/condasigs/internal/tufrepo"
-	"github.com/condasigs/condasigs/trustroot"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -322,7 +321,10 @@ func TestRootAgeFlags(t *testing.T) {
 	code, _, errOut := runCLI(t, "trust-root", "show", "--tuf-url", repo.URL(), "--tuf-root", rootFile, "--tuf-cache", cache)
 	require.Equal(t, exitOK, code, errOut)
 	hits := repo.Hits()
-	rec := filepath.Join(trustroot.RepositoryCacheDir(cache, repo.URL()), "state", "update.json")
+	recs, err := filepath.Glob(filepath.Join(cache, "*", "state", "update.json"))
+	require.NoError(t, err)
+	require.Len(t, recs, 1, "one repository, one cache directory")
+	rec := recs[0]
 	b, err := os.ReadFile(rec)
 	require.NoError(t, err)
 	var r map[string]any

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/condasigs/condasigs"
-	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/cachedir"
 	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/spf13/cobra"
@@ -99,7 +99,7 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 	}
 	if f.keepDownloads != "" {
 		// What is kept there gets installed: no one else may swap it.
-		if err := fetch.CheckCacheDir(f.keepDownloads); err != nil {
+		if err := cachedir.Check(f.keepDownloads); err != nil {
 			return usageError("--keep-downloads %s: %v: keep the downloads in a directory of your own that no one else can write", f.keepDownloads, reasonOf(err))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/cachedir"
 )
 
 // batchHeader starts a batch entry: the single entries of every handle of
@@ -91,7 +92,7 @@ func cutPart(b []byte) (part, rest []byte, ok bool) {
 // Store writes the batch entry, once every handle has been looked up or
 // stored, unless the entry read was sound throughout. It writes nothing
 // unless every handle has its entry (verified and cached), nor an entry
-// larger than fetch.MaxCacheEntry. A nil Batch stores nothing.
+// larger than cachedir.MaxEntry. A nil Batch stores nothing.
 func (b *Batch) Store(ctx context.Context) {
 	if b == nil || b.hit && !b.anyBad() {
 		return
@@ -103,7 +104,7 @@ func (b *Batch) Store(ctx context.Context) {
 		}
 		size += len(hd.entry) + 12
 	}
-	if size > fetch.MaxCacheEntry {
+	if size > cachedir.MaxEntry {
 		return
 	}
 	data := make([]byte, 0, size)

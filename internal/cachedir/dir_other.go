@@ -1,6 +1,6 @@
 //go:build !unix
 
-package fetch
+package cachedir
 
 import (
 	"errors"
@@ -12,27 +12,27 @@ import (
 	"strings"
 )
 
-// checkCacheDir trusts only directories under the user's cache directory:
+// check trusts only directories under the user's cache directory:
 // owners and access lists are not inspected here.
-func checkCacheDir(dir string) error {
+func check(dir string) error {
 	base, err := os.UserCacheDir()
 	if err != nil {
-		return &CacheDirError{Dir: dir, Path: dir,
+		return &Error{Dir: dir, Path: dir,
 			Reason: fmt.Sprintf("on %s, who can write the cache directory %s is not checked, and there is no user cache directory to trust instead", runtime.GOOS, dir),
 			Fix:    "use no verdict cache", Err: err}
 	}
 	realBase, err := resolveExisting(base)
 	if err != nil {
-		return &CacheDirError{Dir: dir, Path: base, Reason: fmt.Sprintf("cannot resolve the user cache directory %s", base),
+		return &Error{Dir: dir, Path: base, Reason: fmt.Sprintf("cannot resolve the user cache directory %s", base),
 			Fix: "make it readable", Err: err}
 	}
 	real, err := resolveExisting(dir)
 	if err != nil {
-		return &CacheDirError{Dir: dir, Path: dir, Reason: fmt.Sprintf("cannot resolve the cache directory %s", dir),
+		return &Error{Dir: dir, Path: dir, Reason: fmt.Sprintf("cannot resolve the cache directory %s", dir),
 			Fix: "make it readable, or use a directory under " + base, Err: err}
 	}
 	if !within(real, realBase) {
-		return &CacheDirError{Dir: dir, Path: real,
+		return &Error{Dir: dir, Path: real,
 			Reason: fmt.Sprintf("on %s, who can write a directory is not checked, so only directories under the user cache directory %s are trusted, not %s", runtime.GOOS, base, real),
 			Fix:    "use a directory under " + base}
 	}
@@ -68,13 +68,21 @@ func within(p, base string) bool {
 	return rel == "." || rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// openRoot opens dir as an [os.Root]: FIFOs do not block an open here.
-func openRoot(dir string) (*os.Root, error) {
+// OpenRoot opens dir as an [os.Root]: FIFOs do not block an open here.
+func OpenRoot(dir string) (*os.Root, error) {
 	return os.OpenRoot(dir)
 }
 
 // checkPrivate accepts every file: owners and access lists are not
-// inspected on these platforms (see CheckCacheDir).
+// inspected on these platforms (see Check).
 func checkPrivate(fs.FileInfo) error {
 	return nil
+}
+
+// CheckOwnedBy refuses every directory: owners are not inspected on these
+// platforms, so no directory of another user can be trusted.
+func CheckOwnedBy(dir string, owner int) (string, error) {
+	return "", &Error{Dir: dir, Path: dir,
+		Reason: fmt.Sprintf("on %s, who owns the directory %s is not checked", runtime.GOOS, dir),
+		Fix:    "use a directory of your own"}
 }

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package fetch
+package cachedir
 
 import (
 	"os"
@@ -28,9 +28,9 @@ func TestCheckCacheDirOther(t *testing.T) {
 	t.Setenv("home", base) // Plan 9
 	ucd, err := os.UserCacheDir()
 	if err != nil {
-		require.ErrorIs(t, CheckCacheDir(filepath.Join(base, "c")), ErrCacheDirNotPrivate)
+		require.ErrorIs(t, Check(filepath.Join(base, "c")), ErrNotPrivate)
 		return
 	}
-	require.NoError(t, CheckCacheDir(filepath.Join(ucd, "condasigs", "new")))
-	require.ErrorIs(t, CheckCacheDir(t.TempDir()), ErrCacheDirNotPrivate)
+	require.NoError(t, Check(filepath.Join(ucd, "condasigs", "new")))
+	require.ErrorIs(t, Check(t.TempDir()), ErrNotPrivate)
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package fetch
+package cachedir
 
 import (
 	"errors"
@@ -16,20 +16,51 @@ import (
 // directory, as the kernel bounds them (Linux's MAXSYMLINKS).
 const maxLinks = 40
 
-// dirChecker applies CheckCacheDir's rule to one directory.
+// dirChecker applies Check's rule to one directory.
 type dirChecker struct {
-	dir string // absolute and clean, as given
-	uid uint64 // the effective user
+	dir   string // absolute, as given
+	uid   uint64 // the effective user
+	owner uint64 // who must own dir: the effective user, or root for a shared one
 }
 
-func checkCacheDir(dir string) error {
-	c := dirChecker{dir: dir, uid: uint64(os.Geteuid())}
+func check(dir string) error {
+	uid := uint64(os.Geteuid())
+	c := dirChecker{dir: dir, uid: uid, owner: uid}
 	real, fi, err := c.resolve()
 	if err != nil || fi == nil {
 		return err
 	}
 	return c.checkOwn(real, fi)
 }
+
+// CheckOwnedBy applies the rule of [Check] to dir, which must exist and
+// belong to the user owner instead of the effective user: a directory of
+// root's that others may read (a shared cache), whose contents are as safe
+// to read as one's own, since only root can change them. Directories and
+// links on the way may belong to root, to the effective user or to owner.
+// It returns the directory's physical path, which alone should be used
+// after the check. On platforms without POSIX owners it always fails.
+func CheckOwnedBy(dir string, owner int) (string, error) {
+	abs, err := absolute(dir)
+	if err != nil {
+		return "", err
+	}
+	c := dirChecker{dir: abs, uid: uint64(os.Geteuid()), owner: uint64(owner)}
+	real, fi, err := c.resolve()
+	if err != nil {
+		return "", err
+	}
+	if fi == nil {
+		return "", c.fail(real, fmt.Sprintf("%s does not exist", c.dir), "use an existing directory", fs.ErrNotExist)
+	}
+	if err := c.checkOwn(real, fi); err != nil {
+		return "", err
+	}
+	return real, nil
+}
+
+// trusted reports whether a directory or link on the way may belong to uid.
+func (c *dirChecker) trusted(uid uint64) bool { return uid == 0 || uid == c.uid || uid == c.owner }
 
 // resolve follows c.dir from the root one component at a time, checking
 // every directory and symbolic link on the way, and returns the directory
@@ -122,9 +153,13 @@ func (c *dirChecker) checkOwn(real string, fi fs.FileInfo) error {
 	// Others could have planted entries in it, or subdirectories that
 	// stay theirs: a chmod would leave those. Removed, it is created again
 	// private.
-	if uid != c.uid {
+	if uid != c.owner && c.owner == c.uid {
 		return c.fail(real, fmt.Sprintf("the cache directory %s belongs to uid %d, not to you (uid %d)", name, uid, c.uid),
 			"remove it (rm -rf "+real+"), or use a directory of your own", nil)
+	}
+	if uid != c.owner {
+		return c.fail(real, fmt.Sprintf("the cache directory %s belongs to uid %d, not to uid %d", name, uid, c.owner),
+			"use a directory of your own", nil)
 	}
 	if fi.Mode().Perm()&0o022 != 0 {
 		return c.fail(real, fmt.Sprintf("others can write the cache directory %s (mode %s)", name, fi.Mode()),
@@ -141,7 +176,7 @@ func (c *dirChecker) checkParent(path string, fi fs.FileInfo) error {
 	if err != nil {
 		return c.uninspectable(path, err)
 	}
-	if uid != 0 && uid != c.uid {
+	if !c.trusted(uid) {
 		return c.fail(path, fmt.Sprintf("%s, on the way to the cache directory %s, belongs to uid %d, neither root nor you (uid %d)", path, c.dir, uid, c.uid),
 			"use a cache directory elsewhere", nil)
 	}
@@ -163,7 +198,7 @@ func (c *dirChecker) checkLink(path string, fi fs.FileInfo) error {
 	if err != nil {
 		return c.uninspectable(path, err)
 	}
-	if uid != 0 && uid != c.uid {
+	if !c.trusted(uid) {
 		return c.fail(path, fmt.Sprintf("the symbolic link %s, on the way to the cache directory %s, belongs to uid %d, neither root nor you (uid %d)", path, c.dir, uid, c.uid),
 			"use a cache directory elsewhere", nil)
 	}
@@ -190,13 +225,13 @@ func (c *dirChecker) uninspectable(path string, err error) error {
 }
 
 func (c *dirChecker) fail(path, reason, fix string, err error) error {
-	return &CacheDirError{Dir: c.dir, Path: path, Reason: reason, Fix: fix, Err: err}
+	return &Error{Dir: c.dir, Path: path, Reason: reason, Fix: fix, Err: err}
 }
 
-// openRoot opens dir as an [os.Root]. The trailing slash makes the open
+// OpenRoot opens dir as an [os.Root]. The trailing slash makes the open
 // fail at once when dir is not a directory: os.OpenRoot would otherwise
 // wait for a writer on a FIFO.
-func openRoot(dir string) (*os.Root, error) {
+func OpenRoot(dir string) (*os.Root, error) {
 	return os.OpenRoot(strings.TrimRight(dir, "/") + "/")
 }
 

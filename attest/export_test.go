@@ -1,0 +1,4 @@
+package attest
+
+// ParseSidecar lets the fuzz tests compare VerifySidecar with the parser.
+var ParseSidecar = parseSidecar
