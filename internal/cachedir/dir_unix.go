@@ -41,11 +41,19 @@ func check(dir string) error {
 // It returns the directory's physical path, which alone should be used
 // after the check. On platforms without POSIX owners it always fails.
 func CheckOwnedBy(dir string, owner int) (string, error) {
+	return checkOwnedBy(dir, uint64(owner), uint64(os.Geteuid()))
+}
+
+// checkOwnedBy is CheckOwnedBy for the user uid.
+func checkOwnedBy(dir string, owner, uid uint64) (string, error) {
+	if dir == "" {
+		return "", &Error{Reason: "no directory is given", Fix: "give one"}
+	}
 	abs, err := absolute(dir)
 	if err != nil {
 		return "", err
 	}
-	c := dirChecker{dir: abs, uid: uint64(os.Geteuid()), owner: uint64(owner)}
+	c := dirChecker{dir: abs, uid: uid, owner: owner}
 	real, fi, err := c.resolve()
 	if err != nil {
 		return "", err
@@ -152,18 +160,25 @@ func (c *dirChecker) checkOwn(real string, fi fs.FileInfo) error {
 	}
 	// Others could have planted entries in it, or subdirectories that
 	// stay theirs: a chmod would leave those. Removed, it is created again
-	// private.
-	if uid != c.owner && c.owner == c.uid {
+	// private. Removal is advised only to whoever can remove it (root, or
+	// the user for a directory of their own), so that no message tells a
+	// user to remove someone else's directory, or "/".
+	switch {
+	case uid != c.owner && c.owner == c.uid && c.uid == 0:
 		return c.fail(real, fmt.Sprintf("the cache directory %s belongs to uid %d, not to you (uid %d)", name, uid, c.uid),
 			"remove it (rm -rf "+real+"), or use a directory of your own", nil)
-	}
-	if uid != c.owner {
-		return c.fail(real, fmt.Sprintf("the cache directory %s belongs to uid %d, not to uid %d", name, uid, c.owner),
+	case uid != c.owner && c.owner == c.uid:
+		return c.fail(real, fmt.Sprintf("the cache directory %s belongs to uid %d, not to you (uid %d)", name, uid, c.uid),
+			fmt.Sprintf("use a directory of your own, or have its owner (uid %d) remove it", uid), nil)
+	case uid != c.owner:
+		return c.fail(real, fmt.Sprintf("the directory %s belongs to uid %d, not to uid %d", name, uid, c.owner),
 			"use a directory of your own", nil)
-	}
-	if fi.Mode().Perm()&0o022 != 0 {
+	case fi.Mode().Perm()&0o022 != 0 && c.owner == c.uid:
 		return c.fail(real, fmt.Sprintf("others can write the cache directory %s (mode %s)", name, fi.Mode()),
 			"rm -rf "+real+" (others may have planted entries in it), and let it be created again, private", nil)
+	case fi.Mode().Perm()&0o022 != 0:
+		return c.fail(real, fmt.Sprintf("others can write the directory %s (mode %s)", name, fi.Mode()),
+			"use a directory of your own", nil)
 	}
 	return nil
 }
