@@ -7,9 +7,9 @@ import (
 	"fmt"
 )
 
-// ErrMalformedSidecar is returned by [Verifier.VerifySidecar] for anything that is not
-// a JSON array of one or more JSON objects. CEP 50 makes it a retrieval
-// failure, never "no attestations".
+// ErrMalformedSidecar is returned by [Verifier.VerifySidecar] for anything
+// that is not a JSON array of one or more JSON objects. CEP 50 makes it a
+// retrieval failure, never "no attestations".
 var ErrMalformedSidecar = errors.New("malformed sidecar")
 
 // MaxBundles bounds the bundles of one sidecar, and so the cryptography

@@ -196,7 +196,7 @@ func Resolve(ctx context.Context, src RecordSource, packageURLs []string, parall
 // ParseRecord builds the record of filename from its raw JSON object, as a
 // package manager that parsed repodata.json itself holds it, with the
 // rules ScanRepodata applies (known keys once, no case variants of them,
-// a size cap of maxRecordSize), so that a record is read one way whoever
+// a size cap of 1 MiB), so that a record is read one way whoever
 // reads it: "attestations_sha256": "" stays "present but empty", which
 // HasAttestations reports, unlike an absent key.
 func ParseRecord(filename string, raw []byte) (Record, error) {

@@ -10,15 +10,15 @@
 // All TUF traffic goes through the caller's HTTP client, with retries; a
 // failed refresh keeps the last good root and is logged through log/slog.
 //
-// Each repository has its own cache directory under [TUFOptions].CacheDir, which
-// holds all that a start without the network needs: the metadata and the
-// target, the root rotations walked since the initial root, and a record of
-// the last successful update, from which the material's age is known. The
-// cache is used only if it is private to the user, as cachedir.Check
-// says (or, read-only, root's): anyone else who could write it could roll
-// it back to older metadata that is still validly signed, or plant links
-// that turn its writes elsewhere; such a cache is neither read nor
-// written. In it, nothing follows a link, and no file is read unchecked or
+// Each repository has its own cache directory under [TUFOptions].CacheDir,
+// which holds all that a start without the network needs: the metadata and
+// the target, the root rotations walked since the initial root, and a record
+// of the last successful update, from which the material's age is known. The
+// cache is used only if it is private to the user by the rule of
+// fetch.PrepareCacheDir (or, read-only, root's): anyone else who could write
+// it could roll it back to older metadata that is still validly signed, or
+// plant links that turn its writes elsewhere; such a cache is neither read
+// nor written. In it, nothing follows a link, and no file is read unchecked or
 // unbounded. A cache that cannot be written is read, verified as always,
 // but never written. Material whose age cannot be established says so in
 // [Info].AgeUnknown.

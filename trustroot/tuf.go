@@ -49,7 +49,7 @@ type TUFOptions struct {
 	// repository (a readable name and a hash of the URL; default: <user cache
 	// dir>/condasigs/tuf). It and the repository's directory are created
 	// private (mode 0700) when missing, and used only if they pass
-	// cachedir.Check (OpenSSH's StrictModes rule: yours, writable by
+	// the rule of fetch.PrepareCacheDir (OpenSSH's StrictModes rule: yours, writable by
 	// no one else, under directories only root or you can change). One
 	// that does not, or cannot be made, is neither read nor written: the
 	// cache is kept in memory, with a warning that says why; offline, it
@@ -81,9 +81,8 @@ type TUFOptions struct {
 	// private one. No source waits for the lock longer than 5 seconds,
 	// whatever its context: then a read of the cache goes on without the
 	// lock (its files are replaced whole), and an update that would write
-	// it fails, keeping the root in use, as when the repository is
-	// unreachable (NewTUF falls back on the cache; the background refresh
-	// tries again).
+	// it starts from the cache as read and runs in memory, writing
+	// nothing, as with a cache that cannot be written.
 	CacheDir string
 	// DisableCache keeps the metadata in memory only. As with a cache
 	// that is not written, each update then starts from the metadata the

@@ -81,7 +81,7 @@ func openCache(base, dir string) (cacheMode, error) {
 
 // openDir checks the cache directory dir (under base) and opens it, to be
 // used as mode says: with cacheReadWrite, base and dir are created,
-// private, when missing (fetch.PrepareCacheDir). A directory of root's
+// private, when missing (cachedir.Prepare). A directory of root's
 // that another user may read (checkRootOwned) opens read-only.
 func openDir(base, dir string, mode cacheMode) (*cacheDir, error) {
 	check := cachedir.Check
@@ -168,9 +168,10 @@ type lockHandle interface {
 //
 // The wait for the lock ends with ctx, whose error is then returned, or
 // after lockWait, with an error that wraps errLockBusy: a cache that is
-// not written is then read without the lock, as above; an update that
-// would write it fails, keeping the root in use, rather than write beside
-// another writer or go on without the cache's baseline (cacheForUpdate).
+// not written is then read without the lock, as above; cacheForUpdate
+// then reads a cache that was to be written in the same way, and updates
+// in memory from it, rather than write beside another writer or go on
+// without the cache's baseline.
 func (c *cacheDir) lock(ctx context.Context) error {
 	if c.writable() {
 		return c.lockExclusive(ctx)

@@ -153,11 +153,11 @@ func holdLock(t *testing.T, cache, repoURL string) (release func()) {
 }
 
 // Review F, finding 2: no source waits for its cache's lock without
-// bound, whatever its context (NewTUF's lives as long as the source): a
-// lock held by another process for longer than the bound fails an update
-// that would write the cache, keeping the root in use; NewTUF then falls
-// back on the cache, which, as an offline read, is read without the lock.
-// A lock released within the bound is taken as before.
+// bound, whatever its context (NewTUF's lives as long as the source): when
+// another process holds the lock for longer than the bound, an update that
+// would write the cache reads it without the lock and runs in memory,
+// writing nothing (review G), and an offline read goes on without the
+// lock. A lock released within the bound is taken as before.
 func TestTUFCacheLockWaitBounded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
