@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -166,15 +167,20 @@ func isT(seg string) bool {
 	return err == nil && (u == "t" || u == "T")
 }
 
+// redactTokenSegment redacts the segment after every "t" segment of p.
+// The markers are found in p as given, before any segment is replaced:
+// in "/T/t/<token>", redacting the "t" after "T" must not hide that it
+// marks the token.
 func redactTokenSegment(p string) string {
 	segs := strings.Split(p, "/")
+	out := slices.Clone(segs)
 	for i := 0; i+1 < len(segs); i++ {
 		// Also at the end of the path: a channel URL may end with its token.
 		if isT(segs[i]) && segs[i+1] != "" {
-			segs[i+1] = "REDACTED"
+			out[i+1] = "REDACTED"
 		}
 	}
-	return strings.Join(segs, "/")
+	return strings.Join(out, "/")
 }
 
 // NormalizeChannel returns the canonical form of a channel URL: the one

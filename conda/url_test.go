@@ -260,6 +260,9 @@ func TestRedact(t *testing.T) {
 		{"https://h/t/", "https://h/t/"},
 		{"https://h/prefix/t/tk/c", "https://h/prefix/t/REDACTED/c"},
 		{"https://h/t/a/t/b/c", "https://h/t/REDACTED/t/REDACTED/c"},
+		// A "t" after a "t" segment still marks the token that follows it.
+		{"https://h/T/t/tk-123/c", "https://h/T/REDACTED/REDACTED/c"},
+		{"https://h/c/t/t/tk-123", "https://h/c/t/REDACTED/REDACTED"},
 		{"https://u:p@h:8443/t/tk/c/noarch/p.conda.sigs." + d64 + "?token=x#f",
 			"https://h:8443/t/REDACTED/c/noarch/p.conda.sigs." + d64 + "?REDACTED"},
 		{"file:///srv/c/noarch/p.conda", "file:///srv/c/noarch/p.conda"},
