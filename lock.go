@@ -26,6 +26,7 @@ type lockState struct {
 	download    *policy.Download // policy.Input.Downloaded
 	kept        *keptFile        // the download, kept once the verdict allows
 	read        bool             // the record was read from the channel
+	source      string           // the document it was read from (fetch.Found.Source)
 }
 
 // VerifyLocked verifies the packages a lock file names (see
@@ -58,7 +59,9 @@ func (v *Verifier) VerifyLocked(ctx context.Context, locked []lockfile.Package, 
 	v.readRecords(ctx, pkgs, locks, opts.Fetchers)
 	for i := range pkgs {
 		if locks[i] != nil && locks[i].read {
+			src := locks[i].source
 			locks[i] = checkLocked(locked[i], pkgs[i].Record, opts)
+			locks[i].source = src
 			// The digest the installer checks the bytes against.
 			pkgs[i].ArtifactSHA256 = locked[i].SHA256
 		}

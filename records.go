@@ -48,10 +48,10 @@ func (v *Verifier) readRecords(ctx context.Context, pkgs []Package, locks []*loc
 		case f.Err != nil && (fetch.KindOf(f.Err) == "" || fetch.KindOf(f.Err) == fetch.KindInvalidURL):
 			locks[i] = &lockState{misuse: fmt.Errorf("condasigs: %w", f.Err)}
 		case f.Err != nil:
-			locks[i] = &lockState{unavailable: f.Err}
+			locks[i] = &lockState{unavailable: f.Err, source: f.Source}
 		default:
 			pkgs[i].Record = f.Record
-			locks[i] = &lockState{read: true}
+			locks[i] = &lockState{read: true, source: f.Source}
 		}
 	}
 }

@@ -36,6 +36,12 @@ type Report struct {
 	// PolicyEntry is the policy entry that applied: a channel name or URL
 	// as configured, "*" for the catch-all, empty when none did.
 	PolicyEntry string `json:"policyEntry,omitempty"`
+	// RecordSource names the repodata document the package's record was
+	// read from, when condasigs read it (see fetch.Found.Source):
+	// "repodata_shards.msgpack.zst", "repodata.json.zst" or
+	// "repodata.json"; for a record that could not be read, the document
+	// that failed. Empty when the caller gave the record.
+	RecordSource string `json:"recordSource,omitempty"`
 	// Pinning is the signer as identity pinning sees it, when the channel's
 	// policy pins.
 	Pinning *PinInfo `json:"pin,omitempty"`

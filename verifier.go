@@ -267,6 +267,9 @@ func (v *Verifier) start(ctx context.Context, pkg Package, lock *lockState) (*jo
 	if ageKnown(info) {
 		rep.TrustRootAge = now.Sub(info.LoadedAt).Round(time.Second).String()
 	}
+	if lock != nil {
+		rep.RecordSource = lock.source
+	}
 	j := &job{pkg: pkg, lock: lock, urlSubdir: urlSubdir, rep: rep, av: av, rootStale: stale, rootAgeUnknown: ageUnknown}
 
 	j.match = ci.match

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -21,6 +22,15 @@ type Channel struct {
 	Dir string
 	// Subdir is this Channel's subdir, e.g. "linux-64" or "noarch".
 	Subdir string
+	// Documents lists the repodata documents the subdir's records are
+	// written as, by the file names fetch.Options.RecordSources takes:
+	// "repodata.json", "repodata.json.zst" and "repodata_shards.msgpack.zst"
+	// (CEP 16: the index, and one shard per package name under shards/).
+	// Nil means repodata.json only. Set it before Add, which rewrites each
+	// of them and removes those not listed, so that a client that prefers
+	// one meets a 404 and moves on to the next. [Channel.WithSubdir]
+	// copies it.
+	Documents []string
 
 	addMu sync.Mutex // serialises Add, so repodata.json never loses a record
 	// Guarded by addMu, by filename: packages added before Serve whose
@@ -58,7 +68,12 @@ func (c *Channel) WithSubdir(t testing.TB, subdir string) *Channel {
 	if subdir == c.Subdir {
 		t.Fatalf("condasigstest: the channel has subdir %s already", subdir)
 	}
-	return newSubdir(t, c.Dir, subdir, c.srv)
+	s := newSubdir(t, c.Dir, subdir, c.srv)
+	s.Documents = slices.Clone(c.Documents)
+	if s.Documents != nil {
+		s.writeRepodata(t)
+	}
+	return s
 }
 
 func newSubdir(t testing.TB, dir, subdir string, srv *server) *Channel {

@@ -3,6 +3,8 @@ package condasigstest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -37,6 +39,14 @@ func (c *Channel) addSidecar(t testing.TB, p Package) (string, []byte) {
 		c.write(t, p.Filename+".sigs."+digest, served)
 	}
 	return digest, side
+}
+
+// remove removes a file of the subdir, if it exists.
+func (c *Channel) remove(t testing.TB, name string) {
+	t.Helper()
+	if err := os.Remove(filepath.Join(c.Dir, c.Subdir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("condasigstest: %v", err)
+	}
 }
 
 // write writes a file of the subdir atomically, so that a concurrent HTTP

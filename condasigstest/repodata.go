@@ -3,11 +3,13 @@ package condasigstest
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/klauspost/compress/zstd"
 )
 
 // newRecord parses name, version, build and build_number from a conda
@@ -56,5 +58,37 @@ func (c *Channel) writeRepodata(t testing.TB) {
 	if err != nil {
 		t.Fatalf("condasigstest: encoding repodata.json: %v", err)
 	}
-	c.write(t, "repodata.json", data)
+	docs := c.Documents
+	if docs == nil {
+		docs = []string{"repodata.json"}
+	}
+	for _, name := range []string{"repodata.json", "repodata.json.zst", "repodata_shards.msgpack.zst"} {
+		if !slices.Contains(docs, name) {
+			c.remove(t, name)
+		}
+	}
+	for _, name := range docs {
+		switch name {
+		case "repodata.json":
+			c.write(t, name, data)
+		case "repodata.json.zst":
+			enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
+			if err != nil {
+				t.Fatalf("condasigstest: %v", err)
+			}
+			c.write(t, name, enc.EncodeAll(data, nil))
+			enc.Close()
+		case "repodata_shards.msgpack.zst":
+			c.writeShards(t, data)
+		default:
+			t.Fatalf("condasigstest: Channel.Documents: unknown document %q: give repodata.json, repodata.json.zst or repodata_shards.msgpack.zst", name)
+		}
+	}
+}
+
+// writeShards writes the subdir's CEP 16 index and shards from its
+// repodata.json.
+func (c *Channel) writeShards(t testing.TB, repodata []byte) {
+	t.Helper()
+	t.Fatalf("condasigstest: shards: TODO")
 }

@@ -79,6 +79,13 @@ type Options struct {
 	// create and check the directory with [PrepareCacheDir]. Empty means
 	// no such cache.
 	RepodataDir string
+	// RecordSources lists the documents FindRecords reads a subdir's
+	// records from, by their file names, in the order tried: any of
+	// "repodata_shards.msgpack.zst" (CEP 16's sharded repodata),
+	// "repodata.json.zst" and "repodata.json". A document the channel does
+	// not serve (HTTP 404) moves on to the next. Nil means all three, in
+	// that order.
+	RecordSources []string
 	// Logger receives debug records of requests and retries, with URLs
 	// redacted. Nil discards them.
 	Logger *slog.Logger

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -24,6 +23,11 @@ type Found struct {
 	// on which record wins), or the failure to read the document (of its
 	// kind, KindInvalidURL for a package URL that names no document).
 	Err error
+	// Source names the document the record was read from, or that failed:
+	// "repodata_shards.msgpack.zst" (CEP 16's shards), "repodata.json.zst"
+	// or "repodata.json" for a [Client]; whatever a caller's RecordSource
+	// says for its own (empty when it says nothing).
+	Source string
 }
 
 // A RecordSource gives the records of package files by the URL of their
@@ -38,32 +42,6 @@ type RecordSource interface {
 	// read, the error, which then applies to every file (the map may be
 	// nil).
 	FindRecords(ctx context.Context, repodataURL string, filenames []string) (map[string]Found, error)
-}
-
-// FindRecords reads the repodata.json at repodataURL once (see
-// [Client.OpenRepodata]) and returns what it says about each of filenames.
-func (c *Client) FindRecords(ctx context.Context, repodataURL string, filenames []string) (map[string]Found, error) {
-	body, err := c.OpenRepodata(ctx, repodataURL)
-	if err != nil {
-		return allFailed(filenames, err), err
-	}
-	defer body.Close()
-	found, err := FindRecords(body, filenames)
-	if err != nil && ctx.Err() != nil {
-		err = ctx.Err()
-		return allFailed(filenames, err), err
-	}
-	// Say which document: a hit's error names the file only.
-	where := conda.Redact(repodataURL)
-	for f, hit := range found {
-		var fe *Error
-		if errors.As(hit.Err, &fe) && fe.URL == "" {
-			e := *fe
-			e.URL = where
-			found[f] = Found{Err: &e}
-		}
-	}
-	return found, err
 }
 
 // FindRecords scans a repodata document once for the records of

@@ -140,7 +140,7 @@ func TestClientFindRecords(t *testing.T) {
 			http.NotFound(w, r)
 		}
 	})
-	c := newClient(t, fetch.Options{})
+	c := newClient(t, fetch.Options{RecordSources: []string{"repodata.json"}})
 	var src fetch.RecordSource = c
 	got := fetch.Resolve(context.Background(), src, []string{
 		srv.URL + "/c/noarch/a-1-0.tar.bz2", srv.URL + "/c/noarch/b-1-0.tar.bz2",
@@ -149,6 +149,7 @@ func TestClientFindRecords(t *testing.T) {
 	}, 0)
 	assert.NoError(t, got[0].Err)
 	assert.Equal(t, "a", got[0].Record.Name)
+	assert.Equal(t, "repodata.json", got[0].Source)
 	requireKind(t, got[1].Err, fetch.KindNotFound)
 	requireKind(t, got[2].Err, fetch.KindMalformed)
 	requireKind(t, got[3].Err, fetch.KindMalformed)

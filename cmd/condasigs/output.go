@@ -141,6 +141,34 @@ type envSummary struct {
 	Failed  int `json:"failed"`
 	Errors  int `json:"errors"`
 	Skipped int `json:"skipped"`
+	// Sources says where each channel subdir's records came from.
+	Sources []envSource `json:"sources,omitempty"`
+}
+
+// envSource is the repodata document one channel subdir's records were
+// read from.
+type envSource struct {
+	Subdir   string `json:"subdir"` // redacted
+	Source   string `json:"source"`
+	Packages int    `json:"packages"`
+}
+
+// addSource counts a package whose record was read from r.RecordSource.
+func (s *envSummary) addSource(r *condasigs.Report) {
+	if r.RecordSource == "" {
+		return
+	}
+	subdir := r.URL
+	if i := strings.LastIndexByte(subdir, '/'); i >= 0 {
+		subdir = subdir[:i]
+	}
+	for i := range s.Sources {
+		if s.Sources[i].Subdir == subdir && s.Sources[i].Source == r.RecordSource {
+			s.Sources[i].Packages++
+			return
+		}
+	}
+	s.Sources = append(s.Sources, envSource{Subdir: subdir, Source: r.RecordSource, Packages: 1})
 }
 
 // envPackage is a report and where the input lists its package.
@@ -165,6 +193,9 @@ func renderEnv(w io.Writer, format string, env envReport) error {
 		}
 	}
 	s := env.Summary
+	for _, src := range s.Sources {
+		fmt.Fprintf(&b, "records of %s: %s (%d packages)\n", textsafe.Escape(src.Subdir), textsafe.Escape(src.Source), src.Packages)
+	}
 	fmt.Fprintf(&b, "%s: %d packages: %d passed, %d warned, %d failed", textsafe.Escape(env.Input.File), s.Total, s.Passed, s.Warned, s.Failed)
 	if s.Errors > 0 {
 		fmt.Fprintf(&b, " (%d not verified: see their errors)", s.Errors)

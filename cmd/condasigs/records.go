@@ -18,5 +18,10 @@ func (s fileRecords) FindRecords(_ context.Context, _ string, filenames []string
 		return nil, &fetch.Error{Kind: fetch.KindNotFound, Msg: "cannot open --repodata", Err: err}
 	}
 	defer f.Close()
-	return fetch.FindRecords(f, filenames)
+	found, err := fetch.FindRecords(f, filenames)
+	for name, hit := range found {
+		hit.Source = s.path // the document, as the user named it
+		found[name] = hit
+	}
+	return found, err
 }

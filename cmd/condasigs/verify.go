@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/condasigs/condasigs"
@@ -34,6 +35,7 @@ type verifyFlags struct {
 	channel         string
 	format          string
 	maxSidecarSize  int64
+	recordSources   []string // as given: shards, zst, json
 	// verify-env only.
 	cacheDir     string
 	noCache      bool
@@ -108,6 +110,36 @@ func addPolicyFlags(cmd *cobra.Command, f *verifyFlags) {
 	fl.StringVar(&f.channelMismatch, "channel-mismatch", "error", "what an attestation for another channel does: error, warn (e.g. for a mirror) or ignore")
 	fl.StringVar(&f.format, "format", "text", "output format: text or json")
 	fl.Int64Var(&f.maxSidecarSize, "max-sidecar-size", fetch.DefaultMaxSidecarSize, "sidecar size cap in bytes (positive)")
+	fl.StringSliceVar(&f.recordSources, "record-source", nil, "where records are read from, in the order tried: shards (CEP 16 sharded repodata), zst (repodata.json.zst), json (repodata.json); one the channel does not serve moves on to the next (default shards,zst,json)")
+}
+
+// recordSourceFiles maps --record-source's words to the documents they name.
+var recordSourceFiles = map[string]string{
+	"shards": "repodata_shards.msgpack.zst",
+	"zst":    "repodata.json.zst",
+	"json":   "repodata.json",
+}
+
+// recordSources returns the documents of --record-source, in order.
+func recordSources(words []string) ([]string, error) {
+	var out []string
+	for _, w := range words {
+		// The word, or the file name it stands for (as reports print it).
+		file, ok := recordSourceFiles[strings.ToLower(strings.TrimSpace(w))]
+		for _, long := range recordSourceFiles {
+			if w == long {
+				file, ok = long, true
+			}
+		}
+		if !ok {
+			return nil, usageError("--record-source %q: give shards, zst or json (comma-separated, in the order to try), or leave it out for shards,zst,json", w)
+		}
+		if slices.Contains(out, file) {
+			return nil, usageError("--record-source lists %s twice: give each source once", w)
+		}
+		out = append(out, file)
+	}
+	return out, nil
 }
 
 // session is one run's verifier and inputs.
@@ -150,8 +182,13 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 
 	logger := debugLogger(f.trustFlags, cmd.ErrOrStderr())
 	sidecars, verdicts, repodata := caches(f.cacheDir, f.sidecarsOnly)
+	sources, err := recordSources(f.recordSources)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
 	fetcher := fetch.New(fetch.Options{MaxSidecarSize: f.maxSidecarSize, AllowFile: true, Logger: logger, UserAgent: "condasigs",
-		Cache: sidecars, RepodataDir: repodata})
+		Cache: sidecars, RepodataDir: repodata, RecordSources: sources})
 	trust, closeTrust, err := loadTrust(ctx, f.trustFlags, trustLogger(f.trustFlags, logger, cmd.ErrOrStderr()))
 	if err != nil {
 		cancel()
@@ -198,6 +235,12 @@ func checkFlags(cmd *cobra.Command, f verifyFlags) error {
 		if err := checkRepodataFile(f.repodata); err != nil {
 			return err
 		}
+		if fl.Changed("record-source") {
+			return usageError("--record-source and --repodata exclude each other: --repodata reads every record from one file")
+		}
+	}
+	if _, err := recordSources(f.recordSources); err != nil {
+		return err
 	}
 	return nil
 }

@@ -154,6 +154,7 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 		}
 		env.Packages = append(env.Packages, envPackage{Report: rep, Line: pkgs[i].Line})
 		env.Summary.count(rep)
+		env.Summary.addSource(rep)
 	}
 	env.Summary.Skipped = len(lf.Skipped) + len(lf.Packages) - len(pkgs)
 	if err := renderEnv(cmd.OutOrStdout(), f.format, env); err != nil {
