@@ -2,7 +2,6 @@ package condasigs
 
 import (
 	"context"
-	"crypto/md5" //nolint:gosec // conda records and lock files carry md5; it is compared, never trusted alone
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,13 +12,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/internal/atomicfile"
 	"github.com/condasigs/condasigs/internal/cachedir"
-	"github.com/condasigs/condasigs/internal/fetchctx"
 	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 )
@@ -65,17 +62,17 @@ func (v *Verifier) bindByDownload(ctx context.Context, lp lockfile.Package, p *P
 	if kept != nil {
 		w = kept.tmp
 	}
-	got, err := downloadPackage(ctx, v.fetcher, p.URL, rec.Size, w)
+	got, err := v.fetcher.DownloadPackage(ctx, p.URL, rec.Size, w)
 	if err != nil {
 		kept.discard()
 		ls.unbound = fmt.Errorf("%w; downloading the package to hash it failed: %v", ls.unbound, err)
 		return
 	}
 	for _, h := range []struct{ what, want, got string }{
-		{"the record's sha256", rec.SHA256, got.sha256},
-		{"the lock file's sha256", lp.SHA256, got.sha256},
-		{"the record's md5", rec.MD5, got.md5},
-		{"the lock file's md5", lp.MD5, got.md5},
+		{"the record's sha256", rec.SHA256, got.SHA256},
+		{"the lock file's sha256", lp.SHA256, got.SHA256},
+		{"the record's md5", rec.MD5, got.MD5},
+		{"the lock file's md5", lp.MD5, got.MD5},
 	} {
 		if h.want != "" && !strings.EqualFold(h.want, h.got) {
 			kept.discard()
@@ -83,80 +80,21 @@ func (v *Verifier) bindByDownload(ctx context.Context, lp lockfile.Package, p *P
 			return
 		}
 	}
-	if rec.Size > 0 && got.size != rec.Size {
+	if rec.Size > 0 && got.Size != rec.Size {
 		kept.discard()
-		ls.unbound, ls.artifact = nil, downloadMismatch(rec.Filename, fmt.Sprintf("are %d bytes long, not %d (the record's size)", got.size, rec.Size))
+		ls.unbound, ls.artifact = nil, downloadMismatch(rec.Filename, fmt.Sprintf("are %d bytes long, not %d (the record's size)", got.Size, rec.Size))
 		return
 	}
 	if kept != nil {
-		kept.sha256 = got.sha256
+		kept.sha256 = got.SHA256
 		if err := kept.written(); err != nil {
 			kept.discard()
 			ls.unbound = fmt.Errorf("%w; keeping the download failed: %v", ls.unbound, err)
 			return
 		}
 	}
-	p.ArtifactSHA256, ls.unbound, ls.kept = got.sha256, nil, kept
-	ls.download = &policy.Download{SHA256: got.sha256, Kept: kept != nil, MD5Checked: lp.MD5 != ""}
-}
-
-// Bounds of package downloads.
-const (
-	// maxPackageSize caps a package download whose record gives no size:
-	// 8 GiB, above the largest conda packages in use.
-	maxPackageSize = 8 << 30
-	// downloadTimeout bounds one package download, retries and body
-	// included, instead of fetch.Options.Timeout, which is sized for
-	// sidecars.
-	downloadTimeout = 30 * time.Minute
-)
-
-// packageFile is what a download found of a package file.
-type packageFile struct {
-	// size is the number of bytes read.
-	size int64
-	// sha256 and md5 are the hashes of those bytes, lowercase hex.
-	sha256, md5 string
-}
-
-// downloadPackage streams the package file at packageURL, through f, into
-// w and returns its size and hashes; with a nil w the bytes are only
-// hashed. Nothing is held in memory or written anywhere else.
-//
-// size is the record's size: when positive, a body longer than size bytes
-// fails with fetch.KindTooLarge as soon as the extra byte arrives, so a
-// hostile server cannot make the download longer than what the channel
-// published. maxPackageSize applies to every download, whatever the record
-// says. The download is bounded by downloadTimeout and ctx. Retries happen
-// only before the body is read.
-//
-// The caller compares the result with the record (and the lock file): a
-// download proves only what this server sent this time.
-func downloadPackage(ctx context.Context, f *fetch.Client, packageURL string, size int64, w io.Writer) (packageFile, error) {
-	limit := int64(maxPackageSize)
-	if size > 0 {
-		limit = min(size, limit)
-	}
-	body, err := f.Open(fetchctx.WithTimeout(ctx, downloadTimeout), packageURL, limit)
-	if err != nil {
-		return packageFile{}, err
-	}
-	defer body.Close()
-	sh, mh := sha256.New(), md5.New() //nolint:gosec
-	dst := io.MultiWriter(sh, mh)
-	if w != nil {
-		dst = io.MultiWriter(sh, mh, w)
-	}
-	n, err := io.Copy(dst, body)
-	if err != nil {
-		var fe *fetch.Error
-		if errors.As(err, &fe) || ctx.Err() != nil {
-			return packageFile{}, err
-		}
-		// A write to w failed: not the channel's doing.
-		return packageFile{}, fmt.Errorf("writing the download of %s: %w", conda.Redact(packageURL), err)
-	}
-	return packageFile{size: n, sha256: hex.EncodeToString(sh.Sum(nil)), md5: hex.EncodeToString(mh.Sum(nil))}, nil
+	p.ArtifactSHA256, ls.unbound, ls.kept = got.SHA256, nil, kept
+	ls.download = &policy.Download{SHA256: got.SHA256, Kept: kept != nil, MD5Checked: lp.MD5 != ""}
 }
 
 func downloadMismatch(filename, what string) error {

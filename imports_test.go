@@ -23,7 +23,7 @@ func TestImportGraphIsThePipeline(t *testing.T) {
 	allowed := map[string][]string{ // package → the module's packages it may import
 		"conda":     {"internal/textsafe"},
 		"lockfile":  {"conda", "internal/textsafe", "internal/strictyaml"},
-		"fetch":     {"conda", "internal/textsafe", "internal/atomicfile", "internal/cachedir", "internal/fetchctx"},
+		"fetch":     {"conda", "internal/textsafe", "internal/atomicfile", "internal/cachedir"},
 		"attest":    {"conda", "internal/textsafe"},
 		"policy":    {"conda", "attest", "internal/textsafe", "internal/strictyaml", "internal/atomicfile"},
 		"trustroot": {"conda", "fetch", "internal/textsafe", "internal/atomicfile", "internal/cachedir"},

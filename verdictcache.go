@@ -5,13 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
 
 	"github.com/condasigs/condasigs/fetch"
-	"github.com/condasigs/condasigs/internal/fetchctx"
 	"github.com/condasigs/condasigs/internal/verdictcache"
 	"github.com/condasigs/condasigs/policy"
 )
@@ -29,22 +27,13 @@ func openVerdicts(store fetch.Cache, log *slog.Logger) *verdictcache.Cache {
 }
 
 // verdictHandle returns the job's handle to the verdict cache, or nil when
-// its verdict cannot be cached; trustDigest is its trusted material's. It
-// asks the fetcher, retrieving nothing, for its sidecar cap (a key: a
-// verdict never answers for a sidecar the cap would refuse) and whether it
-// takes the package URL (j.refused).
-func (v *Verifier) verdictHandle(ctx context.Context, j *job, trustDigest string) *verdictcache.Handle {
-	if v.verdicts == nil {
+// its verdict cannot be cached; trustDigest is its trusted material's.
+func (v *Verifier) verdictHandle(j *job, trustDigest string) *verdictcache.Handle {
+	if v.verdicts == nil || v.policyDigest == "" {
 		return nil
 	}
-	var q fetchctx.Query
-	_, _ = v.fetcher.Open(fetchctx.WithQuery(ctx, &q), j.pkg.URL, 0)
-	if !q.Answered { // a fetch.Client always answers
-		return nil
-	}
-	j.refused = q.URLErr
 	return v.verdicts.Handle(verdictcache.Key{
-		MaxSidecar:    strconv.FormatInt(q.MaxSidecarSize, 10),
+		MaxSidecar:    strconv.FormatInt(v.fetcher.MaxSidecarSize(), 10),
 		TrustRoot:     trustDigest,
 		Policy:        v.policyDigest,
 		Channel:       j.match.Channel,
@@ -59,10 +48,13 @@ func (v *Verifier) verdictHandle(ctx context.Context, j *job, trustDigest string
 // in digest (another spelling of a channel); two that differ in anything
 // never share one, and the key's build digest covers what the code makes
 // of them (defaults, issuer shorthands).
+//
+// It is "" (and verdicts are then not cached) if c cannot be encoded,
+// which its fields of strings, bools and slices rule out.
 func configDigest(c policy.Config) string {
 	b, err := json.Marshal(c) // struct fields in order: stable
 	if err != nil {
-		panic(fmt.Sprintf("condasigs: policy digest: %v", err)) // only strings, bools and slices
+		return ""
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

@@ -213,9 +213,6 @@ type job struct {
 	// verdict is the job's handle to the verdict cache; nil when its
 	// verdict is not cached.
 	verdict *verdictcache.Handle
-	// refused is why the fetcher refuses the package URL; a cached
-	// verdict never answers for such a URL.
-	refused error
 }
 
 // sidecarFetcher retrieves a job's sidecar.
@@ -315,7 +312,7 @@ func (v *Verifier) start(ctx context.Context, pkg Package, lock *lockState) (*jo
 		rep.Outcome, rep.Status, rep.Reasons = d.Outcome, d.Status, d.Reasons
 		return j, nil
 	}
-	j.verdict = v.verdictHandle(ctx, j, info.Digest)
+	j.verdict = v.verdictHandle(j, info.Digest)
 	return j, nil
 }
 
@@ -336,8 +333,8 @@ func (v *Verifier) retrieve(ctx context.Context, j *job, get sidecarFetcher) err
 	}
 	if j.verdict != nil {
 		// A cached verdict never answers for a URL the fetcher refuses.
-		if j.refused != nil {
-			return fmt.Errorf("condasigs: %w", j.refused)
+		if err := v.fetcher.CheckURL(pkg.URL); err != nil {
+			return fmt.Errorf("condasigs: %w", err)
 		}
 		if evs, ok := j.verdict.Lookup(ctx); ok {
 			j.rep.Bundles, j.rep.Cached = evs, true

@@ -1,7 +1,6 @@
 package condasigs
 
 import (
-	"context"
 	"log/slog"
 	"strings"
 	"testing"
@@ -25,16 +24,16 @@ func TestBuildDigestKeysVerdicts(t *testing.T) {
 	}
 	store := fetch.DirCache(t.TempDir())
 	j := &job{pkg: Package{Record: fetch.Record{Filename: "a-1-0.conda", AttestationsSHA256: strings.Repeat("ab", 32)}}}
-	v := &Verifier{verdicts: openVerdicts(store, nil), rules: rules, fetcher: fetch.New(fetch.Options{})}
-	h := v.verdictHandle(context.Background(), j, "sha256:00")
+	v := &Verifier{verdicts: openVerdicts(store, nil), rules: rules, policyDigest: configDigest(policy.Config{}), fetcher: fetch.New(fetch.Options{})}
+	h := v.verdictHandle(j, "sha256:00")
 	if h == nil || h.Key().BuildDigest != d {
 		t.Fatalf("not keyed by the build digest: %+v", h)
 	}
-	if v.verdictHandle(context.Background(), j, "") != nil {
+	if v.verdictHandle(j, "") != nil {
 		t.Fatal("keyed without a trusted-material digest")
 	}
 	v.verdicts = verdictcache.Open(store, "", slog.New(slog.DiscardHandler))
-	if v.verdictHandle(context.Background(), j, "sha256:00") != nil {
+	if v.verdictHandle(j, "sha256:00") != nil {
 		t.Fatal("keyed without a build digest")
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/condasigs/condasigs/conda"
-	"github.com/condasigs/condasigs/internal/fetchctx"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
@@ -143,6 +142,9 @@ func New(opts Options) *Client {
 	return c
 }
 
+// MaxSidecarSize returns the effective sidecar size cap.
+func (c *Client) MaxSidecarSize() int64 { return c.opts.MaxSidecarSize }
+
 // redirectError is a redirect that the rules refused.
 type redirectError struct {
 	// To is the redirect's target, redacted.
@@ -202,22 +204,23 @@ func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) t
 // returned as the context's error.
 func (c *Client) Open(ctx context.Context, rawURL string, limit int64) (io.ReadCloser, error) {
 	u, err := c.checkURL(rawURL)
-	if q := fetchctx.QueryOf(ctx); q != nil {
-		// The root package asks what this client would do (see fetchctx).
-		*q = fetchctx.Query{Answered: true, MaxSidecarSize: c.opts.MaxSidecarSize, URLErr: err}
-		return nil, fetchctx.ErrQueried
-	}
 	if err != nil {
 		return nil, err
 	}
 	if u.Scheme == "file" {
 		return openFile(u, limit)
 	}
-	timeout := c.opts.Timeout
-	if d, ok := fetchctx.Timeout(ctx); ok {
-		timeout = d // a package download's (see fetchctx)
-	}
-	return c.openHTTP(ctx, u, limit, timeout)
+	return c.openHTTP(ctx, u, limit, c.opts.Timeout)
+}
+
+// CheckURL returns the error (of kind [KindInvalidURL]) that Open would
+// return for rawURL before any retrieval: a URL that does not parse, a
+// scheme other than http, https and file, a file:// URL when AllowFile is
+// off. Callers that answer from a cache check with it first, so that a
+// cache never serves what the client would refuse.
+func (c *Client) CheckURL(rawURL string) error {
+	_, err := c.checkURL(rawURL)
+	return err
 }
 
 func (c *Client) checkURL(rawURL string) (*url.URL, error) {
