@@ -112,7 +112,7 @@ func TestPinning(t *testing.T) {
 
 	reloaded, err := policy.LoadPins(path)
 	require.NoError(t, err)
-	assert.Equal(t, 1, reloaded.Len())
+	assert.Equal(t, 1, pinsIn(t, path))
 
 	rep, err = e.configured(t, cfg(policy.ModeError), reloaded, false).Verify(context.Background(), e.pkg(changed))
 	require.NoError(t, err)
@@ -210,7 +210,8 @@ func TestPinFirstUseIsAtomic(t *testing.T) {
 	e := newEnv(t)
 	a := e.signed(t, "demo-1.0-0.conda", san)
 	b := e.signed(t, "demo-2.0-0.conda", "https://github.com/demo/fork/.github/workflows/release.yml@refs/tags/v2.0")
-	pins, err := policy.LoadPins(filepath.Join(t.TempDir(), "pins.json"))
+	path := filepath.Join(t.TempDir(), "pins.json")
+	pins, err := policy.LoadPins(path)
 	require.NoError(t, err)
 	v := e.configured(t, policy.Config{Channels: []policy.ChannelPolicy{{Channel: e.url, Enabled: true,
 		Policy: policy.Policy{Identities: trusted, Pinning: policy.ModeError}}}}, pins, true)
@@ -230,7 +231,8 @@ func TestPinFirstUseIsAtomic(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	assert.Equal(t, 1, pins.Len())
+	require.NoError(t, pins.Save())
+	assert.Equal(t, 1, pinsIn(t, path))
 	passA, passB := 0, 0
 	for i, o := range outcomes {
 		require.Contains(t, []policy.Outcome{policy.Pass, policy.Fail}, o)
@@ -256,7 +258,8 @@ func TestPinKeyedByFileName(t *testing.T) {
 		return e.ch.Add(t, condasigstest.Package{Filename: filename, Signer: e.ss, Identity: fork, Issuer: issuer, TargetChannel: e.url,
 			EditRecord: func(r *fetch.Record) { r.Name = name }})
 	}
-	pins, err := policy.LoadPins(filepath.Join(t.TempDir(), "pins.json"))
+	path := filepath.Join(t.TempDir(), "pins.json")
+	pins, err := policy.LoadPins(path)
 	require.NoError(t, err)
 	cfg := func(require policy.Mode) policy.Config {
 		return policy.Config{Channels: []policy.ChannelPolicy{{Channel: e.url, Enabled: true,
@@ -280,7 +283,8 @@ func TestPinKeyedByFileName(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 1, pins.Len(), "no pin was recorded under another name")
+	require.NoError(t, pins.Save())
+	assert.Equal(t, 1, pinsIn(t, path), "no pin was recorded under another name")
 }
 
 // A record whose name, version or build contradicts its file name is a

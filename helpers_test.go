@@ -3,9 +3,30 @@ package condasigs_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func sha(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// pinsIn counts the pins of the pin file at path.
+func pinsIn(t *testing.T, path string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var f struct {
+		Pins map[string]map[string]json.RawMessage `json:"pins"`
+	}
+	require.NoError(t, json.Unmarshal(data, &f))
+	n := 0
+	for _, byName := range f.Pins {
+		n += len(byName)
+	}
+	return n
 }

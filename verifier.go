@@ -82,6 +82,10 @@ type Verifier struct {
 	verdicts   *verdictcache.Cache // nil: none
 	log        *slog.Logger
 
+	// policyDigest is the SHA-256 of the configuration rules was
+	// compiled from, which keys the verdict cache.
+	policyDigest string
+
 	mu       sync.Mutex
 	snapshot *trustroot.Snapshot // the snapshot attest was built for
 	attest   *attest.Verifier
@@ -147,7 +151,7 @@ func New(opts Options) (*Verifier, error) {
 	if records == nil {
 		records = f
 	}
-	return &Verifier{trust: opts.Trust, rules: rules, pins: opts.PinStore, recordPins: opts.LearnPins, fetcher: f, records: records, log: log,
+	return &Verifier{trust: opts.Trust, rules: rules, policyDigest: configDigest(*cfg), pins: opts.PinStore, recordPins: opts.LearnPins, fetcher: f, records: records, log: log,
 		verdicts: openVerdicts(opts.VerdictCache, log),
 		warnAge:  ageLimit(opts.TrustRootWarnAge, defaultTrustRootWarnAge), maxAge: ageLimit(opts.TrustRootMaxAge, 0)}, nil
 }
@@ -168,9 +172,6 @@ func ageLimit(d, def time.Duration) time.Duration {
 	}
 	return d
 }
-
-// Config returns the compiled policy, e.g. for its Digest.
-func (v *Verifier) Config() *policy.CompiledConfig { return v.rules }
 
 // Verify fetches and verifies the attestations of pkg and applies the
 // policy. Policy outcomes, including every retrieval and verification
@@ -276,7 +277,7 @@ func (v *Verifier) start(ctx context.Context, pkg Package, lock *lockState) (*jo
 	rep.PolicyEntry = j.match.Entry
 	if !j.match.Enabled {
 		j.done = true
-		d := j.match.Decide(policy.Input{})
+		d := j.match.Policy.Decide(policy.Input{})
 		rep.Outcome, rep.Status, rep.Reasons = d.Outcome, d.Status, d.Reasons
 		return j, nil
 	}
@@ -285,7 +286,7 @@ func (v *Verifier) start(ctx context.Context, pkg Package, lock *lockState) (*jo
 	// attestation binds, never by the record's name, which is the
 	// channel's word; a record that contradicts its file name is
 	// inconsistent.
-	fn, err := pkg.Record.CheckConsistent()
+	fn, err := checkConsistent(pkg.Record)
 	if err == nil && pkg.Record.Subdir != "" && pkg.Record.Subdir != urlSubdir {
 		// CEP 27 does not bind the subdir: the file of one platform,
 		// served under another's directory, would pass.
@@ -310,7 +311,7 @@ func (v *Verifier) start(ctx context.Context, pkg Package, lock *lockState) (*jo
 	if in.ArtifactMismatch != nil || in.LockMismatch != nil {
 		// Not the package the channel published: no sidecar is needed.
 		j.done = true
-		d := j.match.Decide(in)
+		d := j.match.Policy.Decide(in)
 		rep.Outcome, rep.Status, rep.Reasons = d.Outcome, d.Status, d.Reasons
 		return j, nil
 	}
@@ -390,19 +391,20 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 		in.Unbound, in.Downloaded = j.lock.unbound, j.lock.download
 	}
 	name := j.name
-	pinning := v.pins != nil && match.Policy.Policy().Pinning != ""
-	if pinning {
+	if v.pins != nil {
+		// Only a policy that pins looks at it.
 		if p, ok := v.pins.Get(match.Channel, name); ok {
 			in.Pinned = &p
 		}
 	}
-	d := match.Decide(in)
-	if pinning && in.Pinned == nil && v.recordPins && d.PinCandidate != nil {
+	d := match.Policy.Decide(in)
+	if v.pins != nil && in.Pinned == nil && v.recordPins && d.PinCandidate != nil {
 		// Trust on first use, atomically: if another verification pinned
 		// a signer of this package meanwhile, decide against that pin.
+		// (A pin candidate comes only from a policy that pins.)
 		if existing, loaded := v.pins.SetIfAbsent(match.Channel, name, *d.PinCandidate); loaded {
 			in.Pinned = &existing
-			d = match.Decide(in)
+			d = match.Policy.Decide(in)
 		}
 	}
 	rep.Outcome, rep.Status, rep.Reasons = d.Outcome, d.Status, d.Reasons
@@ -466,6 +468,25 @@ func checkArtifact(pkg Package) (string, error) {
 		return art, fmt.Errorf("the package bytes hash to %s but repodata lists %s: this is not the package the channel published", art, rec)
 	}
 	return art, nil
+}
+
+// checkConsistent reports whether the record's name, version and build,
+// when given, are those of its file name. A record that contradicts its
+// file name cannot be trusted about anything: installers and tools key
+// packages by name, while the attestation binds the file name.
+func checkConsistent(r fetch.Record) (conda.PackageFilename, error) {
+	f, err := conda.ParseFilename(r.Filename)
+	if err != nil {
+		return f, err
+	}
+	for _, fld := range []struct{ what, rec, file string }{
+		{"name", r.Name, f.Name}, {"version", r.Version, f.Version}, {"build", r.Build, f.Build},
+	} {
+		if fld.rec != "" && fld.rec != fld.file {
+			return f, fmt.Errorf("the record of %s gives %s %q, but the file name says %q", r.Filename, fld.what, fld.rec, fld.file)
+		}
+	}
+	return f, nil
 }
 
 // attestVerifier returns an attest.Verifier for the snapshot, building a

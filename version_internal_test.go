@@ -24,7 +24,7 @@ func TestBuildDigestKeysVerdicts(t *testing.T) {
 	}
 	store := fetch.DirCache(t.TempDir())
 	j := &job{pkg: Package{Record: fetch.Record{Filename: "a-1-0.conda", AttestationsSHA256: strings.Repeat("ab", 32)}}}
-	v := &Verifier{verdicts: openVerdicts(store, nil), rules: rules, fetcher: fetch.New(fetch.Options{})}
+	v := &Verifier{verdicts: openVerdicts(store, nil), rules: rules, policyDigest: configDigest(policy.Config{}), fetcher: fetch.New(fetch.Options{})}
 	h := v.verdictHandle(j, "sha256:00")
 	if h == nil || h.Key().BuildDigest != d {
 		t.Fatalf("not keyed by the build digest: %+v", h)
@@ -35,5 +35,33 @@ func TestBuildDigestKeysVerdicts(t *testing.T) {
 	v.verdicts = verdictcache.Open(store, "", slog.New(slog.DiscardHandler))
 	if v.verdictHandle(j, "sha256:00") != nil {
 		t.Fatal("keyed without a build digest")
+	}
+}
+
+// The policy digest of the verdict key is stable, and differs for every
+// change of a configuration.
+func TestConfigDigest(t *testing.T) {
+	trusted := []policy.Identity{{SAN: "https://github.com/conda-forge/*", Issuer: "github"}}
+	entry := func(channel string, enabled bool, mode policy.Mode) policy.ChannelPolicy {
+		return policy.ChannelPolicy{Channel: channel, Enabled: enabled, Policy: policy.Policy{Require: mode, Identities: trusted}}
+	}
+	base := policy.Config{Channels: []policy.ChannelPolicy{entry("conda-forge", true, policy.ModeError)}}
+	d := configDigest(base)
+	if len(d) != 64 || d != configDigest(base) {
+		t.Fatalf("configDigest = %q, want a stable 64-hex digest", d)
+	}
+	for i, c := range []policy.Config{
+		{Channels: []policy.ChannelPolicy{entry("conda-forge", true, policy.ModeWarn)}},
+		{Channels: []policy.ChannelPolicy{entry("conda-forge", false, policy.ModeError)}},
+		{Channels: []policy.ChannelPolicy{entry("bioconda", true, policy.ModeError)}},
+		{Channels: []policy.ChannelPolicy{{Channel: "conda-forge", Enabled: true, Policy: policy.Policy{Identities: []policy.Identity{{SAN: "https://github.com/conda-forge/x/*", Issuer: "github"}}}}}},
+		{Channels: []policy.ChannelPolicy{{Channel: "conda-forge", Enabled: true, Policy: policy.Policy{Pinning: policy.ModeWarn, Identities: trusted}}}},
+		{Channels: []policy.ChannelPolicy{{Channel: "conda-forge", Enabled: true, Mirrors: []string{"https://prefix.dev/conda-forge"}, Policy: policy.Policy{Identities: trusted}}}},
+		{ChannelAlias: "https://example.com", Channels: base.Channels},
+		{Channels: base.Channels, Default: &policy.ChannelPolicy{Enabled: true, Policy: policy.Policy{Identities: trusted}}},
+	} {
+		if configDigest(c) == d {
+			t.Errorf("variant %d has the base digest", i)
+		}
 	}
 }

@@ -7,34 +7,35 @@ import (
 
 // ChannelURL turns a channel name or URL into the canonical URL channels
 // are compared by, so that every spelling of one channel selects the same
-// entry: a name ("conda-forge", "org/label/dev") is appended to alias; the
+// entry: a name ("conda-forge", "org/label/dev") is appended to alias
+// (https://conda.anaconda.org when empty, as conda's channel_alias); the
 // URL is then put in canonical form by [NormalizeChannel] (scheme,
 // IDNA-mapped host, IPv4 and IPv6 forms, port, path escapes, dot segments,
 // case, credentials, /t/<token>, query and trailing slashes), or refused
 // when clients would not agree on where it leads.
 func ChannelURL(channel, alias string) (string, error) {
-	if HasScheme(channel) {
+	if hasScheme(channel) {
 		// As it is ("file:/srv/chan" too): a URL with spaces around it is
 		// refused, since clients read it differently.
 		return NormalizeChannel(channel)
 	}
 	name := strings.Trim(strings.Trim(channel, c0AndSpace), "/")
-	if HasScheme(name) {
+	if hasScheme(name) {
 		return NormalizeChannel(channel) // a URL with spaces around it
 	}
 	if name == "" {
 		return "", fmt.Errorf("empty channel")
 	}
 	if alias == "" {
-		alias = DefaultChannelAlias
+		alias = defaultChannelAlias
 	}
 	return NormalizeChannel(strings.TrimRight(alias, "/") + "/" + name)
 }
 
-// HasScheme reports whether s begins with a URL scheme (RFC 3986: a letter,
+// hasScheme reports whether s begins with a URL scheme (RFC 3986: a letter,
 // then letters, digits, "+", "-" or ".", then ":"). A channel name has no
 // colon, so whatever has one is a URL, and checked as such.
-func HasScheme(s string) bool {
+func hasScheme(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -49,6 +50,6 @@ func HasScheme(s string) bool {
 	return false
 }
 
-// DefaultChannelAlias expands channel names such as "conda-forge", as
+// defaultChannelAlias expands channel names such as "conda-forge", as
 // conda's channel_alias does.
-const DefaultChannelAlias = "https://conda.anaconda.org"
+const defaultChannelAlias = "https://conda.anaconda.org"

@@ -15,11 +15,10 @@ import (
 // than it does.
 func entryURL(channel, alias string) (string, error) {
 	p := strings.TrimSpace(channel)
-	if conda.HasScheme(p) {
-		u, err := url.Parse(p)
-		if err != nil {
-			return conda.ChannelURL(channel, alias) // says what is wrong
-		}
+	// A URL has a scheme (RFC 3986, as url.Parse reads it); a name has no
+	// colon. What does not parse is checked as a name, then refused by
+	// ChannelURL, which says what is wrong.
+	if u, err := url.Parse(p); err == nil && u.Scheme != "" {
 		if u.User != nil {
 			return "", errors.New("a policy entry holds no user information: write the channel's URL without user@ (credentials belong in the package URLs)")
 		}

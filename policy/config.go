@@ -1,9 +1,6 @@
 package policy
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -26,7 +23,7 @@ const CatchAll = "*"
 // Channels entry whose Channel is CatchAll.
 type Config struct {
 	// ChannelAlias expands channel names to URLs (default
-	// DefaultChannelAlias).
+	// https://conda.anaconda.org, as conda's channel_alias).
 	ChannelAlias string `json:"channel_alias,omitempty"`
 	// Channels are the per-channel entries, in file order; none of them
 	// may be the catch-all (Channel CatchAll).
@@ -89,7 +86,6 @@ type CompiledConfig struct {
 	channels []compiledChannel // in file order
 	byURL    []urlEntry        // every channel and mirror URL, most specific first
 	fallback *compiledChannel
-	digest   string
 }
 
 type urlEntry struct {
@@ -109,7 +105,8 @@ type Match struct {
 	// Enabled is false for a disabled entry and for an unconfigured
 	// channel (no entry and no catch-all).
 	Enabled bool
-	// Policy decides; nil when not Enabled.
+	// Policy decides (see [CompiledPolicy.Decide]). For a channel that is
+	// not Enabled, it reports that the channel's packages are not checked.
 	Policy *CompiledPolicy
 }
 
@@ -118,16 +115,13 @@ type compiledChannel struct {
 	url    string   // normalised canonical URL
 	urls   []string // url and the mirrors, normalised
 	enable bool
-	engine *CompiledPolicy
+	engine *CompiledPolicy // of a disabled entry: one that checks nothing
 }
 
 // CompileConfig checks c and prepares it for use. Every problem is
 // reported, each naming its entry and saying how to fix it; a catch-all
 // written anywhere but Default is one.
 func CompileConfig(c Config) (*CompiledConfig, error) {
-	if c.ChannelAlias == "" {
-		c.ChannelAlias = conda.DefaultChannelAlias
-	}
 	r := &CompiledConfig{config: c}
 	var errs []error
 	seen := map[string]string{}
@@ -170,7 +164,6 @@ func CompileConfig(c Config) (*CompiledConfig, error) {
 	}
 	// Most specific first: the longest URL wins among the matches.
 	slices.SortStableFunc(r.byURL, func(a, b urlEntry) int { return len(b.url) - len(a.url) })
-	r.digest = digestOf(r.effective())
 	return r, nil
 }
 
@@ -194,6 +187,7 @@ func compileChannel(cp ChannelPolicy, alias string) (compiledChannel, error) {
 		return cc, &ChannelError{CatchAll, errors.New("the catch-all entry cannot have mirrors")}
 	}
 	if !cp.Enabled {
+		cc.engine = &CompiledPolicy{unchecked: &unchecked{entry: cp.Channel}}
 		return cc, nil
 	}
 	e, err := Compile(cp.Policy)
@@ -223,65 +217,5 @@ func (r *CompiledConfig) For(channelURL string) (Match, error) {
 	if r.fallback != nil {
 		return Match{Entry: CatchAll, Channel: u, Enabled: r.fallback.enable, Policy: r.fallback.engine}, nil
 	}
-	return Match{Channel: u}, nil
-}
-
-// Pins reports whether any entry pins signers.
-func (r *CompiledConfig) Pins() bool {
-	all := r.channels
-	if r.fallback != nil {
-		all = append(slices.Clone(all), *r.fallback)
-	}
-	for _, cc := range all {
-		if cc.engine != nil && cc.engine.Policy().Pinning != "" {
-			return true
-		}
-	}
-	return false
-}
-
-// Digest is a stable SHA-256 of the effective configuration (defaults
-// filled in, channel names expanded, issuer shorthands resolved), for caches
-// keyed on the policy. Two configurations that decide alike on every input
-// can still differ in digest; two that decide differently never share one.
-func (r *CompiledConfig) Digest() string { return r.digest }
-
-// effective returns the configuration as compiled, for the digest.
-func (r *CompiledConfig) effective() any {
-	type entry struct {
-		Entry   string   `json:"entry"`
-		URLs    []string `json:"urls,omitempty"`
-		Enabled bool     `json:"enabled"`
-		Policy  *Policy  `json:"policy,omitempty"`
-	}
-	conv := func(cc compiledChannel) entry {
-		e := entry{URLs: cc.urls, Enabled: cc.enable}
-		if cc.engine != nil {
-			p := cc.engine.Policy()
-			e.Policy = &p
-		}
-		return e
-	}
-	out := struct {
-		Version  int     `json:"version"`
-		Channels []entry `json:"channels"`
-		Default  *entry  `json:"default,omitempty"`
-	}{Version: 1}
-	for _, cc := range r.channels {
-		out.Channels = append(out.Channels, conv(cc))
-	}
-	if r.fallback != nil {
-		d := conv(*r.fallback)
-		out.Default = &d
-	}
-	return out
-}
-
-func digestOf(v any) string {
-	b, err := json.Marshal(v) // struct fields in order, maps sorted: stable
-	if err != nil {
-		panic(fmt.Sprintf("policy: digest: %v", err)) // only strings, bools, slices
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return Match{Channel: u, Policy: &CompiledPolicy{unchecked: &unchecked{channel: u}}}, nil
 }

@@ -112,10 +112,9 @@ func LoadConfig(path string) (Config, error) {
 // *[ConfigError], joined with errors.Join; on error the Config is empty.
 func ParseConfig(name string, data []byte) (Config, error) {
 	p := &configParser{
-		file:  name,
-		alias: conda.DefaultChannelAlias,
-		keys:  map[string]*yaml.Node{},
-		r:     strictyaml.NewReader(strictyaml.Options{Aliases: strictyaml.RefuseAliases, StringKeys: true}),
+		file: name,
+		keys: map[string]*yaml.Node{},
+		r:    strictyaml.NewReader(strictyaml.Options{Aliases: strictyaml.RefuseAliases, StringKeys: true}),
 	}
 	cfg, check := p.parse(data)
 	if check != nil {
@@ -179,9 +178,9 @@ func (p *configParser) parse(data []byte) (Config, *Config) {
 	for _, kv := range p.mapping(root, "", topLevelKeys) {
 		switch kv.key {
 		case "channel_alias":
-			if s, ok := p.str(kv.v, "channel_alias", "a URL such as "+conda.DefaultChannelAlias); ok {
+			if s, ok := p.str(kv.v, "channel_alias", "a URL such as https://conda.anaconda.org"); ok {
 				if _, err := conda.ChannelURL("conda-forge", s); err != nil || !strings.Contains(s, "://") {
-					p.errorf(kv.v, "channel_alias", "%q is not a URL: write the URL channel names are expanded with, such as %s", redactChannel(s), conda.DefaultChannelAlias)
+					p.errorf(kv.v, "channel_alias", "%q is not a URL: write the URL channel names are expanded with, such as https://conda.anaconda.org", redactChannel(s))
 				} else {
 					cfg.ChannelAlias = s
 					p.alias = s

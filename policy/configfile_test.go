@@ -70,7 +70,6 @@ var fullConfig = policy.Config{
 }
 
 func TestParseConfigFull(t *testing.T) {
-	var digests []string
 	for _, file := range []string{"testdata/config-full.yaml", "testdata/config-full.json"} {
 		t.Run(filepath.Ext(file), func(t *testing.T) {
 			data, err := os.ReadFile(file)
@@ -85,17 +84,14 @@ func TestParseConfigFull(t *testing.T) {
 
 			rules, err := policy.CompileConfig(cfg)
 			require.NoError(t, err)
-			digests = append(digests, rules.Digest())
 			m := mustFor(t, rules, "https://mirror.example.com/my-org/label/main")
 			assert.Equal(t, "https://conda.example.com/my-org", m.Entry)
 			assert.True(t, m.Enabled)
-			assert.Equal(t, policy.ModeWarn, m.Policy.Policy().Pinning)
+			assert.Equal(t, policy.ModeWarn, m.Policy.Effective().Pinning)
 			assert.False(t, mustFor(t, rules, "bioconda").Enabled)
 			assert.Equal(t, policy.CatchAll, mustFor(t, rules, "https://prefix.dev/other").Entry)
 		})
 	}
-	require.Len(t, digests, 2)
-	assert.Equal(t, digests[0], digests[1], "the YAML and JSON forms are one policy")
 }
 
 // doc joins lines, so that line n of the document is lines[n-1].
@@ -677,15 +673,13 @@ attestations:
 		fmt.Printf("%s: entry %q, enabled %v\n", channel, m.Entry, m.Enabled)
 	}
 	cf, _ := rules.For("conda-forge")
-	p := cf.Policy.Policy()
-	fmt.Println("require:", p.Require, "channel_mismatch:", p.ChannelMismatch, "unknown_predicate:", p.UnknownPredicate)
-	fmt.Println("trusted:", p.Identities[0])
+	d := cf.Policy.Decide(policy.Input{NotAdvertised: true})
+	fmt.Println("unsigned:", d.Outcome, d.Reasons[0].Code)
 	// Output:
 	// conda-forge: entry "conda-forge", enabled true
 	// https://conda.anaconda.org/conda-forge/label/dev: entry "conda-forge", enabled true
 	// https://conda.anaconda.org/conda-forge-staging: entry "", enabled false
-	// require: error channel_mismatch: error unknown_predicate: ignore
-	// trusted: https://github.com/conda-forge/* (issuer https://token.actions.githubusercontent.com)
+	// unsigned: fail unsigned
 }
 
 // A private channel served by two hosts, signed from GitLab CI, with
@@ -725,11 +719,11 @@ attestations:
 	m, _ := rules.For("https://mirror.example.com/my-org/t/secret-token/label/main")
 	fmt.Println("entry:", m.Entry)
 	fmt.Println("targetChannel:", m.Channel)
-	fmt.Println("pin:", m.Policy.Policy().Pinning)
+	fmt.Println("pin:", cfg.Channels[0].Pinning)
 	bioconda, _ := rules.For("bioconda")
 	fmt.Println("bioconda enabled:", bioconda.Enabled)
 	other, _ := rules.For("https://prefix.dev/other")
-	fmt.Println("other:", other.Entry, other.Policy.Policy().Require)
+	fmt.Println("other:", other.Entry, other.Policy.Decide(policy.Input{NotAdvertised: true}).Outcome)
 	// Output:
 	// entry: https://conda.example.com/my-org
 	// targetChannel: https://conda.example.com/my-org

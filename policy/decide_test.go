@@ -21,25 +21,39 @@ func codesOf(d policy.Decision) []policy.Code {
 
 // A disabled channel passes with a note; an unconfigured one warns, since
 // the entries may have missed a spelling of it. Neither looks at the input.
-func TestMatchDecideDisabled(t *testing.T) {
-	in := policy.Input{NotAdvertised: true}
-	d := policy.Match{Entry: "conda-forge", Channel: "https://conda.anaconda.org/conda-forge"}.Decide(in)
+func TestDecideDisabled(t *testing.T) {
+	rules, err := policy.CompileConfig(policy.Config{Channels: []policy.ChannelPolicy{
+		{Channel: "conda-forge"},
+		{Channel: "x", Enabled: true, Policy: policy.Policy{Identities: trusted}},
+	}})
+	require.NoError(t, err)
+	in := policy.Input{NotAdvertised: true, ArtifactMismatch: errors.New("other bytes")}
+	m := mustFor(t, rules, "conda-forge")
+	require.False(t, m.Enabled)
+	d := m.Policy.Decide(in)
 	assert.Equal(t, policy.Pass, d.Outcome)
 	assert.Equal(t, policy.StatusDisabled, d.Status)
 	assert.Equal(t, []policy.Code{policy.CodeNotChecked}, codesOf(d))
 	assert.Contains(t, d.Reasons[0].Message, `"conda-forge"`)
 
-	d = policy.Match{Channel: "https://h/other"}.Decide(in)
+	m = mustFor(t, rules, "https://h/other")
+	require.False(t, m.Enabled)
+	d = m.Policy.Decide(in)
 	assert.Equal(t, policy.Warn, d.Outcome)
 	assert.Equal(t, policy.StatusDisabled, d.Status)
 	assert.Equal(t, []policy.Code{policy.CodeNotConfigured}, codesOf(d))
 	assert.Contains(t, d.Reasons[0].Message, "https://h/other")
 
-	e, err := policy.Compile(policy.Policy{Identities: trusted})
-	require.NoError(t, err)
-	d = policy.Match{Entry: "x", Enabled: true, Policy: e}.Decide(in)
+	d = mustFor(t, rules, "x").Policy.Decide(policy.Input{NotAdvertised: true})
 	assert.Equal(t, policy.Fail, d.Outcome, "an enabled match decides by its policy")
 	assert.Equal(t, []policy.Code{policy.CodeUnsigned}, codesOf(d))
+
+	// A disabled catch-all.
+	rules, err = policy.CompileConfig(policy.Config{Default: &policy.ChannelPolicy{}})
+	require.NoError(t, err)
+	d = mustFor(t, rules, "https://h/other").Policy.Decide(in)
+	assert.Equal(t, policy.Pass, d.Outcome)
+	assert.Equal(t, []policy.Code{policy.CodeNotChecked}, codesOf(d))
 }
 
 // Bytes that are not the record's fail whatever the require mode and
@@ -113,12 +127,14 @@ func TestDecideNotes(t *testing.T) {
 	assert.Equal(t, []policy.Code{policy.CodeUnsigned, policy.CodeTrustRootStale}, codesOf(d))
 }
 
-// An enabled Match without a compiled policy fails, whatever the input:
+// A nil policy (that of a hand-made Match) fails, whatever the input:
 // nothing says what to accept.
-func TestMatchDecideWithoutPolicyFails(t *testing.T) {
+func TestDecideWithoutPolicyFails(t *testing.T) {
 	for _, in := range []policy.Input{{}, {NotAdvertised: true}, {ArtifactMismatch: errors.New("other bytes")}} {
-		d := policy.Match{Entry: "x", Enabled: true}.Decide(in)
-		assert.Equal(t, policy.Fail, d.Outcome)
-		assert.Equal(t, []policy.Code{policy.CodeNoPolicy}, codesOf(d))
+		for _, m := range []policy.Match{{Entry: "x", Enabled: true}, {}} {
+			d := m.Policy.Decide(in)
+			assert.Equal(t, policy.Fail, d.Outcome)
+			assert.Equal(t, []policy.Code{policy.CodeNoPolicy}, codesOf(d))
+		}
 	}
 }

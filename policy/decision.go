@@ -45,7 +45,7 @@ const (
 	CodePackageDownloaded     Code = "package-downloaded"      // the attestations were checked against downloaded bytes
 	CodeNotChecked            Code = "not-checked"             // the channel's policy entry is disabled
 	CodeNotConfigured         Code = "not-configured"          // no policy entry covers the channel
-	CodeNoPolicy              Code = "no-policy"               // an enabled Match without a compiled policy (misuse): fails
+	CodeNoPolicy              Code = "no-policy"               // a nil CompiledPolicy, e.g. of a hand-made Match (misuse): fails
 	CodeTrustRootStale        Code = "trust-root-stale"        // the TUF trusted root is older than the warning age
 	CodeTrustRootAgeUnknown   Code = "trust-root-age-unknown"  // the TUF trusted root's last update is unknown
 )
@@ -79,8 +79,8 @@ type Input struct {
 	RetrievalFailureCode Code
 	// Bundles is the evidence of every bundle in the sidecar.
 	Bundles []attest.Evidence
-	// Pinned is the signer pinned for this package, if the policy pins and
-	// one was recorded.
+	// Pinned is the signer pinned for this package, if one was recorded.
+	// Only a policy that pins looks at it.
 	Pinned *PinnedSigner
 
 	// The checks below bind a pass to the bytes that get installed. Each,
@@ -89,7 +89,7 @@ type Input struct {
 	// they are not about what will be installed.
 
 	// Inconsistent is why the package's record contradicts its file name
-	// (see fetch.Record.CheckConsistent).
+	// (condasigs checks it).
 	Inconsistent error
 	// Unbound is why the SHA-256 the attestations are checked against is
 	// not one the installer will check the package bytes against, e.g. a
@@ -151,36 +151,23 @@ type Decision struct {
 	PinCandidate *PinnedSigner `json:"-"`
 }
 
-// Decide decides on a package of the matched channel: a disabled or
-// unconfigured channel is reported as such (unconfigured warns: the
-// entries may have missed a spelling), and the matched policy decides the
-// others.
-//
-// A Match that is enabled but has no Policy (not one CompiledConfig.For
-// returned) fails: nothing says what to accept.
-func (m Match) Decide(in Input) Decision {
-	if m.Enabled {
-		if m.Policy == nil {
-			d := Decision{Outcome: Fail, Status: StatusVerificationFailure, Reasons: []Reason{}, Accepted: []int{}}
-			d.add(ruleEnabled, CodeNoPolicy, SeverityError, nil, "the channel's policy entry is enabled but has no compiled policy: take the Match from CompiledConfig.For")
-			return d
-		}
-		return m.Policy.Decide(in)
-	}
-	d := Decision{Status: StatusDisabled, Reasons: []Reason{}, Accepted: []int{}}
-	if m.Entry == "" {
-		d.Outcome = Warn
-		d.add(ruleEnabled, CodeNotConfigured, SeverityWarning, nil,
-			fmt.Sprintf("no policy entry covers channel %s, so its packages are not checked; add an entry for it, or a catch-all (\"*\") entry, with enabled: false to skip such channels silently", m.Channel))
-		return d
-	}
-	d.Outcome = Pass
-	d.add(ruleEnabled, CodeNotChecked, SeverityInfo, nil, fmt.Sprintf("verification is disabled for this channel (policy entry %q)", m.Entry))
-	return d
-}
-
 // Decide applies the policy to in.
+//
+// The policy of a channel whose entry is disabled, and that of a channel
+// no entry covers, both from [CompiledConfig.For], look at nothing of in:
+// the first passes with a note (code not-checked), the second warns (code
+// not-configured), since the entries may have missed a spelling of the
+// channel. A nil policy (a hand-made [Match] has one) fails with code
+// no-policy: nothing says what to accept.
 func (e *CompiledPolicy) Decide(in Input) Decision {
+	switch {
+	case e == nil:
+		d := Decision{Outcome: Fail, Status: StatusVerificationFailure, Reasons: []Reason{}, Accepted: []int{}}
+		d.add(ruleEnabled, CodeNoPolicy, SeverityError, nil, "the channel has no compiled policy: take the Match from CompiledConfig.For, or the policy from Compile")
+		return d
+	case e.unchecked != nil:
+		return e.unchecked.decide()
+	}
 	for _, m := range []struct {
 		err  error
 		rule string
@@ -219,6 +206,20 @@ func (e *CompiledPolicy) Decide(in Input) Decision {
 		}
 		d.note(ruleLock, CodePackageDownloaded, sev, msg)
 	}
+	return d
+}
+
+// decide reports that the channel's packages are not checked.
+func (u *unchecked) decide() Decision {
+	d := Decision{Status: StatusDisabled, Reasons: []Reason{}, Accepted: []int{}}
+	if u.entry == "" {
+		d.Outcome = Warn
+		d.add(ruleEnabled, CodeNotConfigured, SeverityWarning, nil,
+			fmt.Sprintf("no policy entry covers channel %s, so its packages are not checked; add an entry for it, or a catch-all (\"*\") entry, with enabled: false to skip such channels silently", u.channel))
+		return d
+	}
+	d.Outcome = Pass
+	d.add(ruleEnabled, CodeNotChecked, SeverityInfo, nil, fmt.Sprintf("verification is disabled for this channel (policy entry %q)", u.entry))
 	return d
 }
 

@@ -154,7 +154,7 @@ func TestCompileErrors(t *testing.T) {
 func TestDefaultsAreStrict(t *testing.T) {
 	e, err := policy.Compile(policy.Policy{Identities: trusted})
 	require.NoError(t, err)
-	p := e.Policy()
+	p := e.Effective()
 	assert.Equal(t, policy.ModeError, p.Require)
 	assert.Equal(t, policy.ModeError, p.ChannelMismatch)
 	assert.Equal(t, policy.ModeIgnore, p.UnknownPredicate)

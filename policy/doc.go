@@ -23,7 +23,8 @@
 // and an optional catch-all ([Config.Default], the "*" entry of a file);
 // [LoadConfig] and [ParseConfig] read it from a YAML or JSON file with
 // errors that name the line, and [CompileConfig] turns it into [CompiledConfig],
-// whose For picks the entry for a channel. A
+// whose For picks the entry for a channel and the policy that decides for
+// it (for a disabled or unconfigured channel, one that reports so). A
 // [PinStore] records the first verified signer of each package (trust on
 // first use) for policies that pin.
 package policy

@@ -87,7 +87,8 @@ func ExampleLoadConfig() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(m.Entry, m.Enabled, m.Policy.Policy().Require)
+	unsigned := policy.Input{NotAdvertised: true}
+	fmt.Println(m.Entry, m.Enabled, m.Policy.Decide(unsigned).Outcome) // what an unsigned package gets
 
 	// A typo, located.
 	err = os.WriteFile(path, []byte(`attestations:
@@ -108,7 +109,7 @@ func ExampleLoadConfig() {
 		fmt.Printf("line %d, column %d, %s: %s\n", ce.Line, ce.Column, ce.Field, ce.Msg)
 	}
 	// Output:
-	// conda-forge true error
+	// conda-forge true fail
 	// line 7, column 9, attestations.conda-forge.trusted_identities[0].isuer: unknown key "isuer": did you mean "issuer"?
 }
 
@@ -139,40 +140,13 @@ func ExampleCompileConfig() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(m.Entry, m.Channel, m.Policy.Policy().Require)
+	unsigned := policy.Input{NotAdvertised: true}
+	fmt.Println(m.Entry, m.Channel, m.Policy.Decide(unsigned).Outcome) // what an unsigned package gets
 	m, _ = rules.For("https://prefix.dev/other")
-	fmt.Println(m.Entry, m.Channel, m.Policy.Policy().Require)
+	fmt.Println(m.Entry, m.Channel, m.Policy.Decide(unsigned).Outcome)
 	// Output:
-	// conda-forge https://conda.anaconda.org/conda-forge error
+	// conda-forge https://conda.anaconda.org/conda-forge fail
 	// * https://prefix.dev/other warn
-}
-
-// The digest of a configuration keys caches of verdicts: it is computed on
-// the effective configuration, so spellings of one policy share it.
-func ExampleCompiledConfig_Digest() {
-	digest := func(c policy.Config) string {
-		rules, err := policy.CompileConfig(c)
-		if err != nil {
-			return err.Error()
-		}
-		return rules.Digest()
-	}
-	short := policy.Config{Channels: []policy.ChannelPolicy{{Channel: "conda-forge", Enabled: true, Policy: policy.Policy{
-		Identities: []policy.Identity{{SAN: "https://github.com/conda-forge/*", Issuer: "github"}},
-	}}}}
-	long := policy.Config{Channels: []policy.ChannelPolicy{{Channel: "https://conda.anaconda.org/conda-forge/", Enabled: true, Policy: policy.Policy{
-		Require:    policy.ModeError,
-		Identities: []policy.Identity{{SAN: "https://github.com/conda-forge/*", Issuer: "https://token.actions.githubusercontent.com"}},
-	}}}}
-	warn := policy.Config{Channels: []policy.ChannelPolicy{{Channel: "conda-forge", Enabled: true, Policy: policy.Policy{
-		Require:    policy.ModeWarn,
-		Identities: []policy.Identity{{SAN: "https://github.com/conda-forge/*", Issuer: "github"}},
-	}}}}
-	fmt.Println(digest(short) == digest(long))
-	fmt.Println(digest(short) == digest(warn))
-	// Output:
-	// true
-	// false
 }
 
 // CompiledConfig.For picks the entry for a channel: the longest configured channel

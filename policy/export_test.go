@@ -16,3 +16,17 @@ func (id Identity) Check() error { return id.check() }
 
 // Trusted is trusted, for the tests.
 func (e *CompiledPolicy) Trusted(ev attest.Evidence) (Identity, bool) { return e.trusted(ev) }
+
+// Len returns the number of pins, for the tests.
+func (s *PinStore) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, m := range s.pins {
+		n += len(m)
+	}
+	return n
+}
+
+// Effective returns the effective policy, defaults filled in, for the tests.
+func (e *CompiledPolicy) Effective() Policy { return e.policy }

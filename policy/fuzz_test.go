@@ -162,7 +162,7 @@ func FuzzIdentityCheck(f *testing.F) {
 		if !valid {
 			t.Fatalf("an invalid identity %+v compiled", id)
 		}
-		eff := e.Policy().Identities[0]
+		eff := e.Effective().Identities[0]
 		if eff.Issuer != wantIssuer {
 			t.Fatalf("issuer %q resolved to %q, want %q", issuer, eff.Issuer, wantIssuer)
 		}

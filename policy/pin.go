@@ -254,17 +254,6 @@ func (s *PinStore) SetIfAbsent(channel, name string, p PinnedSigner) (PinnedSign
 	return p, false
 }
 
-// Len returns the number of pins.
-func (s *PinStore) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, m := range s.pins {
-		n += len(m)
-	}
-	return n
-}
-
 // PinConflict is a pin of this store that Save did not write because the
 // file pinned another signer of the package first.
 type PinConflict struct {

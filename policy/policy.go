@@ -37,7 +37,14 @@ type Policy struct {
 type CompiledPolicy struct {
 	policy     Policy
 	identities []identityMatcher
+	// unchecked, when set, is the channel this policy checks nothing of:
+	// its entry is disabled, or no entry covers it (see CompiledConfig.For).
+	unchecked *unchecked
 }
+
+// unchecked names a channel whose packages are not checked: by its
+// disabled entry, or, when no entry covers it, by its URL.
+type unchecked struct{ entry, channel string }
 
 // Compile checks p and prepares it for use. Errors say how to fix p.
 func Compile(p Policy) (*CompiledPolicy, error) {
@@ -89,9 +96,6 @@ func orDefault(m, def Mode, field string) (Mode, error) {
 	}
 	return m, nil
 }
-
-// Policy returns the effective policy, defaults filled in.
-func (e *CompiledPolicy) Policy() Policy { return e.policy }
 
 // trusted returns the first trusted identity that the verified signer of
 // ev matches, with its issuer shorthand resolved.

@@ -205,7 +205,7 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 		cancel()
 		return nil, problem("%v", err)
 	}
-	if pins == nil && pinRules(v) && !forPinning {
+	if pins == nil && pinRules(pol, cfg) && !forPinning {
 		fmt.Fprintln(cmd.ErrOrStderr(), "condasigs: warning: the policy pins signers but no --pins file is given; signers are not compared with pins")
 	}
 	return &session{v: v, artifacts: artifacts, channel: f.channel,
@@ -285,8 +285,20 @@ func checkRepodataFile(path string) error {
 	return nil
 }
 
-// pinRules reports whether any channel of the policy pins signers.
-func pinRules(v *condasigs.Verifier) bool { return v.Config().Pins() }
+// pinRules reports whether the policy, or an enabled entry of the
+// configuration when there is one, pins signers.
+func pinRules(pol policy.Policy, cfg *policy.Config) bool {
+	pins := func(p policy.Policy) bool { return p.Pinning != "" && p.Pinning != policy.ModeIgnore }
+	if cfg == nil {
+		return pins(pol)
+	}
+	for _, cp := range cfg.Channels {
+		if cp.Enabled && pins(cp.Policy) {
+			return true
+		}
+	}
+	return cfg.Default != nil && cfg.Default.Enabled && pins(cfg.Default.Policy)
+}
 
 // verifyAll verifies the packages, as VerifyAll does: each record is read
 // from its channel's repodata (or --repodata), each document once. A
