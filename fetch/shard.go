@@ -51,6 +51,8 @@ const (
 	// once; shardsPerClient, those of all calls of a Client, so that a
 	// Client holds at most shardsPerClient × (maxShardSize +
 	// maxShardDecoded) = 320 MiB of shards, however hostile the channels.
+	// Indexes are not bounded across calls: each call holds at most
+	// 2 × maxShardIndexSize of its own, and a map of its names.
 	shardsPerCall   = 4
 	shardsPerClient = 8
 
@@ -486,28 +488,40 @@ func (c *Client) shardCache(ctx context.Context, u *url.URL, idx *cep16.Index) *
 		return nil
 	}
 	sub := filepath.Join(shardCacheDir, repodataName(u))
-	if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
-		c.log.WarnContext(ctx, "fetch: cannot keep shards", "err", err)
-		return nil
-	}
-	root, err := cachedir.OpenRoot(dir)
-	if err == nil {
-		defer root.Close()
-		err = privateDir(root, dir)
-	}
-	if err == nil {
-		err = privateSubdir(root, shardCacheDir)
-	}
-	if err == nil {
-		err = privateSubdir(root, sub)
-	}
-	if err != nil {
+	if err := c.prepareShardDir(dir, sub); err != nil {
 		c.log.WarnContext(ctx, "fetch: cannot keep shards", "err", err)
 		return nil
 	}
 	s := &shardCache{dir: DirCache(filepath.Join(dir, sub))}
 	s.collect(idx)
 	return s
+}
+
+// prepareShardDir makes dir/sub, a directory of shards, once dir is
+// found private to the user; each directory on the way is made through
+// an os.Root of dir (no symbolic link leads out of it) and checked
+// private before it is used.
+func (c *Client) prepareShardDir(dir, sub string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	root, err := cachedir.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if err := privateDir(root, dir); err != nil {
+		return err
+	}
+	for _, d := range []string{shardCacheDir, sub} {
+		if err := root.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		if err := privateSubdir(root, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // collect removes the shards of the cache that idx does not name. Only

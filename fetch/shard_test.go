@@ -405,19 +405,30 @@ func TestFindInShardsCache(t *testing.T) {
 }
 
 func TestFindInShardsCacheNotPrivate(t *testing.T) {
-	s := newShardServer(t)
-	s.publish(t, "/chan/linux-64", "/chan/linux-64/shards", testInfo, testRecords(), cep16.ShardOptions{})
-	rd := privateRepodataDir(t)
-	require.NoError(t, os.MkdirAll(filepath.Join(rd, shardCacheDir), 0o700))
-	require.NoError(t, os.Chmod(filepath.Join(rd, shardCacheDir), 0o777))
-	c := newShardClient(t, Options{RepodataDir: rd})
-	for range 2 {
-		found, err := c.findInShards(context.Background(), s.URL+"/chan/linux-64/repodata.json", []string{"a-1.0-h0_0.conda"})
-		require.NoError(t, err)
-		require.NoError(t, found["a-1.0-h0_0.conda"].Err)
+	for _, open := range []string{"shards", "repodata"} {
+		t.Run(open, func(t *testing.T) {
+			s := newShardServer(t)
+			s.publish(t, "/chan/linux-64", "/chan/linux-64/shards", testInfo, testRecords(), cep16.ShardOptions{})
+			rd := privateRepodataDir(t)
+			if open == "shards" {
+				require.NoError(t, os.MkdirAll(filepath.Join(rd, shardCacheDir), 0o700))
+				require.NoError(t, os.Chmod(filepath.Join(rd, shardCacheDir), 0o777))
+			} else {
+				require.NoError(t, os.Chmod(rd, 0o777))
+			}
+			c := newShardClient(t, Options{RepodataDir: rd})
+			for range 2 {
+				found, err := c.findInShards(context.Background(), s.URL+"/chan/linux-64/repodata.json", []string{"a-1.0-h0_0.conda"})
+				require.NoError(t, err)
+				require.NoError(t, found["a-1.0-h0_0.conda"].Err)
+			}
+			// Nothing is kept in, or read from, a directory others can write.
+			assert.Equal(t, 2, s.hitsUnder("/chan/linux-64/shards"))
+			if open == "repodata" {
+				assert.NoDirExists(t, filepath.Join(rd, shardCacheDir), "nothing is made in it")
+			}
+		})
 	}
-	// Nothing is kept in, or read from, a directory others can write.
-	assert.Equal(t, 2, s.hitsUnder("/chan/linux-64/shards"))
 }
 
 // serveIndex serves an index naming shards (name → bytes of the shard as
@@ -637,4 +648,106 @@ func BenchmarkShard(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(z)), "zst-bytes")
+}
+
+func TestFindInShardsConcurrencyAndCancel(t *testing.T) {
+	var recs []cep16.Record
+	var files []string
+	for i := range 12 {
+		name := fmt.Sprintf("p%d", i)
+		recs = append(recs, cep16.Record{Filename: name + "-1-0.conda", Name: name, Version: "1", Build: "0"})
+		files = append(files, name+"-1-0.conda")
+	}
+	sub, err := cep16.Build(testInfo, recs, cep16.ShardOptions{})
+	require.NoError(t, err)
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, shardIndexFile) {
+			_, _ = w.Write(sub.Index)
+			return
+		}
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		_, _ = w.Write(sub.Shards[strings.TrimPrefix(r.URL.Path, "/c/linux-64/shards/")])
+	}))
+	defer srv.Close()
+	c := newShardClient(t, Options{})
+	found, err := c.findInShards(context.Background(), srv.URL+"/c/linux-64/repodata.json", files)
+	require.NoError(t, err)
+	for _, f := range files {
+		require.NoError(t, found[f].Err, f)
+	}
+	assert.LessOrEqual(t, most, shardsPerCall)
+	assert.Greater(t, most, 1, "shards are fetched concurrently")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	found, err = c.findInShards(ctx, srv.URL+"/c/linux-64/repodata.json", files)
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, found[files[0]].Err, context.Canceled)
+}
+
+// FuzzDecodeShard: what decodeShard says of each wanted file is a record
+// of that file or a *Error, never a panic. The decoder's own targets are
+// in internal/cep16.
+func FuzzDecodeShard(f *testing.F) {
+	m, err := cep16.AppendShard(nil, testRecords(), nil, cep16.ShardOptions{AttestationsAsBin: true})
+	require.NoError(f, err)
+	f.Add(m, "a-1.0-h0_0.conda", "b-2-0.conda")
+	f.Add(m, "b-2-0.conda", "b-2-0.conda")
+	f.Fuzz(func(t *testing.T, b []byte, f1, f2 string) {
+		found, err := decodeShard(b, []string{f1, f2}, "linux-64")
+		for _, f := range []string{f1, f2} {
+			got, ok := found[f]
+			if !ok {
+				t.Fatalf("no answer for %q", f)
+			}
+			var fe *Error
+			switch {
+			case got.Err == nil && got.Record.Filename != f:
+				t.Fatalf("the record of %q for %q", got.Record.Filename, f)
+			case got.Err != nil && !errors.As(got.Err, &fe):
+				t.Fatalf("an error of type %T", got.Err)
+			case got.Err == nil && got.Record.AttestationsSHA256 != "" && len(got.Record.AttestationsSHA256) != 64:
+				t.Fatalf("attestations_sha256 %q", got.Record.AttestationsSHA256)
+			}
+		}
+		if err != nil && KindOf(err) != KindMalformed {
+			t.Fatalf("error %v", err)
+		}
+	})
+}
+
+// FuzzDecodeShardIndex: the index decoder behind the client, through its
+// zstd decoder and caps: no panic, no output beyond the cap.
+func FuzzDecodeShardIndex(f *testing.F) {
+	sub, err := cep16.Build(testInfo, testRecords(), cep16.ShardOptions{})
+	require.NoError(f, err)
+	f.Add(sub.Index)
+	f.Add(mustDecompress(f, sub.Index))
+	dec, _, err := New(Options{}).shardDecoder()
+	require.NoError(f, err)
+	const limit = 1 << 20
+	f.Fuzz(func(t *testing.T, b []byte) {
+		raw, err := decompress(dec, b, limit, "u")
+		if err != nil {
+			if k := KindOf(err); k != KindMalformed && k != KindTooLarge {
+				t.Fatalf("error %v", err)
+			}
+			raw = b // the msgpack itself
+		}
+		if len(raw) > limit {
+			t.Fatalf("%d bytes decoded", len(raw))
+		}
+		if _, err := decodeShardIndex(raw); err != nil && KindOf(err) != KindMalformed {
+			t.Fatalf("error %v", err)
+		}
+	})
 }
