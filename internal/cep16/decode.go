@@ -38,10 +38,10 @@ const (
 	// maxDepth bounds the nesting of skipped values (msgp.Skip alone
 	// would recurse 100,000 deep).
 	maxDepth = 64
-	// maxKeys bounds the keys of one map read key by key other than the
-	// index's shards and a shard's packages (a record, info, the top
-	// level), as fetch.ScanRepodata bounds a record's keys: their
-	// duplicate check keeps them all.
+	// maxKeys bounds the keys of the maps read once a document (the top
+	// level, info), whose duplicate check is a linear search. A record's
+	// keys are bounded by RecordKept instead, and the index's names and
+	// a shard's file names by the input's size.
 	maxKeys = 1024
 	// RecordKept bounds the bytes one record may keep, as
 	// fetch.ScanRepodata's 64 KiB: its file name, its keys (each
