@@ -93,9 +93,10 @@ type Options struct {
 
 // Client retrieves repodata and sidecars. It is safe for concurrent use.
 type Client struct {
-	opts  Options
-	retry *retryablehttp.Client
-	log   *slog.Logger
+	opts   Options
+	retry  *retryablehttp.Client
+	log    *slog.Logger
+	shards shardState // CEP 16: the zstd decoder, made on first use
 }
 
 // New returns a Client configured by opts.
@@ -258,7 +259,7 @@ func (c *Client) checkURL(rawURL string) (*url.URL, error) {
 func (c *Client) OpenRepodata(ctx context.Context, rawURL string) (io.ReadCloser, error) {
 	if c.opts.RepodataDir != "" {
 		if u, err := url.Parse(rawURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
-			return c.openCachedRepodata(ctx, u)
+			return c.openCachedRepodata(ctx, u, c.opts.MaxRepodataSize)
 		}
 	}
 	return c.Open(ctx, rawURL, c.opts.MaxRepodataSize)

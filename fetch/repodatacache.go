@@ -44,9 +44,9 @@ func repodataName(u *url.URL) string {
 }
 
 // openCachedRepodata revalidates the kept copy of the document at u, or
-// downloads it and keeps it as it is read.
-func (c *Client) openCachedRepodata(ctx context.Context, u *url.URL) (io.ReadCloser, error) {
-	limit := c.opts.MaxRepodataSize
+// downloads it and keeps it as it is read, under the size cap limit
+// (Options.MaxRepodataSize for repodata.json, less for a shard index).
+func (c *Client) openCachedRepodata(ctx context.Context, u *url.URL, limit int64) (io.ReadCloser, error) {
 	name := repodataName(u)
 	kept, meta, err := openKept(c.opts.RepodataDir, name, limit, conda.Redact(u.String()))
 	if err == nil {

@@ -1,0 +1,581 @@
+package fetch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/condasigs/condasigs/conda"
+	"github.com/condasigs/condasigs/internal/cachedir"
+	"github.com/condasigs/condasigs/internal/cep16"
+)
+
+// CEP 16 sharded repodata: <subdir>/repodata_shards.msgpack.zst maps each
+// package name to the SHA-256 of its shard, <shards_base_url><hex>.msgpack.zst,
+// which holds that name's records.
+const (
+	shardIndexFile = "repodata_shards.msgpack.zst"
+
+	// maxShardIndexSize caps the shard index, compressed (and
+	// Options.MaxRepodataSize, when lower) and decoded alike: 64 MiB. The
+	// index of conda-forge's linux-64, its largest, is about 670 kB
+	// compressed and 1.5 MB decoded (30,000 names, each with a 32-byte
+	// hash that does not compress, so both sizes stay close): the cap
+	// leaves room for 40 times as many names.
+	maxShardIndexSize = 64 << 20
+	// maxShardSize caps a shard as served (compressed): 8 MiB. Shards
+	// are a few kB; those of the names with the most builds on
+	// conda-forge are a few MB decoded, much less compressed.
+	maxShardSize = 8 << 20
+	// maxShardDecoded caps a shard decoded: 32 MiB, 4 times its
+	// compressed cap (records compress about 5 to 1, since their hashes
+	// do not), and 10 times the largest known shard.
+	maxShardDecoded = 32 << 20
+	// minDecodeBuf is the least a decode starts with, when the frame
+	// does not say its size.
+	minDecodeBuf = 16 << 10
+
+	// shardsPerCall bounds the shards one findInShards call fetches at
+	// once; shardsPerClient, those of all calls of a Client, so that a
+	// Client holds at most shardsPerClient × (maxShardSize +
+	// maxShardDecoded) = 320 MiB of shards, however hostile the channels.
+	// Indexes are not bounded across calls: each call holds at most
+	// 2 × maxShardIndexSize of its own, and a map of its names.
+	shardsPerCall   = 4
+	shardsPerClient = 8
+
+	// shardCacheDir is the subdirectory of Options.RepodataDir keeping
+	// shards: one directory of it per index URL, named as the index's
+	// kept copy, so that channels sharing RepodataDir never collect one
+	// another's shards.
+	shardCacheDir = "shards"
+)
+
+// errNoShards is wrapped by the error of findInShards when the channel
+// serves no shard index (HTTP 404 or 410, or no such file): the caller
+// moves on to repodata.json. The error is also a KindNotFound.
+var errNoShards = errors.New("fetch: the channel serves no sharded repodata")
+
+// shardState is a Client's CEP 16 machinery, made on first use.
+type shardState struct {
+	once sync.Once
+	dec  *zstd.Decoder
+	err  error
+	sem  chan struct{}
+}
+
+// shardDecoder returns the Client's zstd decoder, and the semaphore
+// bounding the shards it fetches at once.
+//
+// The decoder is made for untrusted input: its defaults would let a frame
+// claim 64 GiB. Here no frame may need more memory, nor a window larger,
+// than maxShardIndexSize, the largest cap; every DecodeAll gets a buffer
+// whose capacity is the most it may produce (WithDecodeAllCapLimit), and
+// fails beyond it. A decoder per CPU lets calls decode at once; with a nil
+// reader it starts no goroutine.
+func (c *Client) shardDecoder() (*zstd.Decoder, chan struct{}, error) {
+	s := &c.shards
+	s.once.Do(func() {
+		s.dec, s.err = zstd.NewReader(nil,
+			zstd.WithDecoderConcurrency(0),
+			zstd.WithDecoderMaxMemory(maxShardIndexSize),
+			zstd.WithDecoderMaxWindow(maxShardIndexSize),
+			zstd.WithDecodeAllCapLimit(true))
+		s.sem = make(chan struct{}, shardsPerClient)
+	})
+	return s.dec, s.sem, s.err
+}
+
+// decompress decodes src, producing at most limit bytes. It starts with
+// the size the first frame gives, if any, and grows the buffer fourfold
+// (up to limit) while the output does not fit, so an honest document is
+// decoded once and a hostile one costs at most about twice the work of
+// decoding limit bytes. Output that does not fit shows as
+// ErrDecoderSizeExceeded or, when a block overflows the buffer, as a
+// failed block with the buffer all but full (a block makes at most
+// zstdMaxBlock bytes): either way, a larger buffer is tried.
+func decompress(dec *zstd.Decoder, src []byte, limit int, redacted string) ([]byte, error) {
+	n := max(4*len(src), minDecodeBuf)
+	var h zstd.Header
+	if h.Decode(src) == nil && h.HasFCS && h.FrameContentSize > 0 && h.FrameContentSize <= uint64(limit) {
+		n = int(h.FrameContentSize)
+	}
+	n = min(n, limit)
+	for {
+		out, err := dec.DecodeAll(src, make([]byte, 0, n))
+		if err == nil {
+			return out, nil
+		}
+		full := errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) ||
+			len(out) > n-2*zstdMaxBlock
+		switch {
+		case full && n < limit:
+			n = min(4*n, limit)
+			continue
+		case full:
+			return nil, &Error{Kind: KindTooLarge, URL: redacted, Msg: fmt.Sprintf("decompresses to more than the cap of %d bytes", limit)}
+		}
+		return nil, &Error{Kind: KindMalformed, URL: redacted, Msg: "invalid zstd data", Err: err}
+	}
+}
+
+// zstdMaxBlock is the most one zstd block decodes to.
+const zstdMaxBlock = 128 << 10
+
+// decodeShardIndex decodes the msgpack of a shard index.
+func decodeShardIndex(b []byte) (*cep16.Index, error) {
+	idx, err := cep16.DecodeIndex(b)
+	if err != nil {
+		return nil, &Error{Kind: KindMalformed, Msg: "invalid sharded repodata", Err: err}
+	}
+	return idx, nil
+}
+
+// decodeShard decodes the msgpack of a shard and returns what it says of
+// each of filenames, as FindRecords does for repodata.json: the record of
+// a file it lists once; KindNotFound for one it does not list;
+// KindMalformed for one it lists more than once ("packages" and
+// "packages.conda" together). A malformed shard is the error, and every
+// file's. A record without a subdir gets infoSubdir, the index's.
+func decodeShard(b []byte, filenames []string, infoSubdir string) (map[string]Found, error) {
+	type hit struct {
+		rec cep16.Record
+		n   int
+	}
+	hits := make(map[string]*hit, len(filenames))
+	for _, f := range filenames {
+		hits[f] = &hit{}
+	}
+	err := cep16.DecodeShard(b, infoSubdir,
+		func(f []byte) bool { _, ok := hits[string(f)]; return ok },
+		func(r cep16.Record) {
+			h := hits[r.Filename]
+			if h.n == 0 {
+				h.rec = r
+			}
+			h.n++
+		})
+	if err != nil {
+		err = &Error{Kind: KindMalformed, Msg: "invalid sharded repodata", Err: err}
+		return allFailed(filenames, err), err
+	}
+	out := make(map[string]Found, len(hits))
+	for f, h := range hits {
+		switch h.n {
+		case 0:
+			out[f] = Found{Err: &Error{Kind: KindNotFound, Msg: fmt.Sprintf("the shard does not list %q", f)}}
+		case 1:
+			r := h.rec
+			out[f] = Found{Record: Record{
+				Filename: r.Filename, Name: r.Name, Version: r.Version, Build: r.Build,
+				BuildNumber: r.BuildNumber, Subdir: r.Subdir, Size: r.Size,
+				SHA256: r.SHA256, MD5: r.MD5, AttestationsSHA256: r.AttestationsSHA256,
+				advertisedEmpty: r.AttestationsKey && r.AttestationsSHA256 == "",
+			}}
+		default:
+			out[f] = Found{Err: &Error{Kind: KindMalformed, Msg: fmt.Sprintf("the shard lists %q %d times, and installers disagree on which record wins", f, h.n)}}
+		}
+	}
+	return out, nil
+}
+
+// shardIndexURL is the URL of the shard index beside the repodata.json at
+// repodataURL, keeping its credentials, query and escaping.
+func shardIndexURL(repodataURL string) (*url.URL, error) {
+	u, err := url.Parse(repodataURL)
+	if err != nil || path.Base(u.Path) != "repodata.json" {
+		return nil, &Error{Kind: KindInvalidURL, URL: conda.Redact(repodataURL), Msg: "not the URL of a repodata.json"}
+	}
+	u.Path = strings.TrimSuffix(u.Path, "repodata.json") + shardIndexFile
+	if raw, ok := strings.CutSuffix(u.RawPath, "repodata.json"); ok && u.RawPath != "" {
+		u.RawPath = raw + shardIndexFile
+	} else {
+		u.RawPath = ""
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u, nil
+}
+
+// sameOrigin resolves ref against the index URL, and refuses it unless it
+// keeps the index's scheme and host (port included), as a redirect
+// between hosts would be refused: a channel's index must not send its
+// credentials, or the verifier, elsewhere. The index's query string,
+// which may carry a token, is kept when ref gives none.
+func sameOrigin(index *url.URL, what, ref string) (*url.URL, error) {
+	r, err := url.Parse(ref)
+	if err != nil {
+		return nil, &Error{Kind: KindInvalidURL, URL: conda.Redact(index.String()), Msg: fmt.Sprintf("the shard index's %s does not parse", what)}
+	}
+	u := index.ResolveReference(r)
+	if u.Scheme != index.Scheme || !strings.EqualFold(u.Host, index.Host) {
+		return nil, &Error{Kind: KindInvalidURL, URL: conda.Redact(index.String()),
+			Msg: fmt.Sprintf("the shard index's %s %s is on another scheme or host than the index", what, conda.Redact(u.String()))}
+	}
+	if u.RawQuery == "" {
+		u.RawQuery = index.RawQuery
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u, nil
+}
+
+// shardURL is the URL of the shard of sum under base.
+func shardURL(base *url.URL, sum [32]byte) *url.URL {
+	u := *base
+	file := hex.EncodeToString(sum[:]) + ".msgpack.zst"
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		if u.RawPath != "" {
+			u.RawPath += "/"
+		}
+	}
+	u.Path += file
+	if u.RawPath != "" {
+		u.RawPath += file
+	}
+	return &u
+}
+
+// findInShards finds the records of filenames through the CEP 16 sharded
+// repodata beside the repodata.json at repodataURL (credentials
+// included: never printed): it reads the shard index (revalidated against
+// the copy kept in Options.RepodataDir, if set), then the shard of each
+// package name needed, once, concurrently, checking each against the
+// index's SHA-256 before decoding it. Shards are kept in RepodataDir too,
+// hashed again on every read, never revalidated, and collected once the
+// index no longer names them.
+//
+// The error, which then applies to every file, is the index's: one that
+// wraps errNoShards (and is KindNotFound) when the channel serves none, so
+// that the caller reads repodata.json instead. Otherwise each file's
+// Found says what its shard says: KindNotFound for a name the index
+// lacks, and a shard that cannot be had or is not the one named fails the
+// files that need it only.
+func (c *Client) findInShards(ctx context.Context, repodataURL string, filenames []string) (map[string]Found, error) {
+	idxURL, err := shardIndexURL(repodataURL)
+	if err != nil {
+		return allFailed(filenames, err), err
+	}
+	idx, err := c.readShardIndex(ctx, idxURL)
+	if err != nil {
+		return allFailed(filenames, err), err
+	}
+	redactedIdx := conda.Redact(idxURL.String())
+	if idx.BaseURL != "" {
+		if _, err := sameOrigin(idxURL, "base_url", idx.BaseURL); err != nil {
+			return allFailed(filenames, err), err
+		}
+	}
+	base, err := sameOrigin(idxURL, "shards_base_url", idx.ShardsBaseURL)
+	if err != nil {
+		return allFailed(filenames, err), err
+	}
+	cache := c.shardCache(ctx, idxURL, idx)
+
+	out := make(map[string]Found, len(filenames))
+	type job struct {
+		sum   [32]byte
+		files []string
+	}
+	jobs := map[string]*job{}
+	for _, f := range filenames {
+		if _, done := out[f]; done {
+			continue
+		}
+		pf, err := conda.ParseFilename(f)
+		if err != nil {
+			out[f] = Found{Err: &Error{Kind: KindNotFound, URL: redactedIdx, Msg: fmt.Sprintf("%q is not a package file name", f)}}
+			continue
+		}
+		sum, ok := idx.Shards[pf.Name]
+		if !ok {
+			out[f] = Found{Err: &Error{Kind: KindNotFound, URL: redactedIdx, Msg: fmt.Sprintf("the sharded repodata does not list package %q", pf.Name)}}
+			continue
+		}
+		j := jobs[pf.Name]
+		if j == nil {
+			j = &job{sum: sum}
+			jobs[pf.Name] = j
+		}
+		j.files = append(j.files, f)
+		out[f] = Found{} // claimed; filled in below
+	}
+	_, clientSem, err := c.shardDecoder()
+	if err != nil {
+		err = &Error{Kind: KindMalformed, Msg: "cannot make a zstd decoder", Err: err}
+		return allFailed(filenames, err), err
+	}
+	callSem := make(chan struct{}, shardsPerCall)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Go(func() {
+			var found map[string]Found
+			select {
+			case callSem <- struct{}{}:
+				select {
+				case clientSem <- struct{}{}:
+					found = c.findInShard(ctx, base, cache, j.sum, j.files, idx.Subdir)
+					<-clientSem
+				case <-ctx.Done():
+				}
+				<-callSem
+			case <-ctx.Done():
+			}
+			if found == nil {
+				found = allFailed(j.files, ctx.Err())
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for f, v := range found {
+				out[f] = v
+			}
+		})
+	}
+	wg.Wait()
+	return out, nil
+}
+
+// readShardIndex reads and decodes the shard index at u.
+func (c *Client) readShardIndex(ctx context.Context, u *url.URL) (*cep16.Index, error) {
+	if _, err := c.checkURL(u.String()); err != nil {
+		return nil, err
+	}
+	redacted := conda.Redact(u.String())
+	limit := min(int64(maxShardIndexSize), c.opts.MaxRepodataSize)
+	var body io.ReadCloser
+	var err error
+	if c.opts.RepodataDir != "" && (u.Scheme == "http" || u.Scheme == "https") {
+		body, err = c.openCachedRepodata(ctx, u, limit)
+	} else {
+		body, err = c.Open(ctx, u.String(), limit)
+	}
+	if err != nil {
+		var fe *Error
+		if errors.As(err, &fe) && fe.Kind == KindNotFound {
+			return nil, &Error{Kind: KindNotFound, URL: fe.URL, StatusCode: fe.StatusCode, Msg: fe.Msg, Err: errNoShards}
+		}
+		return nil, err
+	}
+	data, err := io.ReadAll(body)
+	if cerr := body.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	dec, _, err := c.shardDecoder()
+	if err != nil {
+		return nil, &Error{Kind: KindMalformed, URL: redacted, Msg: "cannot make a zstd decoder", Err: err}
+	}
+	raw, err := decompress(dec, data, int(limit), redacted)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := decodeShardIndex(raw)
+	if err != nil {
+		var fe *Error
+		if errors.As(err, &fe) {
+			fe.URL = redacted
+		}
+		return nil, err
+	}
+	return idx, nil
+}
+
+// findInShard gets the shard of sum and returns what it says of files.
+// Every failure is each file's.
+func (c *Client) findInShard(ctx context.Context, base *url.URL, cache *shardCache, sum [32]byte, files []string, infoSubdir string) map[string]Found {
+	u := shardURL(base, sum)
+	redacted := conda.Redact(u.String())
+	data, err := c.getShard(ctx, u, cache, sum)
+	if err != nil {
+		return allFailed(files, err)
+	}
+	dec, _, err := c.shardDecoder()
+	if err == nil {
+		data, err = decompress(dec, data, maxShardDecoded, redacted)
+	}
+	if err != nil {
+		return allFailed(files, err)
+	}
+	found, _ := decodeShard(data, files, infoSubdir)
+	for f, hit := range found {
+		var fe *Error
+		if errors.As(hit.Err, &fe) && fe.URL == "" {
+			e := *fe
+			e.URL = redacted
+			found[f] = Found{Err: &e}
+		}
+	}
+	return found
+}
+
+// getShard returns the shard of sum at u, as served (compressed), from
+// the cache when it holds bytes that hash to sum, else retrieved, checked
+// against sum and kept.
+func (c *Client) getShard(ctx context.Context, u *url.URL, cache *shardCache, sum [32]byte) ([]byte, error) {
+	key := hex.EncodeToString(sum[:])
+	redacted := conda.Redact(u.String())
+	if cache != nil {
+		if data, err := cache.dir.Get(ctx, key); err == nil {
+			if sha256.Sum256(data) == sum {
+				c.log.DebugContext(ctx, "condasigs: shard from the cache", "url", redacted)
+				return data, nil
+			}
+			c.log.DebugContext(ctx, "condasigs: a kept shard does not hash to its name; fetching it again", "url", redacted)
+			cache.remove(key)
+		} else if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	body, err := c.Open(ctx, u.String(), maxShardSize)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(body)
+	if cerr := body.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if got := sha256.Sum256(data); got != sum {
+		return nil, &Error{Kind: KindHashMismatch, URL: redacted,
+			Msg: fmt.Sprintf("the shard hashes to %x, not to the %x of the shard index", got, sum)}
+	}
+	if cache != nil {
+		if err := cache.dir.Put(ctx, key, data); err != nil {
+			c.log.DebugContext(ctx, "condasigs: cannot keep a shard", "url", redacted, "err", err)
+		}
+	}
+	return data, nil
+}
+
+// shardCache keeps the shards of one index: a DirCache (entries checked
+// private as they are read) in RepodataDir/shards/<name of the index>.
+type shardCache struct {
+	dir DirCache
+}
+
+func (s *shardCache) remove(key string) {
+	root, err := cachedir.OpenRoot(string(s.dir))
+	if err != nil {
+		return
+	}
+	defer root.Close()
+	_ = root.Remove(filepath.Join(key[:2], key))
+}
+
+// shardCache returns the shard cache of the index at u, or nil when
+// Options.RepodataDir is not set or its shard directory is not private
+// to the user, after removing the shards it holds that idx no longer
+// names.
+func (c *Client) shardCache(ctx context.Context, u *url.URL, idx *cep16.Index) *shardCache {
+	dir := c.opts.RepodataDir
+	if dir == "" {
+		return nil
+	}
+	sub := filepath.Join(shardCacheDir, repodataName(u))
+	if err := c.prepareShardDir(dir, sub); err != nil {
+		c.log.WarnContext(ctx, "fetch: cannot keep shards", "err", err)
+		return nil
+	}
+	s := &shardCache{dir: DirCache(filepath.Join(dir, sub))}
+	s.collect(idx)
+	return s
+}
+
+// prepareShardDir makes dir/sub, a directory of shards, once dir is
+// found private to the user; each directory on the way is made through
+// an os.Root of dir (no symbolic link leads out of it) and checked
+// private before it is used.
+func (c *Client) prepareShardDir(dir, sub string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	root, err := cachedir.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if err := privateDir(root, dir); err != nil {
+		return err
+	}
+	for _, d := range []string{shardCacheDir, sub} {
+		if err := root.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		if err := privateSubdir(root, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// collect removes the shards of the cache that idx does not name. Only
+// names of 64 lowercase hex characters are shards: a writer's temporary
+// file is left alone.
+func (s *shardCache) collect(idx *cep16.Index) {
+	root, err := cachedir.OpenRoot(string(s.dir))
+	if err != nil {
+		return
+	}
+	defer root.Close()
+	subs, err := readDir(root, ".")
+	if err != nil {
+		return
+	}
+	var live map[[32]byte]bool
+	for _, sub := range subs {
+		if !sub.IsDir() || len(sub.Name()) != 2 {
+			continue
+		}
+		entries, err := readDir(root, sub.Name())
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			name := e.Name()
+			var sum [32]byte
+			if len(name) != 64 || !strings.HasPrefix(name, sub.Name()) || name != strings.ToLower(name) {
+				continue
+			}
+			if _, err := hex.Decode(sum[:], []byte(name)); err != nil {
+				continue
+			}
+			if live == nil {
+				live = make(map[[32]byte]bool, len(idx.Shards))
+				for _, v := range idx.Shards {
+					live[v] = true
+				}
+			}
+			if !live[sum] {
+				_ = root.Remove(filepath.Join(sub.Name(), name))
+			}
+		}
+	}
+}
+
+// maxDirEntries bounds what collect lists of one directory.
+const maxDirEntries = 1 << 20
+
+func readDir(root *os.Root, name string) ([]fs.DirEntry, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.ReadDir(maxDirEntries)
+}
