@@ -18,6 +18,7 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/cep16"
 	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
@@ -125,7 +126,7 @@ func newPaddedEnv(tb testing.TB) *paddedEnv {
 		"/c/linux-64/repodata.json":     e.json,
 		"/c/linux-64/repodata.json.zst": enc.EncodeAll(e.json, nil),
 	}
-	for path, doc := range shardDocs(tb, e.json, "shards/") {
+	for path, doc := range shardDocs(tb, recs) {
 		e.docs[1]["/c/linux-64/"+path] = doc
 	}
 	return e
@@ -197,8 +198,29 @@ func BenchmarkPaddedChannel(b *testing.B) {
 	b.ReportMetric(float64(jsonBytes)/1e6, "json-MB")
 }
 
-// shardDocs returns the CEP 16 index and shards of the repodata.json doc,
-// by path under the subdir, shards under shardsBase.
-func shardDocs(tb testing.TB, doc []byte, shardsBase string) map[string][]byte {
-	return nil // TODO: the cep16 writer
+// shardDocs returns the CEP 16 index and shards of the padded channel,
+// by path under the subdir: the records of paddedRecord, and recs.
+func shardDocs(tb testing.TB, recs []fetch.Record) map[string][]byte {
+	tb.Helper()
+	all := make([]cep16.Record, 0, paddedRecords+len(recs))
+	for i := range paddedRecords {
+		name := fmt.Sprintf("pad%05d", i/10)
+		version := fmt.Sprintf("%d.%d.%d", i%7, i%13, i%3)
+		build := fmt.Sprintf("py312h%07x_%d", i*2654435761%0xfffffff, i%5)
+		all = append(all, cep16.Record{Filename: name + "-" + version + "-" + build + ".conda", Name: name, Version: version, Build: build,
+			BuildNumber: int64(i % 5), Subdir: "linux-64", Size: int64(100000 + i*13), SHA256: fmt.Sprintf("%064x", i*7919), MD5: fmt.Sprintf("%032x", i)})
+	}
+	for _, r := range recs {
+		all = append(all, cep16.Record{Filename: r.Filename, Name: r.Name, Version: r.Version, Build: r.Build, BuildNumber: r.BuildNumber,
+			Subdir: r.Subdir, Size: r.Size, SHA256: r.SHA256, MD5: r.MD5, AttestationsSHA256: r.AttestationsSHA256, AttestationsKey: true})
+	}
+	sub, err := cep16.Build(cep16.IndexInfo{BaseURL: "./", ShardsBaseURL: "./shards/", Subdir: "linux-64"}, all, cep16.ShardOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[string][]byte{"repodata_shards.msgpack.zst": sub.Index}
+	for file, data := range sub.Shards {
+		out["shards/"+file] = data
+	}
+	return out
 }

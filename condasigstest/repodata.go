@@ -3,13 +3,15 @@ package condasigstest
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/condasigs/condasigs/fetch"
-	"github.com/klauspost/compress/zstd"
+	"github.com/condasigs/condasigs/internal/cep16"
 )
 
 // newRecord parses name, version, build and build_number from a conda
@@ -72,23 +74,37 @@ func (c *Channel) writeRepodata(t testing.TB) {
 		case "repodata.json":
 			c.write(t, name, data)
 		case "repodata.json.zst":
-			enc, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
-			if err != nil {
-				t.Fatalf("condasigstest: %v", err)
-			}
-			c.write(t, name, enc.EncodeAll(data, nil))
-			enc.Close()
+			c.write(t, name, cep16.Compress(data))
 		case "repodata_shards.msgpack.zst":
-			c.writeShards(t, data)
+			c.writeShards(t)
 		default:
 			t.Fatalf("condasigstest: Channel.Documents: unknown document %q: give repodata.json, repodata.json.zst or repodata_shards.msgpack.zst", name)
 		}
 	}
 }
 
-// writeShards writes the subdir's CEP 16 index and shards from its
-// repodata.json.
-func (c *Channel) writeShards(t testing.TB, repodata []byte) {
+// writeShards writes the subdir's CEP 16 index, repodata_shards.msgpack.zst,
+// and its shards under shards/, one a package name.
+func (c *Channel) writeShards(t testing.TB) {
 	t.Helper()
-	t.Fatalf("condasigstest: shards: TODO")
+	c.mu.Lock()
+	recs := make([]cep16.Record, 0, len(c.records))
+	for name, r := range c.records {
+		recs = append(recs, cep16.Record{Filename: name, Name: r.Name, Version: r.Version, Build: r.Build,
+			BuildNumber: r.BuildNumber, Subdir: r.Subdir, Size: r.Size, SHA256: r.SHA256, MD5: r.MD5,
+			AttestationsSHA256: r.AttestationsSHA256, AttestationsKey: r.AttestationsSHA256 != ""})
+	}
+	c.mu.Unlock()
+	sub, err := cep16.Build(cep16.IndexInfo{BaseURL: "./", ShardsBaseURL: "./shards/", Subdir: c.Subdir}, recs, cep16.ShardOptions{})
+	if err != nil {
+		t.Fatalf("condasigstest: writing shards: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(c.Dir, c.Subdir, "shards"), 0o755); err != nil {
+		t.Fatalf("condasigstest: %v", err)
+	}
+	for file, data := range sub.Shards {
+		c.write(t, "shards/"+file, data)
+	}
+	// The index last: a client never meets a shard it names missing.
+	c.write(t, "repodata_shards.msgpack.zst", sub.Index)
 }

@@ -25,6 +25,8 @@ func TestVerifyEnvRecordSources(t *testing.T) {
 		code      int
 		want      string
 	}{
+		{name: "default order, shards served", documents: []string{"repodata_shards.msgpack.zst", "repodata.json.zst", "repodata.json"}, code: exitOK, want: "repodata_shards.msgpack.zst"},
+		{name: "shards asked for, not served", documents: []string{"repodata.json"}, flags: []string{"--record-source", "shards,json"}, code: exitOK, want: "repodata.json"},
 		{name: "default order, zst served", documents: []string{"repodata.json.zst", "repodata.json"}, code: exitOK, want: "repodata.json.zst"},
 		{name: "json asked for first", documents: []string{"repodata.json.zst", "repodata.json"}, flags: []string{"--record-source", "json,zst"}, code: exitOK, want: "repodata.json"},
 		{name: "file names accepted", documents: []string{"repodata.json.zst"}, flags: []string{"--record-source", "repodata.json,repodata.json.zst"}, code: exitOK, want: "repodata.json.zst"},
@@ -68,12 +70,15 @@ func TestVerifyEnvRecordSources(t *testing.T) {
 func TestVerifyRecordSourceFlag(t *testing.T) {
 	dir := t.TempDir()
 	v := newVirtualChannel(t, dir)
-	v.ch.Documents = []string{"repodata.json.zst"}
+	v.ch.Documents = []string{"repodata_shards.msgpack.zst", "repodata.json.zst"}
 	rec := v.ch.Add(t, condasigstest.Package{Filename: "a-1.0-0.conda", Signer: v.ss})
 	args := []string{"verify", "--trusted-root", v.root, "--identity", condasigstest.DefaultIdentity, "--issuer", condasigstest.DefaultIssuer}
 	url := v.ch.PackageURL(v.url, rec.Filename)
 
 	code, out, errOut := runCLI(t, append(args, "--format", "json", url)...)
+	require.Equal(t, exitOK, code, out+errOut)
+	assert.Contains(t, out, `"recordSource": "repodata_shards.msgpack.zst"`)
+	code, out, errOut = runCLI(t, append(args, "--format", "json", "--record-source", "zst", url)...)
 	require.Equal(t, exitOK, code, out+errOut)
 	assert.Contains(t, out, `"recordSource": "repodata.json.zst"`)
 
