@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -15,6 +18,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/condasigs/condasigs/internal/cep16"
@@ -144,4 +148,32 @@ func TestReviewRedirectSendsNoTokenInReferer(t *testing.T) {
 		requireKindOf(t, err, KindNotFound)
 	}
 	assert.Empty(t, leaks, "the redirect target got the channel's token")
+}
+
+// Review finding (low): on a file:// channel, sameOrigin compares only
+// the scheme and the empty host, so the channel's own index can send the
+// client to read shards anywhere on the file system (an absolute
+// file:///... URL, or ../ out of the channel). AllowFile lets the caller
+// read the local channels it names, not what their documents name: the
+// shards must stay under the channel's directory.
+func TestReviewFileChannelShardsStayInChannel(t *testing.T) {
+	channel := t.TempDir()
+	outside := t.TempDir()
+	for i, sb := range []string{
+		"file://" + filepath.ToSlash(outside) + "/",
+		strings.Repeat("../", 32) + strings.TrimPrefix(filepath.ToSlash(outside), "/") + "/",
+	} {
+		sub, err := cep16.Build(cep16.IndexInfo{ShardsBaseURL: sb, Subdir: "linux-64"}, testRecords(), cep16.ShardOptions{})
+		require.NoError(t, err)
+		subdir := fmt.Sprintf("sub%d", i)
+		require.NoError(t, os.MkdirAll(filepath.Join(channel, subdir), 0o700))
+		require.NoError(t, os.WriteFile(filepath.Join(channel, subdir, shardIndexFile), sub.Index, 0o600))
+		for f, z := range sub.Shards {
+			require.NoError(t, os.WriteFile(filepath.Join(outside, f), z, 0o600))
+		}
+		c := newShardClient(t, Options{AllowFile: true})
+		u := (&url.URL{Scheme: "file", Path: filepath.ToSlash(channel) + "/" + subdir + "/repodata.json"}).String()
+		found, _ := c.findInShards(context.Background(), u, []string{"a-1.0-h0_0.conda"})
+		assert.Error(t, found["a-1.0-h0_0.conda"].Err, "shards_base_url %s: a shard outside the channel's directory was read", sb)
+	}
 }
