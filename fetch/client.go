@@ -181,6 +181,10 @@ func checkRedirect(extra func(*http.Request, []*http.Request) error) func(*http.
 				return &redirectError{To: to, Reason: err.Error()}
 			}
 		}
+		// net/http sets Referer to the URL redirected from, /t/<token>/
+		// path and query string included: the target, often another host
+		// (a CDN), must not get the channel's credentials.
+		req.Header.Del("Referer")
 		return nil
 	}
 }
