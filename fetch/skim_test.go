@@ -524,3 +524,22 @@ func TestFindRecordsRecordRules(t *testing.T) {
 		}
 	}
 }
+
+// TestFindRecordsNamesOutsideASCII: a name with bytes outside ASCII is
+// decoded before it is looked up, as a full decode does: invalid UTF-8
+// becomes U+FFFD.
+func TestFindRecordsNamesOutsideASCII(t *testing.T) {
+	t.Parallel()
+	doc := "{\"packages\":{\"w\xc3\xa4nt-1-0.conda\":{\"name\":\"raw\"},\"x\xff.conda\":{\"name\":\"invalid\"}}," +
+		`"packages.conda":{"w\u00e4nt-2-0.conda":{"name":"escaped"}}}`
+	wanted := []string{"wänt-1-0.conda", "wänt-2-0.conda", "x\uFFFD.conda", "x\xff.conda"}
+	for how, r := range skimReaders([]byte(doc), 5) {
+		found, err := fetch.FindRecords(r, wanted)
+		require.NoError(t, err, how)
+		assert.Equal(t, "raw", found[wanted[0]].Record.Name, how)
+		assert.Equal(t, "escaped", found[wanted[1]].Record.Name, how)
+		assert.Equal(t, "invalid", found[wanted[2]].Record.Name, how)
+		assert.Equal(t, fetch.KindNotFound, fetch.KindOf(found[wanted[3]].Err), how)
+	}
+	checkFindRecords(t, []byte(doc), wanted, 5)
+}
