@@ -465,21 +465,22 @@ func TestFindRecordsReaderErrorKeepsItsKind(t *testing.T) {
 }
 
 // TestFindRecordsAllocations: records that are not wanted cost no
-// allocation: FindRecords allocates as much for 2,000 records as for 20.
+// allocation: FindRecords allocates about as much for 2,000 records as for
+// 20 (the margin is for the race detector, whose sync.Pool drops items).
 func TestFindRecordsAllocations(t *testing.T) {
 	small, large := syntheticRepodata(20), syntheticRepodata(2000)
-	wanted := []string{syntheticFilename(3, 20), syntheticFilename(15, 20)}
+	wanted := []string{syntheticFilename(3, 20), syntheticFilename(7, 20)} // in both
 	allocs := func(doc []byte) float64 {
 		return testing.AllocsPerRun(5, func() {
 			found, err := fetch.FindRecords(bytes.NewReader(doc), wanted)
-			if err != nil || found[wanted[0]].Err != nil {
-				t.Fatal(err, found[wanted[0]].Err)
+			if err != nil || found[wanted[0]].Err != nil || found[wanted[1]].Err != nil {
+				t.Fatal(err, found[wanted[0]].Err, found[wanted[1]].Err)
 			}
 		})
 	}
 	a, b := allocs(small), allocs(large)
 	t.Logf("%.0f allocations for 20 records, %.0f for 2,000", a, b)
-	assert.LessOrEqual(t, b, a+2)
+	assert.LessOrEqual(t, b, a+20)
 }
 
 // TestFindRecordsRecordRules: a record that is not wanted still needs a
