@@ -162,6 +162,14 @@ type scanner struct {
 	recNo    uint64 // the record at hand, numbered from 1
 
 	nest [maxNesting/64 + 1]uint64 // a bit a level: set for objects
+
+	// want, when set, picks the records to decode by their file names
+	// (FindRecords); the others are skipped (see skim.go).
+	want func(filename []byte) bool
+	// reference, set by tests only, skips values as the scanner did
+	// before skim.go, and turns off skimRecord's shortcut: the reference
+	// that the fast paths are tested against.
+	reference func(s *scanner, limit int) error
 }
 
 type keySlot struct {
@@ -657,103 +665,6 @@ func (s *scanner) literal() error {
 	return nil
 }
 
-// skipValue checks and skips the value at the input, keeping nothing: its
-// strings and numbers are skipped as they stream by, and its nesting is a
-// bit a level.
-func (s *scanner) skipValue() error {
-	depth := 0
-	for {
-		c, ok := s.peek()
-		if !ok {
-			return s.inputErr()
-		}
-		var err error
-		switch c {
-		case '{', '[':
-			if depth == maxNesting {
-				return errTooDeep
-			}
-			s.pos++
-			bit := uint64(1) << (depth % 64)
-			if c == '{' {
-				s.nest[depth/64] |= bit
-			} else {
-				s.nest[depth/64] &^= bit
-			}
-			depth++
-			closing := byte(']')
-			if c == '{' {
-				closing = '}'
-			}
-			c, ok := s.peek()
-			if !ok {
-				return s.inputErr()
-			}
-			if c == closing {
-				s.pos++
-				depth--
-				break
-			}
-			if closing == '}' {
-				if err := s.skipKey(); err != nil {
-					return err
-				}
-			}
-			continue
-		case '"':
-			err = s.skipString()
-		case 't', 'f', 'n':
-			err = s.literal()
-		case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-			err = s.number()
-		default:
-			return s.syntax(c, "looking for the beginning of a value")
-		}
-		if err != nil {
-			return err
-		}
-		// After a value: close the containers it ends.
-		for depth > 0 {
-			object := s.nest[(depth-1)/64]&(uint64(1)<<((depth-1)%64)) != 0
-			closing := byte(']')
-			if object {
-				closing = '}'
-			}
-			done, err := s.next(closing)
-			if err != nil {
-				return err
-			}
-			if !done {
-				if object {
-					if err := s.skipKey(); err != nil {
-						return err
-					}
-				}
-				break
-			}
-			depth--
-		}
-		if depth == 0 {
-			return nil
-		}
-	}
-}
-
-// skipKey skips an object's key and its colon.
-func (s *scanner) skipKey() error {
-	c, ok := s.peek()
-	if !ok {
-		return s.inputErr()
-	}
-	if c != '"' {
-		return s.syntax(c, "looking for an object key")
-	}
-	if err := s.skipString(); err != nil {
-		return err
-	}
-	return s.expect(':', "after an object key")
-}
-
 // key decodes an object's key into s.scratch and consumes its colon. A key
 // longer than max bytes fails with errTooLong.
 func (s *scanner) key(max int) error {
@@ -921,6 +832,19 @@ func (s *scanner) records(infoSubdir string, fn func(Record) bool) (stop bool, e
 	}
 	empty, err := s.open()
 	for !empty && err == nil {
+		skipped := false
+		if s.want != nil {
+			skipped, err = s.skimRecord()
+		} else {
+			err = s.filename()
+		}
+		if err != nil {
+			return false, err
+		}
+		if skipped {
+			empty, err = s.next('}')
+			continue
+		}
 		var rec Record
 		if rec, err = s.record(); err != nil {
 			return false, err
@@ -936,15 +860,15 @@ func (s *scanner) records(infoSubdir string, fn func(Record) bool) (stop bool, e
 	return false, err
 }
 
-// record reads one record, file name and object, under maxRecordSize.
-func (s *scanner) record() (Record, error) {
-	var rec Record
+// filename reads a record's file name into s.arena, and puts the record
+// under maxRecordSize.
+func (s *scanner) filename() error {
 	c, ok := s.peek()
 	if !ok {
-		return rec, s.inputErr()
+		return s.inputErr()
 	}
 	if c != '"' {
-		return rec, s.syntax(c, "looking for a file name")
+		return s.syntax(c, "looking for a file name")
 	}
 	s.stop, s.over = s.off()+maxRecordSize, errRecordTooLarge
 	var err error
@@ -952,12 +876,18 @@ func (s *scanner) record() (Record, error) {
 		if err == errTooLong {
 			err = fmt.Errorf("a file name longer than %d bytes", recordKept)
 		}
-		return rec, err
+		return err
 	}
+	if len(s.arena) == 0 {
+		return errors.New("a record with an empty file name")
+	}
+	return nil
+}
+
+// record reads the object of the record whose file name filename read.
+func (s *scanner) record() (Record, error) {
+	var rec Record
 	n := len(s.arena)
-	if n == 0 {
-		return rec, errors.New("a record with an empty file name")
-	}
 	spans, err := s.fields(&rec, recordKept-n)
 	if err == nil && s.off() > s.stop {
 		err = s.over

@@ -46,11 +46,23 @@ type RecordSource interface {
 
 // FindRecords scans a repodata document once for the records of
 // filenames, and returns what it says about each (see [Found]). The whole
-// document is read, since a file listed twice must be seen; memory stays
-// one record a wanted file, however often a hostile document repeats it.
-// The error is the document's (malformed, too large), which is then also
-// each Found's Err.
+// document is read, since a file listed twice must be seen. Only the
+// records of filenames are decoded, as [ScanRepodata] decodes them (every
+// time one appears); the others are checked as JSON, under the caps of
+// ScanRepodata, and skipped without being decoded or kept: about twice as
+// fast as a full scan, and ten times encoding/json (1.4 GB/s on a
+// conda-forge-like channel). Memory stays that of one scan (under 512 KiB)
+// plus one record a wanted file, however large the document or often a
+// hostile one repeats a file. The error is the document's (malformed, too
+// large), which is then also each Found's Err.
 func FindRecords(r io.Reader, filenames []string) (map[string]Found, error) {
+	return findRecords(newScanner(r), filenames, true)
+}
+
+// findRecords is FindRecords on s, skimming the records that are not
+// wanted, or, with skim false, decoding every record (as FindRecords did
+// before skim.go; the tests' reference).
+func findRecords(s *scanner, filenames []string, skim bool) (map[string]Found, error) {
 	type hit struct {
 		rec Record
 		n   int
@@ -59,7 +71,13 @@ func FindRecords(r io.Reader, filenames []string) (map[string]Found, error) {
 	for _, f := range filenames {
 		hits[f] = &hit{}
 	}
-	err := ScanRepodata(r, func(rec Record) bool {
+	if skim {
+		s.want = func(name []byte) bool {
+			_, ok := hits[string(name)]
+			return ok
+		}
+	}
+	err := s.document(func(rec Record) bool {
 		if h, ok := hits[rec.Filename]; ok {
 			if h.n == 0 {
 				h.rec = rec
@@ -69,6 +87,7 @@ func FindRecords(r io.Reader, filenames []string) (map[string]Found, error) {
 		return true
 	})
 	if err != nil {
+		err = malformedRepodata(err)
 		return allFailed(filenames, err), err
 	}
 	out := make(map[string]Found, len(hits))
