@@ -97,6 +97,8 @@ type Client struct {
 	retry  *retryablehttp.Client
 	log    *slog.Logger
 	shards shardState // CEP 16: the zstd decoder, made on first use
+	// zstStreams bounds the repodata.json.zst streams read at once.
+	zstStreams semaphore
 }
 
 // New returns a Client configured by opts.

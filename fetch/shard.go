@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -29,12 +31,14 @@ const (
 	shardIndexFile = "repodata_shards.msgpack.zst"
 
 	// maxShardIndexSize caps the shard index, compressed (and
-	// Options.MaxRepodataSize, when lower) and decoded alike: 64 MiB. The
+	// Options.MaxRepodataSize, when lower) and decoded alike: 16 MiB. The
 	// index of conda-forge's linux-64, its largest, is about 670 kB
 	// compressed and 1.5 MB decoded (30,000 names, each with a 32-byte
 	// hash that does not compress, so both sizes stay close): the cap
-	// leaves room for 40 times as many names.
-	maxShardIndexSize = 64 << 20
+	// leaves room for 10 times as many names. An index is held whole
+	// while it is read (compressed, then decoded), so the cap is also what
+	// one index read holds: see shardIndexesPerClient.
+	maxShardIndexSize = 16 << 20
 	// maxShardSize caps a shard as served (compressed): 8 MiB. Shards
 	// are a few kB; those of the names with the most builds on
 	// conda-forge are a few MB decoded, much less compressed.
@@ -43,18 +47,40 @@ const (
 	// compressed cap (records compress about 5 to 1, since their hashes
 	// do not), and 10 times the largest known shard.
 	maxShardDecoded = 32 << 20
+	// maxDecoderWindow is the most memory, and the largest window, a
+	// frame may ask the decoder for: the largest of the caps above.
+	maxDecoderWindow = max(maxShardIndexSize, maxShardDecoded)
 	// minDecodeBuf is the least a decode starts with, when the frame
 	// does not say its size.
 	minDecodeBuf = 16 << 10
+
+	// shardBudgetPerCall caps the decoded bytes of all the shards one
+	// findInShards call reads: 512 MiB, 16 shards at maxShardDecoded. The
+	// shards of all the names of conda-forge's linux-64 together hold
+	// about what its repodata.json does, a few hundred MB; a call reads
+	// the shards of one lock file's packages of one subdir, a few hundred
+	// of them, mostly a few kB each. A hostile index that names as many
+	// shards as it likes, each large, costs at most this much decoding
+	// (about 2 s of CPU: shards decode at about 350 MB/s) a call: the
+	// files whose shards come after fail KindTooLarge.
+	shardBudgetPerCall = 512 << 20
 
 	// shardsPerCall bounds the shards one findInShards call fetches at
 	// once; shardsPerClient, those of all calls of a Client, so that a
 	// Client holds at most shardsPerClient × (maxShardSize +
 	// maxShardDecoded) = 320 MiB of shards, however hostile the channels.
-	// Indexes are not bounded across calls: each call holds at most
-	// 2 × maxShardIndexSize of its own, and a map of its names.
 	shardsPerCall   = 4
 	shardsPerClient = 8
+	// shardIndexesPerClient bounds the shard indexes a Client reads at
+	// once, from their retrieval to the end of their decoding, whatever
+	// the number of calls (Resolve reads up to 64 subdirs at once). One
+	// holds at most maxShardIndexSize compressed, as much decoded, the
+	// names its call asks for, and the list of the shards kept for it
+	// (maxCachedShardsListed × 33 bytes, 8.25 MiB): about 41 MiB, so
+	// about 82 MiB for the Client. An honest index (under 1 MB) is read
+	// and decoded in milliseconds, so two at once on a 2-CPU machine cost
+	// little waiting.
+	shardIndexesPerClient = 2
 
 	// shardCacheDir is the subdirectory of Options.RepodataDir keeping
 	// shards: one directory of it per index URL, named as the index's
@@ -74,6 +100,8 @@ type shardState struct {
 	dec  *zstd.Decoder
 	err  error
 	sem  chan struct{}
+	// indexes bounds the indexes read at once (shardIndexesPerClient).
+	indexes semaphore
 }
 
 // shardDecoder returns the Client's zstd decoder, and the semaphore
@@ -81,7 +109,7 @@ type shardState struct {
 //
 // The decoder is made for untrusted input: its defaults would let a frame
 // claim 64 GiB. Here no frame may need more memory, nor a window larger,
-// than maxShardIndexSize, the largest cap; every DecodeAll gets a buffer
+// than maxDecoderWindow, the largest cap; every DecodeAll gets a buffer
 // whose capacity is the most it may produce (WithDecodeAllCapLimit), and
 // fails beyond it. A decoder per CPU lets calls decode at once; with a nil
 // reader it starts no goroutine.
@@ -90,8 +118,8 @@ func (c *Client) shardDecoder() (*zstd.Decoder, chan struct{}, error) {
 	s.once.Do(func() {
 		s.dec, s.err = zstd.NewReader(nil,
 			zstd.WithDecoderConcurrency(0),
-			zstd.WithDecoderMaxMemory(maxShardIndexSize),
-			zstd.WithDecoderMaxWindow(maxShardIndexSize),
+			zstd.WithDecoderMaxMemory(maxDecoderWindow),
+			zstd.WithDecoderMaxWindow(maxDecoderWindow),
 			zstd.WithDecodeAllCapLimit(true))
 		s.sem = make(chan struct{}, shardsPerClient)
 	})
@@ -134,9 +162,11 @@ func decompress(dec *zstd.Decoder, src []byte, limit int, redacted string) ([]by
 // zstdMaxBlock is the most one zstd block decodes to.
 const zstdMaxBlock = 128 << 10
 
-// decodeShardIndex decodes the msgpack of a shard index.
-func decodeShardIndex(b []byte) (*cep16.Index, error) {
-	idx, err := cep16.DecodeIndex(b)
+// decodeShardIndex decodes the msgpack of a shard index, keeping the
+// names want accepts and calling each with every hash (see
+// cep16.DecodeIndex; both may be nil).
+func decodeShardIndex(b []byte, want func(name []byte) bool, each func(sum [32]byte)) (*cep16.Index, error) {
+	idx, err := cep16.DecodeIndex(b, want, each)
 	if err != nil {
 		return nil, &Error{Kind: KindMalformed, Msg: "invalid sharded repodata", Err: err}
 	}
@@ -208,26 +238,61 @@ func shardIndexURL(repodataURL string) (*url.URL, error) {
 	return u, nil
 }
 
+// readJSONInstead ends the message of an index the client refuses.
+const readJSONInstead = "; to read repodata.json instead, leave repodata_shards.msgpack.zst out of fetch.Options.RecordSources"
+
 // sameOrigin resolves ref against the index URL, and refuses it unless it
 // keeps the index's scheme and host (port included), as a redirect
 // between hosts would be refused: a channel's index must not send its
-// credentials, or the verifier, elsewhere. The index's query string,
-// which may carry a token, is kept when ref gives none.
-func sameOrigin(index *url.URL, what, ref string) (*url.URL, error) {
+// credentials, or the verifier, elsewhere. On a file:// channel, whose
+// host is empty, it must also stay under the channel's directory (see
+// underChannel) when inChannel is set. The index's query string, which
+// may carry a token, is kept when ref gives none.
+//
+// ref is the channel's, so a refusal is KindMalformed: the channel's
+// document is wrong (a retrieval failure of the packages that need it),
+// not the caller's URL.
+func sameOrigin(index *url.URL, what, ref string, inChannel bool) (*url.URL, error) {
 	r, err := url.Parse(ref)
 	if err != nil {
-		return nil, &Error{Kind: KindInvalidURL, URL: conda.Redact(index.String()), Msg: fmt.Sprintf("the shard index's %s does not parse", what)}
+		return nil, &Error{Kind: KindMalformed, URL: conda.Redact(index.String()),
+			Msg: fmt.Sprintf("the shard index's %s does not parse%s", what, readJSONInstead)}
 	}
 	u := index.ResolveReference(r)
 	if u.Scheme != index.Scheme || !strings.EqualFold(u.Host, index.Host) {
-		return nil, &Error{Kind: KindInvalidURL, URL: conda.Redact(index.String()),
-			Msg: fmt.Sprintf("the shard index's %s %s is on another scheme or host than the index", what, conda.Redact(u.String()))}
+		return nil, &Error{Kind: KindMalformed, URL: conda.Redact(index.String()),
+			Msg: fmt.Sprintf("the shard index's %s %s is on another scheme or host than the index%s", what, conda.Redact(u.String()), readJSONInstead)}
+	}
+	if inChannel && u.Scheme == "file" && !underChannel(index.Path, u.Path) {
+		return nil, &Error{Kind: KindMalformed, URL: conda.Redact(index.String()),
+			Msg: fmt.Sprintf("the shard index's %s %s leads out of the channel's directory%s", what, conda.Redact(u.String()), readJSONInstead)}
 	}
 	if u.RawQuery == "" {
 		u.RawQuery = index.RawQuery
 	}
 	u.Fragment, u.RawFragment = "", ""
 	return u, nil
+}
+
+// underChannel reports whether p, the path of a file:// URL the index at
+// indexPath (<channel>/<subdir>/repodata_shards.msgpack.zst) names, is
+// the channel's directory or under it. p is the decoded path, as the
+// file is opened: a segment "." or ".." in it (which an escaped %2e%2e
+// gives, ResolveReference having removed only the literal ones) or a
+// backslash (a separator on Windows) is refused outright, rather than
+// cleaned.
+func underChannel(indexPath, p string) bool {
+	if strings.Contains(p, `\`) {
+		return false
+	}
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	channel := path.Dir(path.Dir(path.Clean(indexPath)))
+	p = path.Clean(p)
+	return p == channel || strings.HasPrefix(p, strings.TrimSuffix(channel, "/")+"/")
 }
 
 // shardURL is the URL of the shard of sum under base.
@@ -250,11 +315,12 @@ func shardURL(base *url.URL, sum [32]byte) *url.URL {
 // findInShards finds the records of filenames through the CEP 16 sharded
 // repodata beside the repodata.json at repodataURL (credentials
 // included: never printed): it reads the shard index (revalidated against
-// the copy kept in Options.RepodataDir, if set), then the shard of each
-// package name needed, once, concurrently, checking each against the
-// index's SHA-256 before decoding it. Shards are kept in RepodataDir too,
-// hashed again on every read, never revalidated, and collected once the
-// index no longer names them.
+// the copy kept in Options.RepodataDir, if set), keeping only the names
+// needed, then the shard of each hash they give, once, concurrently,
+// checking each against the index's SHA-256 before decoding it. Shards
+// are kept in RepodataDir too, hashed again on every read, never
+// revalidated, and collected once the index no longer names them. The
+// shards of one call decode to at most shardBudgetPerCall bytes in all.
 //
 // The error, which then applies to every file, is the index's: one that
 // wraps errNoShards (and is KindNotFound) when the channel serves none, so
@@ -267,28 +333,9 @@ func (c *Client) findInShards(ctx context.Context, repodataURL string, filenames
 	if err != nil {
 		return allFailed(filenames, err), err
 	}
-	idx, err := c.readShardIndex(ctx, idxURL)
-	if err != nil {
-		return allFailed(filenames, err), err
-	}
 	redactedIdx := conda.Redact(idxURL.String())
-	if idx.BaseURL != "" {
-		if _, err := sameOrigin(idxURL, "base_url", idx.BaseURL); err != nil {
-			return allFailed(filenames, err), err
-		}
-	}
-	base, err := sameOrigin(idxURL, "shards_base_url", idx.ShardsBaseURL)
-	if err != nil {
-		return allFailed(filenames, err), err
-	}
-	cache := c.shardCache(ctx, idxURL, idx)
-
 	out := make(map[string]Found, len(filenames))
-	type job struct {
-		sum   [32]byte
-		files []string
-	}
-	jobs := map[string]*job{}
+	names := map[string][]string{} // the files of each package name
 	for _, f := range filenames {
 		if _, done := out[f]; done {
 			continue
@@ -298,24 +345,51 @@ func (c *Client) findInShards(ctx context.Context, repodataURL string, filenames
 			out[f] = Found{Err: &Error{Kind: KindNotFound, URL: redactedIdx, Msg: fmt.Sprintf("%q is not a package file name", f)}}
 			continue
 		}
-		sum, ok := idx.Shards[pf.Name]
+		names[pf.Name] = append(names[pf.Name], f)
+		out[f] = Found{} // claimed; filled in below
+	}
+	idx, cache, err := c.readShardIndex(ctx, idxURL, func(n []byte) bool { _, ok := names[string(n)]; return ok })
+	if err != nil {
+		return allFailed(filenames, err), err
+	}
+	if idx.BaseURL != "" {
+		if _, err := sameOrigin(idxURL, "base_url", idx.BaseURL, false); err != nil {
+			return allFailed(filenames, err), err
+		}
+	}
+	base, err := sameOrigin(idxURL, "shards_base_url", idx.ShardsBaseURL, true)
+	if err != nil {
+		return allFailed(filenames, err), err
+	}
+
+	// One job a distinct shard, whatever the number of names that give
+	// its hash: its files are theirs together.
+	type job struct {
+		sum   [32]byte
+		files []string
+	}
+	jobs := map[[32]byte]*job{}
+	for name, files := range names {
+		sum, ok := idx.Shards[name]
 		if !ok {
-			out[f] = Found{Err: &Error{Kind: KindNotFound, URL: redactedIdx, Msg: fmt.Sprintf("the sharded repodata does not list package %q", pf.Name)}}
+			for _, f := range files {
+				out[f] = Found{Err: &Error{Kind: KindNotFound, URL: redactedIdx, Msg: fmt.Sprintf("the sharded repodata does not list package %q", name)}}
+			}
 			continue
 		}
-		j := jobs[pf.Name]
+		j := jobs[sum]
 		if j == nil {
 			j = &job{sum: sum}
-			jobs[pf.Name] = j
+			jobs[sum] = j
 		}
-		j.files = append(j.files, f)
-		out[f] = Found{} // claimed; filled in below
+		j.files = append(j.files, files...)
 	}
 	_, clientSem, err := c.shardDecoder()
 	if err != nil {
 		err = &Error{Kind: KindMalformed, Msg: "cannot make a zstd decoder", Err: err}
 		return allFailed(filenames, err), err
 	}
+	budget := &decodeBudget{left: shardBudgetPerCall}
 	callSem := make(chan struct{}, shardsPerCall)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -326,7 +400,7 @@ func (c *Client) findInShards(ctx context.Context, repodataURL string, filenames
 			case callSem <- struct{}{}:
 				select {
 				case clientSem <- struct{}{}:
-					found = c.findInShard(ctx, base, cache, j.sum, j.files, idx.Subdir)
+					found = c.findInShard(ctx, base, cache, j.sum, j.files, idx.Subdir, budget)
 					<-clientSem
 				case <-ctx.Done():
 				}
@@ -347,15 +421,48 @@ func (c *Client) findInShards(ctx context.Context, repodataURL string, filenames
 	return out, nil
 }
 
-// readShardIndex reads and decodes the shard index at u.
-func (c *Client) readShardIndex(ctx context.Context, u *url.URL) (*cep16.Index, error) {
+// decodeBudget is what is left of a call's shardBudgetPerCall.
+type decodeBudget struct {
+	mu   sync.Mutex
+	left int
+}
+
+// take reserves at most n bytes of the budget, and returns how many.
+func (b *decodeBudget) take(n int) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n = min(n, b.left)
+	b.left -= n
+	return n
+}
+
+// give returns n bytes reserved and not used.
+func (b *decodeBudget) give(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.left += n
+}
+
+// readShardIndex reads the shard index at u and decodes it, keeping the
+// names want accepts, under a slot of the Client's shardIndexesPerClient.
+// With Options.RepodataDir set, it also returns the index's shard cache,
+// having removed from it the shards the index no longer names (nil when
+// there is none).
+func (c *Client) readShardIndex(ctx context.Context, u *url.URL, want func(name []byte) bool) (*cep16.Index, *shardCache, error) {
 	if _, err := c.checkURL(u.String()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	dec, _, err := c.shardDecoder()
 	redacted := conda.Redact(u.String())
+	if err != nil {
+		return nil, nil, &Error{Kind: KindMalformed, URL: redacted, Msg: "cannot make a zstd decoder", Err: err}
+	}
+	if err := c.shards.indexes.acquire(ctx, shardIndexesPerClient); err != nil {
+		return nil, nil, err
+	}
+	defer c.shards.indexes.release()
 	limit := min(int64(maxShardIndexSize), c.opts.MaxRepodataSize)
 	var body io.ReadCloser
-	var err error
 	if c.opts.RepodataDir != "" && (u.Scheme == "http" || u.Scheme == "https") {
 		body, err = c.openCachedRepodata(ctx, u, limit)
 	} else {
@@ -364,39 +471,46 @@ func (c *Client) readShardIndex(ctx context.Context, u *url.URL) (*cep16.Index, 
 	if err != nil {
 		var fe *Error
 		if errors.As(err, &fe) && fe.Kind == KindNotFound {
-			return nil, &Error{Kind: KindNotFound, URL: fe.URL, StatusCode: fe.StatusCode, Msg: fe.Msg, Err: errNoShards}
+			return nil, nil, &Error{Kind: KindNotFound, URL: fe.URL, StatusCode: fe.StatusCode, Msg: fe.Msg, Err: errNoShards}
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	data, err := io.ReadAll(body)
 	if cerr := body.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
 	if err != nil {
-		return nil, err
-	}
-	dec, _, err := c.shardDecoder()
-	if err != nil {
-		return nil, &Error{Kind: KindMalformed, URL: redacted, Msg: "cannot make a zstd decoder", Err: err}
+		return nil, nil, err
 	}
 	raw, err := decompress(dec, data, int(limit), redacted)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	idx, err := decodeShardIndex(raw)
+	cache := c.shardCache(ctx, u)
+	var kept *cachedShards
+	var each func([32]byte)
+	if cache != nil {
+		kept = cache.list()
+		each = kept.mark
+	}
+	idx, err := decodeShardIndex(raw, want, each)
 	if err != nil {
 		var fe *Error
 		if errors.As(err, &fe) {
 			fe.URL = redacted
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return idx, nil
+	if cache != nil {
+		cache.collect(kept)
+	}
+	return idx, cache, nil
 }
 
-// findInShard gets the shard of sum and returns what it says of files.
-// Every failure is each file's.
-func (c *Client) findInShard(ctx context.Context, base *url.URL, cache *shardCache, sum [32]byte, files []string, infoSubdir string) map[string]Found {
+// findInShard gets the shard of sum and returns what it says of files,
+// decoding it within what is left of budget. Every failure is each
+// file's.
+func (c *Client) findInShard(ctx context.Context, base *url.URL, cache *shardCache, sum [32]byte, files []string, infoSubdir string, budget *decodeBudget) map[string]Found {
 	u := shardURL(base, sum)
 	redacted := conda.Redact(u.String())
 	data, err := c.getShard(ctx, u, cache, sum)
@@ -404,10 +518,21 @@ func (c *Client) findInShard(ctx context.Context, base *url.URL, cache *shardCac
 		return allFailed(files, err)
 	}
 	dec, _, err := c.shardDecoder()
-	if err == nil {
-		data, err = decompress(dec, data, maxShardDecoded, redacted)
-	}
 	if err != nil {
+		return allFailed(files, err)
+	}
+	limit := budget.take(maxShardDecoded)
+	overBudget := &Error{Kind: KindTooLarge, URL: redacted,
+		Msg: fmt.Sprintf("the shards this request needs decode to more than %d bytes in all", shardBudgetPerCall)}
+	if limit == 0 {
+		return allFailed(files, overBudget)
+	}
+	data, err = decompress(dec, data, limit, redacted)
+	budget.give(limit - len(data))
+	if err != nil {
+		if limit < maxShardDecoded && KindOf(err) == KindTooLarge {
+			err = overBudget
+		}
 		return allFailed(files, err)
 	}
 	found, _ := decodeShard(data, files, infoSubdir)
@@ -480,9 +605,8 @@ func (s *shardCache) remove(key string) {
 
 // shardCache returns the shard cache of the index at u, or nil when
 // Options.RepodataDir is not set or its shard directory is not private
-// to the user, after removing the shards it holds that idx no longer
-// names.
-func (c *Client) shardCache(ctx context.Context, u *url.URL, idx *cep16.Index) *shardCache {
+// to the user.
+func (c *Client) shardCache(ctx context.Context, u *url.URL) *shardCache {
 	dir := c.opts.RepodataDir
 	if dir == "" {
 		return nil
@@ -492,9 +616,7 @@ func (c *Client) shardCache(ctx context.Context, u *url.URL, idx *cep16.Index) *
 		c.log.WarnContext(ctx, "fetch: cannot keep shards", "err", err)
 		return nil
 	}
-	s := &shardCache{dir: DirCache(filepath.Join(dir, sub))}
-	s.collect(idx)
-	return s
+	return &shardCache{dir: DirCache(filepath.Join(dir, sub))}
 }
 
 // prepareShardDir makes dir/sub, a directory of shards, once dir is
@@ -524,25 +646,52 @@ func (c *Client) prepareShardDir(dir, sub string) error {
 	return nil
 }
 
-// collect removes the shards of the cache that idx does not name. Only
-// names of 64 lowercase hex characters are shards: a writer's temporary
-// file is left alone.
-func (s *shardCache) collect(idx *cep16.Index) {
+// maxCachedShardsListed bounds the kept shards of one index that a read
+// of the index lists, to collect those it no longer names: 262,144, 33
+// bytes each (8.25 MiB), 8 times the names of conda-forge's linux-64.
+// Collection keeps a cache at about the number of names an index gives,
+// so the bound is reached only by a cache grown by other means; what
+// lies beyond it is not collected.
+const maxCachedShardsListed = 1 << 18
+
+// cachedShards lists the kept shards of an index, sorted, and marks those
+// the index names as it is decoded.
+type cachedShards struct {
+	sums  [][32]byte
+	named []bool
+}
+
+// mark marks sum as named by the index.
+func (k *cachedShards) mark(sum [32]byte) {
+	i, ok := slices.BinarySearchFunc(k.sums, sum, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	if ok {
+		k.named[i] = true
+	}
+}
+
+// list lists the shards of the cache, at most maxCachedShardsListed.
+// Only names of 64 lowercase hex characters are shards: a writer's
+// temporary file is left alone.
+func (s *shardCache) list() *cachedShards {
+	k := &cachedShards{}
 	root, err := cachedir.OpenRoot(string(s.dir))
 	if err != nil {
-		return
+		return k
 	}
 	defer root.Close()
-	subs, err := readDir(root, ".")
+	subs, err := readDir(root, ".", maxDirEntries)
 	if err != nil {
-		return
+		return k
 	}
-	var live map[[32]byte]bool
 	for _, sub := range subs {
+		left := maxCachedShardsListed - len(k.sums)
+		if left <= 0 {
+			break
+		}
 		if !sub.IsDir() || len(sub.Name()) != 2 {
 			continue
 		}
-		entries, err := readDir(root, sub.Name())
+		entries, err := readDir(root, sub.Name(), left)
 		if err != nil {
 			continue
 		}
@@ -555,27 +704,38 @@ func (s *shardCache) collect(idx *cep16.Index) {
 			if _, err := hex.Decode(sum[:], []byte(name)); err != nil {
 				continue
 			}
-			if live == nil {
-				live = make(map[[32]byte]bool, len(idx.Shards))
-				for _, v := range idx.Shards {
-					live[v] = true
-				}
-			}
-			if !live[sum] {
-				_ = root.Remove(filepath.Join(sub.Name(), name))
-			}
+			k.sums = append(k.sums, sum)
+		}
+	}
+	slices.SortFunc(k.sums, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	k.named = make([]bool, len(k.sums))
+	return k
+}
+
+// collect removes the listed shards that the index did not name.
+func (s *shardCache) collect(k *cachedShards) {
+	root, err := cachedir.OpenRoot(string(s.dir))
+	if err != nil {
+		return
+	}
+	defer root.Close()
+	for i, sum := range k.sums {
+		if !k.named[i] {
+			name := hex.EncodeToString(sum[:])
+			_ = root.Remove(filepath.Join(name[:2], name))
 		}
 	}
 }
 
-// maxDirEntries bounds what collect lists of one directory.
-const maxDirEntries = 1 << 20
+// maxDirEntries bounds what list reads of the directory of the cache: its
+// subdirectories are named by two hex characters.
+const maxDirEntries = 1 << 10
 
-func readDir(root *os.Root, name string) ([]fs.DirEntry, error) {
+func readDir(root *os.Root, name string, n int) ([]fs.DirEntry, error) {
 	f, err := root.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return f.ReadDir(maxDirEntries)
+	return f.ReadDir(n)
 }

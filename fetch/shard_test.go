@@ -103,7 +103,7 @@ func (s *shardServer) publish(t *testing.T, dir, shardsDir string, info cep16.In
 	for f, z := range sub.Shards {
 		s.put(shardsDir+"/"+f, z)
 	}
-	idx, err := cep16.DecodeIndex(mustDecompress(t, sub.Index))
+	idx, err := cep16.DecodeIndex(mustDecompress(t, sub.Index), func([]byte) bool { return true }, nil)
 	require.NoError(t, err)
 	return idx.Shards
 }
@@ -283,8 +283,10 @@ func TestFindInShardsBaseURLs(t *testing.T) {
 			before := s.hitsUnder(shardsDir)
 			found, err := c.findInShards(context.Background(), s.URL+dir+"/repodata.json", []string{"a-1.0-h0_0.conda"})
 			if tc.refused {
-				requireKindOf(t, err, KindInvalidURL)
-				requireKindOf(t, found["a-1.0-h0_0.conda"].Err, KindInvalidURL)
+				// The channel's document is wrong, not the caller's URL.
+				requireKindOf(t, err, KindMalformed)
+				requireKindOf(t, found["a-1.0-h0_0.conda"].Err, KindMalformed)
+				assert.Contains(t, err.Error(), "fetch.Options.RecordSources", "the message says what to do")
 				assert.Equal(t, before, s.hitsUnder(shardsDir), "no shard is requested")
 				return
 			}
@@ -592,7 +594,7 @@ func TestDecodeShardFound(t *testing.T) {
 
 	_, err = decodeShard([]byte{0xc1}, []string{r.Filename}, "")
 	requireKindOf(t, err, KindMalformed)
-	_, err = decodeShardIndex([]byte{0xc1})
+	_, err = decodeShardIndex([]byte{0xc1}, nil, nil)
 	requireKindOf(t, err, KindMalformed)
 }
 
@@ -613,7 +615,7 @@ func BenchmarkShardIndex(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := decodeShardIndex(raw); err != nil {
+		if _, err := decodeShardIndex(raw, func(n []byte) bool { return string(n) == "package-name-7" }, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -746,7 +748,7 @@ func FuzzDecodeShardIndex(f *testing.F) {
 		if len(raw) > limit {
 			t.Fatalf("%d bytes decoded", len(raw))
 		}
-		if _, err := decodeShardIndex(raw); err != nil && KindOf(err) != KindMalformed {
+		if _, err := decodeShardIndex(raw, func(n []byte) bool { return string(n) == "a" }, func([32]byte) {}); err != nil && KindOf(err) != KindMalformed {
 			t.Fatalf("error %v", err)
 		}
 	})

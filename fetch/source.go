@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/condasigs/condasigs/conda"
 	"github.com/klauspost/compress/zstd"
@@ -31,6 +32,37 @@ const (
 // use at most 8 MiB); 32 MiB leaves room for long-distance modes without
 // letting a hostile stream claim gigabytes.
 const maxZstdWindow = 32 << 20
+
+// zstStreamsPerClient bounds the repodata.json.zst streams a Client reads
+// at once, whatever the number of calls (Resolve reads up to 64 subdirs
+// at once): each may hold the decoder's history, a window of
+// maxZstdWindow and two blocks (about 33 MiB), besides its scan (under
+// 512 KiB), so about 132 MiB for the Client. A scan is mostly decoding
+// and parsing, so more streams than CPUs would gain little.
+const zstStreamsPerClient = 4
+
+// semaphore bounds what is done at once, made on first use.
+type semaphore struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+// acquire takes one of n slots (n is that of the first call), or fails
+// with ctx. The caller calls release once done.
+func (s *semaphore) acquire(ctx context.Context, n int) error {
+	s.once.Do(func() { s.ch = make(chan struct{}, n) })
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case s.ch <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *semaphore) release() { <-s.ch }
 
 // recordSources returns the documents FindRecords tries, in order, or
 // the error of an Options.RecordSources it cannot use.
@@ -60,7 +92,9 @@ func (c *Client) recordSources() ([]string, error) {
 // missing file) moves on to the next; any other failure is the answer.
 // Each Found's Source names the document that answered. Documents are read
 // through the repodata cache of Options.RepodataDir, and scanned in bounded
-// memory (see [FindRecords]).
+// memory (see [FindRecords]); whatever the number of calls, a Client reads
+// at most 2 shard indexes (each at most 16 MiB) and 4 repodata.json.zst
+// streams (each with a window of at most 32 MiB) at once.
 //
 // A repodataURL whose path does not end in /repodata.json names one
 // document, which is read as plain repodata.json.
@@ -126,6 +160,12 @@ func (c *Client) findIn(ctx context.Context, src, docURL string, filenames []str
 // findInDocument scans the repodata.json at docURL, zstd-compressed when
 // zst is set.
 func (c *Client) findInDocument(ctx context.Context, docURL string, filenames []string, zst bool) (map[string]Found, error) {
+	if zst {
+		if err := c.zstStreams.acquire(ctx, zstStreamsPerClient); err != nil {
+			return allFailed(filenames, err), err
+		}
+		defer c.zstStreams.release()
+	}
 	body, err := c.OpenRepodata(ctx, docURL)
 	if err != nil {
 		return allFailed(filenames, err), err

@@ -41,6 +41,25 @@ var flagHints = map[policy.Code]string{
 	policy.CodeSignerChanged:         " (here: condasigs pin --replace records the new signer)",
 }
 
+// fieldHints say, after a reason whose message names a library field,
+// whatever its code, what to do with this tool's flags.
+var fieldHints = []struct{ field, hint string }{
+	{"fetch.Options.RecordSources", " (here: --record-source zst,json reads repodata.json instead)"},
+}
+
+// flagHint is the hint said after reason, if any.
+func flagHint(reason policy.Reason) string {
+	if h, ok := flagHints[reason.Code]; ok {
+		return h
+	}
+	for _, fh := range fieldHints {
+		if strings.Contains(reason.Message, fh.field) {
+			return fh.hint
+		}
+	}
+	return ""
+}
+
 // errorReport is the report of a package that could not be verified
 // because of err.
 func errorReport(rawURL string, err error) *condasigs.Report {
@@ -102,7 +121,7 @@ func writeText(b *strings.Builder, r *condasigs.Report, where string) {
 		if reason.Bundle != nil {
 			bundle = fmt.Sprintf("bundle %d: ", *reason.Bundle)
 		}
-		fmt.Fprintf(b, "     %s: %s%s%s [%s]\n", severityWord(reason.Severity), bundle, esc(reason.Message), flagHints[reason.Code], esc(string(reason.Code)))
+		fmt.Fprintf(b, "     %s: %s%s%s [%s]\n", severityWord(reason.Severity), bundle, esc(reason.Message), flagHint(reason), esc(string(reason.Code)))
 	}
 }
 

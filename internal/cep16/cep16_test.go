@@ -50,7 +50,7 @@ func TestBuildRoundTrip(t *testing.T) {
 	for _, asBin := range []bool{false, true} {
 		sub, err := Build(IndexInfo{BaseURL: "./", ShardsBaseURL: "./shards/", Subdir: "linux-64", CreatedAt: "2024-01-01T00:00:00Z"}, recs, ShardOptions{AttestationsAsBin: asBin})
 		require.NoError(t, err)
-		idx, err := DecodeIndex(decompress(t, sub.Index))
+		idx, err := DecodeIndex(decompress(t, sub.Index), allNames, nil)
 		require.NoError(t, err)
 		assert.Equal(t, "./", idx.BaseURL)
 		assert.Equal(t, "./shards/", idx.ShardsBaseURL)
@@ -258,7 +258,7 @@ func TestDecodeTruncated(t *testing.T) {
 		sh = decompress(t, z)
 	}
 	for i := range len(idx) {
-		_, err := DecodeIndex(idx[:i])
+		_, err := DecodeIndex(idx[:i], allNames, nil)
 		require.Error(t, err, "index cut at %d", i)
 	}
 	for i := range len(sh) {
@@ -300,25 +300,56 @@ func TestDecodeIndexRejects(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := DecodeIndex(tc.b)
+			_, err := DecodeIndex(tc.b, allNames, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
-	idx, err := DecodeIndex(index(okInfo, okShards))
+	idx, err := DecodeIndex(index(okInfo, okShards), allNames, nil)
 	require.NoError(t, err)
 	got := idx.Shards["a"]
 	assert.Equal(t, unhex(sumA), bin(got[:]))
 	// Without a version, as early writers made it.
-	_, err = DecodeIndex(m(mapH(2), "info", okInfo, "shards", okShards))
+	_, err = DecodeIndex(m(mapH(2), "info", okInfo, "shards", okShards), allNames, nil)
 	require.NoError(t, err)
+}
+
+// allNames keeps every name of an index.
+func allNames([]byte) bool { return true }
+
+// TestDecodeIndexKeepsWantedNames: only the names asked for are kept, each
+// sees every entry's hash, and only a wanted name may not repeat.
+func TestDecodeIndexKeepsWantedNames(t *testing.T) {
+	info := m(mapH(1), "shards_base_url", "./s/")
+	b := index(info, m(mapH(4), "a", unhex(sumA), "b", unhex(sumB), "c", unhex(sumA), "b", unhex(sumA)))
+	var sums [][32]byte
+	idx, err := DecodeIndex(b, func(n []byte) bool { return string(n) == "a" }, func(s [32]byte) { sums = append(sums, s) })
+	require.NoError(t, err, "a repeat of a name not wanted is not looked for")
+	require.Len(t, idx.Shards, 1)
+	got := idx.Shards["a"]
+	assert.Equal(t, unhex(sumA), bin(got[:]))
+	require.Len(t, sums, 4)
+	assert.Equal(t, unhex(sumB), bin(sums[1][:]))
+
+	idx, err = DecodeIndex(b, nil, nil)
+	require.NoError(t, err)
+	assert.Empty(t, idx.Shards)
+
+	_, err = DecodeIndex(b, func(n []byte) bool { return string(n) == "b" }, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `package "b" appears twice`)
+
+	// An entry not wanted is checked all the same.
+	_, err = DecodeIndex(index(info, m(mapH(2), "a", unhex(sumA), "b", unhex(sumB[:62]))), func(n []byte) bool { return string(n) == "a" }, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "31 bytes, not 32")
 }
 
 // TestHugeDeclaredSizesAllocateNothing: a header's declared size is never
 // allocated.
 func TestHugeDeclaredSizesAllocateNothing(t *testing.T) {
 	b := index(m(mapH(1), "shards_base_url", "./s/"), []byte{0xdf, 0x7f, 0xff, 0xff, 0xff})
-	allocs := testing.AllocsPerRun(10, func() { _, _ = DecodeIndex(b) })
+	allocs := testing.AllocsPerRun(10, func() { _, _ = DecodeIndex(b, allNames, nil) })
 	assert.Less(t, allocs, 20.0)
 }
 

@@ -5,7 +5,8 @@
 //
 // Decoding is strict and fails closed, in the spirit of fetch.ScanRepodata:
 // map keys must be msgpack str (never bin), a key appears once in a map
-// that is read (msgpack allows repeats; parsers disagree on which wins),
+// that is read (msgpack allows repeats; parsers disagree on which wins;
+// of the index's names, those the caller reads: see DecodeIndex),
 // values have the types the format gives them (a str where repodata.json
 // has a string, an unsigned integer for size and build_number, 32 or 16
 // bytes for sha256 and md5), and every string kept is valid UTF-8. Unknown
@@ -57,7 +58,7 @@ const (
 	maxNameLen = 1 << 10
 )
 
-// Index is a decoded shard index.
+// Index is a decoded shard index, of the names asked for.
 type Index struct {
 	// BaseURL and ShardsBaseURL are info.base_url and
 	// info.shards_base_url as written: absolute, or relative to the
@@ -65,7 +66,8 @@ type Index struct {
 	BaseURL, ShardsBaseURL string
 	// Subdir is info.subdir, empty when absent.
 	Subdir string
-	// Shards maps each package name to its shard's SHA-256.
+	// Shards maps each package name that DecodeIndex's want accepted to
+	// its shard's SHA-256.
 	Shards map[string][32]byte
 }
 
@@ -327,17 +329,27 @@ func digest(b []byte, dst []byte) (ok bool, o []byte, err error) {
 	return false, b, errorf("a %s where a digest (bin) is expected", msgp.NextType(b))
 }
 
-// DecodeIndex decodes a shard index (the msgpack, once decompressed).
-func DecodeIndex(b []byte) (*Index, error) {
-	idx, err := decodeIndex(b)
+// DecodeIndex decodes a shard index (the msgpack, once decompressed),
+// keeping in Index.Shards only the names that want accepts (none when want
+// is nil), and calling each, if not nil, with the hash of every name, in
+// document order (a hash given for several names comes as many times).
+// Neither keeps what it is given: name is a part of b.
+//
+// Every entry is checked (a str name of valid UTF-8, a hash of 32 bytes),
+// wanted or not, and a wanted name that appears twice is an error, as
+// parsers disagree on which hash wins; a repeat of a name not wanted
+// changes nothing that is read, and is not looked for: doing so would
+// hold every name. So the memory of a decode is that of the names kept,
+// whatever the size of the index.
+func DecodeIndex(b []byte, want func(name []byte) bool, each func(sum [32]byte)) (*Index, error) {
+	idx, err := decodeIndex(b, want, each)
 	if err != nil {
 		return nil, wrap("invalid shard index", err)
 	}
 	return idx, nil
 }
 
-func decodeIndex(b []byte) (*Index, error) {
-	doc := b
+func decodeIndex(b []byte, want func([]byte) bool, each func([32]byte)) (*Index, error) {
 	n, b, err := mapHeader(b, false)
 	if err != nil {
 		return nil, err
@@ -369,7 +381,7 @@ func decodeIndex(b []byte) (*Index, error) {
 			}
 		case "shards":
 			haveShards = true
-			if b, err = idx.shards(doc, b); err != nil {
+			if b, err = idx.shards(b, want, each); err != nil {
 				return nil, wrap("shards", err)
 			}
 		default:
@@ -444,21 +456,13 @@ func (idx *Index) info(b []byte) ([]byte, error) {
 // name of one byte (fixstr) and a bin8 of 32 bytes.
 const minShardEntry = 2 + 2 + 32
 
-// shards reads the shards map at b, a part of the document doc. The
-// names are cut from one copy of doc, made once the map is read whole:
-// one allocation rather than one a name.
-func (idx *Index) shards(doc, b []byte) ([]byte, error) {
+// shards reads the shards map at b: see DecodeIndex.
+func (idx *Index) shards(b []byte, want func([]byte) bool, each func([32]byte)) ([]byte, error) {
 	n, b, err := mapHeader(b, false)
 	if err != nil {
 		return b, err
 	}
-	type entry struct {
-		off, len int
-		sum      [32]byte
-	}
-	// The declared size only hints, capped by what the input can hold.
-	hint := min(int(n), len(b)/minShardEntry)
-	entries := make([]entry, 0, hint)
+	idx.Shards = map[string][32]byte{}
 	for range n {
 		var k []byte
 		if k, b, err = key(b); err != nil {
@@ -480,17 +484,16 @@ func (idx *Index) shards(doc, b []byte) ([]byte, error) {
 		if !ok {
 			return b, errorf("package %s has a nil hash", textsafe.Quote(string(k)))
 		}
-		// k is a part of doc, so its offset is what its capacity lacks.
-		entries = append(entries, entry{off: cap(doc) - cap(k), len: len(k), sum: sum})
-	}
-	all := string(doc)
-	idx.Shards = make(map[string][32]byte, len(entries))
-	for _, e := range entries {
-		name := all[e.off : e.off+e.len]
-		if _, dup := idx.Shards[name]; dup {
-			return b, errorf("package %s appears twice", textsafe.Quote(name))
+		if each != nil {
+			each(sum)
 		}
-		idx.Shards[name] = e.sum
+		if want == nil || !want(k) {
+			continue
+		}
+		if _, dup := idx.Shards[string(k)]; dup {
+			return b, errorf("package %s appears twice", textsafe.Quote(string(k)))
+		}
+		idx.Shards[string(k)] = sum
 	}
 	return b, nil
 }

@@ -34,11 +34,13 @@ func fuzzSeeds(f *testing.F) (index, shard []byte) {
 
 func FuzzDecodeIndex(f *testing.F) {
 	index, _ := fuzzSeeds(f)
-	f.Add(index)
-	f.Add(m(mapH(2), "info", m(mapH(1), "shards_base_url", "s/"), "shards", m(mapH(1), "a", m(arrayH(32), make([]byte, 32)))))
-	f.Add([]byte{0xdf, 0xff, 0xff, 0xff, 0xff})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		idx, err := DecodeIndex(b)
+	f.Add(index, "a")
+	f.Add(m(mapH(2), "info", m(mapH(1), "shards_base_url", "s/"), "shards", m(mapH(1), "a", m(arrayH(32), make([]byte, 32)))), "")
+	f.Add([]byte{0xdf, 0xff, 0xff, 0xff, 0xff}, "a")
+	f.Fuzz(func(t *testing.T, b []byte, want string) {
+		// want "" keeps every name; another, that name only.
+		sums := 0
+		idx, err := DecodeIndex(b, func(n []byte) bool { return want == "" || string(n) == want }, func([32]byte) { sums++ })
 		if err != nil {
 			if _, ok := err.(*Error); !ok {
 				t.Fatalf("error of type %T", err)
@@ -46,8 +48,11 @@ func FuzzDecodeIndex(f *testing.F) {
 			return
 		}
 		// Each name takes at least minShardEntry bytes of the input.
-		if len(idx.Shards)*minShardEntry > len(b) {
-			t.Fatalf("%d names from %d bytes", len(idx.Shards), len(b))
+		if sums*minShardEntry > len(b) || len(idx.Shards) > sums {
+			t.Fatalf("%d names kept, %d hashes, from %d bytes", len(idx.Shards), sums, len(b))
+		}
+		if want != "" && len(idx.Shards) > 1 {
+			t.Fatalf("%d names kept, one wanted", len(idx.Shards))
 		}
 		if idx.ShardsBaseURL == "" && !strings.Contains(string(b), "shards_base_url") {
 			t.Fatal("an index without shards_base_url")
@@ -102,7 +107,7 @@ func BenchmarkDecodeIndex30k(b *testing.B) {
 	b.SetBytes(int64(len(idx)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := DecodeIndex(idx); err != nil {
+		if _, err := DecodeIndex(idx, func(n []byte) bool { return string(n) == "package-name-7" }, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

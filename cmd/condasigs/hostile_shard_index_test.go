@@ -12,13 +12,13 @@ import (
 	"github.com/condasigs/condasigs/internal/cep16"
 )
 
-// Review finding: a channel whose shard index points shards_base_url at
-// another host is a retrieval failure (record-unavailable, exit 1 under
-// require: error, a warning and exit 0 under require: warn), as a shard
-// that does not hash is. Today verify-env reports the package as not
-// verified (status error) and exits 2, the status of a usage or
-// configuration problem, in both modes.
-func TestReviewVerifyEnvHostileShardIndexExitCode(t *testing.T) {
+// TestVerifyEnvHostileShardIndexExitCode: a channel whose shard index
+// points shards_base_url at another host is a retrieval failure
+// (record-unavailable, exit 1 under require: error, a warning and exit 0
+// under require: warn), as a shard that does not hash is, not a usage or
+// configuration problem (exit 2); the reason says which flag reads
+// repodata.json instead.
+func TestVerifyEnvHostileShardIndexExitCode(t *testing.T) {
 	for _, tc := range []struct {
 		require string
 		code    int
@@ -38,6 +38,7 @@ func TestReviewVerifyEnvHostileShardIndexExitCode(t *testing.T) {
 				"--issuer", condasigstest.DefaultIssuer, "--no-cache", "--require", tc.require, explicit)
 			assert.Equal(t, tc.code, code, out+errOut)
 			assert.Contains(t, out, "record-unavailable", out+errOut)
+			assert.Contains(t, out, "(here: --record-source zst,json reads repodata.json instead)", out+errOut)
 		})
 	}
 }

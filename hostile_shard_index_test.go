@@ -15,16 +15,14 @@ import (
 	"github.com/condasigs/condasigs/policy"
 )
 
-// Review finding: a shard index is the channel's document, so a
-// shards_base_url or base_url it gives on another host or scheme, or one
-// that does not parse, is a malformed source: a retrieval failure
-// (record-unavailable) of the packages that need it, decided by the
-// require table. Today the KindInvalidURL of sameOrigin reaches
-// readRecords, which takes KindInvalidURL for the caller's misuse: the
-// Result carries an error and no Report (the CLI exits 2, "usage or
-// configuration problem"), whatever the require mode, and no
-// RecordSource.
-func TestReviewHostileShardIndexURLIsRecordUnavailable(t *testing.T) {
+// TestHostileShardIndexURLIsRecordUnavailable: a shard index is the
+// channel's document, so a shards_base_url or base_url it gives on another
+// host or scheme, or one that does not parse, is a malformed source: a
+// retrieval failure (record-unavailable) of the packages that need it,
+// decided by the require table, with the source named. It is not the
+// caller's misuse (KindInvalidURL: a Result with an error and no Report,
+// exit 2 for the CLI), as it was.
+func TestHostileShardIndexURLIsRecordUnavailable(t *testing.T) {
 	for _, tc := range []struct{ name, base, shardsBase string }{
 		{"shards_base_url on another host", "", "http://evil.invalid/shards/"},
 		{"shards_base_url on another scheme", "", "https://127.0.0.1/shards/"},
@@ -50,6 +48,7 @@ func TestReviewHostileShardIndexURLIsRecordUnavailable(t *testing.T) {
 				assert.Equal(t, []string{want}, outcomes([]condasigs.Result{r}), mode)
 				assert.Equal(t, []string{"record-unavailable"}, reasonCodes(r.Report), mode)
 				assert.Equal(t, "repodata_shards.msgpack.zst", r.Report.RecordSource, mode)
+				assert.Contains(t, r.Report.Reasons[0].Message, "fetch.Options.RecordSources", "the message says what to do")
 			}
 		})
 	}
