@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -96,6 +97,7 @@ func newPaddedEnv(tb testing.TB) *paddedEnv {
 		switch {
 		case ok:
 			e.served.Add(int64(len(doc)))
+			w.Header().Set("Content-Length", strconv.Itoa(len(doc))) // as a static file server does
 			_, _ = w.Write(doc)
 		case strings.Contains(r.URL.Path, "repodata"):
 			http.NotFound(w, r)

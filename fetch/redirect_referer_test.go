@@ -12,15 +12,14 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// Review finding: a channel that redirects its documents to another host
-// (anaconda.org sends private downloads to a CDN; a mirror to its
-// storage) gets the channel's credentials sent to that host: Go's
-// http.Client sets Referer to the previous URL on every redirect, query
+// A channel that redirects to another host (anaconda.org sends private
+// downloads to a CDN; a mirror to its storage) must not get the
+// channel's credentials sent to that host: Go's http.Client sets Referer to the previous URL on every redirect, query
 // string and /t/<token>/ path included (it strips only user:pass@).
 // FindRecords now asks for three documents, each a chance to leak. The
 // redirect target must see no token, in its URL (which the redirect
 // chose) or in any header.
-func TestReviewRedirectSendsNoTokenInReferer(t *testing.T) {
+func TestRedirectSendsNoTokenInReferer(t *testing.T) {
 	var mu sync.Mutex
 	var leaks []string
 	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
