@@ -64,7 +64,7 @@ const (
 	// value, as encoding/json's.
 	maxNesting = 10000
 	// scanBufSize is the scanner's read buffer.
-	scanBufSize = 32 << 10
+	scanBufSize = 128 << 10
 	// noStop is the stop of a scanner outside records and tokens.
 	noStop = math.MaxInt64
 )
@@ -81,7 +81,7 @@ var (
 // record under "packages" and "packages.conda", in document order, until fn
 // returns false. It reads r once, front to back, and never holds more than
 // one record: whatever the size of the channel or of any value in it, a
-// scan holds less than 512 KiB (a 32 KiB read buffer, the strings and keys
+// scan holds less than 512 KiB (a 128 KiB read buffer, the strings and keys
 // of the record at hand, at most 64 KiB each, and a table of keys seen),
 // besides the records fn keeps. Values it has no use for are skipped
 // without being kept. Several scans at once hold that much each, so n

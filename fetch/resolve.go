@@ -124,8 +124,9 @@ func allFailed(filenames []string, err error) map[string]Found {
 }
 
 // maxParallelScans bounds the repodata documents [Resolve] reads at once.
-// A scan holds under 512 KiB (see [ScanRepodata]), so Resolve's repodata memory is
-// bounded by this many of them.
+// A scan holds under 512 KiB (see [ScanRepodata]), and a Client reads a
+// plain repodata.json 768 KiB ahead of it (readAheadSize), so Resolve's
+// memory for plain documents is bounded by this many of 1.25 MiB.
 const maxParallelScans = 64
 
 // Resolve finds the records of the packages at packageURLs, in order. It
