@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -92,16 +93,35 @@ func findRecords(s *scanner, filenames []string, skim bool) (map[string]Found, e
 	}
 	out := make(map[string]Found, len(hits))
 	for f, h := range hits {
-		switch h.n {
-		case 0:
-			out[f] = Found{Err: &Error{Kind: KindNotFound, Msg: fmt.Sprintf("the repodata does not list %q", f)}}
-		case 1:
-			out[f] = Found{Record: h.rec}
-		default:
-			out[f] = Found{Err: &Error{Kind: KindMalformed, Msg: fmt.Sprintf("the repodata lists %q %d times, and installers disagree on which record wins", f, h.n)}}
-		}
+		out[f] = foundOf(f, h.rec, h.n, "the repodata")
 	}
 	return out, nil
+}
+
+// foundOf is what a document (what, e.g. "the repodata") that lists file
+// n times says about it: its record when once, else why not (installers
+// disagree on which of several records wins).
+func foundOf(file string, rec Record, n int, what string) Found {
+	switch n {
+	case 0:
+		return Found{Err: &Error{Kind: KindNotFound, Msg: fmt.Sprintf("%s does not list %q", what, file)}}
+	case 1:
+		return Found{Record: rec}
+	}
+	return Found{Err: &Error{Kind: KindMalformed, Msg: fmt.Sprintf("%s lists %q %d times, and installers disagree on which record wins", what, file, n)}}
+}
+
+// nameDocument sets the (redacted) URL of the document in the errors of
+// found that name none.
+func nameDocument(found map[string]Found, url string) {
+	for f, hit := range found {
+		var fe *Error
+		if errors.As(hit.Err, &fe) && fe.URL == "" {
+			e := *fe
+			e.URL = url
+			found[f] = Found{Err: &e, Source: hit.Source}
+		}
+	}
 }
 
 // FindRecord scans a repodata document for the record of one file (see

@@ -203,20 +203,13 @@ func decodeShard(b []byte, filenames []string, infoSubdir string) (map[string]Fo
 	}
 	out := make(map[string]Found, len(hits))
 	for f, h := range hits {
-		switch h.n {
-		case 0:
-			out[f] = Found{Err: &Error{Kind: KindNotFound, Msg: fmt.Sprintf("the shard does not list %q", f)}}
-		case 1:
-			r := h.rec
-			out[f] = Found{Record: Record{
-				Filename: r.Filename, Name: r.Name, Version: r.Version, Build: r.Build,
-				BuildNumber: r.BuildNumber, Subdir: r.Subdir, Size: r.Size,
-				SHA256: r.SHA256, MD5: r.MD5, AttestationsSHA256: r.AttestationsSHA256,
-				advertisedEmpty: r.AttestationsKey && r.AttestationsSHA256 == "",
-			}}
-		default:
-			out[f] = Found{Err: &Error{Kind: KindMalformed, Msg: fmt.Sprintf("the shard lists %q %d times, and installers disagree on which record wins", f, h.n)}}
-		}
+		r := h.rec
+		out[f] = foundOf(f, Record{
+			Filename: r.Filename, Name: r.Name, Version: r.Version, Build: r.Build,
+			BuildNumber: r.BuildNumber, Subdir: r.Subdir, Size: r.Size,
+			SHA256: r.SHA256, MD5: r.MD5, AttestationsSHA256: r.AttestationsSHA256,
+			advertisedEmpty: r.AttestationsKey && r.AttestationsSHA256 == "",
+		}, h.n, "the shard")
 	}
 	return out, nil
 }
@@ -536,14 +529,7 @@ func (c *Client) findInShard(ctx context.Context, base *url.URL, cache *shardCac
 		return allFailed(files, err)
 	}
 	found, _ := decodeShard(data, files, infoSubdir)
-	for f, hit := range found {
-		var fe *Error
-		if errors.As(hit.Err, &fe) && fe.URL == "" {
-			e := *fe
-			e.URL = redacted
-			found[f] = Found{Err: &e}
-		}
-	}
+	nameDocument(found, redacted)
 	return found
 }
 

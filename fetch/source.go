@@ -196,15 +196,7 @@ func (c *Client) findInDocument(ctx context.Context, docURL string, filenames []
 		err = ctx.Err()
 		return allFailed(filenames, err), err
 	}
-	// Say which document: a hit's error names the file only.
-	for f, hit := range found {
-		var fe *Error
-		if errors.As(hit.Err, &fe) && fe.URL == "" {
-			e := *fe
-			e.URL = where
-			found[f] = Found{Err: &e}
-		}
-	}
+	nameDocument(found, where) // a hit's error names the file only
 	return found, err
 }
 
