@@ -1,0 +1,54 @@
+package fetch
+
+import (
+	"io"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// emptyReader returns (0, nil) forever, counting its calls.
+// Once stopped (by the test, so that no goroutine spins past it), it
+// returns io.EOF.
+type emptyReader struct {
+	calls atomic.Int64
+	stop  atomic.Bool
+}
+
+func (e *emptyReader) Read([]byte) (int, error) {
+	e.calls.Add(1)
+	if e.stop.Load() {
+		return 0, io.ErrUnexpectedEOF
+	}
+	return 0, nil
+}
+
+// TestReviewReadAheadNoProgress: the scanner gives up on a reader that
+// returns (0, nil) 100 times (io.ErrNoProgress). The read-ahead calls
+// io.ReadAtLeast, which has no such guard: its goroutine spins a core
+// forever, Read never returns, and Close cannot stop it (ReadAtLeast
+// never returns to look at ra.stop). FindRecords through a Client hangs
+// where it used to fail.
+func TestReviewReadAheadNoProgress(t *testing.T) {
+	e := &emptyReader{}
+	defer e.stop.Store(true)
+	ra := newReadAhead(io.MultiReader(strings.NewReader(`{"packages":{`), e), 4096, 2)
+	done := make(chan error, 1)
+	go func() {
+		_, err := FindRecords(ra, []string{"a.conda"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a document cut short passed")
+		}
+	case <-time.After(3 * time.Second):
+		ra.Close()
+		n := e.calls.Load()
+		time.Sleep(100 * time.Millisecond)
+		t.Fatalf("FindRecords over the read-ahead did not return on a reader that makes no progress (%d empty reads, still spinning after Close: %v)", n, e.calls.Load() > n)
+	}
+	ra.Close()
+}
