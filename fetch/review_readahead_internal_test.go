@@ -52,3 +52,36 @@ func TestReviewReadAheadNoProgress(t *testing.T) {
 	}
 	ra.Close()
 }
+
+// dataAndError returns all of b together with err in one Read, then
+// io.EOF: an io.Reader may report an error with the last bytes it read.
+type dataAndError struct {
+	b    []byte
+	err  error
+	done bool
+}
+
+func (d *dataAndError) Read(p []byte) (int, error) {
+	if d.done {
+		return 0, io.EOF
+	}
+	d.done = true
+	return copy(p, d.b), d.err
+}
+
+// TestReviewReadAheadKeepsErrorWithFullChunk: io.ReadAtLeast drops the
+// error of a read that fills the chunk ("if r returns an error having
+// read at least min bytes, the error is dropped"), so a reader failure
+// that comes with the bytes that fill a chunk exactly is lost, and the
+// document reads as whole when the reader is not sticky about it. The
+// scanner without the read-ahead keeps it.
+func TestReviewReadAheadKeepsErrorWithFullChunk(t *testing.T) {
+	boom := io.ErrClosedPipe
+	doc := []byte(`{"packages":{}}` + strings.Repeat(" ", 4096-15))
+	ra := newReadAhead(&dataAndError{b: doc, err: boom}, 4096, 2)
+	defer ra.Close()
+	_, err := io.ReadAll(ra)
+	if err != boom {
+		t.Fatalf("read-ahead: error %v, want %v (the reader's failure with the last bytes)", err, boom)
+	}
+}
