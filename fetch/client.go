@@ -268,11 +268,19 @@ func (c *Client) OpenRepodata(ctx context.Context, rawURL string) (io.ReadCloser
 			return c.openCachedRepodata(ctx, u, c.opts.MaxRepodataSize)
 		}
 	}
-	return c.Open(ctx, rawURL, c.opts.MaxRepodataSize)
+	u, err := c.checkURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme == "file" {
+		return openFile(u, c.opts.MaxRepodataSize)
+	}
+	r, err := c.getHTTP(ctx, u, c.opts.MaxRepodataSize, c.opts.Timeout, nil, true)
+	return r.body, err
 }
 
 func (c *Client) openHTTP(parent context.Context, u *url.URL, limit int64, timeout time.Duration) (io.ReadCloser, error) {
-	r, err := c.getHTTP(parent, u, limit, timeout, nil)
+	r, err := c.getHTTP(parent, u, limit, timeout, nil, false)
 	return r.body, err
 }
 
@@ -286,7 +294,7 @@ type httpBody struct {
 
 // getHTTP sends a GET with the extra header hdr (conditional headers). The
 // request, retries and body included, must end within timeout.
-func (c *Client) getHTTP(parent context.Context, u *url.URL, limit int64, timeout time.Duration, hdr http.Header) (httpBody, error) {
+func (c *Client) getHTTP(parent context.Context, u *url.URL, limit int64, timeout time.Duration, hdr http.Header, ahead bool) (httpBody, error) {
 	redacted := conda.Redact(u.String())
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -340,8 +348,20 @@ func (c *Client) getHTTP(parent context.Context, u *url.URL, limit int64, timeou
 		cancel()
 		return httpBody{}, tooLarge(redacted, limit)
 	}
-	body := &cappedReader{r: resp.Body, remaining: limit, limit: limit, url: redacted,
-		parent: parent, closer: func() error { defer cancel(); return resp.Body.Close() }}
+	var r io.Reader = resp.Body
+	closer := func() error { defer cancel(); return resp.Body.Close() }
+	if ahead {
+		ra := newReadAhead(resp.Body, readAheadSize, readAheadChunks)
+		r = ra
+		closer = func() error {
+			ra.Close()
+			err := resp.Body.Close()
+			cancel() // ends the read in flight, whatever the transport
+			<-ra.done
+			return err
+		}
+	}
+	body := &cappedReader{r: r, remaining: limit, limit: limit, url: redacted, parent: parent, closer: closer}
 	return httpBody{body: body, etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified")}, nil
 }
 

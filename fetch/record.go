@@ -90,8 +90,12 @@ var (
 // more). Cap the reader itself (as [Client.OpenRepodata] does) to bound the
 // time spent.
 //
-// The subdir of a record that does not name its own is taken from the
-// document's info.subdir when that came first.
+// The subdir of a record that does not name its own is the document's
+// info.subdir, as for any JSON parser: "info" must then come before the
+// records (as conda and rattler write it), since fn has them already when a
+// later "info" is read; a document that gives a subdir in a late "info" to
+// records without one is malformed. [FindRecords] takes it from "info"
+// wherever it is written.
 //
 // Records are read strictly, as the installer will read them: a key that
 // appears twice in a record, or that differs from a known field only in
@@ -105,6 +109,9 @@ func ScanRepodata(r io.Reader, fn func(Record) bool) error {
 	s := newScanner(r)
 	if err := s.document(fn); err != nil {
 		return malformedRepodata(err)
+	}
+	if s.subdirless && s.lateSubdir != "" {
+		return malformedRepodata(errors.New(`"info" gives a subdir after records without one: write "info" first`))
 	}
 	return nil
 }
@@ -162,6 +169,15 @@ type scanner struct {
 	recNo    uint64 // the record at hand, numbered from 1
 
 	nest [maxNesting/64 + 1]uint64 // a bit a level: set for objects
+
+	// subdirless is set once a record without a subdir of its own was
+	// read before "info" gave one; lateSubdir is the info.subdir of an
+	// "info" that came after records. A document gives a record without a
+	// subdir that of its info wherever "info" is written: ScanRepodata
+	// refuses such a document (its records were handed over already),
+	// FindRecords fills the subdir in after the scan.
+	subdirless bool
+	lateSubdir string
 
 	// want, when set, picks the records to decode by their file names
 	// (FindRecords); the others are skipped (see skim.go).
@@ -724,6 +740,9 @@ func (s *scanner) document(fn func(Record) bool) error {
 			if infoSubdir, err = s.info(); err != nil {
 				return fmt.Errorf("info: %w", err)
 			}
+			if seen[1] || seen[2] {
+				s.lateSubdir = infoSubdir
+			}
 		case 1, 2:
 			stop, err := s.records(infoSubdir, fn)
 			if err != nil || stop {
@@ -851,6 +870,7 @@ func (s *scanner) records(infoSubdir string, fn func(Record) bool) (stop bool, e
 		}
 		if rec.Subdir == "" {
 			rec.Subdir = infoSubdir
+			s.subdirless = s.subdirless || infoSubdir == ""
 		}
 		if !fn(rec) {
 			return true, nil

@@ -65,12 +65,24 @@ func TestScanRepodataBothSections(t *testing.T) {
 	assert.True(t, recs[2].HasAttestations())
 }
 
-func TestScanRepodataInfoAfterPackagesIsNotApplied(t *testing.T) {
+// info.subdir is the subdir of every record without its own, wherever
+// "info" is written, as for any JSON parser. ScanRepodata has handed the
+// records over when a late "info" comes: it refuses the document, unless
+// every record had a subdir of its own. FindRecords fills it in.
+func TestScanRepodataInfoAfterPackages(t *testing.T) {
 	t.Parallel()
-	recs, err := scanAll(t, `{"packages.conda": {"x.conda": {"name": "x"}}, "info": {"subdir": "linux-64"}}`)
+	_, err := scanAll(t, `{"packages.conda": {"x.conda": {"name": "x"}}, "info": {"subdir": "linux-64"}}`)
+	assert.Equal(t, fetch.KindMalformed, fetch.KindOf(err), "%v", err)
+	recs, err := scanAll(t, `{"packages.conda": {"x.conda": {"name": "x", "subdir": "noarch"}}, "info": {"subdir": "linux-64"}}`)
 	require.NoError(t, err)
-	require.Len(t, recs, 1)
-	assert.Equal(t, "", recs[0].Subdir, "info.subdir applies only to the records after it")
+	assert.Equal(t, "noarch", recs[0].Subdir)
+	recs, err = scanAll(t, `{"packages.conda": {"x.conda": {"name": "x"}}, "info": {}}`)
+	require.NoError(t, err)
+	assert.Equal(t, "", recs[0].Subdir)
+
+	found, err := fetch.FindRecords(strings.NewReader(`{"packages.conda": {"x-1-0.conda": {"name": "x"}}, "info": {"subdir": "linux-64"}}`), []string{"x-1-0.conda"})
+	require.NoError(t, err)
+	assert.Equal(t, "linux-64", found["x-1-0.conda"].Record.Subdir)
 }
 
 func TestScanRepodataRecordWithoutSHA256(t *testing.T) {

@@ -57,7 +57,7 @@ func (c *Client) openCachedRepodata(ctx context.Context, u *url.URL, limit int64
 		if meta.LastModified != "" {
 			hdr.Set("If-Modified-Since", meta.LastModified)
 		}
-		r, err := c.getHTTP(ctx, u, limit, c.opts.Timeout, hdr)
+		r, err := c.getHTTP(ctx, u, limit, c.opts.Timeout, hdr, true)
 		switch {
 		case err != nil:
 			kept.Close()
@@ -72,7 +72,7 @@ func (c *Client) openCachedRepodata(ctx context.Context, u *url.URL, limit int64
 	if !errors.Is(err, os.ErrNotExist) {
 		c.log.DebugContext(ctx, "condasigs: not using the kept repodata", "url", conda.Redact(u.String()), "err", err)
 	}
-	r, err := c.getHTTP(ctx, u, limit, c.opts.Timeout, nil)
+	r, err := c.getHTTP(ctx, u, limit, c.opts.Timeout, nil, true)
 	if err != nil {
 		return nil, err
 	}

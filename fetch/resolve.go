@@ -91,6 +91,13 @@ func findRecords(s *scanner, filenames []string, skim bool) (map[string]Found, e
 		err = malformedRepodata(err)
 		return allFailed(filenames, err), err
 	}
+	if s.lateSubdir != "" { // "info" came after records: its subdir is theirs too
+		for _, h := range hits {
+			if h.n > 0 && h.rec.Subdir == "" {
+				h.rec.Subdir = s.lateSubdir
+			}
+		}
+	}
 	out := make(map[string]Found, len(hits))
 	for f, h := range hits {
 		out[f] = foundOf(f, h.rec, h.n, "the repodata")
@@ -145,7 +152,7 @@ func allFailed(filenames []string, err error) map[string]Found {
 
 // maxParallelScans bounds the repodata documents [Resolve] reads at once.
 // A scan holds under 512 KiB (see [ScanRepodata]), and a Client reads a
-// plain repodata.json 768 KiB ahead of it (readAheadSize), so Resolve's
+// document over http(s) 768 KiB ahead of it (readAheadSize), so Resolve's
 // memory for plain documents is bounded by this many of 1.25 MiB.
 const maxParallelScans = 64
 

@@ -116,7 +116,7 @@ func checkFindRecords(t *testing.T, data []byte, wanted []string, chunk int) {
 
 // jsonRecords reads data with encoding/json's tokens: how many times each
 // of wanted is a key of "packages" or "packages.conda", its raw record (the
-// last), and the info.subdir of a document whose "info" comes first.
+// last), and the document's info.subdir, wherever "info" is written.
 func jsonRecords(t *testing.T, data []byte, wanted []string) (map[string]int, map[string]json.RawMessage, string) {
 	t.Helper()
 	counts := map[string]int{}
@@ -133,12 +133,10 @@ func jsonRecords(t *testing.T, data []byte, wanted []string) (map[string]int, ma
 	}
 	require.Equal(t, json.Delim('{'), token())
 	var infoSubdir string
-	first := true
 	for dec.More() {
 		key := token().(string)
 		switch {
 		case key == "packages" || key == "packages.conda":
-			first = false
 			if tok := token(); tok == nil {
 				continue
 			} else {
@@ -154,8 +152,7 @@ func jsonRecords(t *testing.T, data []byte, wanted []string) (map[string]int, ma
 				}
 			}
 			require.Equal(t, json.Delim('}'), token())
-		case key == "info" && first:
-			first = false
+		case key == "info":
 			var info struct{ Subdir string }
 			require.NoError(t, dec.Decode(&info))
 			infoSubdir = info.Subdir

@@ -173,11 +173,6 @@ func (c *Client) findInDocument(ctx context.Context, docURL string, filenames []
 	defer body.Close()
 	where := conda.Redact(docURL)
 	var doc io.Reader = body
-	if !zst {
-		ra := newReadAhead(body, readAheadSize, readAheadChunks)
-		defer ra.Close() // runs before body.Close, deferred earlier, which ends its read
-		doc = ra
-	}
 	if zst {
 		dec, err := zstd.NewReader(body,
 			zstd.WithDecoderConcurrency(2),

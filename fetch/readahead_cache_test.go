@@ -10,14 +10,12 @@ import (
 	"github.com/condasigs/condasigs/fetch"
 )
 
-// TestReviewReadAheadKeeperRace: with Options.RepodataDir, the body the
-// read-ahead goroutine reads is a keeper (repodatacache.go). When the scan
-// fails early (a malformed document), findInDocument closes the read-ahead
-// (which does not wait for its read in flight) and then body.Close, and
-// keeper.Close drains the body with k.Read while the goroutine may still be
-// inside k.Read: two goroutines write k.hash, k.meta.Size, k.tmp and
-// k.failed at once. Run with -race.
-func TestReviewReadAheadKeeperRace(t *testing.T) {
+// TestReadAheadKeeperRace: with Options.RepodataDir, the repodata cache's
+// copy (repodatacache.go) reads the body while the read-ahead goroutine
+// may be mid-read when the scan fails early (a malformed document). The
+// read-ahead sits below the copy, so the body has one reader: run with
+// -race (an attack review found the race when it sat above).
+func TestReadAheadKeeperRace(t *testing.T) {
 	pad := strings.Repeat(" ", 4096)
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("ETag", `"v1"`)
@@ -43,14 +41,12 @@ func TestReviewReadAheadKeeperRace(t *testing.T) {
 	}
 }
 
-// TestReviewReadAheadStalledKeeperDrain: a malformed document whose
-// server then stalls (300 KiB sent, the connection held open). Before the
-// read-ahead, the scan failed after 128 KiB and keeper.Close's drain found
-// more than maxKeptTail waiting, gave up on keeping, and FindRecords
-// returned at once (~10 ms). Now the read-ahead goroutine has taken all
-// that was sent, so the drain blocks on the stalled server until the
-// Client's Timeout (default 2 min) ends the request.
-func TestReviewReadAheadStalledKeeperDrain(t *testing.T) {
+// TestReadAheadStalledKeeperDrain: a malformed document whose server then
+// stalls (300 KiB sent, the connection held open) fails at once: the
+// cache's drain on Close finds more than it keeps waiting in the
+// read-ahead and gives up, instead of waiting on the stalled server until
+// the Client's Timeout.
+func TestReadAheadStalledKeeperDrain(t *testing.T) {
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("ETag", `"v1"`)
 		_, _ = w.Write([]byte(`{"packages":{"a-1-0.conda":{"name":1x`))

@@ -7,7 +7,7 @@ import (
 	"github.com/condasigs/condasigs/fetch"
 )
 
-// TestReviewInfoAfterPackagesSubdir: a record without its own subdir
+// TestFindRecordsInfoAfterPackages: a record without its own subdir
 // takes info.subdir in every installer (conda's and rattler's parsers
 // build the whole document, then apply info), wherever "info" is written.
 // FindRecords applies it only when "info" comes first: written last, the
@@ -17,7 +17,7 @@ import (
 // cross-platform record into a passing one, while the installer still
 // reads subdir "linux-64". A parser (encoding/json, python json) gives
 // both orders the same meaning; the verifier must too, or refuse.
-func TestReviewInfoAfterPackagesSubdir(t *testing.T) {
+func TestFindRecordsInfoAfterPackages(t *testing.T) {
 	const rec = `"w-1-0.conda":{"name":"w","version":"1","build":"0","sha256":"aa"}`
 	first := `{"info":{"subdir":"linux-64"},"packages.conda":{` + rec + `}}`
 	last := `{"packages.conda":{` + rec + `},"info":{"subdir":"linux-64"}}`
