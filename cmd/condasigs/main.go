@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/spf13/cobra"
 )
@@ -46,6 +47,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd := newRootCommand(stdout, stderr)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
+	if err != nil {
+		err = commandError(cmd, err)
+	}
 	var ee exitError
 	switch {
 	case err == nil:
@@ -68,6 +72,9 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newVerifyCommand(), newVerifyEnvCommand(), newPinCommand(), newTrustRootCommand())
+	root.Version = condasigs.Version
+	root.SetVersionTemplate(versionText())
+	root.SetFlagErrorFunc(flagError) // inherited by every subcommand
+	root.AddCommand(newVerifyCommand(), newVerifyEnvCommand(), newPinCommand(), newTrustRootCommand(), newVersionCommand())
 	return root
 }

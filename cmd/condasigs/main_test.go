@@ -195,7 +195,7 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{"no URL", []string{"verify", "--identity", "x", "--issuer", "y"}, "requires at least 1 arg"},
+		{"no URL", []string{"verify", "--identity", "x", "--issuer", "y"}, "needs at least one PACKAGE-URL"},
 		{"no identity", []string{"verify", "--trusted-root", trustedRoot, "file:///c/linux-64/x.conda"}, "at least one --identity"},
 		{"unpaired", []string{"verify", "--trusted-root", trustedRoot, "--identity", "a", "--identity", "b", "--issuer", "c", "file:///c/linux-64/x.conda"}, "come in pairs"},
 		{"bad require", verifyArgs("--require", "always", "file:///c/linux-64/x.conda"), `unknown mode "always"`},

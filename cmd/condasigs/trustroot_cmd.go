@@ -81,7 +81,7 @@ machine, verify --trusted-root FILE then reads it without network.
 
 The file is the trusted material itself, not its TUF metadata: carry it over a
 channel you trust, and export again when the instance rotates a key.`,
-		Args: cobra.ExactArgs(1),
+		Args: wantArgs(1, 1, "one FILE to write the trusted root to (- for stdout)", "condasigs trust-root export trusted_root.json"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if args[0] == "" {
 				return usageError("export needs a file name, or - for stdout")

@@ -389,7 +389,7 @@ func TestTrustFlagUsageErrors(t *testing.T) {
 		{"trust-root alone", []string{"trust-root"}, "needs a subcommand: show or export"},
 		{"trust-root unknown", []string{"trust-root", "frob"}, `unknown command "frob"`},
 		{"show format", []string{"trust-root", "show", "--trusted-root", trustedRoot, "--format", "xml"}, "--format must be text or json"},
-		{"export without file", []string{"trust-root", "export", "--trusted-root", trustedRoot}, "accepts 1 arg"},
+		{"export without file", []string{"trust-root", "export", "--trusted-root", trustedRoot}, "export needs one FILE"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -71,7 +71,7 @@ report lists it and those after it with status error.`,
     https://prefix.dev/sigstore-example/linux-64/signed-package-2.1.0-hb0f4dca_0.conda
 
   condasigs verify --config condasigs.yaml --pins pins.json URL...`,
-		Args: cobra.MinimumNArgs(1),
+		Args: wantArgs(1, -1, "at least one PACKAGE-URL (<channel>/<subdir>/<filename>, http, https or file)", "https://prefix.dev/sigstore-example/linux-64/signed-package-2.1.0-hb0f4dca_0.conda"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := openSession(cmd, f, args, false)
 			if err != nil {

@@ -67,7 +67,7 @@ problems, and when a package could not be verified.`,
 		Example: `  condasigs verify-env --config condasigs.yaml pixi.lock
   condasigs verify-env --identity 'https://github.com/conda-forge/*' --issuer github \
     --platform linux-64 --format json conda-lock.yml`,
-		Args: cobra.ExactArgs(1),
+		Args: wantArgs(1, 1, "one lock file (a conda explicit file, a pixi.lock or a conda-lock.yml)", "condasigs verify-env pixi.lock"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVerifyEnv(cmd, f, platforms, args[0])
 		},

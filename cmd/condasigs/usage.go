@@ -1,0 +1,148 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/condasigs/condasigs"
+)
+
+// wantArgs returns an Args check that says, when the command line gives
+// fewer than min or more than max (max < 0: no limit) arguments, what
+// they are and what to do, with an example, instead of cobra's bare count.
+func wantArgs(min, max int, what, example string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) < min:
+			return usageError("%s needs %s, e.g. %s (%s --help says more)", cmd.CommandPath(), what, example, cmd.CommandPath())
+		case max >= 0 && len(args) > max:
+			return usageError("%s takes %s, but got %d arguments (%s): flags go before it, each with its value", cmd.CommandPath(), what, len(args), strings.Join(args, " "))
+		}
+		return nil
+	}
+}
+
+// commandError rewrites cobra's error for an unknown subcommand, which
+// spreads its suggestions over several lines, as one line that says what
+// to do; other errors pass as they are.
+func commandError(root *cobra.Command, err error) error {
+	rest, ok := strings.CutPrefix(err.Error(), "unknown command ")
+	if !ok {
+		return err
+	}
+	name, rest, _ := strings.Cut(strings.TrimPrefix(rest, `"`), `"`)
+	// ` for "condasigs trust-root"`: the command it is not a subcommand of.
+	parent := root
+	if path, ok := strings.CutPrefix(rest, ` for "`); ok {
+		path, _, _ = strings.Cut(path, `"`)
+		if c, _, err := root.Find(strings.Fields(path)[1:]); err == nil {
+			parent = c
+		}
+	}
+	help := parent.CommandPath() + " --help"
+	if parent.SuggestionsMinimumDistance <= 0 {
+		parent.SuggestionsMinimumDistance = 2 // cobra's default, which only its own lookup sets
+	}
+	if s := parent.SuggestionsFor(name); len(s) > 0 {
+		return usageError("unknown command %q: did you mean %s? (%s lists the commands)", name, strings.Join(s, " or "), help)
+	}
+	return usageError("unknown command %q (%s lists the commands)", name, help)
+}
+
+// flagError says, for a flag the command does not know, which of its own
+// it may have meant.
+func flagError(cmd *cobra.Command, err error) error {
+	msg := err.Error()
+	name, ok := strings.CutPrefix(msg, "unknown flag: --")
+	if !ok {
+		if short, isShort := strings.CutPrefix(msg, "unknown shorthand flag: "); isShort {
+			return usageError("unknown shorthand flag %s (%s --help lists the flags)", short, cmd.CommandPath())
+		}
+		return usageError("%v (%s --help lists the flags)", err, cmd.CommandPath())
+	}
+	if best := closestFlag(cmd.Flags(), name); best != "" {
+		return usageError("unknown flag --%s: did you mean --%s? (%s --help lists the flags)", name, best, cmd.CommandPath())
+	}
+	return usageError("unknown flag --%s (%s --help lists the flags)", name, cmd.CommandPath())
+}
+
+// closestFlag is the flag of fs nearest to name, if one is near enough to
+// be a typo: at most a third of its letters apart (at least 1, at most 3),
+// or name is a prefix of it.
+func closestFlag(fs *pflag.FlagSet, name string) string {
+	best, bestDist := "", -1
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		d := editDistance(name, f.Name)
+		if strings.HasPrefix(f.Name, name) && len(name) >= 3 {
+			d = min(d, 1)
+		}
+		limit := min(max(len(f.Name)/3, 1), 3)
+		if d <= limit && (bestDist < 0 || d < bestDist) {
+			best, bestDist = f.Name, d
+		}
+	})
+	return best
+}
+
+// editDistance is the Damerau-Levenshtein distance (with adjacent
+// transpositions) between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
+
+// versionText is what --version and the version command print: the
+// condasigs version, sigstore-go's, and the Go toolchain's.
+func versionText() string {
+	sigstore := "unknown"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == "github.com/sigstore/sigstore-go" {
+				sigstore = dep.Version
+				if dep.Replace != nil {
+					sigstore = dep.Replace.Version + " (replaced)"
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("condasigs %s\nsigstore-go %s\n%s %s/%s\n", condasigs.Version, sigstore, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the versions of condasigs, sigstore-go and Go",
+		Args:  wantArgs(0, 0, "no arguments", "condasigs version"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprint(cmd.OutOrStdout(), versionText())
+			return err
+		},
+	}
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/condasigs/condasigs"
+)
+
+// Mistyped flags and commands, and missing or extra arguments, exit 2
+// with one line that says what is wrong and what to do.
+func TestUsageMessages(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"verify", "--identiy", "x", "u"}, "unknown flag --identiy: did you mean --identity? (condasigs verify --help lists the flags)"},
+		{[]string{"verify", "--trusted-roots", "x", "u"}, "did you mean --trusted-root?"},
+		{[]string{"verify-env", "--platfrom", "linux-64", "f"}, "did you mean --platform?"},
+		{[]string{"trust-root", "show", "--offlin"}, "did you mean --offline? (condasigs trust-root show --help lists the flags)"},
+		{[]string{"verify", "--zzz", "u"}, "unknown flag --zzz (condasigs verify --help lists the flags)"},
+		{[]string{"verify", "-Q", "u"}, "unknown shorthand flag 'Q' in -Q"},
+		{[]string{"verify", "--identity", "x", "--issuer", "y"}, "condasigs verify needs at least one PACKAGE-URL"},
+		{[]string{"pin", "--pins", "p.json"}, "condasigs pin needs at least one PACKAGE-URL"},
+		{[]string{"verify-env"}, "condasigs verify-env needs one lock file"},
+		{[]string{"verify-env", "a.lock", "b.lock"}, "condasigs verify-env takes one lock file (a conda explicit file, a pixi.lock or a conda-lock.yml), but got 2 arguments (a.lock b.lock)"},
+		{[]string{"verfy", "u"}, `unknown command "verfy": did you mean verify? (condasigs --help lists the commands)`},
+		{[]string{"trust-root", "exprt"}, `unknown command "exprt": did you mean export? (condasigs trust-root --help lists the commands)`},
+		{[]string{"frobnicate"}, `unknown command "frobnicate" (condasigs --help lists the commands)`},
+	} {
+		code, out, errOut := runCLI(t, tc.args...)
+		assert.Equal(t, exitProblem, code, "%v", tc.args)
+		assert.Empty(t, out, "%v", tc.args)
+		assert.Contains(t, errOut, tc.want, "%v", tc.args)
+		assert.Equal(t, 1, strings.Count(errOut, "\n"), "%v: one line: %q", tc.args, errOut)
+	}
+}
+
+// The suggestion is a flag near the typo, never any flag.
+func TestClosestFlag(t *testing.T) {
+	cmd := newVerifyCommand()
+	for typo, want := range map[string]string{
+		"identiy":      "identity",
+		"idnetity":     "identity",
+		"isuer":        "issuer",
+		"confg":        "config",
+		"trusted-root": "trusted-root",
+		"pin":          "pin",
+		"channel-mis":  "channel-mismatch",
+		"x":            "",
+		"verbosity":    "",
+		"q":            "",
+	} {
+		assert.Equal(t, want, closestFlag(cmd.Flags(), typo), typo)
+	}
+	assert.Equal(t, 0, editDistance("abc", "abc"))
+	assert.Equal(t, 1, editDistance("abc", "acb"))
+	assert.Equal(t, 3, editDistance("", "abc"))
+}
+
+// --version and version print the versions of condasigs, sigstore-go and
+// Go.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		code, out, errOut := runCLI(t, args...)
+		assert.Equal(t, exitOK, code, errOut)
+		assert.Contains(t, out, "condasigs "+condasigs.Version+"\n", args)
+		assert.Contains(t, out, "\nsigstore-go ", args)
+		assert.Contains(t, out, runtime.Version(), args)
+	}
+	code, _, errOut := runCLI(t, "version", "extra")
+	assert.Equal(t, exitProblem, code)
+	assert.Contains(t, errOut, "takes no arguments")
+}
