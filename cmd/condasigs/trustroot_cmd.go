@@ -129,13 +129,13 @@ func openTrust(cmd *cobra.Command, f trustFlags) (snap *trustroot.Snapshot, last
 	src, closeSrc, err := loadTrust(ctx, f, trustLogger(f, logger, cmd.ErrOrStderr()))
 	if err != nil {
 		cancel()
-		return nil, nil, nil, problem("trusted root: %v", err)
+		return nil, nil, nil, trustProblem(err)
 	}
 	closeTrust = func() { closeSrc(); cancel() }
 	snap, err = src.Snapshot(ctx)
 	if err != nil {
 		closeTrust()
-		return nil, nil, nil, problem("trusted root: %v", err)
+		return nil, nil, nil, trustProblem(err)
 	}
 	if t, ok := src.(*trustroot.TUF); ok {
 		lastErr = t.LastError()

@@ -201,7 +201,7 @@ func TestTUFInitialLoadTimeout(t *testing.T) {
 	assert.Equal(t, exitProblem, code)
 	assert.Less(t, time.Since(start), 10*time.Second)
 	assert.Positive(t, hits.Load())
-	assert.Contains(t, errOut, "trusted root:")
+	assert.Contains(t, errOut, "trustroot: TUF update from")
 	assert.Contains(t, errOut, "--timeout 500ms")
 }
 

@@ -2,6 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -10,6 +15,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/conda"
+	"github.com/condasigs/condasigs/internal/textsafe"
 )
 
 // wantArgs returns an Args check that says, when the command line gives
@@ -144,5 +151,58 @@ func newVersionCommand() *cobra.Command {
 			_, err := fmt.Fprint(cmd.OutOrStdout(), versionText())
 			return err
 		},
+	}
+}
+
+// fileURLHint suggests the file:// form of arg (a local what: "file",
+// "channel"), when arg is a path rather than a URL: absolute, relative
+// with ./ or ../, or one that exists. A bare name (conda-forge) gets none:
+// it is no more a path than a channel name.
+func fileURLHint(arg, what string) string {
+	if arg == "" || strings.Contains(arg, "://") {
+		return ""
+	}
+	path := filepath.FromSlash(arg)
+	_, statErr := os.Stat(path)
+	if !filepath.IsAbs(path) && !strings.HasPrefix(arg, "./") && !strings.HasPrefix(arg, "../") && statErr != nil {
+		return ""
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	if vol := filepath.VolumeName(abs); vol != "" {
+		abs = "/" + abs // file:///C:/...
+	}
+	return fmt.Sprintf("; for a local %s, give its URL: %s", what, (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String())
+}
+
+// trustProblem is a failure to get the trusted root: said once, not as
+// "trusted root: trustroot: reading the trusted root: ...".
+func trustProblem(err error) error {
+	if strings.HasPrefix(err.Error(), "trustroot: ") {
+		return err
+	}
+	return problem("trusted root: %v", err)
+}
+
+// warnPlainHTTP warns, once a host, about http:// URLs to hosts other than
+// loopback: records and sidecars are checked whatever the transport, but
+// what a channel serves in clear can be read and withheld on the way, and
+// a token in the URL travels in clear.
+func warnPlainHTTP(w io.Writer, urls []string) {
+	seen := map[string]bool{}
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil || !strings.EqualFold(u.Scheme, "http") || seen[u.Host] {
+			continue
+		}
+		seen[u.Host] = true
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			continue
+		}
+		fmt.Fprintf(w, "condasigs: warning: %s is plain http: anyone on the way can read what is fetched (a token in the URL included) and withhold or replay it; use https if the channel serves it\n",
+			textsafe.Escape(conda.Redact(raw)))
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -74,4 +75,44 @@ func TestVersion(t *testing.T) {
 	code, _, errOut := runCLI(t, "version", "extra")
 	assert.Equal(t, exitProblem, code)
 	assert.Contains(t, errOut, "takes no arguments")
+}
+
+// Messages that say what to do: the issuer an --identity lacks, the
+// file:// form of a path, a trusted-root failure said once.
+func TestUsageHints(t *testing.T) {
+	dir := t.TempDir()
+	pkg := filepath.Join(dir, "noarch", "a-1-0.conda")
+	for _, tc := range []struct {
+		args    []string
+		want    string
+		wantNot string
+	}{
+		{[]string{"verify", "--identity", "x", "https://h/c/noarch/a-1-0.conda"}, "give each --identity the OIDC issuer of its certificates, a URL or a shorthand: github", ""},
+		{[]string{"verify", "--trusted-root", trustedRoot, "--identity", "x", "--issuer", "github", pkg}, "for a local file, give its URL: file://" + filepath.ToSlash(pkg), ""},
+		{[]string{"verify", "--trusted-root", trustedRoot, "--identity", "x", "--issuer", "github", "--channel", "./chan", "file:///c/noarch/a-1-0.conda"}, "for a local channel, give its URL: file://", ""},
+		{[]string{"verify", "--trusted-root", trustedRoot, "--identity", "x", "--issuer", "github", "--channel", "conda-forge", "file:///c/noarch/a-1-0.conda"}, "is not an http, https or file URL", "file://"},
+		{[]string{"verify", "--trusted-root", filepath.Join(dir, "absent.json"), "--identity", "x", "--issuer", "github", "https://h/c/noarch/a-1-0.conda"}, "trustroot: reading the trusted root: open ", "trusted root: trustroot:"},
+	} {
+		code, _, errOut := runCLI(t, tc.args...)
+		assert.Equal(t, exitProblem, code, "%v", tc.args)
+		assert.Contains(t, errOut, tc.want, "%v", tc.args)
+		if tc.wantNot != "" {
+			assert.NotContains(t, errOut, tc.wantNot, "%v", tc.args)
+		}
+	}
+}
+
+// A plain-http channel other than loopback is warned about, once a host,
+// with its credentials redacted; loopback (tests, local mirrors) is not.
+func TestPlainHTTPWarning(t *testing.T) {
+	args := []string{"verify", "--trusted-root", filepath.Join(t.TempDir(), "absent.json"), "--identity", "x", "--issuer", "github"}
+	_, _, errOut := runCLI(t, append(args, "http://u:pw@example.invalid/t/tk-1/c/noarch/a-1-0.conda", "http://example.invalid/c/noarch/b-1-0.conda")...)
+	assert.Equal(t, 1, strings.Count(errOut, "is plain http"), errOut)
+	assert.Contains(t, errOut, "warning: http://example.invalid/t/REDACTED/c/noarch/a-1-0.conda is plain http")
+	assert.NotContains(t, errOut, "tk-1")
+	assert.NotContains(t, errOut, "pw")
+	for _, u := range []string{"http://127.0.0.1:8080/c/noarch/a-1-0.conda", "http://localhost/c/noarch/a-1-0.conda", "http://[::1]/c/noarch/a-1-0.conda", "https://example.invalid/c/noarch/a-1-0.conda"} {
+		_, _, errOut := runCLI(t, append(args, u)...)
+		assert.NotContains(t, errOut, "plain http", u)
+	}
 }

@@ -167,6 +167,7 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 	if err != nil {
 		return nil, err
 	}
+	warnPlainHTTP(cmd.ErrOrStderr(), append([]string{f.channel}, urls...))
 	artifacts, err := hashArtifacts(f.artifacts, wanted)
 	if err != nil {
 		return nil, err
@@ -192,7 +193,7 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 	trust, closeTrust, err := loadTrust(ctx, f.trustFlags, trustLogger(f.trustFlags, logger, cmd.ErrOrStderr()))
 	if err != nil {
 		cancel()
-		return nil, problem("trusted root: %v", err)
+		return nil, trustProblem(err)
 	}
 	var records fetch.RecordSource // nil: the channels' repodata
 	if f.repodata != "" {
@@ -255,7 +256,7 @@ func checkChannelURL(channel string) error {
 	}
 	scheme, _, ok := strings.Cut(channel, "://")
 	if !ok {
-		return usageError("--channel %q is not an http, https or file URL: %s", channel, want)
+		return usageError("--channel %q is not an http, https or file URL: %s%s", channel, want, fileURLHint(channel, "channel"))
 	}
 	if !strings.EqualFold(scheme, "https") && !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "file") {
 		return usageError("--channel %s is not an http, https or file URL: %s", conda.Redact(channel), want)
@@ -368,7 +369,7 @@ func buildPolicy(cmd *cobra.Command, f verifyFlags, forPinning bool) (policy.Pol
 		return policy.Policy{}, nil, usageError("at least one --identity with its --issuer is required (or a --config file): a package passes only when a trusted signer attested it")
 	}
 	if len(f.identities) != len(f.issuers) {
-		return policy.Policy{}, nil, usageError("--identity and --issuer come in pairs: got %d identities and %d issuers", len(f.identities), len(f.issuers))
+		return policy.Policy{}, nil, usageError("--identity and --issuer come in pairs: got %d identities and %d issuers; give each --identity the OIDC issuer of its certificates, a URL or a shorthand: github (GitHub Actions), gitlab, google, ...", len(f.identities), len(f.issuers))
 	}
 	req, err := policy.ParseMode(f.require)
 	if err != nil {
@@ -400,7 +401,7 @@ func packageNames(urls []string) (map[string]bool, error) {
 	for _, u := range urls {
 		loc, err := conda.SplitPackageURL(u)
 		if err != nil {
-			return nil, usageError("%v", err)
+			return nil, usageError("%v%s", err, fileURLHint(u, "file"))
 		}
 		names[loc.Filename] = true
 	}
