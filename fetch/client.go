@@ -407,6 +407,10 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 		return n - 1, tooLarge(c.url, c.limit)
 	}
 	if err != nil && err != io.EOF {
+		var fe *Error
+		if errors.As(err, &fe) {
+			return n, err // said already, by a reader below (e.g. a malformed zstd stream)
+		}
 		if c.parent != nil && c.parent.Err() != nil {
 			return n, fmt.Errorf("reading %s: %w", c.url, c.parent.Err())
 		}

@@ -184,7 +184,8 @@ func (c *Client) findInDocument(ctx context.Context, docURL string, filenames []
 		}
 		defer dec.Close()
 		// The cap applies to the decoded document, as to a gzip-encoded one.
-		doc = &zstdReader{dec: dec, url: where, remaining: c.opts.MaxRepodataSize, limit: c.opts.MaxRepodataSize}
+		doc = &cappedReader{r: &zstdReader{dec: dec, url: where}, remaining: c.opts.MaxRepodataSize,
+			limit: c.opts.MaxRepodataSize, url: where, parent: ctx, closer: func() error { return nil }}
 	}
 	found, err := FindRecords(doc, filenames)
 	if err != nil && ctx.Err() != nil {
@@ -195,27 +196,15 @@ func (c *Client) findInDocument(ctx context.Context, docURL string, filenames []
 	return found, err
 }
 
-// zstdReader reads a zstd stream under a cap on the decoded bytes, and
-// says that a stream the decoder refuses is malformed (the transport's own
-// failures pass as they are).
+// zstdReader reads a zstd stream, and says that a stream the decoder
+// refuses is malformed (the transport's own failures pass as they are).
 type zstdReader struct {
-	dec              *zstd.Decoder
-	url              string
-	remaining, limit int64
+	dec *zstd.Decoder
+	url string
 }
 
 func (z *zstdReader) Read(p []byte) (int, error) {
-	if z.remaining < 0 {
-		return 0, tooLarge(z.url, z.limit)
-	}
-	if int64(len(p))-1 > z.remaining {
-		p = p[:z.remaining+1]
-	}
 	n, err := z.dec.Read(p)
-	z.remaining -= int64(n)
-	if z.remaining < 0 {
-		return n - 1, tooLarge(z.url, z.limit)
-	}
 	if err == nil || err == io.EOF {
 		return n, err
 	}

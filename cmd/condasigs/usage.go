@@ -20,14 +20,14 @@ import (
 )
 
 // wantArgs returns an Args check that says, when the command line gives
-// fewer than min or more than max (max < 0: no limit) arguments, what
+// fewer than least or more than most (most < 0: no limit) arguments, what
 // they are and what to do, with an example, instead of cobra's bare count.
-func wantArgs(min, max int, what, example string) cobra.PositionalArgs {
+func wantArgs(least, most int, what, example string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		switch {
-		case len(args) < min:
+		case len(args) < least:
 			return usageError("%s needs %s, e.g. %s (%s --help says more)", cmd.CommandPath(), what, example, cmd.CommandPath())
-		case max >= 0 && len(args) > max:
+		case most >= 0 && len(args) > most:
 			return usageError("%s takes %s, but got %d arguments (%s): flags go before it, each with its value", cmd.CommandPath(), what, len(args), strings.Join(args, " "))
 		}
 		return nil

@@ -27,6 +27,7 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 
+	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/internal/textsafe"
 )
 
@@ -700,13 +701,8 @@ func (f *fields) attestationsValue(b []byte) ([]byte, error) {
 		if len(v) == 0 {
 			return o, nil
 		}
-		if len(v) != 64 {
-			return b, errorf("%d characters, not 64 lowercase hex", len(v))
-		}
-		for i, c := range v {
-			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-				return b, errorf("a character other than lowercase hex at offset %d", i)
-			}
+		if err := conda.ValidateDigest(string(v)); err != nil {
+			return b, errorf("%v", err)
 		}
 		f.attestations = v
 		return o, nil
