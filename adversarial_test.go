@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -635,7 +636,7 @@ func TestAdversarialCorpus(t *testing.T) {
 		}, want: retrievalFailure(fetch.KindInvalidDigest), check: a.noRequestMade},
 		{name: "digest: empty value in repodata", build: func(t *testing.T, fn string) condasigs.Package {
 			doc := `{"packages.conda":{"` + fn + `":{"name":"` + strings.SplitN(fn, "-", 2)[0] + `","version":"1.0","build":"0","sha256":"` + sha(data(fn)) + `","attestations_sha256":""}}}`
-			rec, err := fetch.FindRecord(strings.NewReader(doc), fn)
+			rec, err := findRecord(strings.NewReader(doc), fn)
 			require.NoError(t, err)
 			return condasigs.Package{URL: a.fault.url + "/nodigest/linux-64/" + fn, Record: rec}
 		}, want: retrievalFailure(fetch.KindInvalidDigest), check: a.noRequestMade},
@@ -752,4 +753,13 @@ func (a *advEnv) noRequestMade(t *testing.T, _ string, rep *condasigs.Report) {
 	t.Helper()
 	assert.Zero(t, a.fault.requests("nodigest"), "no URL may be built from an invalid digest")
 	assert.Empty(t, rep.SidecarURL)
+}
+
+// findRecord scans a repodata document for the record of one file.
+func findRecord(r io.Reader, filename string) (fetch.Record, error) {
+	found, err := fetch.FindRecords(r, []string{filename})
+	if err != nil {
+		return fetch.Record{}, err
+	}
+	return found[filename].Record, found[filename].Err
 }

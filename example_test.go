@@ -73,11 +73,16 @@ func Example() {
 		return
 	}
 	defer repodata.Close()
-	record, err := fetch.FindRecord(repodata, "signed-package-2.1.0-hb0f4dca_0.conda")
+	const filename = "signed-package-2.1.0-hb0f4dca_0.conda"
+	found, err := fetch.FindRecords(repodata, []string{filename})
+	if err == nil {
+		err = found[filename].Err
+	}
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
+	record := found[filename].Record
 
 	report, err := v.Verify(ctx, condasigs.Package{
 		URL:     subdir + "/" + record.Filename,

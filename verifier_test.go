@@ -359,7 +359,7 @@ func TestEmptyAdvertisementIsRetrievalFailure(t *testing.T) {
 	e := newEnv(t)
 	e.signed(t, "demo-1.0-0.conda", san)
 	doc := `{"packages.conda": {"demo-1.0-0.conda": {"name": "demo", "sha256": "` + e.ch.SHA256("demo-1.0-0.conda") + `", "attestations_sha256": ""}}}`
-	rec, err := fetch.FindRecord(strings.NewReader(doc), "demo-1.0-0.conda")
+	rec, err := findRecord(strings.NewReader(doc), "demo-1.0-0.conda")
 	require.NoError(t, err)
 	rep, err := e.verifier(t, policy.Policy{Require: policy.ModeIgnore}).Verify(context.Background(), e.pkg(rec))
 	require.NoError(t, err)

@@ -178,9 +178,10 @@ func TestServedChannel(t *testing.T) {
 
 	code, repodata := get(t, base+"/linux-64/repodata.json")
 	require.Equal(t, http.StatusOK, code)
-	got, err := fetch.FindRecord(bytes.NewReader(repodata), filename)
+	got, err := fetch.FindRecords(bytes.NewReader(repodata), []string{filename})
 	require.NoError(t, err)
-	assert.Equal(t, rec, got)
+	require.NoError(t, got[filename].Err)
+	assert.Equal(t, rec, got[filename].Record)
 
 	code, pkg := get(t, ch.PackageURL(base, filename))
 	require.Equal(t, http.StatusOK, code)

@@ -38,15 +38,14 @@ func ExampleScanRepodata() {
 	// <nil>
 }
 
-func ExampleFindRecord() {
-	rec, err := fetch.FindRecord(strings.NewReader(exampleRepodata), "six-1.16.0-pyhd8ed1ab_0.conda")
+func ExampleFindRecords() {
+	found, err := fetch.FindRecords(strings.NewReader(exampleRepodata), []string{"six-1.16.0-pyhd8ed1ab_0.conda", "six-9.9.9-0.conda"})
 	if err != nil {
-		panic(err)
+		panic(err) // the document is not repodata
 	}
+	rec := found["six-1.16.0-pyhd8ed1ab_0.conda"].Record
 	fmt.Println(rec.Name, rec.Version, rec.AttestationsSHA256[:12])
-
-	_, err = fetch.FindRecord(strings.NewReader(exampleRepodata), "six-9.9.9-0.conda")
-	fmt.Println(errors.Is(err, fetch.KindNotFound))
+	fmt.Println(errors.Is(found["six-9.9.9-0.conda"].Err, fetch.KindNotFound))
 	// Output:
 	// six 1.16.0 e3b0c44298fc
 	// true

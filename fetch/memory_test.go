@@ -380,7 +380,7 @@ func TestFindRecordHoldsOneRecord(t *testing.T) {
 	const copies = 1_000_000
 	r := &heapProbe{r: &repeated{head: `{"packages.conda":{`, body: `"x-1-0.conda":{"name":"x","version":"1","build":"0"},`, n: copies, tail: `"y-1-0.conda":{}}}`}}
 	r.start()
-	_, err := fetch.FindRecord(r, "x-1-0.conda")
+	_, err := findRecord(r, "x-1-0.conda")
 	grown := r.peak - min(r.peak, r.base)
 	t.Logf("the live heap grew by %.1f MiB at most, over %d measures", mib(grown), r.probes)
 	fe := requireKind(t, err, fetch.KindMalformed)

@@ -141,7 +141,7 @@ func TestScanRepodataAmbiguousRecords(t *testing.T) {
 		_, err := scanAll(t, doc)
 		assert.ErrorIs(t, err, fetch.KindMalformed, name)
 	}
-	_, err := fetch.FindRecord(strings.NewReader(`{"packages.conda": {"x.conda": {"sha256": "aa"}, "x.conda": {"sha256": "bb"}}}`), "x.conda")
+	_, err := findRecord(strings.NewReader(`{"packages.conda": {"x.conda": {"sha256": "aa"}, "x.conda": {"sha256": "bb"}}}`), "x.conda")
 	assert.ErrorIs(t, err, fetch.KindMalformed, "a filename listed twice")
 }
 
@@ -267,28 +267,28 @@ func TestScanRepodataReaderFailureKeepsItsKind(t *testing.T) {
 
 func TestFindRecord(t *testing.T) {
 	t.Parallel()
-	rec, err := fetch.FindRecord(strings.NewReader(repodataDoc), "b-2.0-1.tar.bz2")
+	rec, err := findRecord(strings.NewReader(repodataDoc), "b-2.0-1.tar.bz2")
 	require.NoError(t, err)
 	assert.Equal(t, "b", rec.Name)
 	assert.Equal(t, "noarch", rec.Subdir)
 
-	rec, err = fetch.FindRecord(strings.NewReader(repodataDoc), "c-3.0-py312_0.conda")
+	rec, err = findRecord(strings.NewReader(repodataDoc), "c-3.0-py312_0.conda")
 	require.NoError(t, err)
 	assert.Equal(t, "c", rec.Name)
 	assert.Equal(t, attDigest, rec.AttestationsSHA256)
 
 	// The whole document is read: a filename listed twice, or garbage after
 	// the match, is malformed, never "the first match wins".
-	_, err = fetch.FindRecord(strings.NewReader(`{"packages": {"x.conda": {"name": "first"}, "x.conda": {"name": "second"}}}`), "x.conda")
+	_, err = findRecord(strings.NewReader(`{"packages": {"x.conda": {"name": "first"}, "x.conda": {"name": "second"}}}`), "x.conda")
 	assert.ErrorIs(t, err, fetch.KindMalformed)
-	_, err = fetch.FindRecord(strings.NewReader(`{"packages": {"x.conda": {"name": "first"}}} garbage`), "x.conda")
+	_, err = findRecord(strings.NewReader(`{"packages": {"x.conda": {"name": "first"}}} garbage`), "x.conda")
 	assert.ErrorIs(t, err, fetch.KindMalformed)
 }
 
 func TestFindRecordNotFound(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"missing-1.0-0.conda", "a-1.0-0.conda", "", "A-1.0-0.tar.bz2"} {
-		rec, err := fetch.FindRecord(strings.NewReader(repodataDoc), name)
+		rec, err := findRecord(strings.NewReader(repodataDoc), name)
 		fe := requireKind(t, err, fetch.KindNotFound)
 		assert.Contains(t, fe.Error(), strconv.Quote(name))
 		assert.Equal(t, fetch.Record{}, rec)
@@ -297,10 +297,10 @@ func TestFindRecordNotFound(t *testing.T) {
 
 func TestFindRecordMalformed(t *testing.T) {
 	t.Parallel()
-	_, err := fetch.FindRecord(strings.NewReader(`{"packages": {"x.conda": 1}}`), "x.conda")
+	_, err := findRecord(strings.NewReader(`{"packages": {"x.conda": 1}}`), "x.conda")
 	requireKind(t, err, fetch.KindMalformed)
 	// Malformed data before the wanted record is not "not found".
-	_, err = fetch.FindRecord(strings.NewReader(`{"packages": {"a.conda": {}, "x.conda": `), "y.conda")
+	_, err = findRecord(strings.NewReader(`{"packages": {"a.conda": {}, "x.conda": `), "y.conda")
 	requireKind(t, err, fetch.KindMalformed)
 }
 
@@ -508,4 +508,13 @@ func TestScanRepodataMisbehavingReader(t *testing.T) {
 	}
 	err := fetch.ScanRepodata(badReader{0}, func(fetch.Record) bool { return true })
 	require.ErrorIs(t, err, io.ErrNoProgress)
+}
+
+// findRecord scans a repodata document for the record of one file.
+func findRecord(r io.Reader, filename string) (fetch.Record, error) {
+	found, err := fetch.FindRecords(r, []string{filename})
+	if err != nil {
+		return fetch.Record{}, err
+	}
+	return found[filename].Record, found[filename].Err
 }

@@ -168,7 +168,7 @@ func TestRepodataKeptAfterEarlyStop(t *testing.T) {
 	for range 2 {
 		rc, err := c.OpenRepodata(context.Background(), u)
 		require.NoError(t, err)
-		rec, err := fetch.FindRecord(rc, "a-1-0.conda")
+		rec, err := findRecord(rc, "a-1-0.conda")
 		require.NoError(t, err)
 		assert.Equal(t, "aa", rec.SHA256)
 		require.NoError(t, rc.Close())

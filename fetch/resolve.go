@@ -131,17 +131,6 @@ func nameDocument(found map[string]Found, url string) {
 	}
 }
 
-// FindRecord scans a repodata document for the record of one file (see
-// [FindRecords]).
-func FindRecord(r io.Reader, filename string) (Record, error) {
-	found, err := FindRecords(r, []string{filename})
-	if err != nil {
-		return Record{}, err
-	}
-	f := found[filename]
-	return f.Record, f.Err
-}
-
 func allFailed(filenames []string, err error) map[string]Found {
 	out := make(map[string]Found, len(filenames))
 	for _, f := range filenames {

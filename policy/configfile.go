@@ -625,7 +625,7 @@ func (p *configParser) mode(n *yaml.Node, field string, pin bool) (Mode, bool) {
 	if !ok {
 		return "", false
 	}
-	m, err := ParseMode(s)
+	m, err := parseMode(s)
 	if pin && err == nil && m == ModeIgnore {
 		err = errors.New("ignore is not a pinning action: use error or warn, or remove pin to turn pinning off")
 	} else if pin && err != nil {

@@ -306,14 +306,14 @@ func (e *CompiledPolicy) checkPin(d *Decision, in Input) {
 	for _, ev := range in.Bundles {
 		byIndex[ev.Index] = ev
 	}
-	first := PinnedSignerOf(byIndex[d.Accepted[0]])
+	first := pinnedSignerOf(byIndex[d.Accepted[0]])
 	d.PinCandidate = &first
 	if in.Pinned == nil {
 		d.add(rulePin, CodePinNew, SeverityInfo, nil, "first verified signer of this package: "+first.String())
 		return
 	}
 	for _, i := range d.Accepted {
-		if in.Pinned.Same(PinnedSignerOf(byIndex[i])) {
+		if in.Pinned.Same(pinnedSignerOf(byIndex[i])) {
 			return
 		}
 	}

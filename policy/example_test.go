@@ -267,12 +267,22 @@ func ExamplePinStore() {
 		fmt.Println(err)
 		return
 	}
+	engine, err := policy.Compile(policy.Policy{
+		Identities: []policy.Identity{{SAN: "https://github.com/my-org/*", Issuer: "github"}},
+		Pinning:    policy.ModeError,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	first := attest.Evidence{Verified: true, SignatureVerified: true,
 		SAN:    "https://github.com/my-org/tool/.github/workflows/release.yml@refs/tags/v1.0",
 		Issuer: "https://token.actions.githubusercontent.com",
 		Claims: &certificate.Extensions{SourceRepositoryURI: "https://github.com/my-org/tool", SourceRepositoryIdentifier: "123456"}}
 	const channel = "https://conda.example.com/my-org"
-	if existing, found := pins.SetIfAbsent(channel, "tool", policy.PinnedSignerOf(first)); found {
+	// With no pin yet, the decision names the signer to pin.
+	d := engine.Decide(policy.Input{Bundles: []attest.Evidence{first}})
+	if existing, found := pins.SetIfAbsent(channel, "tool", *d.PinCandidate); found {
 		fmt.Println("already pinned:", existing)
 	}
 	if err := pins.Save(); err != nil { // atomic: a temporary file renamed over the old one
@@ -288,14 +298,6 @@ func ExamplePinStore() {
 	}
 	pin, _ := pins.Get(channel, "tool")
 	fmt.Println("pinned:", pin)
-	engine, err := policy.Compile(policy.Policy{
-		Identities: []policy.Identity{{SAN: "https://github.com/my-org/*", Issuer: "github"}},
-		Pinning:    policy.ModeError,
-	})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
 	other := first
 	other.SAN = "https://github.com/my-org/fork/.github/workflows/release.yml@refs/tags/v1.1"
 	other.Claims = &certificate.Extensions{SourceRepositoryURI: "https://github.com/my-org/fork", SourceRepositoryIdentifier: "654321"}

@@ -30,3 +30,6 @@ func (s *PinStore) Len() int {
 
 // Effective returns the effective policy, defaults filled in, for the tests.
 func (e *CompiledPolicy) Effective() Policy { return e.policy }
+
+// PinnedSignerOf is pinnedSignerOf, for the tests.
+var PinnedSignerOf = pinnedSignerOf

@@ -13,8 +13,8 @@ const (
 	ModeIgnore Mode = "ignore"
 )
 
-// ParseMode parses "error", "warn" or "ignore".
-func ParseMode(s string) (Mode, error) {
+// parseMode parses "error", "warn" or "ignore".
+func parseMode(s string) (Mode, error) {
 	switch m := Mode(s); m {
 	case ModeError, ModeWarn, ModeIgnore:
 		return m, nil

@@ -31,8 +31,8 @@ type PinnedSigner struct {
 	SAN          string `json:"san,omitempty"`
 }
 
-// PinnedSignerOf returns the pin of a verified bundle's signer.
-func PinnedSignerOf(ev attest.Evidence) PinnedSigner {
+// pinnedSignerOf returns the pin of a verified bundle's signer.
+func pinnedSignerOf(ev attest.Evidence) PinnedSigner {
 	p := PinnedSigner{Issuer: ev.Issuer}
 	switch {
 	case ev.Claims != nil && ev.Claims.SourceRepositoryIdentifier != "":

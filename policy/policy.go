@@ -62,7 +62,7 @@ func Compile(p Policy) (*CompiledPolicy, error) {
 	if p.Pinning == ModeIgnore {
 		p.Pinning = ""
 	} else if p.Pinning != "" {
-		if _, err := ParseMode(string(p.Pinning)); err != nil {
+		if _, err := parseMode(string(p.Pinning)); err != nil {
 			errs = append(errs, fmt.Errorf("pin: %w", err))
 		}
 	}
@@ -91,7 +91,7 @@ func orDefault(m, def Mode, field string) (Mode, error) {
 	if m == "" {
 		return def, nil
 	}
-	if _, err := ParseMode(string(m)); err != nil {
+	if _, err := parseMode(string(m)); err != nil {
 		return "", fmt.Errorf("%s: %w", field, err)
 	}
 	return m, nil

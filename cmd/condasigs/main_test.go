@@ -198,7 +198,7 @@ func TestUsageErrors(t *testing.T) {
 		{"no URL", []string{"verify", "--identity", "x", "--issuer", "y"}, "needs at least one PACKAGE-URL"},
 		{"no identity", []string{"verify", "--trusted-root", trustedRoot, "file:///c/linux-64/x.conda"}, "at least one --identity"},
 		{"unpaired", []string{"verify", "--trusted-root", trustedRoot, "--identity", "a", "--identity", "b", "--issuer", "c", "file:///c/linux-64/x.conda"}, "come in pairs"},
-		{"bad require", verifyArgs("--require", "always", "file:///c/linux-64/x.conda"), `unknown mode "always"`},
+		{"bad require", verifyArgs("--require", "always", "file:///c/linux-64/x.conda"), `--require "always": give error, warn or ignore`},
 		{"bad channel-mismatch", verifyArgs("--channel-mismatch", "no", "file:///c/linux-64/x.conda"), "--channel-mismatch"},
 		{"bad format", verifyArgs("--format", "xml", "file:///c/linux-64/x.conda"), "--format"},
 		{"bad URL", verifyArgs("ftp://h/c/linux-64/x.conda"), "unsupported URL scheme"},

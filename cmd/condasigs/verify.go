@@ -371,13 +371,13 @@ func buildPolicy(cmd *cobra.Command, f verifyFlags, forPinning bool) (policy.Pol
 	if len(f.identities) != len(f.issuers) {
 		return policy.Policy{}, nil, usageError("--identity and --issuer come in pairs: got %d identities and %d issuers; give each --identity the OIDC issuer of its certificates, a URL or a shorthand: github (GitHub Actions), gitlab, google, ...", len(f.identities), len(f.issuers))
 	}
-	req, err := policy.ParseMode(f.require)
+	req, err := modeFlag("require", f.require)
 	if err != nil {
-		return policy.Policy{}, nil, usageError("--require: %v", err)
+		return policy.Policy{}, nil, err
 	}
-	cm, err := policy.ParseMode(f.channelMismatch)
+	cm, err := modeFlag("channel-mismatch", f.channelMismatch)
 	if err != nil {
-		return policy.Policy{}, nil, usageError("--channel-mismatch: %v", err)
+		return policy.Policy{}, nil, err
 	}
 	p := policy.Policy{Require: req, ChannelMismatch: cm, Pinning: policy.Mode(f.pin)}
 	if forPinning && p.Pinning == "" {
@@ -393,6 +393,15 @@ func buildPolicy(cmd *cobra.Command, f verifyFlags, forPinning bool) (policy.Pol
 		return policy.Policy{}, nil, usageError("%v", err)
 	}
 	return p, nil, nil
+}
+
+// modeFlag returns the policy mode of a flag's value.
+func modeFlag(name, value string) (policy.Mode, error) {
+	switch m := policy.Mode(value); m {
+	case policy.ModeError, policy.ModeWarn, policy.ModeIgnore:
+		return m, nil
+	}
+	return "", usageError("--%s %q: give error, warn or ignore", name, value)
 }
 
 // packageNames returns the file names of the package URLs.

@@ -86,11 +86,15 @@ func TestMirrorVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := fetch.FindRecord(body, "good-1.0-0.conda")
+	found, err := fetch.FindRecords(body, []string{"good-1.0-0.conda"})
 	body.Close()
+	if err == nil {
+		err = found["good-1.0-0.conda"].Err
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
+	rec := found["good-1.0-0.conda"].Record
 	if rec.AttestationsSHA256 != src.ch.Package("good-1.0-0.conda").Record.AttestationsSHA256 {
 		t.Fatalf("the mirror's attestations_sha256 is %q, not the source's", rec.AttestationsSHA256)
 	}

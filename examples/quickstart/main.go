@@ -78,8 +78,12 @@ func run(ctx context.Context, w io.Writer, dir string) error {
 		return err
 	}
 	defer repodata.Close()
-	record, err := fetch.FindRecord(repodata, filename)
+	found, err := fetch.FindRecords(repodata, []string{filename})
 	if err != nil {
+		return err
+	}
+	record := found[filename].Record
+	if err := found[filename].Err; err != nil {
 		return err
 	}
 
