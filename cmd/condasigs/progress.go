@@ -1,21 +1,25 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
-	"strings"
+	"time"
 
 	"github.com/condasigs/condasigs/internal/textsafe"
+	"github.com/rivo/uniseg"
+	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
 
-// progressBar draws "[=====>    ] done/total name" on one terminal line.
-// It draws nothing unless w is a terminal, so that logs and pipes stay
-// clean.
+// progressBar draws verify-env's progress, "done/total [=====>    ] name",
+// on one terminal line, with github.com/schollz/progressbar/v3: it clears
+// lines without ANSI codes (legacy Windows consoles), measures text in
+// terminal columns (wide characters) and throttles redraws. The bar is
+// drawn only on a terminal, so that logs and pipes stay clean.
 type progressBar struct {
 	w     io.Writer
-	width int
+	width int // terminal columns
+	bar   *progressbar.ProgressBar
 }
 
 // newProgressBar returns a bar on w, or nil when w is not a terminal.
@@ -31,29 +35,58 @@ func newProgressBar(w io.Writer) *progressBar {
 	return &progressBar{w: w, width: width}
 }
 
+// barColumns is what the bar takes besides the name: the count, the bar
+// and the spaces between them.
+const barColumns = 50
+
 // update redraws the bar with the name of the package just done, which
-// comes from a lock file or a channel and is escaped (textsafe.Escape).
-// Callers serialise calls.
+// comes from a lock file or a channel: it is escaped (textsafe.Escape)
+// and cut to the terminal's width, so that it can neither drive the
+// terminal nor wrap the line. Callers serialise calls.
 func (p *progressBar) update(done, total int, name string) {
 	if p == nil || total <= 0 {
 		return
 	}
-	const barWidth = 30
-	filled := barWidth * done / total
-	bar := strings.Repeat("=", filled)
-	if filled < barWidth {
-		bar += ">" + strings.Repeat(" ", barWidth-filled-1)
+	desc := fitColumns(textsafe.Escape(name), p.width-barColumns)
+	if p.bar == nil {
+		p.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetDescription(desc),
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(false),
+			progressbar.OptionShowDescriptionAtLineEnd(),
+			progressbar.OptionThrottle(50*time.Millisecond),
+			progressbar.OptionSetRenderBlankState(false))
 	}
-	line := fmt.Sprintf("[%s] %d/%d %s", bar, done, total, textsafe.Escape(name))
-	if r := []rune(line); len(r) > p.width-1 {
-		line = string(r[:p.width-1])
-	}
-	fmt.Fprintf(p.w, "\r\x1b[K%s", line)
+	p.bar.Describe(desc)
+	_ = p.bar.Set(done) // writes to a terminal; a failed write only loses the bar
 }
 
 // clear erases the bar's line.
 func (p *progressBar) clear() {
-	if p != nil {
-		fmt.Fprint(p.w, "\r\x1b[K")
+	if p != nil && p.bar != nil {
+		_ = p.bar.Clear()
 	}
+}
+
+// fitColumns cuts s to at most n terminal columns, at a grapheme boundary.
+func fitColumns(s string, n int) string {
+	if uniseg.StringWidth(s) <= n {
+		return s
+	}
+	width, end := 0, 0
+	state := -1
+	rest := s
+	for len(rest) > 0 {
+		var cluster string
+		var w int
+		cluster, rest, w, state = uniseg.FirstGraphemeClusterInString(rest, state)
+		if width+w > n {
+			break
+		}
+		width += w
+		end += len(cluster)
+	}
+	return s[:end]
 }
