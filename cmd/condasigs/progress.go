@@ -18,7 +18,8 @@ import (
 // drawn only on a terminal, so that logs and pipes stay clean.
 type progressBar struct {
 	w     io.Writer
-	width int // terminal columns
+	width int           // terminal columns
+	every time.Duration // at most one redraw per this much time, the last always drawn
 	bar   *progressbar.ProgressBar
 }
 
@@ -32,14 +33,15 @@ func newProgressBar(w io.Writer) *progressBar {
 	if err != nil || width < 40 {
 		width = 80
 	}
-	return &progressBar{w: w, width: width}
+	return &progressBar{w: w, width: width, every: 50 * time.Millisecond}
 }
 
 // barColumns is what the bar takes besides the name: the count, the bar
 // and the spaces between them.
 const barColumns = 50
 
-// update redraws the bar with the name of the package just done, which
+// update redraws the bar: done of total, and the name of the package just
+// done (drawn first with the count before it, as the package in hand), which
 // comes from a lock file or a channel: it is escaped (textsafe.Escape)
 // and cut to the terminal's width, so that it can neither drive the
 // terminal nor wrap the line. Callers serialise calls.
@@ -56,7 +58,7 @@ func (p *progressBar) update(done, total int, name string) {
 			progressbar.OptionShowCount(),
 			progressbar.OptionSetPredictTime(false),
 			progressbar.OptionShowDescriptionAtLineEnd(),
-			progressbar.OptionThrottle(50*time.Millisecond),
+			progressbar.OptionThrottle(p.every),
 			progressbar.OptionSetRenderBlankState(false))
 	}
 	p.bar.Describe(desc)

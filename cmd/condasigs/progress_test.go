@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rivo/uniseg"
 	"github.com/stretchr/testify/assert"
@@ -30,8 +31,10 @@ func lastLine(s string) string {
 
 func TestProgressBarDraws(t *testing.T) {
 	var buf bytes.Buffer
-	bar := &progressBar{w: &buf, width: 80}
-	bar.update(1, 4, "a-1.0-0.conda") // the first update is drawn; then at most one every 50 ms
+	bar := &progressBar{w: &buf, width: 80, every: time.Hour}
+	bar.update(1, 4, "a-1.0-0.conda") // the first update is drawn
+	bar.update(2, 4, "b-1.0-0.conda") // then at most one an hour, here
+	assert.NotContains(t, buf.String(), "b-1.0-0.conda")
 	assert.Contains(t, buf.String(), "a-1.0-0.conda")
 	bar.update(4, 4, "b-1.0-0.conda") // the last update is always drawn
 	line := lastLine(buf.String())
