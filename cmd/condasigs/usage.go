@@ -52,6 +52,10 @@ func commandError(root *cobra.Command, err error) error {
 		}
 	}
 	help := parent.CommandPath() + " --help"
+	if !parent.HasSubCommands() {
+		// cobra.NoArgs says "unknown command" for any argument.
+		return usageError("%s takes no arguments, but got %q (%s says what it takes)", parent.CommandPath(), name, help)
+	}
 	if parent.SuggestionsMinimumDistance <= 0 {
 		parent.SuggestionsMinimumDistance = 2 // cobra's default, which only its own lookup sets
 	}
