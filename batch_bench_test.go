@@ -50,7 +50,7 @@ func (e *benchEnv) verifier(b *testing.B, dir string) *condasigs.Verifier {
 	b.Helper()
 	var sidecars, verdicts fetch.Cache
 	if dir != "" {
-		sidecars, verdicts = fetch.DirCache(dir+"/sidecars"), fetch.DirCache(dir+"/verdicts")
+		sidecars, verdicts = fetch.NewDirCache(dir+"/sidecars"), fetch.NewDirCache(dir+"/verdicts")
 	}
 	v, err := condasigs.New(condasigs.Options{Trust: e.trust, Policy: policy.Policy{Identities: trusted},
 		Fetcher: fetch.New(fetch.Options{Cache: sidecars}), VerdictCache: verdicts})

@@ -247,9 +247,9 @@ func ExampleNew_caches() {
 			Policy: policy.Policy{Identities: []policy.Identity{exampleIdentity}},
 			Fetcher: fetch.New(fetch.Options{
 				AllowFile: true,
-				Cache:     fetch.DirCache(filepath.Join(dir, "sidecars")), // by SHA-256, hashed again on read
+				Cache:     fetch.NewDirCache(filepath.Join(dir, "sidecars")), // by SHA-256, hashed again on read
 			}),
-			VerdictCache: fetch.DirCache(filepath.Join(dir, "verdicts")), // keep it private: it decides
+			VerdictCache: fetch.NewDirCache(filepath.Join(dir, "verdicts")), // keep it private: it decides
 		})
 		if err != nil {
 			fmt.Println(err)

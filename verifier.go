@@ -62,7 +62,7 @@ type Options struct {
 	// are never cached, and a corrupt entry is ignored and rebuilt. Only
 	// trusted material with a known digest (trustroot.Info.Digest) is
 	// cached. Whoever can write the cache can forge verdicts: keep it
-	// private to the user (fetch.DirCache makes its directories 0700), and
+	// private to the user (fetch.NewDirCache makes its directories 0700), and
 	// create and check the directory with fetch.PrepareCacheDir.
 	VerdictCache fetch.Cache
 	// Logger receives debug records. Nil discards them.

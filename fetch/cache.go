@@ -30,7 +30,7 @@ type Cache interface {
 // ErrCacheMiss is returned by Cache.Get for a key with no value.
 var ErrCacheMiss = errors.New("fetch: cache miss")
 
-// DirCache is a Cache of files in a directory, created on first Put. Keys
+// NewDirCache returns a Cache of files in dir, created on first Put. Keys
 // are file names made of ASCII letters, digits, '.', '_' and '-' (a hex
 // digest, say), spread over subdirectories named by their first two
 // characters. Writes go to a private temporary file, synced and renamed
@@ -54,12 +54,15 @@ var ErrCacheMiss = errors.New("fetch: cache miss")
 // create and check it with [PrepareCacheDir] before use. A sidecar cache,
 // hashed on every read, needs no trust in what it returns, but its
 // directory must pass too before anything is written to it.
-type DirCache string
+func NewDirCache(dir string) Cache { return dirCache(dir) }
+
+// dirCache is NewDirCache's Cache: its directory.
+type dirCache string
 
 // Get reads the entry for key. An entry that does not exist, is not a
 // regular file, is larger than 64 MiB or is not private to the
-// user (see [DirCache]) is a miss: the error wraps [ErrCacheMiss].
-func (d DirCache) Get(ctx context.Context, key string) ([]byte, error) {
+// user (see [NewDirCache]) is a miss: the error wraps [ErrCacheMiss].
+func (d dirCache) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := d.check(key); err != nil {
 		return nil, err
 	}
@@ -110,7 +113,7 @@ func (d DirCache) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Put writes the entry for key atomically. It fails, writing nothing, when
 // the key's subdirectory is not private to the user or is a symbolic link.
-func (d DirCache) Put(ctx context.Context, key string, data []byte) error {
+func (d dirCache) Put(ctx context.Context, key string, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -152,10 +155,10 @@ func privateSubdir(root *os.Root, sub string) error {
 	return nil
 }
 
-// check rejects a DirCache without a directory and an unsafe key.
-func (d DirCache) check(key string) error {
+// check rejects a dirCache without a directory and an unsafe key.
+func (d dirCache) check(key string) error {
 	if d == "" {
-		return errors.New("fetch: DirCache has no directory")
+		return errors.New("fetch: the directory cache has no directory")
 	}
 	if !validCacheKey(key) {
 		return fmt.Errorf("fetch: cache key %q: use 3 to 200 ASCII letters, digits, '.', '_' or '-', not starting with '.'", key)

@@ -23,7 +23,7 @@ func TestDirCacheRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	c := fetch.DirCache(filepath.Join(dir, "new", "cache"))
+	c := fetch.NewDirCache(filepath.Join(dir, "new", "cache"))
 	key := digestOf([]byte("k"))
 
 	_, err := c.Get(ctx, key)
@@ -51,7 +51,7 @@ func TestDirCacheRefusesUnsafeKeys(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	c := fetch.DirCache(filepath.Join(dir, "c"))
+	c := fetch.NewDirCache(filepath.Join(dir, "c"))
 	for _, key := range []string{"", "ab", "../../etc", "a/b/c", `a\b\c`, ".hidden", "..x", "abc\x00", "sha256:abc", "ab c", string(bytes.Repeat([]byte("a"), 201))} {
 		assert.Error(t, c.Put(ctx, key, []byte("x")), "%q", key)
 		_, err := c.Get(ctx, key)
@@ -61,7 +61,7 @@ func TestDirCacheRefusesUnsafeKeys(t *testing.T) {
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Len(t, entries, 0, "nothing was written anywhere")
-	_, err = fetch.DirCache("").Get(ctx, "abc")
+	_, err = fetch.NewDirCache("").Get(ctx, "abc")
 	assert.ErrorContains(t, err, "no directory")
 }
 
@@ -71,7 +71,7 @@ func TestDirCacheOversizeEntryIsAMiss(t *testing.T) {
 	key := "abcdef"
 	writeFile(t, dir, "ab/"+key, nil)
 	require.NoError(t, os.Truncate(filepath.Join(dir, "ab", key), cachedir.MaxEntry+1))
-	_, err := fetch.DirCache(dir).Get(context.Background(), key)
+	_, err := fetch.NewDirCache(dir).Get(context.Background(), key)
 	assert.ErrorIs(t, err, fetch.ErrCacheMiss)
 }
 
@@ -80,7 +80,7 @@ func TestDirCacheOversizeEntryIsAMiss(t *testing.T) {
 func TestDirCacheAtomic(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c := fetch.DirCache(t.TempDir())
+	c := fetch.NewDirCache(t.TempDir())
 	key := "0123456789"
 	values := make([][]byte, 8)
 	for i := range values {
@@ -144,7 +144,7 @@ func TestFetchSidecarCache(t *testing.T) {
 	data := sidecarJSON(300)
 	srv := newSidecarServer(t, data)
 	dir := t.TempDir()
-	cache := &countingCache{Cache: fetch.DirCache(dir)}
+	cache := &countingCache{Cache: fetch.NewDirCache(dir)}
 	c := newClient(t, fetch.Options{Cache: cache})
 	pkgURL := srv.URL + "/chan/noarch/" + pkgFile + "?token=s3cret"
 	rec := record(pkgFile, data)
@@ -166,7 +166,7 @@ func TestFetchSidecarCache(t *testing.T) {
 	assert.Equal(t, 1, srv.Hits())
 
 	// Another client on the same directory (another process) is warm too.
-	sc, err = newClient(t, fetch.Options{Cache: fetch.DirCache(dir)}).FetchSidecar(ctx, pkgURL, rec)
+	sc, err = newClient(t, fetch.Options{Cache: fetch.NewDirCache(dir)}).FetchSidecar(ctx, pkgURL, rec)
 	require.NoError(t, err)
 	assert.True(t, sc.FromCache)
 }
@@ -189,7 +189,7 @@ func TestFetchSidecarCorruptCacheEntry(t *testing.T) {
 			t.Parallel()
 			srv := newSidecarServer(t, data)
 			logger, logs := testlog.New()
-			cache := fetch.DirCache(t.TempDir())
+			cache := fetch.NewDirCache(t.TempDir())
 			require.NoError(t, cache.Put(ctx, key, entry))
 			c := newClient(t, fetch.Options{Cache: cache, MaxSidecarSize: int64(len(data)) + 100, Logger: logger})
 			sc, err := c.FetchSidecar(ctx, srv.URL+"/chan/noarch/"+pkgFile, record(pkgFile, data))
@@ -214,7 +214,7 @@ func TestFetchSidecarCacheFailures(t *testing.T) {
 	data := sidecarJSON(300)
 	srv := newSidecarServer(t, data)
 
-	cache := &countingCache{Cache: fetch.DirCache(t.TempDir())}
+	cache := &countingCache{Cache: fetch.NewDirCache(t.TempDir())}
 	c := newClient(t, fetch.Options{Cache: cache})
 	_, err := c.FetchSidecar(ctx, srv.URL+"/chan/noarch/"+pkgFile, record(pkgFile, sidecarJSON(301)))
 	requireKind(t, err, fetch.KindNotFound)
@@ -224,7 +224,7 @@ func TestFetchSidecarCacheFailures(t *testing.T) {
 	requireKind(t, err, fetch.KindHashMismatch)
 	assert.Equal(t, 0, cache.puts)
 
-	broken := &countingCache{Cache: fetch.DirCache(t.TempDir()), putErr: fmt.Errorf("read-only file system")}
+	broken := &countingCache{Cache: fetch.NewDirCache(t.TempDir()), putErr: fmt.Errorf("read-only file system")}
 	logger, logs := testlog.New()
 	sc, err := newClient(t, fetch.Options{Cache: broken, Logger: logger}).FetchSidecar(ctx, srv.URL+"/chan/noarch/"+pkgFile, record(pkgFile, data))
 	require.NoError(t, err)
@@ -239,7 +239,7 @@ func TestFetchSidecarCachedOverCap(t *testing.T) {
 	ctx := context.Background()
 	data := sidecarJSON(300)
 	srv := newSidecarServer(t, data)
-	cache := fetch.DirCache(t.TempDir())
+	cache := fetch.NewDirCache(t.TempDir())
 	require.NoError(t, cache.Put(ctx, digestOf(data), data))
 	c := newClient(t, fetch.Options{Cache: cache, MaxSidecarSize: int64(len(data)) - 1})
 	_, err := c.FetchSidecar(ctx, srv.URL+"/chan/noarch/"+pkgFile, record(pkgFile, data))

@@ -37,7 +37,7 @@ func TestDirCacheDoesNotFollowLinksOut(t *testing.T) {
 	key := digestOf(payload)
 	testfs.Symlink(t, victim, filepath.Join(dir, key[:2]), -1)
 
-	err := fetch.DirCache(dir).Put(ctx, key, payload)
+	err := fetch.NewDirCache(dir).Put(ctx, key, payload)
 	require.Error(t, err)
 	entries, err := os.ReadDir(victim)
 	require.NoError(t, err)
@@ -45,22 +45,22 @@ func TestDirCacheDoesNotFollowLinksOut(t *testing.T) {
 
 	// Nor is anything read through it, or through a link as the entry.
 	require.NoError(t, os.WriteFile(filepath.Join(victim, key), payload, 0o600))
-	_, err = fetch.DirCache(dir).Get(ctx, key)
+	_, err = fetch.NewDirCache(dir).Get(ctx, key)
 	assert.ErrorIs(t, err, fetch.ErrCacheMiss)
 	require.NoError(t, os.Remove(filepath.Join(dir, key[:2])))
 	testfs.MkdirMode(t, filepath.Join(dir, key[:2]), 0o700, -1)
 	testfs.Symlink(t, filepath.Join(victim, key), filepath.Join(dir, key[:2], key), -1)
-	_, err = fetch.DirCache(dir).Get(ctx, key)
+	_, err = fetch.NewDirCache(dir).Get(ctx, key)
 	assert.ErrorIs(t, err, fetch.ErrCacheMiss)
 	// A relative link that climbs out, the same.
 	require.NoError(t, os.Remove(filepath.Join(dir, key[:2], key)))
 	testfs.Symlink(t, "../../cron.d/"+key, filepath.Join(dir, key[:2], key), -1)
-	_, err = fetch.DirCache(dir).Get(ctx, key)
+	_, err = fetch.NewDirCache(dir).Get(ctx, key)
 	assert.ErrorIs(t, err, fetch.ErrCacheMiss)
 
 	// Put replaces the link by the entry: the file it points to is intact.
-	require.NoError(t, fetch.DirCache(dir).Put(ctx, key, []byte("mine")))
-	got, err := fetch.DirCache(dir).Get(ctx, key)
+	require.NoError(t, fetch.NewDirCache(dir).Put(ctx, key, []byte("mine")))
+	got, err := fetch.NewDirCache(dir).Get(ctx, key)
 	require.NoError(t, err)
 	assert.Equal(t, []byte("mine"), got)
 	b, err := os.ReadFile(filepath.Join(victim, key))
@@ -124,10 +124,10 @@ func TestDirCacheRejectsPlanted(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, []byte("planted"), b)
 
-			_, err = fetch.DirCache(dir).Get(ctx, key)
+			_, err = fetch.NewDirCache(dir).Get(ctx, key)
 			assert.ErrorIs(t, err, fetch.ErrCacheMiss)
 
-			err = fetch.DirCache(dir).Put(ctx, key, []byte("mine"))
+			err = fetch.NewDirCache(dir).Put(ctx, key, []byte("mine"))
 			if c.putFail {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), "rm -rf "+sub)
@@ -137,7 +137,7 @@ func TestDirCacheRejectsPlanted(t *testing.T) {
 				return
 			}
 			require.NoError(t, err, "the user's own subdirectory: the planted entry is replaced")
-			got, err := fetch.DirCache(dir).Get(ctx, key)
+			got, err := fetch.NewDirCache(dir).Get(ctx, key)
 			require.NoError(t, err)
 			assert.Equal(t, []byte("mine"), got)
 		})
@@ -171,11 +171,11 @@ func TestDirCacheFIFODirectories(t *testing.T) {
 				t.Skipf("no FIFOs here: %v", err)
 			}
 			err := within(t, func() error {
-				_, err := fetch.DirCache(dir).Get(context.Background(), key)
+				_, err := fetch.NewDirCache(dir).Get(context.Background(), key)
 				return err
 			})
 			assert.Error(t, err)
-			err = within(t, func() error { return fetch.DirCache(dir).Put(context.Background(), key, []byte("x")) })
+			err = within(t, func() error { return fetch.NewDirCache(dir).Put(context.Background(), key, []byte("x")) })
 			assert.Error(t, err)
 		})
 	}

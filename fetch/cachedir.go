@@ -11,7 +11,7 @@ import (
 var ErrCacheDirNotPrivate = cachedir.ErrNotPrivate
 
 // PrepareCacheDir makes dir ready to hold a cache whose entries are trusted
-// as they are read back (a [DirCache] given as condasigs.Options.VerdictCache,
+// as they are read back (a [NewDirCache] given as condasigs.Options.VerdictCache,
 // [Options].RepodataDir, downloads kept to be installed): it checks dir,
 // creates it and its missing parents (mode 0700) when it does not exist, and
 // checks it again, since in a sticky directory such as /tmp another user

@@ -18,6 +18,6 @@
 // [ParseLockFile] and [ReadLockFile] read the packages of an environment
 // from a conda explicit file, a pixi.lock (versions 4 to 6) or a
 // conda-lock.yml (version 1), with errors that name the file and line. A
-// [Cache] ([DirCache] on disk) keeps sidecars by their SHA-256 between
+// [Cache] ([NewDirCache] on disk) keeps sidecars by their SHA-256 between
 // runs; every cached copy is hashed again when it is read.
 package fetch

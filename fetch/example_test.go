@@ -92,10 +92,10 @@ func ExampleClient_FetchSidecar() {
 	// not-found false
 }
 
-// A DirCache keeps sidecars by their SHA-256 between runs: the second
+// A directory cache keeps sidecars by their SHA-256 between runs: the second
 // retrieval of a sidecar makes no request. Every cached copy is hashed
 // again when it is read, so a damaged entry is fetched anew.
-func ExampleDirCache() {
+func ExampleNewDirCache() {
 	dir, err := os.MkdirTemp("", "sidecars")
 	if err != nil {
 		fmt.Println(err)
@@ -113,7 +113,7 @@ func ExampleDirCache() {
 	}))
 	defer srv.Close()
 
-	c := fetch.New(fetch.Options{Cache: fetch.DirCache(dir)}) // created on first use, mode 0700
+	c := fetch.New(fetch.Options{Cache: fetch.NewDirCache(dir)}) // created on first use, mode 0700
 	for range 2 {
 		sc, err := c.FetchSidecar(context.Background(), srv.URL+"/conda-forge/noarch/"+rec.Filename, rec)
 		if err != nil {

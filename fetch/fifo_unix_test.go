@@ -50,7 +50,7 @@ func TestCachesIgnoreFIFOs(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := fetch.DirCache(dir).Get(context.Background(), key)
+		_, err := fetch.NewDirCache(dir).Get(context.Background(), key)
 		done <- err
 	}()
 	select {

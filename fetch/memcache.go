@@ -6,12 +6,8 @@ import (
 	"sync"
 )
 
-// MemCache is a Cache in memory, bounded in bytes: when a Put would exceed
-// the bound, the least recently used entries are dropped. It suits a
-// long-running process (a package manager's daemon, a mirror) that
-// verifies the same packages again. The zero value is not usable: call
-// NewMemCache.
-type MemCache struct {
+// memCache is NewMemCache's Cache.
+type memCache struct {
 	max int64
 
 	mu    sync.Mutex
@@ -25,13 +21,18 @@ type memEntry struct {
 	data []byte
 }
 
-// NewMemCache returns a MemCache holding at most maxBytes of values.
-func NewMemCache(maxBytes int64) *MemCache {
-	return &MemCache{max: maxBytes, order: list.New(), byKey: map[string]*list.Element{}}
+// NewMemCache returns a Cache in memory holding at most maxBytes of
+// values: when a Put would exceed the bound, the least recently used
+// entries are dropped. It suits a long-running process (a package
+// manager's daemon, a mirror) that verifies the same packages again. Get
+// returns a copy of the value, Put stores a copy, and a value larger than
+// the bound is not stored.
+func NewMemCache(maxBytes int64) Cache {
+	return &memCache{max: maxBytes, order: list.New(), byKey: map[string]*list.Element{}}
 }
 
 // Get returns a copy of the value stored under key, or ErrCacheMiss.
-func (c *MemCache) Get(ctx context.Context, key string) ([]byte, error) {
+func (c *memCache) Get(ctx context.Context, key string) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.byKey[key]
@@ -44,7 +45,7 @@ func (c *MemCache) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Put stores a copy of data under key. A value larger than the bound is
 // not stored.
-func (c *MemCache) Put(ctx context.Context, key string, data []byte) error {
+func (c *memCache) Put(ctx context.Context, key string, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func (c *MemCache) Put(ctx context.Context, key string, data []byte) error {
 	return nil
 }
 
-func (c *MemCache) remove(el *list.Element) {
+func (c *memCache) remove(el *list.Element) {
 	e := c.order.Remove(el).(*memEntry)
 	delete(c.byKey, e.key)
 	c.size -= int64(len(e.data))

@@ -67,7 +67,7 @@ func TestMemCacheConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-// A client with a MemCache fetches each sidecar once.
+// A client with a memory cache fetches each sidecar once.
 func TestFetchSidecarMemCache(t *testing.T) {
 	t.Parallel()
 	data := sidecarJSON(100)

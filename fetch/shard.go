@@ -574,10 +574,10 @@ func (c *Client) getShard(ctx context.Context, u *url.URL, cache *shardCache, su
 	return data, nil
 }
 
-// shardCache keeps the shards of one index: a DirCache (entries checked
+// shardCache keeps the shards of one index: a dirCache (entries checked
 // private as they are read) in RepodataDir/shards/<name of the index>.
 type shardCache struct {
-	dir DirCache
+	dir dirCache
 }
 
 func (s *shardCache) remove(key string) {
@@ -602,7 +602,7 @@ func (c *Client) shardCache(ctx context.Context, u *url.URL) *shardCache {
 		c.log.WarnContext(ctx, "fetch: cannot keep shards", "err", err)
 		return nil
 	}
-	return &shardCache{dir: DirCache(filepath.Join(dir, sub))}
+	return &shardCache{dir: dirCache(filepath.Join(dir, sub))}
 }
 
 // prepareShardDir makes dir/sub, a directory of shards, once dir is

@@ -20,11 +20,11 @@ func caches(dir string, sidecarsOnly bool) (sidecars, verdicts fetch.Cache, repo
 	if dir == "" {
 		return nil, nil, ""
 	}
-	sidecars = fetch.DirCache(filepath.Join(dir, "sidecars"))
+	sidecars = fetch.NewDirCache(filepath.Join(dir, "sidecars"))
 	if sidecarsOnly {
 		return readOnlyCache{sidecars}, nil, ""
 	}
-	return sidecars, fetch.DirCache(filepath.Join(dir, "verdicts")), filepath.Join(dir, "repodata")
+	return sidecars, fetch.NewDirCache(filepath.Join(dir, "verdicts")), filepath.Join(dir, "repodata")
 }
 
 // readOnlyCache reads its Cache and writes nothing.

@@ -201,7 +201,7 @@ func dirCache(dir, name string, stderr io.Writer) fetch.Cache {
 		fmt.Fprintf(stderr, "cigate: warning: %s are not cached: %s\n", name, condasigs.EscapeText(err.Error()))
 		return nil
 	}
-	return fetch.DirCache(sub)
+	return fetch.NewDirCache(sub)
 }
 
 // message is an annotation's text: the package, its outcome and the reasons

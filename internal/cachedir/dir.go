@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 )
 
-// MaxEntry bounds what fetch.DirCache reads of one entry (64 MiB): a
+// MaxEntry bounds what fetch.NewDirCache reads of one entry (64 MiB): a
 // larger file is treated as corrupt and reported as a miss, so writers of
 // larger values (batch verdicts) store nothing.
 const MaxEntry = 64 << 20
@@ -56,7 +56,7 @@ func (e *Error) Unwrap() []error {
 }
 
 // Check reports whether dir is fit to hold a cache whose entries
-// are trusted as they are read back: a verdict cache (a fetch.DirCache given
+// are trusted as they are read back: a verdict cache (a fetch.NewDirCache given
 // as condasigs.Options.VerdictCache), kept repodata
 // (fetch.Options.RepodataDir), or downloads kept to be installed. Anyone who
 // can write such a directory, or replace it or one of its parents, can
@@ -88,7 +88,7 @@ func (e *Error) Unwrap() []error {
 // effective user and root can create them in a directory that passes,
 // but what others planted while it was open to them stays, which is why
 // the fix for a directory others can write is to remove it, and why
-// fetch.DirCache and kept repodata also check each entry as they read it. The
+// fetch.NewDirCache and kept repodata also check each entry as they read it. The
 // check applies to dir alone: check each subdirectory you give a cache of
 // its own (such as <dir>/verdicts) too.
 //
@@ -130,7 +130,7 @@ func absolute(dir string) (string, error) {
 // when it does not exist, and checks it again, since in a sticky
 // directory such as /tmp another user could have created it in between.
 // Call it before using the directory, and use it only on a nil error; a
-// fetch.DirCache or fetch.Options.RepodataDir given a directory that passes keeps
+// fetch.NewDirCache or fetch.Options.RepodataDir given a directory that passes keeps
 // everything it reads and writes inside it.
 //
 // A nil error means dir exists and can be trusted. An error wrapping
