@@ -51,8 +51,8 @@ type ChannelPolicy struct {
 	Policy
 }
 
-// ChannelError is a problem with one channel entry of a Config.
-type ChannelError struct {
+// channelError is a problem with one channel entry of a Config.
+type channelError struct {
 	// Channel is the entry's key as written (it may hold credentials;
 	// Error redacts them).
 	Channel string
@@ -60,12 +60,12 @@ type ChannelError struct {
 }
 
 // Error names the entry, redacted, and the problem.
-func (e *ChannelError) Error() string {
+func (e *channelError) Error() string {
 	return fmt.Sprintf("channel %q: %v", redactChannel(e.Channel), e.Err)
 }
 
 // Unwrap returns the problem.
-func (e *ChannelError) Unwrap() error { return e.Err }
+func (e *channelError) Unwrap() error { return e.Err }
 
 // redactChannel returns a channel name or URL fit for messages.
 func redactChannel(s string) string {
@@ -127,7 +127,7 @@ func CompileConfig(c Config) (*CompiledConfig, error) {
 	seen := map[string]string{}
 	for _, cp := range c.Channels {
 		if cp.Channel == CatchAll {
-			errs = append(errs, &ChannelError{CatchAll, errors.New("the catch-all is Config.Default, not an entry of Config.Channels: move it there (a configuration has one catch-all)")})
+			errs = append(errs, &channelError{CatchAll, errors.New("the catch-all is Config.Default, not an entry of Config.Channels: move it there (a configuration has one catch-all)")})
 			continue
 		}
 		cc, err := compileChannel(cp, c.ChannelAlias)
@@ -136,14 +136,14 @@ func CompileConfig(c Config) (*CompiledConfig, error) {
 		}
 		for _, u := range cc.urls { // known even when the policy has errors
 			if prev, dup := seen[u]; dup {
-				errs = append(errs, &ChannelError{cp.Channel, fmt.Errorf("%s is also covered by entry %q; merge the two entries", u, redactChannel(prev))})
+				errs = append(errs, &channelError{cp.Channel, fmt.Errorf("%s is also covered by entry %q; merge the two entries", u, redactChannel(prev))})
 			}
 			seen[u] = cp.Channel
 		}
 		r.channels = append(r.channels, cc)
 	}
 	if c.Default != nil && c.Default.Channel != "" && c.Default.Channel != CatchAll {
-		errs = append(errs, &ChannelError{c.Default.Channel, fmt.Errorf("Config.Default is the catch-all, for every channel no entry matches: its Channel is %q or empty; give this channel an entry of Config.Channels", CatchAll)})
+		errs = append(errs, &channelError{c.Default.Channel, fmt.Errorf("Config.Default is the catch-all, for every channel no entry matches: its Channel is %q or empty; give this channel an entry of Config.Channels", CatchAll)})
 	} else if c.Default != nil {
 		d := *c.Default
 		d.Channel = CatchAll
@@ -172,19 +172,19 @@ func compileChannel(cp ChannelPolicy, alias string) (compiledChannel, error) {
 	if cp.Channel != CatchAll {
 		u, err := entryURL(cp.Channel, alias)
 		if err != nil {
-			return cc, &ChannelError{cp.Channel, err}
+			return cc, &channelError{cp.Channel, err}
 		}
 		cc.url = u
 		cc.urls = []string{u}
 		for _, m := range cp.Mirrors {
 			mu, err := entryURL(m, alias)
 			if err != nil {
-				return cc, &ChannelError{cp.Channel, fmt.Errorf("mirror %q: %w", redactChannel(m), err)}
+				return cc, &channelError{cp.Channel, fmt.Errorf("mirror %q: %w", redactChannel(m), err)}
 			}
 			cc.urls = append(cc.urls, mu)
 		}
 	} else if len(cp.Mirrors) > 0 {
-		return cc, &ChannelError{CatchAll, errors.New("the catch-all entry cannot have mirrors")}
+		return cc, &channelError{CatchAll, errors.New("the catch-all entry cannot have mirrors")}
 	}
 	if !cp.Enabled {
 		cc.engine = &CompiledPolicy{unchecked: &unchecked{entry: cp.Channel}}
@@ -192,7 +192,7 @@ func compileChannel(cp ChannelPolicy, alias string) (compiledChannel, error) {
 	}
 	e, err := Compile(cp.Policy)
 	if err != nil {
-		return cc, &ChannelError{cp.Channel, errors.Unwrap(err)}
+		return cc, &channelError{cp.Channel, errors.Unwrap(err)}
 	}
 	cc.engine = e
 	return cc, nil

@@ -400,7 +400,7 @@ func (p *configParser) compile(c Config) {
 	for _, e := range errs {
 		var node *yaml.Node
 		field, msg := "", e.Error()
-		var ce *ChannelError
+		var ce *channelError
 		if errors.As(e, &ce) && p.keys[ce.Channel] != nil {
 			node, field = p.keys[ce.Channel], join("attestations", ce.Channel)
 			msg = ce.Err.Error()
