@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path"
@@ -116,18 +117,28 @@ const maxSize = 32 << 20
 func Read(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &Error{File: path, Err: err}
+		return nil, &Error{File: path, Err: withoutPath(err)}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
 	if err != nil {
-		return nil, &Error{File: path, Err: err}
+		return nil, &Error{File: path, Err: withoutPath(err)}
 	}
 	if len(data) > maxSize {
 		return nil, &Error{File: path, Err: fmt.Errorf(
 			"the file is larger than %d bytes (32 MiB), the most this tool reads from a lock file: check the path, or split the environments into several lock files", maxSize)}
 	}
 	return Parse(path, data)
+}
+
+// withoutPath returns the cause of a *fs.PathError, whose path Error
+// already names.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // Parse parses a lock file in any of the supported formats:

@@ -612,6 +612,7 @@ func TestReadLockFile(t *testing.T) {
 		require.ErrorAs(t, err, &le)
 		assert.Equal(t, path, le.File)
 		assert.ErrorIs(t, err, fs.ErrNotExist)
+		assert.Equal(t, 1, strings.Count(err.Error(), "missing.lock"), "the path is said once: %v", err)
 	})
 
 	t.Run("a directory", func(t *testing.T) {
@@ -619,6 +620,7 @@ func TestReadLockFile(t *testing.T) {
 		var le *lockfile.Error
 		require.ErrorAs(t, err, &le)
 		assert.Equal(t, dir, le.File)
+		assert.Equal(t, 1, strings.Count(err.Error(), dir), "the path is said once: %v", err)
 	})
 
 	t.Run("at the size limit", func(t *testing.T) {
