@@ -2,6 +2,8 @@
 // (conda CEP 50 and CEP 27).
 //
 //	condasigs verify [flags] PACKAGE-URL...
+//	condasigs verify --bundle FILE [flags] PACKAGE-FILE...
+//	condasigs download-sidecar [flags] PACKAGE-URL...
 //	condasigs verify-env [flags] LOCK-FILE
 //	condasigs pin --pins FILE [flags] PACKAGE-URL...
 //	condasigs trust-root show|export [flags]
@@ -75,6 +77,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.Version = condasigs.Version
 	root.SetVersionTemplate(versionText())
 	root.SetFlagErrorFunc(flagError) // inherited by every subcommand
-	root.AddCommand(newVerifyCommand(), newVerifyEnvCommand(), newPinCommand(), newTrustRootCommand(), newVersionCommand())
+	root.AddCommand(newVerifyCommand(), newVerifyEnvCommand(), newPinCommand(), newTrustRootCommand(), newVersionCommand(),
+		newDownloadSidecarCommand())
 	return root
 }

@@ -25,7 +25,8 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI transcripts in testdata/script: each shows the
 // commands a user types, what they print and their exit status. $QUICKSTART
 // is the examples/quickstart directory (the real signed package, its
-// channel and trusted root) and $CHANNEL its channel as a file:// URL.
+// channel and trusted root), $CHANNEL its channel as a file:// URL, and
+// $TESTDATA this package's testdata directory.
 // Transcripts never use the network: set UPDATE_SCRIPTS=1 to rewrite their
 // expected output after a deliberate change.
 //
@@ -38,12 +39,18 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	testdata, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:           filepath.Join("testdata", "script"),
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("QUICKSTART", filepath.ToSlash(qs))
 			env.Setenv("CHANNEL", "file://"+slashPrefix(filepath.ToSlash(filepath.Join(qs, "channel"))))
+			// The real bundle alone (one object, not a sidecar), and more.
+			env.Setenv("TESTDATA", filepath.ToSlash(testdata))
 			// No user cache or config of the machine running the tests.
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			env.Setenv("HOME", env.WorkDir)

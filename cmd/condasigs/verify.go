@@ -36,6 +36,10 @@ type verifyFlags struct {
 	format          string
 	maxSidecarSize  int64
 	recordSources   []string // as given: shards, zst, json
+	bundle          string   // verify --bundle FILE (local.go)
+	// sidecars, if set, replaces the sidecar cache: verify --bundle
+	// serves its file through it.
+	sidecars fetch.Cache
 	// verify-env only.
 	cacheDir     string
 	noCache      bool
@@ -50,7 +54,7 @@ type verifyFlags struct {
 func newVerifyCommand() *cobra.Command {
 	var f verifyFlags
 	cmd := &cobra.Command{
-		Use:   "verify [flags] PACKAGE-URL...",
+		Use:   "verify [flags] PACKAGE-URL...\n  condasigs verify --bundle FILE [flags] PACKAGE-FILE...",
 		Short: "Verify the attestations of conda packages",
 		Long: `Verify the attestations of conda packages.
 
@@ -64,15 +68,29 @@ pairs with --require and --channel-mismatch (one policy for all channels).
 Exit status: 0 when every package passes (warnings allowed), 1 when any
 fails the policy, 2 for usage, configuration or trust-root problems, and
 when a package could not be verified (a timeout, a cancellation): the
-report lists it and those after it with status error.`,
+report lists it and those after it with status error.
+
+With --bundle FILE, each PACKAGE-FILE is a package file on disk: its bytes
+are hashed, its file name is the attestation's subject, and FILE (a CEP 50
+sidecar, e.g. from download-sidecar, or one Sigstore bundle) holds the
+attestations. Nothing is fetched but the trusted root (nothing with
+--trusted-root or --offline). Give --channel URL, the channel the packages
+were published to; without it, --channel-mismatch decides, as for a mirror.`,
 		Example: `  condasigs verify --trusted-root trusted_root.json \
     --identity 'https://github.com/prefix-dev/sigstore-example/*' \
     --issuer https://token.actions.githubusercontent.com \
     https://prefix.dev/sigstore-example/linux-64/signed-package-2.1.0-hb0f4dca_0.conda
 
-  condasigs verify --config condasigs.yaml --pins pins.json URL...`,
-		Args: wantArgs(1, -1, "at least one PACKAGE-URL (<channel>/<subdir>/<filename>, http, https or file)", "https://prefix.dev/sigstore-example/linux-64/signed-package-2.1.0-hb0f4dca_0.conda"),
+  condasigs verify --config condasigs.yaml --pins pins.json URL...
+
+  condasigs verify --trusted-root trusted_root.json --identity ... --issuer github \
+    --channel https://prefix.dev/sigstore-example \
+    --bundle signed-package-2.1.0-hb0f4dca_0.conda.sigs.50d02de1... signed-package-2.1.0-hb0f4dca_0.conda`,
+		Args: verifyArgsCheck(wantArgs(1, -1, "at least one PACKAGE-URL (<channel>/<subdir>/<filename>, http, https or file)", "https://prefix.dev/sigstore-example/linux-64/signed-package-2.1.0-hb0f4dca_0.conda")),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("bundle") {
+				return runVerifyBundle(cmd, f, args)
+			}
 			s, err := openSession(cmd, f, args, false)
 			if err != nil {
 				return err
@@ -83,6 +101,7 @@ report lists it and those after it with status error.`,
 		},
 	}
 	addVerifyFlags(cmd, &f)
+	addBundleFlag(cmd, &f)
 	return cmd
 }
 
@@ -183,6 +202,9 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 
 	logger := debugLogger(f.trustFlags, cmd.ErrOrStderr())
 	sidecars, verdicts, repodata := caches(f.cacheDir, f.sidecarsOnly)
+	if f.sidecars != nil {
+		sidecars = f.sidecars
+	}
 	sources, err := recordSources(f.recordSources)
 	if err != nil {
 		cancel()
@@ -314,6 +336,12 @@ func (s *session) verifyAll(ctx context.Context, urls []string) ([]*condasigs.Re
 			pkgs[i].ArtifactSHA256 = s.artifacts[loc.Filename]
 		}
 	}
+	return s.verifyPackages(ctx, pkgs, urls)
+}
+
+// verifyPackages is verifyAll of packages made already; urls[i] is
+// pkgs[i]'s URL.
+func (s *session) verifyPackages(ctx context.Context, pkgs []condasigs.Package, urls []string) ([]*condasigs.Report, error) {
 	reports := make([]*condasigs.Report, 0, len(urls))
 	var first error
 	for i, r := range s.v.VerifyAll(ctx, pkgs, condasigs.BatchOptions{}) {
