@@ -26,16 +26,27 @@ import (
 	"github.com/condasigs/condasigs/policy"
 )
 
-// addBundleFlag adds verify's --bundle.
-func addBundleFlag(cmd *cobra.Command, f *verifyFlags) {
+// addBundle adds --bundle to verify: the flag, its usage line, help and
+// example, and its argument check.
+func addBundle(cmd *cobra.Command, f *verifyFlags) {
 	cmd.Flags().StringVar(&f.bundle, "bundle", "", "verify package files on disk (PACKAGE-FILE... instead of PACKAGE-URLs) against this file: a CEP 50 sidecar (a JSON array of Sigstore bundles, e.g. from condasigs download-sidecar) or one Sigstore bundle (a JSON object); no repodata is read, and --channel names the channel the packages were published to")
-}
+	cmd.Use += "\n  condasigs verify --bundle FILE [flags] PACKAGE-FILE..."
+	cmd.Long += `
 
-// verifyArgsCheck is verify's argument check: PACKAGE-URLs, or with
-// --bundle PACKAGE-FILEs.
-func verifyArgsCheck(urls cobra.PositionalArgs) cobra.PositionalArgs {
+With --bundle FILE, each PACKAGE-FILE is a package file on disk: its bytes
+are hashed, its file name is the attestation's subject, and FILE (a CEP 50
+sidecar, e.g. from download-sidecar, or one Sigstore bundle) holds the
+attestations. Nothing is fetched but the trusted root (nothing with
+--trusted-root or --offline). Give --channel URL, the channel the packages
+were published to; without it, --channel-mismatch decides, as for a mirror.`
+	cmd.Example += `
+
+  condasigs verify --trusted-root trusted_root.json --identity ... --issuer github \
+    --channel https://prefix.dev/sigstore-example \
+    --bundle signed-package-2.1.0-hb0f4dca_0.conda.sigs.50d02de1... signed-package-2.1.0-hb0f4dca_0.conda`
+	urls := cmd.Args
 	files := wantArgs(1, -1, "at least one PACKAGE-FILE with --bundle (a conda package file on disk)", "condasigs verify --bundle signed-package-2.1.0-hb0f4dca_0.conda.sigs signed-package-2.1.0-hb0f4dca_0.conda")
-	return func(cmd *cobra.Command, args []string) error {
+	cmd.Args = func(cmd *cobra.Command, args []string) error {
 		if cmd.Flags().Changed("bundle") {
 			return files(cmd, args)
 		}
@@ -45,7 +56,6 @@ func verifyArgsCheck(urls cobra.PositionalArgs) cobra.PositionalArgs {
 
 // localPackage is a package file on disk, hashed.
 type localPackage struct {
-	path     string // as given
 	url      string // file:// URL of its absolute path
 	dirURL   string // file:// URL of its directory
 	filename string // its base name, the attestation's subject name
@@ -55,8 +65,7 @@ type localPackage struct {
 
 // bundleFile is --bundle's file, as a sidecar.
 type bundleFile struct {
-	path string
-	url  string // file:// URL of its absolute path
+	url string // file:// URL of its absolute path
 	// data is the sidecar: the file's bytes as they are, or a single
 	// bundle wrapped in a one-element array.
 	data   []byte
@@ -120,8 +129,13 @@ func runVerifyBundle(cmd *cobra.Command, f verifyFlags, paths []string) error {
 			r.SidecarURL = bf.url
 		}
 	}
-	if f.channel == "" && hasCode(reports, policy.CodeNotConfigured) {
-		fmt.Fprintln(cmd.ErrOrStderr(), "condasigs: without --channel, the package files' channel is their directory, which no entry of the --config file covers: give --channel URL, the channel they were published to")
+	if f.channel == "" {
+		switch {
+		case hasCode(reports, policy.CodeNotConfigured):
+			fmt.Fprintln(cmd.ErrOrStderr(), "condasigs: without --channel, the package files' channel is their directory, which no entry of the --config file covers: give --channel URL, the channel they were published to")
+		case hasCode(reports, policy.CodeTargetChannelMismatch):
+			fmt.Fprintln(cmd.ErrOrStderr(), "condasigs: without --channel, the package files' channel is their directory, which no attestation names: give --channel URL, the channel they were published to")
+		}
 	}
 	return s.finish(cmd, f.format, reports, verr)
 }
@@ -193,7 +207,7 @@ func readBundleFile(path string, max int64) (bundleFile, error) {
 	if m := carriedName.FindStringSubmatch(filepath.Base(path)); m != nil && !strings.EqualFold(m[1], got) {
 		return bundleFile{}, problem("--bundle %s: its bytes hash to %s, not to the SHA-256 its name gives: the file changed after it was downloaded (a truncated or altered copy); download it again (condasigs download-sidecar) and carry it with the package", path, got)
 	}
-	bf := bundleFile{path: path, url: pathURL(path), data: raw, sha256: got}
+	bf := bundleFile{url: pathURL(path), data: raw, sha256: got}
 	trimmed := bytes.TrimLeft(raw, " \t\r\n")
 	switch {
 	case !json.Valid(raw) || len(trimmed) == 0:
@@ -251,7 +265,7 @@ func hashPackageFile(path string) (localPackage, error) {
 	if err != nil {
 		return localPackage{}, problem("reading %s: %v", path, err)
 	}
-	return localPackage{path: path, url: pathURL(abs), dirURL: pathURL(filepath.Dir(abs)), filename: name,
+	return localPackage{url: pathURL(abs), dirURL: pathURL(filepath.Dir(abs)), filename: name,
 		sha256: hex.EncodeToString(h.Sum(nil)), size: n}, nil
 }
 

@@ -78,8 +78,16 @@ func TestVerifyBundleNoNetwork(t *testing.T) {
 		assert.Zero(t, hits.Load(), "verify --bundle made a request")
 	}
 
+	// --offline reads the TUF cache alone: empty here, it fails, having
+	// opened no connection.
+	code, out := runOffline(t, proxy, "verify", "--offline", "--identity", wfSAN, "--issuer", "github", "--channel", upstream,
+		"--bundle", filepath.Join("testdata", pkgName+".bundle.json"), pkg)
+	assert.Equal(t, exitProblem, code, out)
+	assert.Contains(t, out, "--offline: no usable trusted root")
+	assert.Zero(t, hits.Load(), "verify --bundle --offline made a request")
+
 	// The control: the proxy does catch a request of this process.
-	code, out := runOffline(t, proxy, append(append([]string{"verify"}, policyArgs...),
+	code, out = runOffline(t, proxy, append(append([]string{"verify"}, policyArgs...),
 		"--timeout", (20*time.Second).String(), upstream+"/linux-64/"+pkgName)...)
 	assert.NotEqual(t, exitOK, code, out)
 	assert.Positive(t, hits.Load(), "the proxy saw no request: the test proves nothing")
@@ -99,4 +107,26 @@ func TestVerifyBundleJSONMatchesSchema(t *testing.T) {
 		requireValid(t, schema, out)
 		assert.Contains(t, out, `"subdir": ""`)
 	}
+}
+
+// verify --bundle takes the trusted root from TUF, the one thing it
+// fetches; with --offline, from the TUF cache alone, requesting nothing.
+func TestVerifyBundleTUF(t *testing.T) {
+	repo, rootFile := publicGoodRepo(t)
+	tufArgs := []string{"--tuf-url", repo.URL(), "--tuf-root", rootFile, "--tuf-cache", t.TempDir()}
+	args := func(extra ...string) []string {
+		a := append([]string{"verify", "--identity", wfSAN, "--issuer", "github", "--channel", upstream,
+			"--bundle", filepath.Join("testdata", pkgName+".bundle.json")}, tufArgs...)
+		return append(append(a, extra...), filepath.Join(channelDir(t), "linux-64", pkgName))
+	}
+	code, out, errOut := runCLI(t, args()...)
+	require.Equal(t, exitOK, code, out+errOut)
+	assert.Contains(t, out, "PASS "+pkgName)
+	assert.Positive(t, repo.Hits(), "the trusted root came from the TUF repository")
+
+	before := repo.Hits()
+	code, out, errOut = runCLI(t, args("--offline")...)
+	require.Equal(t, exitOK, code, out+errOut)
+	assert.Contains(t, out, "PASS "+pkgName)
+	assert.Equal(t, before, repo.Hits(), "--offline requested nothing")
 }

@@ -54,7 +54,7 @@ type verifyFlags struct {
 func newVerifyCommand() *cobra.Command {
 	var f verifyFlags
 	cmd := &cobra.Command{
-		Use:   "verify [flags] PACKAGE-URL...\n  condasigs verify --bundle FILE [flags] PACKAGE-FILE...",
+		Use:   "verify [flags] PACKAGE-URL...",
 		Short: "Verify the attestations of conda packages",
 		Long: `Verify the attestations of conda packages.
 
@@ -68,25 +68,14 @@ pairs with --require and --channel-mismatch (one policy for all channels).
 Exit status: 0 when every package passes (warnings allowed), 1 when any
 fails the policy, 2 for usage, configuration or trust-root problems, and
 when a package could not be verified (a timeout, a cancellation): the
-report lists it and those after it with status error.
-
-With --bundle FILE, each PACKAGE-FILE is a package file on disk: its bytes
-are hashed, its file name is the attestation's subject, and FILE (a CEP 50
-sidecar, e.g. from download-sidecar, or one Sigstore bundle) holds the
-attestations. Nothing is fetched but the trusted root (nothing with
---trusted-root or --offline). Give --channel URL, the channel the packages
-were published to; without it, --channel-mismatch decides, as for a mirror.`,
+report lists it and those after it with status error.`,
 		Example: `  condasigs verify --trusted-root trusted_root.json \
     --identity 'https://github.com/prefix-dev/sigstore-example/*' \
     --issuer https://token.actions.githubusercontent.com \
     https://prefix.dev/sigstore-example/linux-64/signed-package-2.1.0-hb0f4dca_0.conda
 
-  condasigs verify --config condasigs.yaml --pins pins.json URL...
-
-  condasigs verify --trusted-root trusted_root.json --identity ... --issuer github \
-    --channel https://prefix.dev/sigstore-example \
-    --bundle signed-package-2.1.0-hb0f4dca_0.conda.sigs.50d02de1... signed-package-2.1.0-hb0f4dca_0.conda`,
-		Args: verifyArgsCheck(wantArgs(1, -1, "at least one PACKAGE-URL (<channel>/<subdir>/<filename>, http, https or file)", "https://prefix.dev/sigstore-example/linux-64/signed-package-2.1.0-hb0f4dca_0.conda")),
+  condasigs verify --config condasigs.yaml --pins pins.json URL...`,
+		Args: wantArgs(1, -1, "at least one PACKAGE-URL (<channel>/<subdir>/<filename>, http, https or file)", "https://prefix.dev/sigstore-example/linux-64/signed-package-2.1.0-hb0f4dca_0.conda"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("bundle") {
 				return runVerifyBundle(cmd, f, args)
@@ -101,7 +90,7 @@ were published to; without it, --channel-mismatch decides, as for a mirror.`,
 		},
 	}
 	addVerifyFlags(cmd, &f)
-	addBundleFlag(cmd, &f)
+	addBundle(cmd, &f)
 	return cmd
 }
 
