@@ -29,7 +29,7 @@ import (
 // addBundle adds --bundle to verify: the flag, its usage line, help and
 // example, and its argument check.
 func addBundle(cmd *cobra.Command, f *verifyFlags) {
-	cmd.Flags().StringVar(&f.bundle, "bundle", "", "verify package files on disk (PACKAGE-FILE... instead of PACKAGE-URLs) against this file: a CEP 50 sidecar (a JSON array of Sigstore bundles, e.g. from condasigs download-sidecar) or one Sigstore bundle (a JSON object); no repodata is read, and --channel names the channel the packages were published to")
+	cmd.Flags().Var(bundleValue{&f.bundles}, "bundle", "verify package files on disk (PACKAGE-FILE... instead of PACKAGE-URLs) against this file: a CEP 50 sidecar (a JSON array of Sigstore bundles, e.g. from condasigs download-sidecar) or one Sigstore bundle (a JSON object); no repodata is read, and --channel names the channel the packages were published to")
 	cmd.Use += "\n  condasigs verify --bundle FILE [flags] PACKAGE-FILE..."
 	cmd.Long += `
 
@@ -53,6 +53,24 @@ were published to; without it, --channel-mismatch decides, as for a mirror.`
 		return urls(cmd, args)
 	}
 }
+
+// bundleValue is --bundle's value: every FILE given, so that a second one
+// is refused rather than silently replacing the first.
+type bundleValue struct{ files *[]string }
+
+func (b bundleValue) String() string {
+	if b.files == nil || len(*b.files) == 0 {
+		return ""
+	}
+	return (*b.files)[len(*b.files)-1]
+}
+
+func (b bundleValue) Set(s string) error {
+	*b.files = append(*b.files, s)
+	return nil
+}
+
+func (bundleValue) Type() string { return "string" }
 
 // localPackage is a package file on disk, hashed.
 type localPackage struct {
@@ -84,7 +102,7 @@ func runVerifyBundle(cmd *cobra.Command, f verifyFlags, paths []string) error {
 	if err := checkFlags(cmd, f); err != nil {
 		return err
 	}
-	bf, err := readBundleFile(f.bundle, f.maxSidecarSize)
+	bf, err := readBundleFile(f.bundles[0], f.maxSidecarSize)
 	if err != nil {
 		return err
 	}
@@ -155,7 +173,10 @@ func hasCode(reports []*condasigs.Report, code policy.Code) bool {
 // checkBundleUse rejects what --bundle cannot be combined with: flags
 // that read records, and package URLs where files are wanted.
 func checkBundleUse(cmd *cobra.Command, f verifyFlags, paths []string) error {
-	if f.bundle == "" {
+	switch {
+	case len(f.bundles) > 1:
+		return usageError("--bundle is given %d times: give one FILE; to verify against several bundles, put them in one JSON array (a sidecar), or verify in separate runs", len(f.bundles))
+	case f.bundles[0] == "":
 		return usageError("--bundle is empty: give the path of the sidecar or bundle file the package files are verified against")
 	}
 	for _, name := range []string{"repodata", "artifact", "record-source"} {

@@ -36,7 +36,7 @@ type verifyFlags struct {
 	format          string
 	maxSidecarSize  int64
 	recordSources   []string // as given: shards, zst, json
-	bundle          string   // verify --bundle FILE (local.go)
+	bundles         []string // verify --bundle FILE (local.go): one
 	// sidecars, if set, replaces the sidecar cache: verify --bundle
 	// serves its file through it.
 	sidecars fetch.Cache
