@@ -84,11 +84,12 @@ func flagError(cmd *cobra.Command, err error) error {
 
 // closestFlag is the flag of fs nearest to name, if one is near enough to
 // be a typo: at most a third of its letters apart (at least 1, at most 3),
-// or name is a prefix of it.
+// or name is a prefix of it. Hidden aliases (gh's and cosign's spellings)
+// count: they work, and their users type them.
 func closestFlag(fs *pflag.FlagSet, name string) string {
 	best, bestDist := "", -1
 	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Hidden {
+		if f.Deprecated != "" {
 			return
 		}
 		d := editDistance(name, f.Name)

@@ -26,8 +26,7 @@ type verifyFlags struct {
 	config          string
 	pins            string
 	pin             string
-	identities      []string
-	issuers         []string
+	ids             identityFlags
 	require         string
 	channelMismatch string
 	artifacts       []string
@@ -62,8 +61,10 @@ Each PACKAGE-URL is <channel>/<subdir>/<filename> (http, https or file). The
 record is read from <channel>/<subdir>/repodata.json (or --repodata), the
 sidecar from the content-addressed URL <package-url>.sigs.<attestations_sha256>.
 
-The policy comes from --config FILE (per channel), or from --identity/--issuer
-pairs with --require and --channel-mismatch (one policy for all channels).
+The policy comes from --config FILE (per channel), or from the identity
+flags with --require and --channel-mismatch (one policy for all channels).
+
+` + identityHelp + `
 
 Exit status: 0 when every package passes (warnings allowed), 1 when any
 fails the policy, 2 for usage, configuration or trust-root problems, and
@@ -109,11 +110,10 @@ func addPolicyFlags(cmd *cobra.Command, f *verifyFlags) {
 	addTrustFlags(fl, &f.trustFlags)
 	fl.Var(&f.rootWarnAge, "root-warn-age", "warn in the report when the TUF trusted root was last updated longer ago than this: a duration such as 36h or 7d, or off (default 7d)")
 	fl.Var(&f.rootMaxAge, "root-max-age", "fail when the TUF trusted root was last updated longer ago than this: a duration such as 30d, or off (default off)")
-	fl.StringVar(&f.config, "config", "", "policy file (YAML or JSON) with per-channel entries; excludes --identity, --issuer, --require, --channel-mismatch and --pin")
+	fl.StringVar(&f.config, "config", "", "policy file (YAML or JSON) with per-channel entries; excludes the identity and claim flags, --require, --channel-mismatch and --pin")
 	fl.StringVar(&f.pins, "pins", "", "identity pin file, for policies that pin signers")
 	fl.StringVar(&f.pin, "pin", "", "identity pinning for the --identity policy: error or warn when a package's signer changes (needs --pins)")
-	fl.StringArrayVar(&f.identities, "identity", nil, "trusted signer: certificate SAN pattern, '*' matches any run (repeatable, each paired with an --issuer)")
-	fl.StringArrayVar(&f.issuers, "issuer", nil, "OIDC issuer of the --identity in the same position: a URL, or github, gitlab, google, ... (repeatable)")
+	addIdentityFlags(fl, &f.ids)
 	fl.StringVar(&f.require, "require", "error", "what missing, unretrievable or unverifiable attestations do: error, warn or ignore")
 	fl.StringVar(&f.channelMismatch, "channel-mismatch", "error", "what an attestation for another channel does: error, warn (e.g. for a mirror) or ignore")
 	fl.StringVar(&f.format, "format", "text", "output format: text or json")
@@ -371,7 +371,10 @@ func (s *session) finish(cmd *cobra.Command, format string, reports []*condasigs
 // single Policy from the identity flags.
 func buildPolicy(cmd *cobra.Command, f verifyFlags, forPinning bool) (policy.Policy, *policy.Config, error) {
 	if f.config != "" {
-		for _, name := range []string{"identity", "issuer", "require", "channel-mismatch", "pin"} {
+		if err := checkIdentityFlagsWithConfig(cmd); err != nil {
+			return policy.Policy{}, nil, err
+		}
+		for _, name := range []string{"require", "channel-mismatch", "pin"} {
 			if cmd.Flags().Changed(name) {
 				return policy.Policy{}, nil, usageError("--%s cannot be combined with --config: set it in the policy file", name)
 			}
@@ -382,11 +385,9 @@ func buildPolicy(cmd *cobra.Command, f verifyFlags, forPinning bool) (policy.Pol
 		}
 		return policy.Policy{}, &cfg, nil
 	}
-	if len(f.identities) == 0 {
-		return policy.Policy{}, nil, usageError("at least one --identity with its --issuer is required (or a --config file): a package passes only when a trusted signer attested it")
-	}
-	if len(f.identities) != len(f.issuers) {
-		return policy.Policy{}, nil, usageError("--identity and --issuer come in pairs: got %d identities and %d issuers; give each --identity the OIDC issuer of its certificates, a URL or a shorthand: github (GitHub Actions), gitlab, google, ...", len(f.identities), len(f.issuers))
+	ids, err := f.ids.identities(cmd)
+	if err != nil {
+		return policy.Policy{}, nil, err
 	}
 	req, err := modeFlag("require", f.require)
 	if err != nil {
@@ -403,9 +404,7 @@ func buildPolicy(cmd *cobra.Command, f verifyFlags, forPinning bool) (policy.Pol
 	if p.Pinning != "" && f.pins == "" {
 		return policy.Policy{}, nil, usageError("--pin needs --pins FILE")
 	}
-	for i := range f.identities {
-		p.Identities = append(p.Identities, policy.Identity{SAN: f.identities[i], Issuer: f.issuers[i]})
-	}
+	p.Identities = ids
 	if _, err := policy.Compile(p); err != nil {
 		return policy.Policy{}, nil, usageError("%v", err)
 	}
