@@ -57,6 +57,12 @@ type BatchOptions struct {
 	// conda-lock install, which checks the md5 only: their sha256 entries
 	// then bind the attestations. Other formats need no such promise.
 	InstallerChecksSHA256 bool
+	// Channel, for VerifyLocked, is the URL of the channel every locked
+	// package was published to, when the lock file's URLs point to a local
+	// copy or a mirror of it: each attestation's targetChannel is compared
+	// with it (see Package.Channel). Empty means each package's channel is
+	// the channel part of its URL.
+	Channel string
 }
 
 // Result is one package's outcome in a batch: its Report, or the error

@@ -51,7 +51,7 @@ func (v *Verifier) VerifyLocked(ctx context.Context, locked []lockfile.Package, 
 	pkgs := make([]Package, len(locked))
 	locks := make([]*lockState, len(locked))
 	for i, lp := range locked {
-		pkgs[i] = Package{URL: lp.URL}
+		pkgs[i] = Package{URL: lp.URL, Channel: opts.Channel}
 		if _, err := conda.SplitPackageURL(lp.URL); err != nil {
 			locks[i] = &lockState{misuse: fmt.Errorf("condasigs: lock file entry %d: %w", i+1, err)}
 		}

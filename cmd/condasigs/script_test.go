@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 //
 //	[!] condasigs ARGS...   run the CLI (as exec would) and keep its exit status
 //	status N                the last condasigs exited with status N
+//	expand IN OUT           write IN to OUT with $VAR and ${VAR} expanded
 func TestScripts(t *testing.T) {
 	qs, err := filepath.Abs(quickstart)
 	if err != nil {
@@ -70,6 +71,13 @@ func TestScripts(t *testing.T) {
 				if neg != (code != 0) {
 					ts.Fatalf("condasigs exited with status %d", code)
 				}
+			},
+			"expand": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: expand IN OUT")
+				}
+				out := ts.MkAbs(args[1])
+				ts.Check(os.WriteFile(out, []byte(os.Expand(ts.ReadFile(args[0]), ts.Getenv)), 0o644))
 			},
 			"status": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) != 1 {

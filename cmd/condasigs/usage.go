@@ -76,6 +76,9 @@ func flagError(cmd *cobra.Command, err error) error {
 		}
 		return usageError("%v (%s --help lists the flags)", err, cmd.CommandPath())
 	}
+	if why := notForCommand(cmd, name); why != "" {
+		return usageError("%s (%s --help lists the flags)", why, cmd.CommandPath())
+	}
 	if best := closestFlag(cmd.Flags(), name); best != "" {
 		return usageError("unknown flag --%s: did you mean --%s? (%s --help lists the flags)", name, best, cmd.CommandPath())
 	}

@@ -61,6 +61,8 @@ control, format and bidirectional characters escaped (\n, \x1b, \u202e).
 A FILE with no conda package, and a --platform that FILE has no package
 for, are usage errors: a gate that verifies nothing must not pass.
 
+` + verifyEnvHelp + `
+
 Exit status: 0 when every package passes (warnings allowed), 1 when any
 fails the policy, 2 for usage, configuration, lock-file or trust-root
 problems, and when a package could not be verified.`,
@@ -74,6 +76,7 @@ problems, and when a package could not be verified.`,
 	}
 	addPolicyFlags(cmd, &f)
 	fl := cmd.Flags()
+	addEnvChannelFlag(fl, &f)
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "verifications at once (default: the number of CPUs); retrievals run 4 times as many")
 	fl.BoolVar(&f.noCache, "no-cache", false, "neither read nor write the sidecar and verdict caches")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "directory of the sidecar, verdict and repodata caches (default <user cache dir>/condasigs)")
@@ -111,6 +114,9 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 	if err != nil {
 		return err
 	}
+	if err := checkEnvChannel(lf.Name, f.channel, pkgs); err != nil {
+		return err
+	}
 	if !f.noCache {
 		if f.cacheDir == "" {
 			f.cacheDir = defaultCacheDir()
@@ -134,7 +140,7 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 	bar := progressBarOn(cmd.ErrOrStderr())
 	jobs := f.jobs
 	results := s.v.VerifyLocked(cmd.Context(), pkgs, condasigs.BatchOptions{Workers: jobs, Fetchers: 4 * jobs,
-		DownloadUnhashed: f.downloadUnhashed, DownloadDir: f.keepDownloads, InstallerChecksSHA256: f.installerChecksSHA256,
+		DownloadUnhashed: f.downloadUnhashed, DownloadDir: f.keepDownloads, InstallerChecksSHA256: f.installerChecksSHA256, Channel: f.channel,
 		Progress: func(done, total int, r condasigs.Result) {
 			bar.update(done, total, r.Package.Record.Filename)
 		}})
