@@ -505,6 +505,7 @@ func (v *Verifier) attestVerifier(snap *trustroot.Snapshot) (*attest.Verifier, e
 	if err != nil {
 		return nil, fmt.Errorf("condasigs: trusted root unusable: %w", err)
 	}
+	av.TrustRootName = trustRootName(snap.Info)
 	v.snapshot, v.attest = snap, av
 	return av, nil
 }

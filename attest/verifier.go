@@ -52,6 +52,14 @@ type Verifier struct {
 	// members, for trusted material of several Sigstore instances: each
 	// bundle is verified against the instance whose CA issued it.
 	members []*Verifier
+	parent  *Verifier // of a member: the set, for TrustRootName
+
+	// TrustRootName, if set before the Verifier is first used, names the
+	// trusted material in messages, e.g. "file trusted_root.json" or "TUF
+	// repository https://tuf-repo-cdn.sigstore.dev": a bundle whose log,
+	// CA or timestamping authority it does not list says which is missing
+	// from where.
+	TrustRootName string
 }
 
 // multi is trusted material of several Sigstore instances, such as that of
@@ -104,6 +112,7 @@ func newSetVerifier(set multi) (*Verifier, error) {
 		if err != nil {
 			return nil, fmt.Errorf("attest: member %d: %w", i, err)
 		}
+		m.parent = v
 		v.members = append(v.members, m)
 		if i == 0 {
 			v.thresholds = m.thresholds
@@ -143,7 +152,7 @@ func (v *Verifier) verifySet(index int, raw []byte, s Subject) Evidence {
 	}
 	if !tried {
 		return Evidence{Index: index, MediaType: b.MediaType}.fail(CodeCertificate,
-			fmt.Sprintf("the certificate was issued by %q, a CA of none of the trusted roots", leaf.Issuer.String()))
+			fmt.Sprintf("the certificate was issued by %q, a CA of none of the trusted roots%s: verify the bundle against the trusted root of the Sigstore instance that issued it", leaf.Issuer.String(), v.setName()))
 	}
 	return last
 }
@@ -217,11 +226,11 @@ func (v *Verifier) VerifyBundle(index int, raw []byte, s Subject) Evidence {
 		// code: verify a fresh copy without it. Only failures pay this.
 		fresh, _, perr := parseBundle(raw)
 		if perr != nil {
-			return ev.fail(classify(err))
+			return ev.fail(v.explain(b, err))
 		}
 		res, err = v.sigstore.Verify(fresh, verify.NewPolicy(verify.WithoutArtifactUnsafe(), verify.WithoutIdentitiesUnsafe()))
 		if err != nil {
-			return ev.fail(classify(err))
+			return ev.fail(v.explain(fresh, err))
 		}
 		digestRejected = true
 	}

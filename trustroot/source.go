@@ -116,6 +116,9 @@ func FromJSON(b []byte) (Source, error) {
 func parseTrustedRoot(b []byte) (*root.TrustedRoot, error) {
 	tr, err := root.NewTrustedRootFromJSON(b)
 	if err != nil {
+		if what := tufMetadata(b); what != "" {
+			return nil, errors.New(what)
+		}
 		return nil, fmt.Errorf("not a valid trusted_root.json: %w", err)
 	}
 	if len(tr.FulcioCertificateAuthorities()) == 0 {

@@ -25,8 +25,10 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI transcripts in testdata/script: each shows the
 // commands a user types, what they print and their exit status. $QUICKSTART
 // is the examples/quickstart directory (the real signed package, its
-// channel and trusted root), $CHANNEL its channel as a file:// URL, and
-// $TESTDATA this package's testdata directory.
+// channel and trusted root), $CHANNEL its channel as a file:// URL,
+// $TESTDATA this package's testdata directory, and $FIXTURES
+// internal/fixtures/data (the real bundles, trusted roots and TUF roots of
+// public-good, staging and GitHub).
 // Transcripts never use the network: set UPDATE_SCRIPTS=1 to rewrite their
 // expected output after a deliberate change.
 //
@@ -44,11 +46,16 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fixtures, err := filepath.Abs(filepath.Join("..", "..", "internal", "fixtures", "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:           filepath.Join("testdata", "script"),
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("QUICKSTART", filepath.ToSlash(qs))
+			env.Setenv("FIXTURES", filepath.ToSlash(fixtures))
 			env.Setenv("CHANNEL", "file://"+slashPrefix(filepath.ToSlash(filepath.Join(qs, "channel"))))
 			// The real bundle alone (one object, not a sidecar), and more.
 			env.Setenv("TESTDATA", filepath.ToSlash(testdata))

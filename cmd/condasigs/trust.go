@@ -116,6 +116,9 @@ func (f *trustFlags) tufOptions(logger *slog.Logger) (trustroot.TUFOptions, erro
 		if err != nil {
 			return opts, fmt.Errorf("--tuf-root: %w", err)
 		}
+		if err := tufRootMistake(f.tufRoot, b); err != nil {
+			return opts, err
+		}
 		opts.Root = b
 	}
 	opts.CacheDir = f.tufCache
@@ -171,6 +174,11 @@ func trustLogger(f trustFlags, debug *slog.Logger, stderr io.Writer) *slog.Logge
 // loadTrust opens the trust source the checked flags select. ctx bounds
 // the initial load. The returned function releases the source.
 func loadTrust(ctx context.Context, f trustFlags, logger *slog.Logger) (trustroot.Source, func(), error) {
+	// A TUF root.json given as a trusted root: say so before TUF or the
+	// parser says something else.
+	if err := trustFileMistake(f); err != nil {
+		return nil, nil, err
+	}
 	if len(f.trustedRoots) == 0 {
 		src, closeTUF, err := loadTUF(ctx, f, logger)
 		if err != nil || len(f.addRoots) == 0 {

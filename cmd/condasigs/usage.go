@@ -188,7 +188,7 @@ func fileURLHint(arg, what string) string {
 // trustProblem is a failure to get the trusted root: said once, not as
 // "trusted root: trustroot: reading the trusted root: ...".
 func trustProblem(err error) error {
-	if strings.HasPrefix(err.Error(), "trustroot: ") {
+	if strings.HasPrefix(err.Error(), "trustroot: ") || strings.HasPrefix(err.Error(), "usage: ") {
 		return err
 	}
 	return problem("trusted root: %v", err)
