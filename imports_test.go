@@ -26,7 +26,7 @@ func TestImportGraphIsThePipeline(t *testing.T) {
 		"fetch":     {"conda", "internal/textsafe", "internal/atomicfile", "internal/cachedir", "internal/cep16"},
 		"attest":    {"conda", "internal/textsafe"},
 		"policy":    {"conda", "attest", "internal/textsafe", "internal/strictyaml", "internal/atomicfile"},
-		"trustroot": {"conda", "fetch", "internal/textsafe", "internal/atomicfile", "internal/cachedir"},
+		"trustroot": {"conda", "fetch", "internal/textsafe", "internal/atomicfile", "internal/cachedir", "internal/trustdoc"},
 	}
 	// Third-party packages only some may import.
 	restricted := map[string][]string{
