@@ -385,8 +385,11 @@ func (e *CompiledPolicy) decideBundles(bundles []attest.Evidence) Decision {
 		default:
 			id, ok := e.trusted(ev)
 			if !ok {
-				untrusted = append(untrusted, problem{ruleIdentity, CodeUntrustedIdentity,
-					fmt.Sprintf("valid, but signed by %s, which matches no trusted identity", signer(ev)), ev.Index})
+				msg := fmt.Sprintf("valid, but signed by %s, which matches no trusted identity", signer(ev))
+				if miss := e.claimMiss(ev); miss != "" {
+					msg += ": " + miss
+				}
+				untrusted = append(untrusted, problem{ruleIdentity, CodeUntrustedIdentity, msg, ev.Index})
 				continue
 			}
 			if ev.ChannelMatch == attest.ChannelMismatched {
