@@ -97,8 +97,8 @@ func (v *Verifier) unknownLogs(b *bundle.Bundle) []string {
 	var out []string
 	for _, e := range entries {
 		id := hex.EncodeToString(e.GetLogId().GetKeyId())
-		if _, ok := logs[id]; ok {
-			return nil // a listed log: the failure is another one
+		if _, ok := logs[id]; ok || id == "" {
+			return nil // a listed log (the failure is another one), or none named
 		}
 		what := "transparency log " + id
 		if origin := checkpointOrigin(e.GetInclusionProof().GetCheckpoint().GetEnvelope()); origin != "" {
