@@ -27,7 +27,10 @@ legitimate. The pin file is written atomically, under a lock on the file
 beside it named FILE.lock: runs that share a pin file keep each other's pins,
 and a package that another run pinned to another signer meanwhile keeps that
 pin and makes this run fail. A pin file that is a symbolic link stays one:
-its target is updated (and the lock file is beside the target).`,
+its target is updated (and the lock file is beside the target).
+
+The trust, policy, identity and claim flags are verify's (condasigs verify
+--help says how identities pair with issuers).`,
 		Args: wantArgs(1, -1, "at least one PACKAGE-URL whose signer to pin", "condasigs pin --pins pins.json https://prefix.dev/sigstore-example/linux-64/signed-package-2.1.0-hb0f4dca_0.conda"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.pins == "" {
