@@ -197,7 +197,7 @@ func (f *identityFlags) identities(cmd *cobra.Command) ([]policy.Identity, error
 	if len(f.signers) != len(f.issuers) {
 		if len(f.signers) > len(f.issuers) {
 			s := f.signers[len(f.issuers)]
-			return nil, usageError("--identity and --issuer come in pairs: got %s and %s, so --%s %q has none; %s",
+			return nil, usageError("--identity and --issuer come in pairs: got %s and %s, so --%s %q has no issuer; %s",
 				nounCount(len(f.signers), "identity", "identities"), nounCount(len(f.issuers), "issuer", "issuers"), s.flag, s.value, issuerHint)
 		}
 		is := f.issuers[len(f.signers)]

@@ -53,8 +53,8 @@ func TestIdentityFlagsMisuse(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--identity", "x"}, "got 1 identity and 0 issuers, so --identity \"x\" has none"},
-		{[]string{"--identity", "x", "--identity-regex", "y", "--issuer", "github"}, "so --identity-regex \"y\" has none"},
+		{[]string{"--identity", "x"}, "got 1 identity and 0 issuers, so --identity \"x\" has no issuer"},
+		{[]string{"--identity", "x", "--identity-regex", "y", "--issuer", "github"}, "so --identity-regex \"y\" has no issuer"},
 		{[]string{"--identity", "x", "--issuer", "github", "--cert-oidc-issuer", "gitlab"}, "--cert-oidc-issuer \"gitlab\" pairs with no identity"},
 		{[]string{"--issuer", "github"}, "at least one --identity (or --identity-regex)"},
 		{[]string{"--identity-regex", "(", "--issuer", "github"}, "--identity-regex \"(\" is not an RE2 regular expression"},
