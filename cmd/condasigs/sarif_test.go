@@ -377,3 +377,22 @@ func codeConsts(t *testing.T, dir, typ string) []string {
 	require.NotEmpty(t, out, fmt.Sprintf("no constants of type %s in %s", typ, dir))
 	return out
 }
+
+// A package the run could not verify is an error result of code
+// not-verified, and the invocation did not succeed.
+func TestSARIFNotVerified(t *testing.T) {
+	rep := errorReport("https://user:PSECRET@c.example/t/TSECRET/linux-64/a-1.0-0.conda", fmt.Errorf("context deadline exceeded"))
+	env := envReport{Input: &envInput{File: "env.txt"}, Summary: envSummary{Total: 1, Failed: 1, Errors: 1},
+		Packages: []envPackage{{Report: rep, Line: 2}}}
+	var buf bytes.Buffer
+	require.NoError(t, writeSARIF(&buf, env))
+	out := buf.String()
+	assert.NotContains(t, out, "SECRET")
+	d := parseSARIF(t, compileSARIFSchema(t), out)
+	require.Len(t, d.Runs[0].Results, 1)
+	r := d.Runs[0].Results[0]
+	assert.Equal(t, string(codeNotVerified), r.RuleID)
+	assert.Equal(t, "error", r.Level)
+	assert.Equal(t, 2, r.Locations[0].PhysicalLocation.Region.StartLine)
+	assert.Contains(t, out, `"executionSuccessful": false`)
+}
