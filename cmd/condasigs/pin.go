@@ -21,8 +21,8 @@ file flag a package signed by another identity: an error or a warning, as the
 channel's policy says.
 
 The packages are those of a lock file (a conda explicit file, a pixi.lock or
-a conda-lock.yml, verified as verify-env does; --platform and
---installer-checks-sha256 as there), or package URLs. Pin a lock file into a
+a conda-lock.yml, verified as verify-env does; --platform,
+--installer-checks-sha256 and --channel as there), or package URLs. Pin a lock file into a
 pin file beside it, and commit both: verify-env --pins FILE (with --pin error,
 or pin: error in the policy file) then fails any package whose signer
 changed when the lock file is updated. The pin file lists one package a

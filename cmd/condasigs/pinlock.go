@@ -89,11 +89,10 @@ func runPinLockFile(cmd *cobra.Command, f verifyFlags, lf pinLockFlags, store *p
 		return err
 	}
 	fl := cmd.Flags()
-	switch {
-	case fl.Changed("channel"):
-		return usageError("--channel names the channel of PACKAGE-URLs; a lock file's packages are pinned on the channels it names: leave --channel out")
-	case fl.Changed("artifact"):
-		return usageError("--artifact checks a package file against a PACKAGE-URL's record; a lock file's entries give their own hashes: leave --artifact out")
+	for _, name := range []string{"artifact", "repodata"} {
+		if fl.Changed(name) {
+			return usageError("--%s is for PACKAGE-URLs: a lock file's entries give their own hashes, and its packages' records are read from their channels; leave --%s out", name, name)
+		}
 	}
 	locked, err := lockfile.Read(file)
 	if err != nil {
@@ -103,6 +102,9 @@ func runPinLockFile(cmd *cobra.Command, f verifyFlags, lf pinLockFlags, store *p
 	if err != nil {
 		return err
 	}
+	if err := checkEnvChannel(locked.Name, f.channel, pkgs); err != nil {
+		return err
+	}
 	s, err := openSession(cmd, f, nil, true)
 	if err != nil {
 		return err
@@ -110,7 +112,7 @@ func runPinLockFile(cmd *cobra.Command, f verifyFlags, lf pinLockFlags, store *p
 	defer s.close()
 
 	bar := progressBarOn(cmd.ErrOrStderr())
-	results := s.v.VerifyLocked(cmd.Context(), pkgs, condasigs.BatchOptions{InstallerChecksSHA256: f.installerChecksSHA256,
+	results := s.v.VerifyLocked(cmd.Context(), pkgs, condasigs.BatchOptions{InstallerChecksSHA256: f.installerChecksSHA256, Channel: f.channel,
 		Progress: func(done, total int, r condasigs.Result) {
 			bar.update(done, total, r.Package.Record.Filename)
 		}})

@@ -174,15 +174,15 @@ func TestPinLockFileMisuse(t *testing.T) {
 		args []string
 		want string
 	}{
-		"lock file and URL":          {[]string{lock, pkgURL}, "a lock file and PACKAGE-URLs do not mix"},
-		"two lock files":             {[]string{lock, lock}, "pin takes one lock file, but got 2"},
-		"a package file":             {[]string{filepath.Join(p.vc.ch.Dir, "linux-64", "alpha-1.0-0.conda")}, "is a package file, not a lock file: give the lock file that lists it, or the package's URL; for a local file, give its URL: file://"},
-		"--channel with a lock file": {[]string{"--channel", p.vc.url, lock}, "leave --channel out"},
-		"--artifact with a lock":     {[]string{"--artifact", lock, lock}, "leave --artifact out"},
-		"--platform with URLs":       {[]string{"--platform", "linux-64", pkgURL}, "--platform is for a lock file"},
-		"--installer-checks… URLs":   {[]string{"--installer-checks-sha256", pkgURL}, "--installer-checks-sha256 is for a lock file"},
-		"a platform it lacks":        {[]string{"--platform", "osx-arm64", lock}, "--platform osx-arm64: " + lock + " has no package for it"},
-		"--format sarif":             {[]string{"--format", "sarif", lock}, "--format sarif is verify-env's"},
+		"lock file and URL":        {[]string{lock, pkgURL}, "a lock file and PACKAGE-URLs do not mix"},
+		"two lock files":           {[]string{lock, lock}, "pin takes one lock file, but got 2"},
+		"a package file":           {[]string{filepath.Join(p.vc.ch.Dir, "linux-64", "alpha-1.0-0.conda")}, "is a package file, not a lock file: give the lock file that lists it, or the package's URL; for a local file, give its URL: file://"},
+		"--artifact with a lock":   {[]string{"--artifact", lock, lock}, "--artifact is for PACKAGE-URLs"},
+		"--repodata with a lock":   {[]string{"--repodata", lock, lock}, "--repodata is for PACKAGE-URLs"},
+		"--platform with URLs":     {[]string{"--platform", "linux-64", pkgURL}, "--platform is for a lock file"},
+		"--installer-checks… URLs": {[]string{"--installer-checks-sha256", pkgURL}, "--installer-checks-sha256 is for a lock file"},
+		"a platform it lacks":      {[]string{"--platform", "osx-arm64", lock}, "--platform osx-arm64: " + lock + " has no package for it"},
+		"--format sarif":           {[]string{"--format", "sarif", lock}, "--format sarif is verify-env's"},
 	} {
 		code, out, errOut := runCLI(t, p.args("pin", append([]string{"--pins", pins}, c.args...)...)...)
 		assert.Equal(t, exitProblem, code, name)
@@ -196,6 +196,24 @@ func TestPinLockFileMisuse(t *testing.T) {
 	assert.Equal(t, exitProblem, code)
 	assert.Contains(t, errOut, "missing.lock")
 	assert.NoFileExists(t, pins)
+}
+
+// --channel names the channel a lock file's packages were published to,
+// as for verify-env: a local copy's packages are pinned on that channel.
+func TestPinLockFileChannel(t *testing.T) {
+	p := newPinChannel(t)
+	sha := map[string]string{"alpha-1.0-0.conda": p.add(t, "alpha-1.0-0.conda", "")}
+	p.base = p.vc.ch.FileURL() // the lock file points at the channel's directory
+	lock, _ := p.lock(t, []string{"alpha-1.0-0.conda"}, sha)
+	pins := filepath.Join(p.dir, "pins.json")
+	code, out, errOut := runCLI(t, p.args("pin", "--pins", pins, lock)...)
+	assert.Equal(t, exitFail, code, "without --channel, the copy is not the channel the attestation names")
+	assert.Contains(t, out, "[target-channel-mismatch]")
+	assert.NoFileExists(t, pins)
+
+	code, out, errOut = runCLI(t, p.args("pin", "--pins", pins, "--channel", p.vc.url, lock)...)
+	require.Equal(t, exitOK, code, out+errOut)
+	assert.Contains(t, errOut, "pinned alpha on "+p.vc.url+" to ")
 }
 
 // --pins with a policy that pins nothing compares nothing: said so.
