@@ -9,10 +9,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -208,12 +208,15 @@ var carriedName = regexp.MustCompile(`\.sigs\.([0-9a-fA-F]{64})$`)
 // in an array. A file named <filename>.sigs.<sha256> must hash to that name.
 func readBundleFile(path string, max int64) (bundleFile, error) {
 	const what = "give a CEP 50 sidecar (a JSON array of Sigstore bundles) or one Sigstore bundle (a JSON object)"
-	file, err := os.Open(path)
+	file, fi, err := openRegularFile(path)
+	if errors.Is(err, errNotRegular) {
+		return bundleFile{}, usageError("--bundle %s is %v: %s", path, err, what)
+	}
 	if err != nil {
 		return bundleFile{}, usageError("--bundle: %v: %s", err, what)
 	}
 	defer file.Close()
-	if fi, err := file.Stat(); err != nil || fi.IsDir() {
+	if fi.IsDir() {
 		return bundleFile{}, usageError("--bundle %s is a directory, not a file: %s", path, what)
 	}
 	raw, err := io.ReadAll(io.LimitReader(file, max+1))
@@ -273,12 +276,15 @@ func hashPackageFile(path string) (localPackage, error) {
 		// A package URL has the form <channel>/<subdir>/<filename>.
 		return localPackage{}, usageError("%s is in the root directory: move it into a directory", path)
 	}
-	file, err := os.Open(path)
+	file, fi, err := openRegularFile(path)
+	if errors.Is(err, errNotRegular) {
+		return localPackage{}, usageError("%s is %v: give the path of a package file", path, err)
+	}
 	if err != nil {
 		return localPackage{}, usageError("%v: give the path of a package file", err)
 	}
 	defer file.Close()
-	if fi, err := file.Stat(); err != nil || fi.IsDir() {
+	if fi.IsDir() {
 		return localPackage{}, usageError("%s is a directory: give the path of a package file", path)
 	}
 	h := sha256.New()

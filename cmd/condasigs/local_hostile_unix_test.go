@@ -1,0 +1,81 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// runCLIWithin runs the CLI and fails the test if it has not returned
+// within d (the run is left behind: it hangs, which is the failure).
+func runCLIWithin(t *testing.T, d time.Duration, args ...string) (int, string) {
+	t.Helper()
+	type result struct {
+		code int
+		out  string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var out bytes.Buffer
+		code := run(context.Background(), args, &out, &out)
+		done <- result{code, out.String()}
+	}()
+	select {
+	case r := <-done:
+		return r.code, r.out
+	case <-time.After(d):
+		t.Fatalf("condasigs %v still runs after %s", args, d)
+		return 0, ""
+	}
+}
+
+// verify --bundle reads local files, which --timeout does not bound: a
+// FIFO (as PACKAGE-FILE or as --bundle FILE) would block the open until a
+// writer comes, and a device such as /dev/zero would be read without end.
+// Each is refused at once, as a usage problem.
+func TestVerifyBundleRefusesFIFOsAndDevices(t *testing.T) {
+	dir := t.TempDir()
+	sidecar := filepath.Join(channelDir(t), "linux-64", pkgName+".sigs")
+	pkg := filepath.Join(dir, "pkgs", pkgName)
+	require.NoError(t, os.MkdirAll(filepath.Dir(pkg), 0o755))
+	data, err := os.ReadFile(filepath.Join(channelDir(t), "linux-64", pkgName))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(pkg, data, 0o644))
+
+	fifoPkg := filepath.Join(dir, "pkgs", "fifo-1.0-0.conda")
+	fifoBundle := filepath.Join(dir, "fifo.json")
+	for _, p := range []string{fifoPkg, fifoBundle} {
+		require.NoError(t, syscall.Mkfifo(p, 0o600))
+	}
+	base := verifyArgs("--channel", upstream, "--timeout", "2s")
+	cases := map[string][]string{
+		"FIFO package file": append(append([]string{}, base...), "--bundle", sidecar, fifoPkg),
+		"FIFO --bundle":     append(append([]string{}, base...), "--bundle", fifoBundle, pkg),
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		zeroPkg := filepath.Join(dir, "pkgs", "zero-1.0-0.conda")
+		require.NoError(t, os.Symlink("/dev/zero", zeroPkg))
+		cases["/dev/zero package"] = append(append([]string{}, base...), "--bundle", sidecar, zeroPkg)
+		cases["/dev/zero as bundle"] = append(append([]string{}, base...), "--bundle", "/dev/zero", pkg)
+	}
+	for name, args := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, out := runCLIWithin(t, 20*time.Second, args...)
+			assert.Equal(t, exitProblem, code, out)
+			assert.Contains(t, out, "is not a regular file (a FIFO, a device or a socket)")
+			assert.NotContains(t, out, "PASS")
+		})
+	}
+	// The control: the regular file beside them passes.
+	code, out := runCLIWithin(t, 60*time.Second, append(base, "--bundle", sidecar, pkg)...)
+	assert.Equal(t, exitOK, code, out)
+}
