@@ -147,15 +147,19 @@ func runVerifyBundle(cmd *cobra.Command, f verifyFlags, paths []string) error {
 			r.SidecarURL = bf.url
 		}
 	}
-	if f.channel == "" {
-		switch {
-		case hasCode(reports, policy.CodeNotConfigured):
-			fmt.Fprintln(cmd.ErrOrStderr(), "condasigs: without --channel, the package files' channel is their directory, which no entry of the --config file covers: give --channel URL, the channel they were published to")
-		case hasCode(reports, policy.CodeTargetChannelMismatch):
-			fmt.Fprintln(cmd.ErrOrStderr(), "condasigs: without --channel, the package files' channel is their directory, which no attestation names: give --channel URL, the channel they were published to")
-		}
+	unchecked := f.channel == "" && (hasCode(reports, policy.CodeNotConfigured) || hasCode(reports, policy.CodeNotChecked))
+	if f.channel == "" && !unchecked && hasCode(reports, policy.CodeTargetChannelMismatch) {
+		fmt.Fprintln(cmd.ErrOrStderr(), "condasigs: without --channel, the package files' channel is their directory, which no attestation names: give --channel URL, the channel they were published to")
 	}
-	return s.finish(cmd, f.format, reports, verr)
+	err = s.finish(cmd, f.format, reports, verr)
+	var ee exitError
+	if unchecked && (err == nil || errors.As(err, &ee)) {
+		// The directory, taken for a channel, is one the --config file
+		// does not check: the files were not verified, and a run that
+		// verified nothing it was asked to must not pass.
+		return usageError("without --channel, the package files' channel is their directory, which the --config file does not check (no entry covers it, or its entry is disabled), so they were not verified: give --channel URL, the channel they were published to")
+	}
+	return err
 }
 
 // hasCode reports whether a report has a reason of code.
