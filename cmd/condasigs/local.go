@@ -102,6 +102,11 @@ func runVerifyBundle(cmd *cobra.Command, f verifyFlags, paths []string) error {
 	if err := checkFlags(cmd, f); err != nil {
 		return err
 	}
+	// --timeout bounds the whole run, reading the package files included:
+	// openSession's deadline is derived from this one.
+	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+	defer cancel()
+	cmd.SetContext(ctx)
 	bf, err := readBundleFile(f.bundles[0], f.maxSidecarSize)
 	if err != nil {
 		return err
@@ -109,7 +114,7 @@ func runVerifyBundle(cmd *cobra.Command, f verifyFlags, paths []string) error {
 	locals := make([]localPackage, len(paths))
 	urls := make([]string, len(paths))
 	for i, p := range paths {
-		if locals[i], err = hashPackageFile(p); err != nil {
+		if locals[i], err = hashPackageFile(ctx, p); err != nil {
 			return err
 		}
 		urls[i] = locals[i].url
@@ -267,7 +272,7 @@ func readBundleFile(path string, max int64) (bundleFile, error) {
 
 // hashPackageFile hashes a package file. Its base name must be a conda
 // package file name: it is the attestation's subject name.
-func hashPackageFile(path string) (localPackage, error) {
+func hashPackageFile(ctx context.Context, path string) (localPackage, error) {
 	name := filepath.Base(path)
 	if _, err := conda.ParseFilename(name); err != nil {
 		return localPackage{}, usageError("%v: with --bundle, each PACKAGE-FILE is a package file under the name it was published with, which attestations name", err)
@@ -292,12 +297,28 @@ func hashPackageFile(path string) (localPackage, error) {
 		return localPackage{}, usageError("%s is a directory: give the path of a package file", path)
 	}
 	h := sha256.New()
-	n, err := io.Copy(h, file)
+	n, err := io.Copy(h, ctxReader{ctx, file})
+	if errors.Is(err, context.DeadlineExceeded) {
+		return localPackage{}, problem("reading %s: %v: it took longer than --timeout; raise --timeout if the file is that large", path, err)
+	}
 	if err != nil {
 		return localPackage{}, problem("reading %s: %v", path, err)
 	}
 	return localPackage{url: pathURL(abs), dirURL: pathURL(filepath.Dir(abs)), filename: name,
 		sha256: hex.EncodeToString(h.Sum(nil)), size: n}, nil
+}
+
+// ctxReader reads r until ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // pathURL is the file:// URL of path, made absolute.

@@ -79,3 +79,22 @@ func TestVerifyBundleRefusesFIFOsAndDevices(t *testing.T) {
 	code, out := runCLIWithin(t, 60*time.Second, append(base, "--bundle", sidecar, pkg)...)
 	assert.Equal(t, exitOK, code, out)
 }
+
+// --timeout is the overall time limit, and reading the package files is
+// part of the run: a huge (here sparse) package file is not hashed past
+// it, and the message says so.
+func TestVerifyBundleTimeoutCoversHashing(t *testing.T) {
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge-1.0-0.conda")
+	f, err := os.Create(huge)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(1<<40)) // 1 TiB, sparse: minutes of hashing
+	require.NoError(t, f.Close())
+	sidecar := filepath.Join(channelDir(t), "linux-64", pkgName+".sigs")
+	start := time.Now()
+	code, out := runCLIWithin(t, 30*time.Second, verifyArgs("--channel", upstream, "--timeout", "500ms", "--bundle", sidecar, huge)...)
+	assert.Equal(t, exitProblem, code, out)
+	assert.Contains(t, out, "huge-1.0-0.conda: context deadline exceeded: it took longer than --timeout")
+	assert.NotContains(t, out, "PASS")
+	assert.Less(t, time.Since(start), 20*time.Second)
+}
