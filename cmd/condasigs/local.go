@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -228,7 +229,11 @@ func readBundleFile(path string, max int64) (bundleFile, error) {
 	if fi.IsDir() {
 		return bundleFile{}, usageError("--bundle %s is a directory, not a file: %s", path, what)
 	}
-	raw, err := io.ReadAll(io.LimitReader(file, max+1))
+	limit := max
+	if limit < math.MaxInt64 {
+		limit++ // one byte more tells a file over the cap
+	}
+	raw, err := io.ReadAll(io.LimitReader(file, limit))
 	if err != nil {
 		return bundleFile{}, usageError("--bundle %s: %v", path, err)
 	}
