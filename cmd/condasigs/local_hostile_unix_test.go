@@ -98,3 +98,24 @@ func TestVerifyBundleTimeoutCoversHashing(t *testing.T) {
 	assert.NotContains(t, out, "PASS")
 	assert.Less(t, time.Since(start), 20*time.Second)
 }
+
+// download-sidecar --repodata, and verify's --repodata and --artifact, are
+// local files too: a FIFO is refused at once rather than waited on.
+func TestRepodataAndArtifactRefuseFIFOs(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "repodata.json")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	artifact := filepath.Join(dir, pkgName)
+	require.NoError(t, syscall.Mkfifo(artifact, 0o600))
+	for name, args := range map[string][]string{
+		"download-sidecar --repodata": {"download-sidecar", "--repodata", fifo, "-o", t.TempDir(), fileURL(t)},
+		"verify --repodata":           verifyArgs("--channel", upstream, "--repodata", fifo, fileURL(t)),
+		"verify --artifact":           verifyArgs("--channel", upstream, "--artifact", artifact, fileURL(t)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, out := runCLIWithin(t, 20*time.Second, args...)
+			assert.Equal(t, exitProblem, code, out)
+			assert.Contains(t, out, "is not a regular file (a FIFO, a device or a socket)")
+		})
+	}
+}

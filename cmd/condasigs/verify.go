@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -289,12 +288,15 @@ func checkRepodataFile(path string) error {
 	if path == "" {
 		return usageError("--repodata is empty: %s", want)
 	}
-	file, err := os.Open(path)
+	file, fi, err := openRegularFile(path) // a FIFO would block the open
+	if errors.Is(err, errNotRegular) {
+		return usageError("--repodata %s is %v: %s", path, err, want)
+	}
 	if err != nil {
 		return usageError("--repodata: %v: %s", err, want)
 	}
 	defer file.Close()
-	if fi, err := file.Stat(); err != nil || fi.IsDir() {
+	if fi.IsDir() {
 		return usageError("--repodata %s is not a file: %s", path, want)
 	}
 	return nil
@@ -452,7 +454,14 @@ func hashArtifacts(paths []string, names map[string]bool) (map[string]string, er
 			return nil, usageError("--artifact %s and --artifact %s have the same file name, and each package URL is checked against one file: verify them in separate runs", prev, p)
 		}
 		given[name] = p
-		file, err := os.Open(p)
+		file, fi, err := openRegularFile(p) // a FIFO or device would block or never end
+		if err == nil && fi.IsDir() {
+			file.Close()
+			err = fmt.Errorf("%s is a directory", p)
+		}
+		if errors.Is(err, errNotRegular) {
+			err = fmt.Errorf("%s is %w", p, err)
+		}
 		if err != nil {
 			return nil, usageError("--artifact: %v", err)
 		}
