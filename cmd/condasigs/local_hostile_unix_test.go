@@ -119,3 +119,21 @@ func TestRepodataAndArtifactRefuseFIFOs(t *testing.T) {
 		})
 	}
 }
+
+// The --repodata record source opens its file again when records are
+// read: a FIFO swapped in after the flag check is refused, not waited on.
+func TestFileRecordsRefusesFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "repodata.json")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	done := make(chan error, 1)
+	go func() {
+		_, err := fileRecords{path: fifo}.FindRecords(context.Background(), "", []string{pkgName})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, errNotRegular)
+	case <-time.After(20 * time.Second):
+		t.Fatal("reading records from a FIFO still waits for a writer")
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 
 	"github.com/condasigs/condasigs/fetch"
 )
@@ -12,7 +11,7 @@ import (
 type fileRecords struct{ path string }
 
 func (s fileRecords) FindRecords(_ context.Context, _ string, filenames []string) (map[string]fetch.Found, error) {
-	f, err := os.Open(s.path)
+	f, _, err := openRegularFile(s.path) // checked before, but it may have been swapped for a FIFO
 	if err != nil {
 		// fetch.Resolve gives each file the error.
 		return nil, &fetch.Error{Kind: fetch.KindNotFound, Msg: "cannot open --repodata", Err: err}
