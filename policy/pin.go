@@ -149,6 +149,9 @@ func readPins(path string) (pins map[string]map[string]PinnedSigner, exists bool
 	if len(data) > maxPinFile {
 		return nil, false, fmt.Errorf("pins: %s is larger than %d bytes", path, maxPinFile)
 	}
+	if err := checkPinSyntax(data); err != nil {
+		return nil, false, fmt.Errorf("pins: %s: %w", path, err)
+	}
 	var pf pinFile
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

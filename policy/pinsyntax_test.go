@@ -1,0 +1,74 @@
+package policy_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/condasigs/condasigs/policy"
+)
+
+// A pin file edit that a reviewer would read as harmless, or as another
+// package's pin, but that encoding/json reads as a new signer for numpy,
+// is refused: duplicate keys (the last wins), field names in another case
+// or with a long s (encoding/json folds them), escapes that spell numpy or
+// conda-forge, and invisible characters that make a key look like another.
+func TestPinFileHiddenEditsRefused(t *testing.T) {
+	const forge = "https://conda.anaconda.org/conda-forge"
+	for name, c := range map[string]struct{ doc, want string }{
+		"duplicate channel by escape": {`{"version":1,"pins":{
+"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"42"}},
+"https://conda.anaconda.org/conda-\u0066orge":{"numpy":{"issuer":"I","repository_id":"666"}}}}`, "escape"},
+		"duplicate channel": {`{"version":1,"pins":{
+"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"42"}},
+"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"666"}}}}`, "twice"},
+		"duplicate name": {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{
+"numpy":{"issuer":"I","repository_id":"42"},
+"numpy":{"issuer":"I","repository_id":"666"}}}}`, "line 3"},
+		"name by escape":            {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"nump\u0079":{"issuer":"I","repository_id":"666"}}}}`, `'y' as the escape \u0079`},
+		"name by surrogate escapes": {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"x\ud83d\ude00":{"issuer":"I","repository_id":"666"}}}}`, "escape"},
+		"field in upper case":       {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"42","REPOSITORY_ID":"666"}}}}`, "unknown field"},
+		"field with a long s":       {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"42","repoſitory_id":"666"}}}}`, "unknown field"},
+		"second pins object":        {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"42"}}},"Pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"666"}}}}`, "unknown field"},
+		"duplicate pins object":     {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"42"}}},"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"666"}}}}`, "twice"},
+		"zero-width in a name":      {"{\"version\":1,\"pins\":{\"https://conda.anaconda.org/conda-forge\":{\"num\u200bpy\":{\"issuer\":\"I\",\"repository_id\":\"42\"}}}}", "U+200B"},
+		"a second value":            {`{"version":1,"pins":{}} {"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"666"}}}}`, "more after"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "pins.json")
+			require.NoError(t, os.WriteFile(path, []byte(c.doc), 0o600))
+			s, err := policy.LoadPins(path)
+			if err == nil {
+				p, _ := s.Get(forge, "numpy")
+				t.Fatalf("read, numpy pinned to %v", p)
+			}
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+}
+
+// What the writer escapes, and what earlier versions escaped (<, >, &),
+// still reads; so do one-character escapes.
+func TestPinFileWriterEscapesRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pins.json")
+	doc := `{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"tool":{"issuer":"I","san":"a\u0026b \u003cci@x\u003e \u202e \ud83d\udfff \ufffd \u0023#[x] \"q\" \\ \/"}}}}`
+	require.NoError(t, os.WriteFile(path, []byte(doc), 0o600))
+	s, err := policy.LoadPins(path)
+	require.NoError(t, err)
+	p, ok := s.Get("https://conda.anaconda.org/conda-forge", "tool")
+	require.True(t, ok)
+	assert.Equal(t, "a&b <ci@x> \u202e \U0001f7ff \ufffd ##[x] \"q\" \\ /", p.SAN)
+
+	// And what the writer writes of hostile values reads back the same.
+	hostile := policy.PinnedSigner{Issuer: "I", SAN: "x\u200b\u202e\x00\x1b ##vso[y] <&> \U000e0041 \"\\"}
+	s.Set("https://conda.anaconda.org/conda-forge", "na\u200bme", hostile)
+	require.NoError(t, s.Save())
+	again, err := policy.LoadPins(path)
+	require.NoError(t, err)
+	got, ok := again.Get("https://conda.anaconda.org/conda-forge", "na\u200bme")
+	require.True(t, ok)
+	assert.Equal(t, hostile, got)
+}
