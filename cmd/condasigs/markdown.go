@@ -35,6 +35,7 @@ func writeMarkdown(w io.Writer, env envReport) error {
 	}
 	b.WriteString(".\n")
 	header := false
+	omitted := 0
 	for _, want := range []policy.Outcome{policy.Fail, policy.Warn} {
 		for _, p := range env.Packages {
 			if p.Outcome != want {
@@ -53,13 +54,44 @@ func writeMarkdown(w io.Writer, env envReport) error {
 				if p.Line > 0 {
 					line = fmt.Sprint(p.Line)
 				}
-				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mark, markdownText(p.Filename), markdownText(p.Channel),
-					markdownText(string(f.code)), markdownText(f.reason), line)
+				row := fmt.Sprintf("| %s | %s | %s | %s | %s | %s |\n", mark, markdownCell(p.Filename), markdownCell(p.Channel),
+					markdownCell(string(f.code)), markdownCell(f.reason), line)
+				if b.Len()+len(row) > maxMarkdownSize {
+					omitted++
+					continue
+				}
+				b.WriteString(row)
 			}
 		}
 	}
+	if omitted > 0 {
+		fmt.Fprintf(&b, "\n%d more findings are not listed, to keep this summary under GitHub's size limit for a step summary (1 MiB, over which it shows nothing): the SARIF or JSON report lists them all.\n", omitted)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// maxMarkdownSize bounds the summary's table: GitHub drops a step
+// summary larger than 1 MiB whole, and with it every failure it lists, so
+// a channel's long messages, or a large environment's many failures, must
+// not push it over. The rows that do not fit are counted instead.
+const maxMarkdownSize = 768 << 10
+
+// maxMarkdownCell bounds the text of one cell, before it is escaped: the
+// SARIF and JSON reports give the whole text.
+const maxMarkdownCell = 2 << 10
+
+// markdownCell is markdownText of s cut to maxMarkdownCell bytes (never
+// inside a UTF-8 sequence), a cut marked with "...".
+func markdownCell(s string) string {
+	if len(s) > maxMarkdownCell {
+		cut := maxMarkdownCell
+		for cut > 0 && s[cut]&0xc0 == 0x80 {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return markdownText(s)
 }
 
 // countWord is "N word", in bold when N is not zero and the word is not
