@@ -13,7 +13,8 @@ import (
 // summary, for a CI step summary ($GITHUB_STEP_SUMMARY): a heading, the
 // counts, and a table of the failures (first) and warnings, one row a
 // reason, with the package's lock-file line. Passing packages are counted,
-// not listed.
+// not listed, except those that a pin file given to verify-env has no pin
+// for (unpinned): they are counted and listed last.
 //
 // Every cell but the line number holds text that channels, certificates
 // or the lock file control: each is escaped (markdownText), so that it
@@ -30,25 +31,37 @@ func writeMarkdown(w io.Writer, env envReport) error {
 	if s.Errors > 0 {
 		fmt.Fprintf(&b, "; %d not verified (code `%s`): see their errors", s.Errors, codeNotVerified)
 	}
+	if n := countUnpinned(env); n > 0 && env.pinned {
+		fmt.Fprintf(&b, "; **%d not pinned** (the pin file has no pin for them, so any trusted identity passes)", n)
+	}
 	if s.Skipped > 0 {
 		fmt.Fprintf(&b, "; %d entries skipped (not channel packages, or another platform)", s.Skipped)
 	}
 	b.WriteString(".\n")
 	header := false
 	omitted := 0
-	for _, want := range []policy.Outcome{policy.Fail, policy.Warn} {
+	for _, want := range []policy.Outcome{policy.Fail, policy.Warn, ""} {
 		for _, p := range env.Packages {
-			if p.Outcome != want {
-				continue
+			var fs []finding
+			switch {
+			case want != "" && p.Outcome == want:
+				fs = findings(p.Report)
+			case want == "" && env.pinned:
+				if f, ok := unpinned(p.Report); ok {
+					fs = []finding{f}
+				}
 			}
-			for _, f := range findings(p.Report) {
+			for _, f := range fs {
 				if !header {
 					b.WriteString("\n| | Package | Channel | Code | Message | Line |\n| --- | --- | --- | --- | --- | ---: |\n")
 					header = true
 				}
 				mark := "⚠️ warning"
-				if f.level == "error" {
+				switch f.level {
+				case "error":
 					mark = "❌ error"
+				case "note":
+					mark = "📌 not pinned"
 				}
 				line := ""
 				if p.Line > 0 {

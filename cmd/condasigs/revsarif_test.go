@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -52,4 +53,48 @@ func TestMarkdownSummaryBounded(t *testing.T) {
 			assert.Contains(t, out, "...", "a long message is cut")
 		})
 	}
+}
+
+// verify-env --pins records no pin: a package the pin file has no pin for
+// passes whoever of the trusted identities signed it. A pull request that
+// adds such a package, or moves one to a channel spelling the pins do not
+// name, must leave a trace in the CI outputs: a note result in SARIF, and
+// a row and a count in markdown. Pinned packages give none.
+func TestVerifyEnvUnpinnedShows(t *testing.T) {
+	p := newPinChannel(t)
+	const first = "https://github.com/example/pkg/.github/workflows/release.yml@refs/tags/v1.0"
+	const other = "https://github.com/example/fork/.github/workflows/release.yml@refs/tags/v1.1"
+	sha := map[string]string{"alpha-1.0-0.conda": p.add(t, "alpha-1.0-0.conda", first)}
+	lock, _ := p.lock(t, []string{"alpha-1.0-0.conda"}, sha)
+	pins := filepath.Join(p.dir, "condasigs-pins.json")
+	code, out, errOut := runCLI(t, p.args("pin", "--pins", pins, lock)...)
+	require.Equal(t, exitOK, code, out+errOut)
+
+	code, out, errOut = runCLI(t, p.args("verify-env", "--no-cache", "--pins", pins, "--pin", "error", "--format", "sarif", lock)...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Empty(t, parseSARIF(t, compileSARIFSchema(t), out).Runs[0].Results, "a pinned package gives no result")
+
+	sha["gamma-1.0-0.conda"] = p.add(t, "gamma-1.0-0.conda", other)
+	lock, at := p.lock(t, []string{"alpha-1.0-0.conda", "gamma-1.0-0.conda"}, sha)
+	code, out, errOut = runCLI(t, p.args("verify-env", "--no-cache", "--pins", pins, "--pin", "error", "--format", "sarif", lock)...)
+	require.Equal(t, exitOK, code, errOut)
+	d := parseSARIF(t, compileSARIFSchema(t), out)
+	require.Len(t, d.Runs[0].Results, 1, out)
+	r := d.Runs[0].Results[0]
+	assert.Equal(t, string(policy.CodePinNew), r.RuleID)
+	assert.Equal(t, "note", r.Level)
+	assert.Equal(t, "gamma-1.0-0.conda", r.Properties.Package)
+	assert.Equal(t, at["gamma-1.0-0.conda"], r.Locations[0].PhysicalLocation.Region.StartLine)
+	assert.Contains(t, r.Message.Text, "not pinned")
+
+	code, out, errOut = runCLI(t, p.args("verify-env", "--no-cache", "--pins", pins, "--pin", "error", "--format", "markdown", lock)...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "**1 not pinned**")
+	assert.Contains(t, out, "| 📌 not pinned | gamma-1.0-0.conda |")
+	assert.NotContains(t, out, "| alpha-1.0-0.conda |")
+
+	// Without --pins nothing is compared, and nothing is listed as unpinned.
+	code, out, errOut = runCLI(t, p.args("verify-env", "--no-cache", "--format", "markdown", lock)...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.NotContains(t, out, "not pinned")
 }

@@ -154,6 +154,7 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 	bar.clear() // VerifyLocked has returned: no update runs any more
 
 	env := newEnvReport(file, lf, pkgs, results)
+	env.pinned = f.pins != ""
 	if err := renderEnv(cmd.OutOrStdout(), f.format, env); err != nil {
 		return problem("writing the report: %v", err)
 	}

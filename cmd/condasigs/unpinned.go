@@ -1,0 +1,40 @@
+package main
+
+import (
+	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/policy"
+)
+
+// unpinned returns the finding, at level note, of a package that verified
+// with a policy that pins signers but has no pin in the pin file given to
+// verify-env (reason code pin-new), or false. verify-env records no pin,
+// so such a package passes whatever trusted identity signed it: the pin
+// file is behind the lock file, or the lock file moved the package to
+// another channel (a label, a mirror) whose pins are others. In a CI
+// summary it must show, or a pull request that moves a package off its
+// pin passes without a trace.
+func unpinned(r *condasigs.Report) (finding, bool) {
+	if r == nil || r.Outcome == policy.Fail {
+		return finding{}, false // a failure has its own findings
+	}
+	for _, reason := range r.Reasons {
+		if reason.Code == policy.CodePinNew {
+			f := newFinding(r, reason, "note")
+			msg := "not pinned: the pin file has no pin of this package on this channel, so any trusted identity passes (" + reason.Message + "); pin it with condasigs pin, and commit the pin file"
+			f.message, f.reason = packageWhere(r)+": "+msg, msg
+			return f, true
+		}
+	}
+	return finding{}, false
+}
+
+// countUnpinned counts the packages of env that unpinned reports.
+func countUnpinned(env envReport) int {
+	n := 0
+	for _, p := range env.Packages {
+		if _, ok := unpinned(p.Report); ok {
+			n++
+		}
+	}
+	return n
+}
