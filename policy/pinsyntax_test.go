@@ -1,8 +1,10 @@
 package policy_test
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -71,4 +73,44 @@ func TestPinFileWriterEscapesRead(t *testing.T) {
 	got, ok := again.Get("https://conda.anaconda.org/conda-forge", "na\u200bme")
 	require.True(t, ok)
 	assert.Equal(t, hostile, got)
+}
+
+// Whatever a channel or certificate puts in a name or a signer, the file
+// the writer writes reads back, as the same pins: the reader's checks
+// never refuse the writer's own output.
+func TestPinFileWriterOutputAlwaysReads(t *testing.T) {
+	pool := []rune("aZ09-_.#[]{}\":,\\/<>&@ \t\n\r\x00\x1b\x7f\u0085\u00a0\u00ad\u061c\u200b\u200d\u202e\u2028\u2066\u3164\ufeff\ufffd\ufffe\U000e0041\U0001f600\U0010ffff")
+	rng := rand.New(rand.NewPCG(1, 2))
+	word := func() string {
+		var b strings.Builder
+		for range 1 + rng.IntN(12) {
+			if rng.IntN(10) == 0 {
+				b.WriteString("##vso[")
+			}
+			b.WriteRune(pool[rng.IntN(len(pool))])
+		}
+		return b.String()
+	}
+	path := filepath.Join(t.TempDir(), "pins.json")
+	s, err := policy.LoadPins(path)
+	require.NoError(t, err)
+	const ch = "https://conda.anaconda.org/conda-forge"
+	want := map[string]policy.PinnedSigner{}
+	for range 500 {
+		name := word()
+		p := policy.PinnedSigner{Issuer: word(), SAN: word()}
+		if rng.IntN(2) == 0 {
+			p = policy.PinnedSigner{Issuer: word(), RepositoryID: word(), Repository: word()}
+		}
+		want[name] = p
+		s.Set(ch, name, p)
+	}
+	require.NoError(t, s.Save())
+	again, err := policy.LoadPins(path)
+	require.NoError(t, err)
+	for name, p := range want {
+		got, ok := again.Get(ch, name)
+		require.True(t, ok, "%q", name)
+		require.Equal(t, p, got, "%q", name)
+	}
 }
