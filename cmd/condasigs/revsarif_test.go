@@ -98,3 +98,28 @@ func TestVerifyEnvUnpinnedShows(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	assert.NotContains(t, out, "not pinned")
 }
+
+// verify and verify-env read pins and record none: a --pins FILE that does
+// not exist (a typo, or a pull request that deletes the pin file) would
+// compare no signer and pass every package. It is refused, exit 2; pin,
+// which creates the file, still takes a path that does not exist.
+func TestVerifyPinsFileMissingRefused(t *testing.T) {
+	p := newPinChannel(t)
+	sha := map[string]string{"alpha-1.0-0.conda": p.add(t, "alpha-1.0-0.conda", "")}
+	lock, _ := p.lock(t, []string{"alpha-1.0-0.conda"}, sha)
+	missing := filepath.Join(p.dir, "condasigs-pin.json")
+	for _, format := range []string{"text", "sarif", "markdown"} {
+		code, out, errOut := runCLI(t, p.args("verify-env", "--no-cache", "--pins", missing, "--pin", "error", "--format", format, lock)...)
+		assert.Equal(t, exitProblem, code, format)
+		assert.Empty(t, out, format)
+		assert.Contains(t, errOut, "condasigs-pin.json does not exist, and verify-env compares signers with pins but records none", format)
+	}
+	code, _, errOut := runCLI(t, p.args("verify", "--pins", missing, "--pin", "error", p.vc.ch.PackageURL(p.vc.url, "alpha-1.0-0.conda"))...)
+	assert.Equal(t, exitProblem, code)
+	assert.Contains(t, errOut, "does not exist, and verify compares signers")
+
+	code, _, errOut = runCLI(t, p.args("pin", "--pins", missing, lock)...)
+	require.Equal(t, exitOK, code, errOut)
+	code, _, errOut = runCLI(t, p.args("verify-env", "--no-cache", "--pins", missing, "--pin", "error", lock)...)
+	assert.Equal(t, exitOK, code, errOut)
+}
