@@ -166,6 +166,11 @@ func readPins(path string) (pins map[string]map[string]PinnedSigner, exists bool
 			if p.Issuer == "" || (p.RepositoryID == "" && p.Repository == "" && p.SAN == "") {
 				return nil, false, fmt.Errorf("pins: %s is corrupt: the pin of %s on %s names no signer", path, name, ch)
 			}
+			if p.SAN != "" && (p.RepositoryID != "" || p.Repository != "") {
+				// Same would compare the repository and ignore the SAN
+				// that a reviewer reads; pinnedSignerOf never writes both.
+				return nil, false, fmt.Errorf("pins: %s is corrupt: the pin of %s on %s names both a repository and a SAN, and only the repository would count; keep the one the package's certificates carry (condasigs pin writes it)", path, textsafe.Quote(name), redactChannel(ch))
+			}
 		}
 	}
 	pins, err = rekeyPins(pf.Pins)

@@ -30,14 +30,15 @@ func TestPinFileHiddenEditsRefused(t *testing.T) {
 		"duplicate name": {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{
 "numpy":{"issuer":"I","repository_id":"42"},
 "numpy":{"issuer":"I","repository_id":"666"}}}}`, "line 3"},
-		"name by escape":            {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"nump\u0079":{"issuer":"I","repository_id":"666"}}}}`, `'y' as the escape \u0079`},
-		"name by surrogate escapes": {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"x\ud83d\ude00":{"issuer":"I","repository_id":"666"}}}}`, "escape"},
-		"field in upper case":       {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"42","REPOSITORY_ID":"666"}}}}`, "unknown field"},
-		"field with a long s":       {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"42","repoſitory_id":"666"}}}}`, "unknown field"},
-		"second pins object":        {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"42"}}},"Pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"666"}}}}`, "unknown field"},
-		"duplicate pins object":     {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"42"}}},"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"666"}}}}`, "twice"},
-		"zero-width in a name":      {"{\"version\":1,\"pins\":{\"https://conda.anaconda.org/conda-forge\":{\"num\u200bpy\":{\"issuer\":\"I\",\"repository_id\":\"42\"}}}}", "U+200B"},
-		"a second value":            {`{"version":1,"pins":{}} {"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"666"}}}}`, "more after"},
+		"name by escape":               {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"nump\u0079":{"issuer":"I","repository_id":"666"}}}}`, `'y' as the escape \u0079`},
+		"name by surrogate escapes":    {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"x\ud83d\ude00":{"issuer":"I","repository_id":"666"}}}}`, "escape"},
+		"field in upper case":          {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"42","REPOSITORY_ID":"666"}}}}`, "unknown field"},
+		"field with a long s":          {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"42","repoſitory_id":"666"}}}}`, "unknown field"},
+		"second pins object":           {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"42"}}},"Pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"666"}}}}`, "unknown field"},
+		"duplicate pins object":        {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"42"}}},"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"666"}}}}`, "twice"},
+		"zero-width in a name":         {"{\"version\":1,\"pins\":{\"https://conda.anaconda.org/conda-forge\":{\"num\u200bpy\":{\"issuer\":\"I\",\"repository_id\":\"42\"}}}}", "U+200B"},
+		"a SAN beside a repository id": {`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"666","san":"https://github.com/numpy/numpy/.github/workflows/release.yml@refs/heads/main"}}}}`, "only the repository would count"},
+		"a second value":               {`{"version":1,"pins":{}} {"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"666"}}}}`, "more after"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "pins.json")
