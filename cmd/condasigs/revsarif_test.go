@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,4 +123,20 @@ func TestVerifyPinsFileMissingRefused(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	code, _, errOut = runCLI(t, p.args("verify-env", "--no-cache", "--pins", missing, "--pin", "error", lock)...)
 	assert.Equal(t, exitOK, code, errOut)
+}
+
+// A package that verifies but whose lock entry binds no sha256 gives no
+// signer to pin (trust on first use learns only from what gets
+// installed): pin says so, instead of blaming a policy entry that does pin.
+func TestPinLockUnboundSaysWhy(t *testing.T) {
+	p := newPinChannel(t)
+	p.add(t, "alpha-1.0-0.conda", "")
+	lock := filepath.Join(p.dir, "env.txt")
+	require.NoError(t, os.WriteFile(lock, []byte("@EXPLICIT\n"+p.vc.ch.PackageURL(p.base, "alpha-1.0-0.conda")+"\n"), 0o644))
+	pins := filepath.Join(p.dir, "pins.json")
+	code, out, errOut := runCLI(t, p.args("pin", "--pins", pins, "--require", "warn", lock)...)
+	assert.Equal(t, exitOK, code, out+errOut)
+	assert.Contains(t, errOut, "not pinned: alpha-1.0-0.conda, because its lock entry gives the installer no sha256 to check (lock-unbound)")
+	assert.NotContains(t, errOut, "does not pin signers")
+	assert.NoFileExists(t, pins)
 }
