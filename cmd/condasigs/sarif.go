@@ -209,7 +209,7 @@ func writeSARIF(w io.Writer, env envReport) error {
 		for _, f := range fs {
 			res := sarifResult{
 				Level:   f.level,
-				Message: sarifText{Text: f.message},
+				Message: sarifText{Text: sarifMessage(f.message)},
 				Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{
 					ArtifactLocation: loc,
 				}}},

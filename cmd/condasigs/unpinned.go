@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -38,3 +39,12 @@ func countUnpinned(env envReport) int {
 	}
 	return n
 }
+
+// sarifMessage is the text of a result's message: f.message with its
+// controls, line breaks and bidirectional characters escaped
+// (textsafe.Escape). Viewers show a message's first line, or first
+// sentence, where space is short (GitHub's alert lists): a line break in
+// a lock file's package name or a bundle's message must not end the
+// message there, with a title of its author's choosing. The result's
+// properties keep the exact values, for programs.
+func sarifMessage(s string) string { return textsafe.Escape(s) }
