@@ -115,3 +115,30 @@ func TestPinFileWriterOutputAlwaysReads(t *testing.T) {
 		require.Equal(t, p, got, "%q", name)
 	}
 }
+
+// Any file LoadPins reads, it writes back (Save) as a file that reads as
+// the same pins; and no input makes it panic.
+func FuzzLoadPins(f *testing.F) {
+	for _, seed := range []string{
+		`{"version":1,"pins":{}}`,
+		`{"version":1,"pins":{"https://conda.anaconda.org/conda-forge":{"numpy":{"issuer":"I","repository_id":"42","repository":"R"}}}}`,
+		`{"version":1,"pins":{"https://c.example/x":{"a\u200bb":{"issuer":"I\u202e","san":"\u0023#[x] \u003c"}}}}`,
+		`{"version":1,"pins":{"https://c.example/x":{"a":{"issuer":"I","san":"s"},"a":{"issuer":"I","san":"t"}}}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "pins.json")
+		require.NoError(t, os.WriteFile(path, data, 0o600))
+		s, err := policy.LoadPins(path)
+		if err != nil {
+			return
+		}
+		n := s.Len()
+		require.NoError(t, s.Save())
+		again, err := policy.LoadPins(path)
+		require.NoError(t, err, "the writer's output reads")
+		require.Equal(t, n, again.Len())
+	})
+}
