@@ -74,6 +74,7 @@ func TestVerifyEnvUnpinnedShows(t *testing.T) {
 	code, out, errOut = runCLI(t, p.args("verify-env", "--no-cache", "--pins", pins, "--pin", "error", "--format", "sarif", lock)...)
 	require.Equal(t, exitOK, code, errOut)
 	assert.Empty(t, parseSARIF(t, compileSARIFSchema(t), out).Runs[0].Results, "a pinned package gives no result")
+	assert.NotContains(t, errOut, "have no pin")
 
 	sha["gamma-1.0-0.conda"] = p.add(t, "gamma-1.0-0.conda", other)
 	lock, at := p.lock(t, []string{"alpha-1.0-0.conda", "gamma-1.0-0.conda"}, sha)
@@ -87,6 +88,11 @@ func TestVerifyEnvUnpinnedShows(t *testing.T) {
 	assert.Equal(t, "gamma-1.0-0.conda", r.Properties.Package)
 	assert.Equal(t, at["gamma-1.0-0.conda"], r.Locations[0].PhysicalLocation.Region.StartLine)
 	assert.Contains(t, r.Message.Text, "not pinned")
+	assert.Contains(t, errOut, "condasigs: warning: 1 packages have no pin in "+pins+" (gamma-1.0-0.conda)")
+
+	code, _, errOut = runCLI(t, p.args("verify-env", "--no-cache", "--pins", pins, "--pin", "error", lock)...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, errOut, "1 packages have no pin", "in text too")
 
 	code, out, errOut = runCLI(t, p.args("verify-env", "--no-cache", "--pins", pins, "--pin", "error", "--format", "markdown", lock)...)
 	require.Equal(t, exitOK, code, errOut)

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"strings"
+
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/policy"
@@ -48,3 +52,26 @@ func countUnpinned(env envReport) int {
 // message there, with a title of its author's choosing. The result's
 // properties keep the exact values, for programs.
 func sarifMessage(s string) string { return textsafe.Escape(s) }
+
+// warnUnpinned tells, whatever the format, how many packages the pin file
+// given to verify-env has no pin for, naming the first few.
+func warnUnpinned(w io.Writer, pins string, env envReport) {
+	if !env.pinned {
+		return
+	}
+	var names []string
+	for _, p := range env.Packages {
+		if _, ok := unpinned(p.Report); ok {
+			names = append(names, textsafe.Escape(p.Filename))
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	n := len(names)
+	if n > 3 {
+		names = append(names[:3], "...")
+	}
+	fmt.Fprintf(w, "condasigs: warning: %d packages have no pin in %s (%s), so they pass whichever trusted identity signed them: pin them with condasigs pin and commit the pin file\n",
+		n, textsafe.Escape(pins), strings.Join(names, ", "))
+}

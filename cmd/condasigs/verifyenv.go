@@ -158,6 +158,7 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 	if err := renderEnv(cmd.OutOrStdout(), f.format, env); err != nil {
 		return problem("writing the report: %v", err)
 	}
+	warnUnpinned(cmd.ErrOrStderr(), f.pins, env)
 	if unbound := countCode(env.Packages, policy.CodeLockUnbound); unbound > 0 && !f.downloadUnhashed {
 		fix := "write it with `conda list --explicit --sha256`"
 		if lf.Format == lockfile.FormatCondaLock {
