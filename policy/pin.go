@@ -149,6 +149,9 @@ func readPins(path string) (pins map[string]map[string]PinnedSigner, exists bool
 	if len(data) > maxPinFile {
 		return nil, false, fmt.Errorf("pins: %s is larger than %d bytes", path, maxPinFile)
 	}
+	if err := checkPinSyntax(data); err != nil {
+		return nil, false, fmt.Errorf("pins: %s: %w", path, err)
+	}
 	var pf pinFile
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -162,6 +165,11 @@ func readPins(path string) (pins map[string]map[string]PinnedSigner, exists bool
 		for name, p := range byName {
 			if p.Issuer == "" || (p.RepositoryID == "" && p.Repository == "" && p.SAN == "") {
 				return nil, false, fmt.Errorf("pins: %s is corrupt: the pin of %s on %s names no signer", path, name, ch)
+			}
+			if p.SAN != "" && (p.RepositoryID != "" || p.Repository != "") {
+				// Same would compare the repository and ignore the SAN
+				// that a reviewer reads; pinnedSignerOf never writes both.
+				return nil, false, fmt.Errorf("pins: %s is corrupt: the pin of %s on %s names both a repository and a SAN, and only the repository would count; keep the one the package's certificates carry (condasigs pin writes it)", path, textsafe.Quote(name), redactChannel(ch))
 			}
 		}
 	}

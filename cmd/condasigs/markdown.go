@@ -13,7 +13,8 @@ import (
 // summary, for a CI step summary ($GITHUB_STEP_SUMMARY): a heading, the
 // counts, and a table of the failures (first) and warnings, one row a
 // reason, with the package's lock-file line. Passing packages are counted,
-// not listed.
+// not listed, except those that a pin file given to verify-env has no pin
+// for (unpinned): they are counted and listed last.
 //
 // Every cell but the line number holds text that channels, certificates
 // or the lock file control: each is escaped (markdownText), so that it
@@ -30,36 +31,80 @@ func writeMarkdown(w io.Writer, env envReport) error {
 	if s.Errors > 0 {
 		fmt.Fprintf(&b, "; %d not verified (code `%s`): see their errors", s.Errors, codeNotVerified)
 	}
+	if n := countUnpinned(env); n > 0 && env.pinned {
+		fmt.Fprintf(&b, "; **%d not pinned** (the pin file has no pin for them, so any trusted identity passes)", n)
+	}
 	if s.Skipped > 0 {
 		fmt.Fprintf(&b, "; %d entries skipped (not channel packages, or another platform)", s.Skipped)
 	}
 	b.WriteString(".\n")
 	header := false
-	for _, want := range []policy.Outcome{policy.Fail, policy.Warn} {
+	omitted := 0
+	for _, want := range []policy.Outcome{policy.Fail, policy.Warn, ""} {
 		for _, p := range env.Packages {
-			if p.Outcome != want {
-				continue
+			var fs []finding
+			switch {
+			case want != "" && p.Outcome == want:
+				fs = findings(p.Report)
+			case want == "" && env.pinned:
+				if f, ok := unpinned(p.Report); ok {
+					fs = []finding{f}
+				}
 			}
-			for _, f := range findings(p.Report) {
+			for _, f := range fs {
 				if !header {
 					b.WriteString("\n| | Package | Channel | Code | Message | Line |\n| --- | --- | --- | --- | --- | ---: |\n")
 					header = true
 				}
 				mark := "⚠️ warning"
-				if f.level == "error" {
+				switch f.level {
+				case "error":
 					mark = "❌ error"
+				case "note":
+					mark = "📌 not pinned"
 				}
 				line := ""
 				if p.Line > 0 {
 					line = fmt.Sprint(p.Line)
 				}
-				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mark, markdownText(p.Filename), markdownText(p.Channel),
-					markdownText(string(f.code)), markdownText(f.reason), line)
+				row := fmt.Sprintf("| %s | %s | %s | %s | %s | %s |\n", mark, markdownCell(p.Filename), markdownCell(p.Channel),
+					markdownCell(string(f.code)), markdownCell(f.reason), line)
+				if b.Len()+len(row) > maxMarkdownSize {
+					omitted++
+					continue
+				}
+				b.WriteString(row)
 			}
 		}
 	}
+	if omitted > 0 {
+		fmt.Fprintf(&b, "\n%d more findings are not listed, to keep this summary under GitHub's size limit for a step summary (1 MiB, over which it shows nothing): the SARIF or JSON report lists them all.\n", omitted)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// maxMarkdownSize bounds the summary's table: GitHub drops a step
+// summary larger than 1 MiB whole, and with it every failure it lists, so
+// a channel's long messages, or a large environment's many failures, must
+// not push it over. The rows that do not fit are counted instead.
+const maxMarkdownSize = 768 << 10
+
+// maxMarkdownCell bounds the text of one cell, before it is escaped: the
+// SARIF and JSON reports give the whole text.
+const maxMarkdownCell = 2 << 10
+
+// markdownCell is markdownText of s cut to maxMarkdownCell bytes (never
+// inside a UTF-8 sequence), a cut marked with "...".
+func markdownCell(s string) string {
+	if len(s) > maxMarkdownCell {
+		cut := maxMarkdownCell
+		for cut > 0 && s[cut]&0xc0 == 0x80 {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return markdownText(s)
 }
 
 // countWord is "N word", in bold when N is not zero and the word is not

@@ -143,6 +143,10 @@ type envReport struct {
 	Summary  envSummary         `json:"summary"`
 	Packages []envPackage       `json:"packages"`
 	Skipped  []lockfile.Skipped `json:"skipped,omitempty"`
+	// pinned is set when verify-env compared signers with a pin file:
+	// the SARIF and markdown outputs then list the packages it has no
+	// pin for (unpinned).
+	pinned bool
 }
 
 type envInput struct {

@@ -106,7 +106,9 @@ func applyPins(cmd *cobra.Command, store *policy.PinStore, reports []*condasigs.
 			continue
 		}
 		if r.Pinning == nil {
-			if r.Status == policy.StatusVerified {
+			if why := unpinnableReason(r); why != "" {
+				fmt.Fprintf(w, "not pinned: %s, because %s\n", esc(r.Filename), why)
+			} else if r.Status == policy.StatusVerified {
 				fmt.Fprintf(w, "not pinned: %s, because its policy entry %s does not pin signers (add pin: error or pin: warn)\n", esc(r.Filename), esc(fmt.Sprintf("%q", r.PolicyEntry)))
 			}
 			continue

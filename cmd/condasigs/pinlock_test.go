@@ -222,6 +222,7 @@ func TestPinsWithoutPinRuleWarns(t *testing.T) {
 	sha := map[string]string{"alpha-1.0-0.conda": p.add(t, "alpha-1.0-0.conda", "")}
 	lock, _ := p.lock(t, []string{"alpha-1.0-0.conda"}, sha)
 	pins := filepath.Join(p.dir, "pins.json")
+	require.NoError(t, os.WriteFile(pins, []byte(`{"version":1,"pins":{}}`), 0o600))
 	code, _, errOut := runCLI(t, p.args("verify-env", "--no-cache", "--pins", pins, lock)...)
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, errOut, "--pins is given but the policy pins no signer, so no signer is compared with the pins: add --pin error")

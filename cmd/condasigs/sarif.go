@@ -181,7 +181,9 @@ var sarifRules = map[policy.Code]ruleInfo{
 // writeSARIF writes verify-env's result as a SARIF 2.1.0 log: one run,
 // whose driver lists every rule (reason code) and whose results are the
 // failures and warnings of the packages, each at its lock-file line.
-// Passing packages produce no result.
+// Passing packages produce no result, except that, when signers were
+// compared with a pin file, a package it has no pin for is a note
+// (unpinned).
 func writeSARIF(w io.Writer, env envReport) error {
 	file := ""
 	if env.Input != nil {
@@ -200,10 +202,14 @@ func writeSARIF(w io.Writer, env envReport) error {
 		}
 	}
 	for _, p := range env.Packages {
-		for _, f := range findings(p.Report) {
+		fs := findings(p.Report)
+		if f, ok := unpinned(p.Report); ok && env.pinned {
+			fs = append(fs, f)
+		}
+		for _, f := range fs {
 			res := sarifResult{
 				Level:   f.level,
-				Message: sarifText{Text: f.message},
+				Message: sarifText{Text: sarifMessage(f.message)},
 				Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{
 					ArtifactLocation: loc,
 				}}},
@@ -277,7 +283,7 @@ func sarifRuleList(pkgs []envPackage) ([]sarifRule, map[policy.Code]int) {
 // markdown outputs list them.
 type finding struct {
 	code    policy.Code // "" when the report gives no reason
-	level   string      // "error" or "warning"
+	level   string      // "error" or "warning"; "note" for unpinned
 	message string      // the reason's message, after the package's name and channel, with the flag hint
 	reason  string      // the reason's message with the flag hint, alone
 }

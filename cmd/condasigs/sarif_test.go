@@ -20,6 +20,7 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/condasigstest"
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 )
@@ -287,7 +288,10 @@ func TestSARIFHostileText(t *testing.T) {
 	d := parseSARIF(t, compileSARIFSchema(t), out)
 	r := d.Runs[0].Results
 	require.Len(t, r, 1)
-	assert.Equal(t, hostile+".conda from https://c.example/"+hostile+": "+hostile, r[0].Message.Text, "the values are unchanged")
+	assert.Equal(t, textsafe.Escape(hostile+".conda from https://c.example/"+hostile+": "+hostile), r[0].Message.Text,
+		"the message is for people: one line, its controls escaped, so that no line break ends it early")
+	assert.NotContains(t, r[0].Message.Text, "\n")
+	assert.Equal(t, hostile+".conda", r[0].Properties.Package, "the properties keep the values unchanged")
 	assert.Equal(t, hostile, r[0].RuleID)
 	assert.Equal(t, hostile, d.Runs[0].Tool.Driver.Rules[*r[0].RuleIndex].ID, "an unknown code still has its rule")
 	assert.Equal(t, "dir%20with%20space/p%23%3F%25.lock", r[0].Locations[0].PhysicalLocation.ArtifactLocation.URI)

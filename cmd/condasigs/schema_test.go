@@ -21,8 +21,10 @@ func TestJSONReportMatchesSchema(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "c.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte("attestations:\n  conda-forge:\n    enabled: true\n    require: error\n    trusted_identities:\n      - identity: x\n        issuer: github\n"), 0o644))
 	missing := strings.Replace(fileURL(t), pkgName, "absent-1.0-0.conda", 1)
+	pins := filepath.Join(t.TempDir(), "p.json") // verify reads pins, and needs the file
+	require.NoError(t, os.WriteFile(pins, []byte(`{"version":1,"pins":{}}`), 0o600))
 	runs := [][]string{
-		verifyArgs("--format", "json", "--channel", upstream, "--pins", filepath.Join(t.TempDir(), "p.json"), "--pin", "warn", fileURL(t)),
+		verifyArgs("--format", "json", "--channel", upstream, "--pins", pins, "--pin", "warn", fileURL(t)),
 		verifyArgs("--format", "json", fileURL(t), missing),
 		{"verify", "--format", "json", "--trusted-root", trustedRoot, "--config", cfg, fileURL(t)},
 	}

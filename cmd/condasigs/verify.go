@@ -181,6 +181,9 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 	}
 	var pins *policy.PinStore
 	if f.pins != "" && !forPinning {
+		if err := checkPinsExist(cmd.Name(), f.pins); err != nil {
+			return nil, err
+		}
 		if pins, err = policy.LoadPins(f.pins); err != nil {
 			return nil, problem("%v", err)
 		}

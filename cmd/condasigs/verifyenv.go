@@ -154,9 +154,11 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 	bar.clear() // VerifyLocked has returned: no update runs any more
 
 	env := newEnvReport(file, lf, pkgs, results)
+	env.pinned = f.pins != ""
 	if err := renderEnv(cmd.OutOrStdout(), f.format, env); err != nil {
 		return problem("writing the report: %v", err)
 	}
+	warnUnpinned(cmd.ErrOrStderr(), f.pins, env)
 	if unbound := countCode(env.Packages, policy.CodeLockUnbound); unbound > 0 && !f.downloadUnhashed {
 		fix := "write it with `conda list --explicit --sha256`"
 		if lf.Format == lockfile.FormatCondaLock {
