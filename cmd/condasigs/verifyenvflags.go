@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 
@@ -58,6 +59,23 @@ func checkEnvChannel(name, channel string, pkgs []lockfile.Package) error {
 	}
 	return usageError("--channel names the one channel all packages were published to, but %s has packages of %d channels (%s): verify each channel's packages with its own --channel (and --platform), or leave --channel out and use --channel-mismatch warn for a mirror",
 		name, len(channels), strings.Join(shown, ", "))
+}
+
+// redactNonURL is a --channel without "://" fit for printing: read as the
+// authority and path of a URL, without user information, query or conda
+// token ("user:token@host/c" is host/c), or as given when it holds none.
+func redactNonURL(s string) string {
+	const scheme = "x://"
+	if r, ok := strings.CutPrefix(conda.Redact(scheme+s), scheme); ok {
+		if u, err := url.PathUnescape(r); err == nil && u == s {
+			return s
+		}
+		return r
+	}
+	if strings.ContainsAny(s, "@?#") {
+		return "REDACTED"
+	}
+	return s
 }
 
 // notForCommand says why a flag of verify that cmd lacks is not one of

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -34,4 +36,31 @@ func TestEnvChannelManyChannels(t *testing.T) {
 	err = checkEnvChannel("env.txt", "https://example.com/c", two)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "secret")
+}
+
+// A --channel that is not a URL is quoted in its message without the
+// credentials it may hold, in verify and verify-env alike.
+func TestChannelNotURLRedacted(t *testing.T) {
+	for _, tc := range []struct{ in, shown string }{
+		{"user:secret@prefix.dev/x", "prefix.dev/x"},
+		{"https:user:secret@prefix.dev/x", "prefix.dev/x"},
+		{"prefix.dev/x?token=secret", "prefix.dev/x?REDACTED"},
+		{"prefix.dev/t/secret/x", "prefix.dev/t/REDACTED/x"},
+		{"sec ret@host", "REDACTED"},
+		{"conda-forge", "conda-forge"},
+		{"not a url", "not a url"},
+	} {
+		assert.Equal(t, tc.shown, redactNonURL(tc.in), tc.in)
+	}
+	env := filepath.Join(t.TempDir(), "env.txt")
+	require.NoError(t, os.WriteFile(env, []byte("@EXPLICIT\n"+fileURL(t)+"#54303491a8418fbed24344b513546182c29b43bf282ceb433af65e2299f9271f\n"), 0o644))
+	for _, args := range [][]string{
+		{"verify", "--identity", "x", "--issuer", "github", "--channel", "user:secret@prefix.dev/x", "file:///c/noarch/a-1-0.conda"},
+		{"verify-env", "--identity", "x", "--issuer", "github", "--no-cache", "--channel", "user:secret@prefix.dev/x", env},
+	} {
+		code, out, errOut := runCLI(t, args...)
+		assert.Equal(t, exitProblem, code, out+errOut)
+		assert.Contains(t, errOut, `--channel "prefix.dev/x" is not an http, https or file URL`)
+		assert.NotContains(t, errOut, "secret")
+	}
 }
