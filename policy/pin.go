@@ -17,6 +17,7 @@ import (
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/internal/atomicfile"
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/rogpeppe/go-internal/lockedfile"
 )
 
@@ -404,14 +405,71 @@ func resolvePinPath(path string) (string, error) {
 
 // writePins writes pins to path atomically, mode 0600 (see
 // internal/atomicfile for how: synced, renamed over path, and the rename
-// synced).
+// synced), in the form of marshalPins.
 func writePins(path string, pins map[string]map[string]PinnedSigner) error {
-	data, err := json.MarshalIndent(pinFile{Version: pinFileVersion, Pins: pins}, "", "  ")
+	data, err := marshalPins(pins)
 	if err != nil {
 		return fmt.Errorf("pins: %w", err)
 	}
-	if err := atomicfile.WritePath(path, append(data, '\n'), 0o600); err != nil {
+	if err := atomicfile.WritePath(path, data, 0o600); err != nil {
 		return fmt.Errorf("pins: %w", err)
 	}
+	return nil
+}
+
+// marshalPins writes the pin file so that it diffs well: a JSON object
+// (a pinFile) with the channels sorted, and under each channel one line
+// per package, sorted by name, that holds the package's whole pin. A pin
+// that changes is one changed line; a package added or removed, one line
+// (and the comma of the line before it, as JSON has it).
+func marshalPins(pins map[string]map[string]PinnedSigner) ([]byte, error) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "{\n  \"version\": %d,\n  \"pins\": {", pinFileVersion)
+	for i, ch := range slices.Sorted(maps.Keys(pins)) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n    ")
+		if err := writeJSONValue(&b, ch); err != nil {
+			return nil, err
+		}
+		b.WriteString(": {")
+		byName := pins[ch]
+		for j, name := range slices.Sorted(maps.Keys(byName)) {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("\n      ")
+			if err := writeJSONValue(&b, name); err != nil {
+				return nil, err
+			}
+			b.WriteString(": ")
+			if err := writeJSONValue(&b, byName[name]); err != nil {
+				return nil, err
+			}
+		}
+		if len(byName) > 0 {
+			b.WriteString("\n    ")
+		}
+		b.WriteByte('}')
+	}
+	if len(pins) > 0 {
+		b.WriteString("\n  ")
+	}
+	b.WriteString("}\n}\n")
+	// Signers' names come from certificates: a bidirectional override in
+	// one must not reorder a diff of the file as a reviewer sees it.
+	return textsafe.EscapeJSON(b.Bytes()), nil
+}
+
+// writeJSONValue appends v as compact JSON, without escaping the HTML
+// characters <, > and &, which a pin file never meets in a browser.
+func writeJSONValue(b *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	b.Truncate(b.Len() - 1) // Encode's newline
 	return nil
 }

@@ -198,10 +198,15 @@ type envPackage struct {
 
 // renderEnv prints verify-env's result: in text, the failures (those not
 // verified included) and warnings in full and a summary line; in JSON,
-// everything.
+// everything; in SARIF and markdown, see writeSARIF and writeMarkdown.
 func renderEnv(w io.Writer, format string, env envReport) error {
-	if format == "json" {
+	switch format {
+	case "json":
 		return writeJSON(w, env)
+	case "sarif":
+		return writeSARIF(w, env)
+	case "markdown":
+		return writeMarkdown(w, env)
 	}
 	var b strings.Builder
 	for _, want := range []policy.Outcome{policy.Fail, policy.Warn} {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/condasigs/condasigs"
@@ -12,33 +11,59 @@ import (
 
 func newPinCommand() *cobra.Command {
 	var f verifyFlags
-	var replace bool
+	var lf pinLockFlags
 	cmd := &cobra.Command{
-		Use:   "pin --pins FILE [flags] PACKAGE-URL...",
+		Use:   "pin --pins FILE [flags] (LOCK-FILE | PACKAGE-URL...)",
 		Short: "Record the signers of verified packages as their pinned identities",
 		Long: `Verify packages and record, per channel and package name, the identity that
 signed each one (trust on first use). Later verifications with the same pin
 file flag a package signed by another identity: an error or a warning, as the
 channel's policy says.
 
+The packages are those of a lock file (a conda explicit file, a pixi.lock or
+a conda-lock.yml, verified as verify-env does; --platform,
+--installer-checks-sha256 and --channel as there), or package URLs. Pin a lock file into a
+pin file beside it, and commit both: verify-env --pins FILE (with --pin error,
+or pin: error in the policy file) then fails any package whose signer
+changed when the lock file is updated. The pin file lists one package a
+line, sorted by channel and name, so that such a change is a one-line diff.
+
 A package already pinned to another signer is left alone and makes the run
 fail, unless --replace is given: use it after checking that the new signer is
 legitimate. The pin file is written atomically, under a lock on the file
-beside it named FILE.lock: runs that share a pin file keep each other's pins,
-and a package that another run pinned to another signer meanwhile keeps that
-pin and makes this run fail. A pin file that is a symbolic link stays one:
-its target is updated (and the lock file is beside the target).
+beside it named FILE.lock (keep that one out of version control): runs that
+share a pin file keep each other's pins, and a package that another run
+pinned to another signer meanwhile keeps that pin and makes this run fail. A
+pin file that is a symbolic link stays one: its target is updated (and the
+lock file is beside the target).
 
 The trust, policy, identity and claim flags are verify's (condasigs verify
 --help says how identities pair with issuers).`,
-		Args: wantArgs(1, -1, "at least one PACKAGE-URL whose signer to pin", "condasigs pin --pins pins.json https://prefix.dev/sigstore-example/linux-64/signed-package-2.1.0-hb0f4dca_0.conda"),
+		Example: `  condasigs pin --pins condasigs-pins.json --config condasigs.yaml pixi.lock
+  condasigs verify-env --pins condasigs-pins.json --config condasigs.yaml pixi.lock
+
+  condasigs pin --pins pins.json --identity 'https://github.com/prefix-dev/sigstore-example/*' --issuer github \
+    https://prefix.dev/sigstore-example/linux-64/signed-package-2.1.0-hb0f4dca_0.conda`,
+		Args: wantArgs(1, -1, "a lock file, or at least one PACKAGE-URL, whose signers to pin", "condasigs pin --pins condasigs-pins.json --config condasigs.yaml pixi.lock"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.pins == "" {
 				return usageError("--pins FILE is required: the pin file to create or update")
 			}
+			file, isLock, err := lockFileArg(args)
+			if err != nil {
+				return err
+			}
+			if !isLock {
+				if err := checkPinURLFlags(cmd); err != nil {
+					return err
+				}
+			}
 			store, err := policy.LoadPins(f.pins)
 			if err != nil {
 				return problem("%v", err)
+			}
+			if isLock {
+				return runPinLockFile(cmd, f, lf, store, file)
 			}
 			s, err := openSession(cmd, f, args, true)
 			if err != nil {
@@ -46,16 +71,12 @@ The trust, policy, identity and claim flags are verify's (condasigs verify
 			}
 			defer s.close()
 			reports, verr := s.verifyAll(cmd.Context(), args)
-			changed, conflicts := applyPins(cmd, store, reports, replace)
-			if changed > 0 {
-				if err := store.Save(); err != nil {
-					var lost *policy.PinConflictError
-					if !errors.As(err, &lost) {
-						return problem("%v", err)
-					}
-					conflicts += reportLostPins(cmd, lost)
-				}
+			changed, conflicts := applyPins(cmd, store, reports, lf.replace)
+			lost, err := savePins(cmd, store, changed)
+			if err != nil {
+				return err
 			}
+			conflicts += lost
 			if err := s.finish(cmd, f.format, reports, verr); err != nil {
 				return err
 			}
@@ -66,7 +87,10 @@ The trust, policy, identity and claim flags are verify's (condasigs verify
 		},
 	}
 	addVerifyFlags(cmd, &f)
-	cmd.Flags().BoolVar(&replace, "replace", false, "replace pins whose signer changed")
+	fl := cmd.Flags()
+	fl.BoolVar(&lf.replace, "replace", false, "replace pins whose signer changed")
+	fl.StringArrayVar(&lf.platforms, "platform", nil, "with a lock file: pin only the packages of this subdir, e.g. linux-64, and noarch (repeatable; default: all)")
+	fl.BoolVar(&f.installerChecksSHA256, "installer-checks-sha256", false, "with a conda-lock.yml: it is installed by a tool that checks each package's sha256 (micromamba, pixi), not by conda-lock install, which checks the md5 only")
 	return cmd
 }
 

@@ -25,7 +25,7 @@ func TestUsageMessages(t *testing.T) {
 		{[]string{"verify", "--zzz", "u"}, "unknown flag --zzz (condasigs verify --help lists the flags)"},
 		{[]string{"verify", "-Q", "u"}, "unknown shorthand flag 'Q' in -Q"},
 		{[]string{"verify", "--identity", "x", "--issuer", "y"}, "condasigs verify needs at least one PACKAGE-URL"},
-		{[]string{"pin", "--pins", "p.json"}, "condasigs pin needs at least one PACKAGE-URL"},
+		{[]string{"pin", "--pins", "p.json"}, "condasigs pin needs a lock file, or at least one PACKAGE-URL"},
 		{[]string{"verify-env"}, "condasigs verify-env needs one lock file"},
 		{[]string{"verify-env", "a.lock", "b.lock"}, "condasigs verify-env takes one lock file (a conda explicit file, a pixi.lock or a conda-lock.yml), but got 2 arguments (a.lock b.lock)"},
 		{[]string{"verfy", "u"}, `unknown command "verfy": did you mean verify? (condasigs --help lists the commands)`},

@@ -220,6 +220,9 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 	if pins == nil && pinRules(pol, cfg) && !forPinning {
 		fmt.Fprintln(cmd.ErrOrStderr(), "condasigs: warning: the policy pins signers but no --pins file is given; signers are not compared with pins")
 	}
+	if pins != nil && !pinRules(pol, cfg) {
+		fmt.Fprintln(cmd.ErrOrStderr(), "condasigs: warning: --pins is given but the policy pins no signer, so no signer is compared with the pins: add --pin error (or pin: error to the policy file's entries)")
+	}
 	return &session{v: v, artifacts: artifacts, channel: f.channel,
 		close: func() { closeTrust(); cancel() }}, nil
 }
@@ -229,8 +232,8 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 // saying so: a CI gate with a typo must not pass.
 func checkFlags(cmd *cobra.Command, f verifyFlags) error {
 	fl := cmd.Flags()
-	if f.format != "text" && f.format != "json" {
-		return usageError("--format must be text or json, not %q", f.format)
+	if err := checkFormat(cmd.Name(), f.format); err != nil {
+		return err
 	}
 	if err := f.check(fl); err != nil {
 		return err

@@ -52,7 +52,11 @@ read (they are hashed on every read), nothing is written, and a warning
 says why.
 
 A progress bar is drawn on stderr when it is a terminal. The summary lists
-the failures and warnings; --format json prints every report. A package
+the failures and warnings; --format json prints every report; --format
+sarif writes a SARIF 2.1.0 log for code scanning, each failure or warning
+a result at the line of FILE that lists its package (FILE as given: a
+relative path is relative to %SRCROOT%, the working directory); --format
+markdown writes a summary table for a CI step summary. A package
 that could not be verified (the channel did not answer within --timeout)
 is reported as failed, with status error and the error. Names, URLs and
 messages from channels, certificates and the lock file are printed with
@@ -68,7 +72,9 @@ fails the policy, 2 for usage, configuration, lock-file or trust-root
 problems, and when a package could not be verified.`,
 		Example: `  condasigs verify-env --config condasigs.yaml pixi.lock
   condasigs verify-env --identity 'https://github.com/conda-forge/*' --issuer github \
-    --platform linux-64 --format json conda-lock.yml`,
+    --platform linux-64 --format json conda-lock.yml
+  condasigs verify-env --config condasigs.yaml --format sarif pixi.lock > condasigs.sarif
+  condasigs verify-env --config condasigs.yaml --format markdown pixi.lock >> "$GITHUB_STEP_SUMMARY"`,
 		Args: wantArgs(1, 1, "one lock file (a conda explicit file, a pixi.lock or a conda-lock.yml)", "condasigs verify-env pixi.lock"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVerifyEnv(cmd, f, platforms, args[0])
@@ -77,6 +83,7 @@ problems, and when a package could not be verified.`,
 	addPolicyFlags(cmd, &f)
 	fl := cmd.Flags()
 	addEnvChannelFlag(fl, &f)
+	fl.Lookup("format").Usage = envFormatUsage
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "verifications at once (default: the number of CPUs); retrievals run 4 times as many")
 	fl.BoolVar(&f.noCache, "no-cache", false, "neither read nor write the sidecar and verdict caches")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "directory of the sidecar, verdict and repodata caches (default <user cache dir>/condasigs)")
@@ -146,23 +153,7 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 		}})
 	bar.clear() // VerifyLocked has returned: no update runs any more
 
-	// Every package is in the report, those the run could not decide on
-	// too: failed, with status error and the error as their reason.
-	env := envReport{Version: reportVersion, Input: &envInput{File: file, Format: string(lf.Format)}, Packages: []envPackage{}, Skipped: lf.Skipped}
-	for i, r := range results {
-		rep := r.Report
-		if r.Err != nil || rep == nil {
-			err := r.Err
-			if err == nil {
-				err = errors.New("no report")
-			}
-			rep = errorReport(pkgs[i].URL, err)
-		}
-		env.Packages = append(env.Packages, envPackage{Report: rep, Line: pkgs[i].Line})
-		env.Summary.count(rep)
-		env.Summary.addSource(rep)
-	}
-	env.Summary.Skipped = len(lf.Skipped) + len(lf.Packages) - len(pkgs)
+	env := newEnvReport(file, lf, pkgs, results)
 	if err := renderEnv(cmd.OutOrStdout(), f.format, env); err != nil {
 		return problem("writing the report: %v", err)
 	}
