@@ -74,7 +74,7 @@ func (v *Verifier) missingTrust(b *bundle.Bundle) []string {
 		if leaf := vc.Certificate(); leaf != nil && !issuedBy(leaf, v.material) {
 			what := fmt.Sprintf("certificate's CA (issuer %s", textsafe.Quote(leaf.Issuer.String()))
 			if len(leaf.AuthorityKeyId) > 0 {
-				what += ", key ID " + hex.EncodeToString(leaf.AuthorityKeyId)
+				what += ", key ID " + hexID(leaf.AuthorityKeyId)
 			}
 			missing = append(missing, what+")")
 		}
@@ -100,7 +100,7 @@ func (v *Verifier) unknownLogs(b *bundle.Bundle) []string {
 		if _, ok := logs[id]; ok || id == "" {
 			return nil // a listed log (the failure is another one), or none named
 		}
-		what := "transparency log " + id
+		what := "transparency log " + hexID(e.GetLogId().GetKeyId())
 		if origin := checkpointOrigin(e.GetInclusionProof().GetCheckpoint().GetEnvelope()); origin != "" {
 			what += " (" + textsafe.Quote(origin) + ")"
 		}
@@ -163,10 +163,32 @@ func (s signer) String() string {
 	if s.issuer != nil {
 		var name pkix.RDNSequence
 		if _, err := asn1.Unmarshal(s.issuer, &name); err == nil {
-			return "certificate issued by " + textsafe.Quote(name.String()) + ", serial " + s.serial.String()
+			return "certificate issued by " + textsafe.Quote(name.String()) + ", serial " + serialText(s.serial)
 		}
 	}
-	return "key ID " + hex.EncodeToString(s.keyID)
+	return "key ID " + hexID(s.keyID)
+}
+
+// maxIDBytes bounds the bytes of an ID or serial number a message shows:
+// they are the bundle's, which may make them as long as itself.
+const maxIDBytes = 32
+
+// hexID is b in hex, clipped to maxIDBytes bytes.
+func hexID(b []byte) string {
+	if len(b) > maxIDBytes {
+		return hex.EncodeToString(b[:maxIDBytes]) + "..."
+	}
+	return hex.EncodeToString(b)
+}
+
+// serialText is a certificate serial number in decimal, or, when longer
+// than any CA issues (RFC 5280: 20 bytes), clipped in hex: decimal
+// conversion takes time quadratic in the length.
+func serialText(n *big.Int) string {
+	if n.BitLen() <= 8*maxIDBytes {
+		return n.String()
+	}
+	return "0x" + hexID(n.Bytes())
 }
 
 // signedBy reports whether the token's signing certificate is one of

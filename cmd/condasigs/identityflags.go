@@ -99,6 +99,24 @@ func (v *issuerValue) String() string { return "" }
 
 func (v *issuerValue) Type() string { return "string" }
 
+// claimValue is the flag.Value of a claim flag. It keeps every value
+// given: a claim flag given twice is refused (see claims), not settled by
+// its last value, which would drop a constraint the user typed.
+type claimValue struct {
+	p    *string
+	seen []string
+}
+
+func (v *claimValue) Set(s string) error {
+	v.seen = append(v.seen, s)
+	*v.p = s
+	return nil
+}
+
+func (v *claimValue) String() string { return *v.p }
+
+func (v *claimValue) Type() string { return "string" }
+
 // Hidden spellings of gh (cert-) and cosign (certificate-), each for the
 // flag it stands for.
 var identityAliases = map[string]string{
@@ -138,7 +156,7 @@ func addIdentityFlags(fl *pflag.FlagSet, f *identityFlags) {
 	fl.Var(&signerValue{f: f, flag: "identity-regex", regex: true}, "identity-regex", "trusted signer: RE2 regular expression for the whole certificate SAN, anchored at both ends (repeatable; paired with an --issuer as --identity is)")
 	fl.Var(&issuerValue{f: f, flag: "issuer"}, "issuer", "OIDC issuer of the --identity or --identity-regex in the same position: a URL, or github, gitlab, google, ... (repeatable)")
 	for _, c := range claimFlags {
-		fl.StringVar(c.field(f), c.name, "", c.usage)
+		fl.Var(&claimValue{p: c.field(f)}, c.name, c.usage)
 	}
 	fl.BoolVar(&f.denySelfHosted, "deny-self-hosted-runners", false, "refuse signers that ran on self-hosted runners: --runner-environment github-hosted")
 	for alias, name := range identityAliases {
@@ -257,6 +275,10 @@ func regexpReason(err error) string {
 func (f *identityFlags) claims(cmd *cobra.Command) (policy.Identity, error) {
 	fl := cmd.Flags()
 	for _, c := range claimFlags {
+		if v, ok := fl.Lookup(c.name).Value.(*claimValue); ok && len(v.seen) > 1 {
+			return policy.Identity{}, usageError("--%s is given %d times (%s): a signer must match every claim flag, and a certificate has one value of each claim; give --%s once (a pattern flag takes '*' for any run), or trust signers of several values with a --config policy file, one trusted identity for each",
+				c.name, len(v.seen), quoteList(v.seen), c.name)
+		}
 		if fl.Changed(c.name) && strings.TrimSpace(*c.field(f)) == "" {
 			return policy.Identity{}, usageError("--%s is empty: give the value the signer's certificate must have, or leave --%s out", c.name, c.name)
 		}
@@ -276,6 +298,19 @@ func (f *identityFlags) claims(cmd *cobra.Command) (policy.Identity, error) {
 		BuildSigner:       f.buildSigner,
 		RunnerEnvironment: env,
 	}, nil
+}
+
+// quoteList is values quoted and joined, the first three of them.
+func quoteList(values []string) string {
+	var out []string
+	for i, v := range values {
+		if i == 3 {
+			out = append(out, "...")
+			break
+		}
+		out = append(out, strconv.Quote(v))
+	}
+	return strings.Join(out, ", ")
 }
 
 // nounCount is n and the noun, singular or plural.

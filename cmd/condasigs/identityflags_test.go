@@ -63,6 +63,11 @@ func TestIdentityFlagsMisuse(t *testing.T) {
 		{[]string{"--identity", "x", "--issuer", "github", "--build-signer", ""}, "--build-signer is empty"},
 		{[]string{"--identity", "x", "--issuer", "github", "--runner-environment", "self-hosted", "--deny-self-hosted-runners"}, "--deny-self-hosted-runners requires runner environment github-hosted"},
 		{[]string{"--identity", "x", "--issuer", "nope"}, "neither a URL nor a known shorthand"},
+		// A repeated claim flag would otherwise keep its last value only,
+		// dropping the constraint typed first.
+		{[]string{"--identity", "x", "--issuer", "github", "--source-ref", "refs/tags/*", "--source-ref=refs/heads/*"}, `--source-ref is given 2 times ("refs/tags/*", "refs/heads/*"): a signer must match every claim flag`},
+		{[]string{"--identity", "x", "--issuer", "github", "--runner-environment", "github-hosted", "--deny-self-hosted-runners", "--runner-environment", "self-hosted"}, "--runner-environment is given 2 times"},
+		{[]string{"--identity", "x", "--issuer", "github", "--owner-id", "1", "--owner-id", "1"}, "--owner-id is given 2 times"},
 		{[]string{"--config", "c.yaml", "--repository-id", "1"}, "--repository-id cannot be combined with --config: set it in the policy file instead (repository_id,"},
 		{[]string{"--config", "c.yaml", "--certificate-identity", "x"}, "--certificate-identity cannot be combined with --config"},
 		{[]string{"--config", "c.yaml", "--runner-environment", "github-hosted"}, "(runner_environment,"},

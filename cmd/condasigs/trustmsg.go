@@ -13,13 +13,21 @@ import (
 const maxTrustDocSize = 16 << 20
 
 // classifyFile says what the file at path is, reading at most
-// maxTrustDocSize bytes; Unknown when it cannot be read.
+// maxTrustDocSize bytes; Unknown when it cannot be read, or is not a
+// regular file: a pipe (bash's <(...), /dev/stdin) can be read once only,
+// by the trusted-root parser, which names TUF metadata too.
 func classifyFile(path string) (trustdoc.Kind, string) {
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		return trustdoc.Unknown, ""
+	}
 	file, err := os.Open(path)
 	if err != nil {
 		return trustdoc.Unknown, ""
 	}
 	defer file.Close()
+	if fi, err := file.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return trustdoc.Unknown, ""
+	}
 	b, err := io.ReadAll(io.LimitReader(file, maxTrustDocSize))
 	if err != nil {
 		return trustdoc.Unknown, ""

@@ -272,7 +272,7 @@ func checkChannelURL(channel string) error {
 	}
 	scheme, _, ok := strings.Cut(channel, "://")
 	if !ok {
-		return usageError("--channel %q is not an http, https or file URL: %s%s", channel, want, fileURLHint(channel, "channel"))
+		return usageError("--channel %q is not an http, https or file URL: %s%s", redactNonURL(channel), want, fileURLHint(channel, "channel"))
 	}
 	if !strings.EqualFold(scheme, "https") && !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "file") {
 		return usageError("--channel %s is not an http, https or file URL: %s", conda.Redact(channel), want)

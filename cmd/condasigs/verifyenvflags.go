@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 
@@ -31,27 +32,50 @@ func checkEnvChannel(name, channel string, pkgs []lockfile.Package) error {
 	if channel == "" {
 		return nil
 	}
-	var channels []string
+	// A set, not a list searched per package: a hostile lock file may
+	// name a channel for each of its hundreds of thousands of packages.
+	seen := map[string]bool{}
 	for _, p := range pkgs {
 		loc, err := conda.SplitPackageURL(p.URL)
 		if err != nil {
 			continue // reported per package
 		}
-		c := textsafe.Escape(conda.Redact(loc.Channel))
-		if !slices.Contains(channels, c) {
-			channels = append(channels, c)
-		}
+		seen[loc.Channel] = true
 	}
-	if len(channels) <= 1 {
+	if len(seen) <= 1 {
 		return nil
 	}
+	channels := make([]string, 0, len(seen))
+	for c := range seen {
+		channels = append(channels, c)
+	}
 	slices.Sort(channels)
-	shown := channels
-	if len(shown) > 3 {
-		shown = append(slices.Clone(shown[:3]), "...")
+	var shown []string
+	for _, c := range channels[:min(len(channels), 3)] {
+		shown = append(shown, textsafe.Escape(conda.Redact(c)))
+	}
+	if len(channels) > 3 {
+		shown = append(shown, "...")
 	}
 	return usageError("--channel names the one channel all packages were published to, but %s has packages of %d channels (%s): verify each channel's packages with its own --channel (and --platform), or leave --channel out and use --channel-mismatch warn for a mirror",
 		name, len(channels), strings.Join(shown, ", "))
+}
+
+// redactNonURL is a --channel without "://" fit for printing: read as the
+// authority and path of a URL, without user information, query or conda
+// token ("user:token@host/c" is host/c), or as given when it holds none.
+func redactNonURL(s string) string {
+	const scheme = "x://"
+	if r, ok := strings.CutPrefix(conda.Redact(scheme+s), scheme); ok {
+		if u, err := url.PathUnescape(r); err == nil && u == s {
+			return s
+		}
+		return r
+	}
+	if strings.ContainsAny(s, "@?#") {
+		return "REDACTED"
+	}
+	return s
 }
 
 // notForCommand says why a flag of verify that cmd lacks is not one of
