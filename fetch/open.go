@@ -1,29 +1,25 @@
 package fetch
 
 import (
-	"errors"
 	"os"
+
+	"github.com/condasigs/condasigs/internal/localfile"
 )
 
 // errNotRegular is returned by openRegular for a FIFO, a device, a
 // directory or a socket.
-var errNotRegular = errors.New("not a regular file")
+var errNotRegular = localfile.ErrNotRegular
 
-// openRegular opens path for reading only if it is a regular file. The
-// open itself never blocks (a FIFO would wait for a writer), and the check
-// is made on the opened file, so that it cannot be swapped in between.
+// nonblock opens FIFOs without waiting for a writer.
+const nonblock = localfile.Nonblock
+
+// openRegular opens path for reading only if it is a regular file (see
+// localfile.Open).
 func openRegular(path string) (*os.File, os.FileInfo, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|nonblock, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = errNotRegular
-	}
-	if err != nil {
+	f, fi, err := localfile.Open(path)
+	if err == nil && fi.IsDir() {
 		f.Close()
-		return nil, nil, err
+		return nil, nil, errNotRegular
 	}
-	return f, fi, nil
+	return f, fi, err
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/condasigs/condasigs/internal/atomicfile"
 	"github.com/condasigs/condasigs/internal/cachedir"
+	"github.com/condasigs/condasigs/internal/localfile"
 )
 
 // cacheMode is how a TUF source uses its repository's cache directory.
@@ -506,3 +507,6 @@ func checkRootOwned(dir string) (string, error) {
 	}
 	return cachedir.CheckOwnedBy(dir, 0)
 }
+
+// nonblock opens FIFOs without waiting for a writer.
+const nonblock = localfile.Nonblock

@@ -6,9 +6,6 @@ import (
 	"io/fs"
 )
 
-// nonblock is 0 where FIFOs cannot block an open.
-const nonblock = 0
-
 // nofollow is 0 where open has no such flag: the lock file is checked to
 // be a regular file before it is opened and after it is locked.
 const nofollow = 0

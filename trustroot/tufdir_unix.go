@@ -8,9 +8,6 @@ import (
 	"syscall"
 )
 
-// nonblock opens FIFOs without waiting for a writer.
-const nonblock = syscall.O_NONBLOCK
-
 // nofollow makes an open fail on a symbolic link rather than follow it.
 const nofollow = syscall.O_NOFOLLOW
 

@@ -23,6 +23,7 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/localfile"
 	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/policy"
 )
@@ -218,8 +219,8 @@ var carriedName = regexp.MustCompile(`\.sigs\.([0-9a-fA-F]{64})$`)
 // in an array. A file named <filename>.sigs.<sha256> must hash to that name.
 func readBundleFile(path string, max int64) (bundleFile, error) {
 	const what = "give a CEP 50 sidecar (a JSON array of Sigstore bundles) or one Sigstore bundle (a JSON object)"
-	file, fi, err := openRegularFile(path)
-	if errors.Is(err, errNotRegular) {
+	file, fi, err := localfile.Open(path)
+	if errors.Is(err, localfile.ErrNotRegular) {
 		return bundleFile{}, usageError("--bundle %s is %v: %s", path, err, what)
 	}
 	if err != nil {
@@ -290,8 +291,8 @@ func hashPackageFile(ctx context.Context, path string) (localPackage, error) {
 		// A package URL has the form <channel>/<subdir>/<filename>.
 		return localPackage{}, usageError("%s is in the root directory: move it into a directory", path)
 	}
-	file, fi, err := openRegularFile(path)
-	if errors.Is(err, errNotRegular) {
+	file, fi, err := localfile.Open(path)
+	if errors.Is(err, localfile.ErrNotRegular) {
 		return localPackage{}, usageError("%s is %v: give the path of a package file", path, err)
 	}
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/condasigs/condasigs/internal/localfile"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -132,7 +133,7 @@ func TestFileRecordsRefusesFIFO(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		assert.ErrorIs(t, err, errNotRegular)
+		assert.ErrorIs(t, err, localfile.ErrNotRegular)
 	case <-time.After(20 * time.Second):
 		t.Fatal("reading records from a FIFO still waits for a writer")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/localfile"
 )
 
 // fileRecords is the record source of --repodata: every package's record
@@ -11,7 +12,7 @@ import (
 type fileRecords struct{ path string }
 
 func (s fileRecords) FindRecords(_ context.Context, _ string, filenames []string) (map[string]fetch.Found, error) {
-	f, _, err := openRegularFile(s.path) // checked before, but it may have been swapped for a FIFO
+	f, _, err := localfile.Open(s.path) // checked before, but it may have been swapped for a FIFO
 	if err != nil {
 		// fetch.Resolve gives each file the error.
 		return nil, &fetch.Error{Kind: fetch.KindNotFound, Msg: "cannot open --repodata", Err: err}

@@ -14,6 +14,7 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/localfile"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/spf13/cobra"
 )
@@ -291,8 +292,8 @@ func checkRepodataFile(path string) error {
 	if path == "" {
 		return usageError("--repodata is empty: %s", want)
 	}
-	file, fi, err := openRegularFile(path) // a FIFO would block the open
-	if errors.Is(err, errNotRegular) {
+	file, fi, err := localfile.Open(path) // a FIFO would block the open
+	if errors.Is(err, localfile.ErrNotRegular) {
 		return usageError("--repodata %s is %v: %s", path, err, want)
 	}
 	if err != nil {
@@ -457,12 +458,12 @@ func hashArtifacts(paths []string, names map[string]bool) (map[string]string, er
 			return nil, usageError("--artifact %s and --artifact %s have the same file name, and each package URL is checked against one file: verify them in separate runs", prev, p)
 		}
 		given[name] = p
-		file, fi, err := openRegularFile(p) // a FIFO or device would block or never end
+		file, fi, err := localfile.Open(p) // a FIFO or device would block or never end
 		if err == nil && fi.IsDir() {
 			file.Close()
 			err = fmt.Errorf("%s is a directory", p)
 		}
-		if errors.Is(err, errNotRegular) {
+		if errors.Is(err, localfile.ErrNotRegular) {
 			err = fmt.Errorf("%s is %w", p, err)
 		}
 		if err != nil {

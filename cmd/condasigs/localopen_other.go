@@ -1,6 +1,0 @@
-//go:build !unix
-
-package main
-
-// nonblockOpen is 0 where FIFOs cannot block an open.
-const nonblockOpen = 0
