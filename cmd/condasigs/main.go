@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/internal/textsafe"
@@ -60,7 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ee.code
 	default:
 		// Errors quote file names, URLs and lock-file text.
-		fmt.Fprintf(stderr, "condasigs: %s\n", textsafe.Escape(err.Error()))
+		// Library errors say "condasigs: " themselves: once is enough.
+		fmt.Fprintf(stderr, "condasigs: %s\n", textsafe.Escape(strings.TrimPrefix(err.Error(), "condasigs: ")))
 		return exitProblem
 	}
 }

@@ -196,13 +196,13 @@ func TestUsageErrors(t *testing.T) {
 		msg  string
 	}{
 		{"no URL", []string{"verify", "--identity", "x", "--issuer", "y"}, "needs at least one PACKAGE-URL"},
-		{"no identity", []string{"verify", "--trusted-root", trustedRoot, "file:///c/linux-64/x.conda"}, "at least one --identity"},
-		{"unpaired", []string{"verify", "--trusted-root", trustedRoot, "--identity", "a", "--identity", "b", "--issuer", "c", "file:///c/linux-64/x.conda"}, "come in pairs"},
-		{"bad require", verifyArgs("--require", "always", "file:///c/linux-64/x.conda"), `--require "always": give error, warn or ignore`},
-		{"bad channel-mismatch", verifyArgs("--channel-mismatch", "no", "file:///c/linux-64/x.conda"), "--channel-mismatch"},
-		{"bad format", verifyArgs("--format", "xml", "file:///c/linux-64/x.conda"), "--format"},
-		{"bad URL", verifyArgs("ftp://h/c/linux-64/x.conda"), "unsupported URL scheme"},
-		{"missing trusted root", []string{"verify", "--trusted-root", "/nonexistent/trusted_root.json", "--identity", "a", "--issuer", "github", "file:///c/linux-64/x.conda"}, "trusted root"},
+		{"no identity", []string{"verify", "--trusted-root", trustedRoot, "file:///c/linux-64/x-1-0.conda"}, "at least one --identity"},
+		{"unpaired", []string{"verify", "--trusted-root", trustedRoot, "--identity", "a", "--identity", "b", "--issuer", "c", "file:///c/linux-64/x-1-0.conda"}, "come in pairs"},
+		{"bad require", verifyArgs("--require", "always", "file:///c/linux-64/x-1-0.conda"), `--require "always": give error, warn or ignore`},
+		{"bad channel-mismatch", verifyArgs("--channel-mismatch", "no", "file:///c/linux-64/x-1-0.conda"), "--channel-mismatch"},
+		{"bad format", verifyArgs("--format", "xml", "file:///c/linux-64/x-1-0.conda"), "--format"},
+		{"bad URL", verifyArgs("ftp://h/c/linux-64/x-1-0.conda"), "unsupported URL scheme"},
+		{"missing trusted root", []string{"verify", "--trusted-root", "/nonexistent/trusted_root.json", "--identity", "a", "--issuer", "github", "file:///c/linux-64/x-1-0.conda"}, "trusted root"},
 		{"unknown command", []string{"frobnicate"}, "unknown command"},
 	}
 	for _, c := range cases {

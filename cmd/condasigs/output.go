@@ -66,7 +66,7 @@ func errorReport(rawURL string, err error) *condasigs.Report {
 	rep := &condasigs.Report{Filename: conda.Redact(rawURL), URL: conda.Redact(rawURL),
 		Outcome: policy.Fail, Status: statusError, Bundles: []attest.Evidence{},
 		Reasons: []policy.Reason{{Rule: ruleRun, Code: codeNotVerified, Severity: policy.SeverityError,
-			Message: "not verified: " + err.Error()}}}
+			Message: "not verified: " + strings.TrimPrefix(err.Error(), "condasigs: ")}}}
 	if loc, lerr := conda.SplitPackageURL(rawURL); lerr == nil {
 		rep.Filename, rep.Channel, rep.Subdir = loc.Filename, conda.Redact(loc.Channel), loc.Subdir
 	}

@@ -358,7 +358,7 @@ func TestRootAgeFlags(t *testing.T) {
 func TestTrustFlagUsageErrors(t *testing.T) {
 	tr := []string{"--trusted-root", trustedRoot}
 	policyArgs := []string{"verify", "--identity", wfSAN, "--issuer", ghIssuer}
-	const url = "file:///c/linux-64/x.conda"
+	const url = "file:///c/linux-64/x-1-0.conda"
 	v := func(flags ...string) []string {
 		return append(append(append([]string{}, policyArgs...), flags...), url)
 	}

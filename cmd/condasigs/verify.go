@@ -437,6 +437,12 @@ func packageNames(urls []string) (map[string]bool, error) {
 		if err != nil {
 			return nil, usageError("%v%s", err, fileURLHint(u, "file"))
 		}
+		if _, err := conda.ParseFilename(loc.Filename); err != nil {
+			return nil, usageError("%s: %v: give the URL of a package, <channel>/<subdir>/<name>-<version>-<build>.conda or .tar.bz2", conda.Redact(u), err)
+		}
+		if _, err := conda.NormalizeChannel(loc.Channel); err != nil {
+			return nil, usageError("%s: %v: give the URL of a package, <channel>/<subdir>/<filename>", conda.Redact(u), err)
+		}
 		names[loc.Filename] = true
 	}
 	return names, nil
