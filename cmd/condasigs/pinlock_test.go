@@ -157,7 +157,7 @@ func TestPinLockFileSkipsFailures(t *testing.T) {
 	assert.Contains(t, out, "[lock-mismatch]")
 	store, err := policy.LoadPins(pins)
 	require.NoError(t, err)
-	ch := strings.Replace(p.vc.url, "http://", "https://", 0)
+	ch := p.vc.url
 	_, alpha := store.Get(ch, "alpha")
 	_, beta := store.Get(ch, "beta")
 	assert.True(t, alpha, "alpha is pinned:\n%s", readFile(t, pins))
@@ -207,7 +207,7 @@ func TestPinLockFileChannel(t *testing.T) {
 	lock, _ := p.lock(t, []string{"alpha-1.0-0.conda"}, sha)
 	pins := filepath.Join(p.dir, "pins.json")
 	code, out, errOut := runCLI(t, p.args("pin", "--pins", pins, lock)...)
-	assert.Equal(t, exitFail, code, "without --channel, the copy is not the channel the attestation names")
+	assert.Equal(t, exitFail, code, "without --channel, the copy is not the channel the attestation names: %s", errOut)
 	assert.Contains(t, out, "[target-channel-mismatch]")
 	assert.NoFileExists(t, pins)
 
