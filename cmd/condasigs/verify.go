@@ -100,7 +100,7 @@ func addVerifyFlags(cmd *cobra.Command, f *verifyFlags) {
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.artifacts, "artifact", nil, "package file to hash and check against its record's sha256; matched to a PACKAGE-URL by file name (repeatable)")
 	fl.StringVar(&f.repodata, "repodata", "", "read records from this repodata.json file instead of the channel's")
-	fl.StringVar(&f.channel, "channel", "", "URL of the channel the packages belong to, when PACKAGE-URLs point to a local copy or mirror of it (compared with each attestation's targetChannel)")
+	onceStringVar(fl, &f.channel, "channel", "", "URL of the channel the packages belong to, when PACKAGE-URLs point to a local copy or mirror of it (compared with each attestation's targetChannel)")
 }
 
 // addPolicyFlags adds the flags of every verifying command: trust, policy,
@@ -110,12 +110,12 @@ func addPolicyFlags(cmd *cobra.Command, f *verifyFlags) {
 	addTrustFlags(fl, &f.trustFlags)
 	fl.Var(&f.rootWarnAge, "root-warn-age", "warn in the report when the TUF trusted root was last updated longer ago than this: a duration such as 36h or 7d, or off (default 7d)")
 	fl.Var(&f.rootMaxAge, "root-max-age", "fail when the TUF trusted root was last updated longer ago than this: a duration such as 30d, or off (default off)")
-	fl.StringVar(&f.config, "config", "", "policy file (YAML or JSON) with per-channel entries; excludes the identity and claim flags, --require, --channel-mismatch and --pin")
-	fl.StringVar(&f.pins, "pins", "", "identity pin file, for policies that pin signers")
-	fl.StringVar(&f.pin, "pin", "", "identity pinning for the --identity policy: error or warn when a package's signer changes (needs --pins)")
+	onceStringVar(fl, &f.config, "config", "", "policy file (YAML or JSON) with per-channel entries; excludes the identity and claim flags, --require, --channel-mismatch and --pin")
+	onceStringVar(fl, &f.pins, "pins", "", "identity pin file, for policies that pin signers")
+	onceStringVar(fl, &f.pin, "pin", "", "identity pinning for the --identity policy: error or warn when a package's signer changes (needs --pins)")
 	addIdentityFlags(fl, &f.ids)
-	fl.StringVar(&f.require, "require", "error", "what missing, unretrievable or unverifiable attestations do: error, warn or ignore")
-	fl.StringVar(&f.channelMismatch, "channel-mismatch", "error", "what an attestation for another channel does: error, warn (e.g. for a mirror) or ignore")
+	onceStringVar(fl, &f.require, "require", "error", "what missing, unretrievable or unverifiable attestations do: error, warn or ignore")
+	onceStringVar(fl, &f.channelMismatch, "channel-mismatch", "error", "what an attestation for another channel does: error, warn (e.g. for a mirror) or ignore")
 	fl.StringVar(&f.format, "format", "text", "output format: text or json")
 	fl.Int64Var(&f.maxSidecarSize, "max-sidecar-size", fetch.DefaultMaxSidecarSize, "sidecar size cap in bytes (positive)")
 	fl.StringSliceVar(&f.recordSources, "record-source", nil, "where records are read from, in the order tried: shards (CEP 16 sharded repodata), zst (repodata.json.zst), json (repodata.json); one the channel does not serve moves on to the next (default shards,zst,json)")

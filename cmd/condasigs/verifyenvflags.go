@@ -22,7 +22,7 @@ channels.`
 
 // addEnvChannelFlag adds verify-env's --channel.
 func addEnvChannelFlag(fl *pflag.FlagSet, f *verifyFlags) {
-	fl.StringVar(&f.channel, "channel", "", "URL of the channel every locked package was published to, when the lock file's URLs point to a local copy or mirror of it (compared with each attestation's targetChannel); the lock file's packages must all come from one channel")
+	onceStringVar(fl, &f.channel, "channel", "", "URL of the channel every locked package was published to, when the lock file's URLs point to a local copy or mirror of it (compared with each attestation's targetChannel); the lock file's packages must all come from one channel")
 }
 
 // checkEnvChannel accepts a --channel only for packages that all come
