@@ -147,6 +147,60 @@ func realMutations(t testing.TB, file string, stride int) map[string][]byte {
 	return out
 }
 
+// structuralMutations reshape a real bundle where the parse rules bite:
+// inclusion promise and proof removed, each media type, a certificate
+// chain, no envelope, no verification material, no or many log entries.
+func structuralMutations(t testing.TB, file string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	add := func(name string, fn func(m map[string]any)) {
+		m := fixtures.RawJSON(file)
+		fn(m)
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		out[name] = b
+	}
+	vm := func(m map[string]any) map[string]any { return m["verificationMaterial"].(map[string]any) }
+	entry := func(m map[string]any) map[string]any { return vm(m)["tlogEntries"].([]any)[0].(map[string]any) }
+	add("no inclusion proof", func(m map[string]any) { delete(entry(m), "inclusionProof") })
+	add("no inclusion promise", func(m map[string]any) { delete(entry(m), "inclusionPromise") })
+	add("neither", func(m map[string]any) { delete(entry(m), "inclusionProof"); delete(entry(m), "inclusionPromise") })
+	for _, mt := range []string{
+		"application/vnd.dev.sigstore.bundle+json;version=0.1", "application/vnd.dev.sigstore.bundle+json;version=0.2",
+		"application/vnd.dev.sigstore.bundle+json;version=0.3", "application/vnd.dev.sigstore.bundle.v0.1+json",
+		"application/vnd.dev.sigstore.bundle.v0.2+json", "application/vnd.dev.sigstore.bundle.v0.3.1+json",
+		"application/vnd.dev.sigstore.bundle.v0.4+json", "application/vnd.dev.sigstore.bundle.v0.1.0+json",
+	} {
+		add("media type "+mt, func(m map[string]any) { m["mediaType"] = mt })
+		add("media type "+mt+", no inclusion proof", func(m map[string]any) { m["mediaType"] = mt; delete(entry(m), "inclusionProof") })
+		add("media type "+mt+", no inclusion promise", func(m map[string]any) { m["mediaType"] = mt; delete(entry(m), "inclusionPromise") })
+	}
+	add("certificate chain", func(m map[string]any) {
+		c := vm(m)["certificate"]
+		delete(vm(m), "certificate")
+		vm(m)["x509CertificateChain"] = map[string]any{"certificates": []any{c}}
+	})
+	add("no envelope", func(m map[string]any) { delete(m, "dsseEnvelope") })
+	add("message signature instead of DSSE", func(m map[string]any) {
+		delete(m, "dsseEnvelope")
+		m["messageSignature"] = map[string]any{
+			"messageDigest": map[string]any{"algorithm": "SHA2_256", "digest": base64.StdEncoding.EncodeToString(make([]byte, 32))},
+			"signature":     base64.StdEncoding.EncodeToString([]byte("sig")),
+		}
+	})
+	add("no verification material", func(m map[string]any) { delete(m, "verificationMaterial") })
+	add("no log entries", func(m map[string]any) { delete(vm(m), "tlogEntries") })
+	add("the log entry twice", func(m map[string]any) { vm(m)["tlogEntries"] = []any{entry(m), entry(m)} })
+	add("too many log entries", func(m map[string]any) {
+		var many []any
+		for range 40 {
+			many = append(many, entry(m))
+		}
+		vm(m)["tlogEntries"] = many
+	})
+	return out
+}
+
 // TestFastMutationCorpus: every mutation of each real bundle gets the
 // same evidence on both paths, under its own root and the other's.
 func TestFastMutationCorpus(t *testing.T) {
@@ -163,6 +217,9 @@ func TestFastMutationCorpus(t *testing.T) {
 		muts := realMutations(t, c.file, stride)
 		require.Greater(t, len(muts), 40)
 		t.Logf("%s: %d field mutations, %d byte flips", c.file, len(muts), len(fixtures.Read(c.file))/stride)
+		for name, raw := range structuralMutations(t, c.file) {
+			muts[name] = raw
+		}
 		for name, raw := range muts {
 			pg.same(t, name, raw, c.s)
 			st.same(t, name, raw, c.s)

@@ -1,9 +1,11 @@
 package attest
 
 import (
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"github.com/sigstore/sigstore-go/pkg/verify"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // onceEntity is a parsed bundle, as sigstore-go's verify.SignedEntity, that
@@ -49,4 +51,69 @@ func (e *onceEntity) VerificationContent() (verify.VerificationContent, error) {
 		e.contentDone = true
 	}
 	return e.content, e.contentErr
+}
+
+// parse parses one bundle as parseBundle does, and returns it as the
+// entity sigstore-go verifies: on the fast path, an onceEntity.
+func (v *Verifier) parse(raw []byte) (verify.SignedEntity, *bundle.Bundle, Code, error) {
+	if v.fast {
+		if e := parseOnce(raw); e != nil {
+			return e, e.Bundle, "", nil
+		}
+	}
+	b, code, err := parseBundle(raw)
+	if err != nil {
+		return nil, nil, code, err
+	}
+	if v.fast {
+		return &onceEntity{Bundle: b}, b, "", nil
+	}
+	return b, b, "", nil
+}
+
+// parseOnce parses raw into an onceEntity whose log entries are decoded
+// once, not twice: bundle.Bundle.UnmarshalJSON decodes them to validate
+// the bundle and drops them, and sigstore-go decodes them again to verify
+// them. It returns nil whenever it cannot tell, and parseBundle decides.
+//
+// Exact: it unmarshals the protobuf as UnmarshalJSON does, has
+// bundle.NewBundle validate it with the log entries set aside (version,
+// content, verification material, certificate chain rules: none of these
+// reads the entries), then decodes the entries with Bundle.TlogEntries, as
+// validate does, and applies validate's two rules about them: a v0.1
+// bundle's entries need an inclusion promise, a later one's an inclusion
+// proof. Those are all of validate's checks, so whenever parseOnce returns
+// a bundle, UnmarshalJSON accepts the same bytes and yields the same
+// bundle (the same message, the same inclusion flags, set by TlogEntries).
+// It also applies parseBundle's own rules (versions v0.1 to v0.3, a DSSE
+// envelope). Revisit with every sigstore-go upgrade: a new rule in
+// validate must be added here.
+func parseOnce(raw []byte) *onceEntity {
+	pb := new(protobundle.Bundle)
+	if protojson.Unmarshal(raw, pb) != nil {
+		return nil
+	}
+	vm := pb.GetVerificationMaterial()
+	if vm == nil || pb.GetDsseEnvelope() == nil {
+		return nil
+	}
+	set := vm.TlogEntries
+	vm.TlogEntries = nil
+	b, err := bundle.NewBundle(pb)
+	vm.TlogEntries = set
+	if err != nil {
+		return nil
+	}
+	version, err := b.Version()
+	if err != nil || version != "v0.1" && version != "v0.2" && version != "v0.3" {
+		return nil
+	}
+	entries, err := b.TlogEntries()
+	if err != nil {
+		return nil
+	}
+	if len(entries) > 0 && (version == "v0.1" && !b.HasInclusionPromise() || version != "v0.1" && !b.HasInclusionProof()) {
+		return nil
+	}
+	return &onceEntity{Bundle: b, entriesDone: true, entries: entries}
 }

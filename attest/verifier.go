@@ -215,24 +215,23 @@ func (v *Verifier) VerifyBundle(index int, raw []byte, s Subject) Evidence {
 	if err != nil || len(digest) != 32 {
 		return ev.fail(CodePackageDigestAbsent, "no valid package SHA-256 to compare with: the record has none and no package bytes were given")
 	}
-	b, code, err := parseBundle(raw)
+	entity, b, code, err := v.parse(raw)
 	if err != nil {
 		return ev.fail(code, err.Error())
 	}
 	ev.MediaType = b.MediaType
 
-	entity := v.entity(b)
 	res, err := v.sigstore.Verify(entity, verify.NewPolicy(
 		verify.WithArtifactDigest("sha256", digest), verify.WithoutIdentitiesUnsafe()))
 	digestRejected := false
 	if err != nil {
 		// Find out whether the digest alone was refused, for a precise
 		// code: verify a fresh copy without it. Only failures pay this.
-		fresh, _, perr := parseBundle(raw)
+		fresh, _, _, perr := v.parse(raw)
 		if perr != nil {
 			return ev.fail(classify(err))
 		}
-		res, err = v.sigstore.Verify(v.entity(fresh), verify.NewPolicy(verify.WithoutArtifactUnsafe(), verify.WithoutIdentitiesUnsafe()))
+		res, err = v.sigstore.Verify(fresh, verify.NewPolicy(verify.WithoutArtifactUnsafe(), verify.WithoutIdentitiesUnsafe()))
 		if err != nil {
 			return ev.fail(classify(err))
 		}
@@ -263,14 +262,6 @@ func (v *Verifier) VerifyBundle(index int, raw []byte, s Subject) Evidence {
 	}
 	ev.Verified = true
 	return ev
-}
-
-// entity is what b is verified as: on the fast path, an onceEntity.
-func (v *Verifier) entity(b *bundle.Bundle) verify.SignedEntity {
-	if v.fast {
-		return &onceEntity{Bundle: b}
-	}
-	return b
 }
 
 func (ev Evidence) fail(code Code, msg string) Evidence {
