@@ -125,7 +125,8 @@ import (
 // trusted material it is given, dropped with the Verifier; a refreshed or
 // rotated trust root gets a new Verifier and starts from nothing. Nothing
 // is persisted. An authority whose fields change after NewVerifier (the
-// snapshot no longer matches) is verified on the plain path.
+// snapshot no longer matches) is verified on the plain path; certificates
+// themselves are taken as immutable, as sigstore-go takes them.
 
 // fastMaterial is trusted material whose Fulcio CAs and TSAs are replaced by
 // their fast counterparts where eligible; everything else is tm's.
