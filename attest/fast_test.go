@@ -295,6 +295,10 @@ func FuzzFastPlain(f *testing.F) {
 	f.Add(fixtures.Read(fixtures.BundleFile))
 	f.Add(fixtures.Read(fixtures.StagingBundleFile))
 	f.Add([]byte(`{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}`))
+	// The other attest fuzz targets' seeds that are objects, as bundles.
+	for _, s := range []string{"{}", `{"a": [1, {"b": null}]}`, `{"a": 1, "a": 2}`, "{\"\xff\": 1}", `{"a":"\u0000"}`} {
+		f.Add([]byte(s))
+	}
 	pairs := []pair{
 		newPair(f, "public-good", fixtures.TrustedRoot(fixtures.PublicGoodRootFile)),
 		newPair(f, "staging", fixtures.TrustedRoot(fixtures.StagingRootFile)),
