@@ -37,7 +37,10 @@ import (
 // # Fulcio: fastCA
 //
 // Eligible (decided once, in newFastCA): a *root.FulcioCertificateAuthority
-// with a root R and intermediates that form one linear chain
+// with a root R and at most maxFastIntermediates intermediates (x509 spends
+// one of its at most 100 signature checks per link, and refuses a longer
+// chain), all parsed (with their DER, which x509 requires of the
+// intermediates it is given, not of its anchors), that form one linear chain
 // I0 -> I1 -> ... -> R (each issued by the next, by name), all subject names
 // distinct; every static link passes CheckSignatureFrom (signature, and the
 // parent's basic constraints, CA flag and certSign key usage); no static
@@ -221,6 +224,12 @@ func validAt(c *x509.Certificate, t time.Time) bool {
 	return !t.Before(c.NotBefore) && !t.After(c.NotAfter)
 }
 
+// maxFastIntermediates bounds the chains fastCA takes: x509 verification
+// spends one signature check per link, at most 100 per verification, and
+// refuses a longer chain (about 100 intermediates); the fast path, checking
+// the static links outside that budget, would accept it.
+const maxFastIntermediates = 8
+
 // fastCA is a Fulcio CA whose static links were verified once (see the
 // design note above).
 type fastCA struct {
@@ -237,13 +246,13 @@ type fastCA struct {
 // newFastCA returns the fast counterpart of ca, or nil when ca is not
 // eligible.
 func newFastCA(ca *root.FulcioCertificateAuthority) *fastCA {
-	if ca.Root == nil || len(ca.Intermediates) == 0 || slices.Contains(ca.Intermediates, nil) {
+	if ca.Root == nil || len(ca.Intermediates) == 0 || len(ca.Intermediates) > maxFastIntermediates || slices.Contains(ca.Intermediates, nil) {
 		return nil
 	}
 	all := append([]*x509.Certificate{ca.Root}, ca.Intermediates...)
 	bySubject := map[string]*x509.Certificate{}
 	for _, c := range all {
-		if _, dup := bySubject[string(c.RawSubject)]; dup {
+		if _, dup := bySubject[string(c.RawSubject)]; dup || len(c.Raw) == 0 {
 			return nil
 		}
 		bySubject[string(c.RawSubject)] = c
