@@ -59,7 +59,7 @@ func TestFastHostileBundles(t *testing.T) {
 		"A, its timestamp twice": editJSON(t, rawA, func(m map[string]any) {
 			setTimestamps(m, append(timestamps(m), timestamps(m)...))
 		}),
-		"A, and B's timestamp": editJSON(t, rawA, func(m map[string]any) { setTimestamps(m, append(timestamps(m), tsB...)) }),
+		"A, and B's timestamp":   editJSON(t, rawA, func(m map[string]any) { setTimestamps(m, append(timestamps(m), tsB...)) }),
 		"A, B's timestamp first": editJSON(t, rawA, func(m map[string]any) { setTimestamps(m, append(append([]any{}, tsB...), timestamps(m)...)) }),
 		"A, B's timestamp only":  editJSON(t, rawA, func(m map[string]any) { setTimestamps(m, tsB) }),
 		"A, no timestamp":        editJSON(t, rawA, func(m map[string]any) { setTimestamps(m, nil) }),
@@ -67,8 +67,8 @@ func TestFastHostileBundles(t *testing.T) {
 		"A, B's log entry": editJSON(t, rawA, func(m map[string]any) {
 			material(m)["tlogEntries"] = material(bb)["tlogEntries"]
 		}),
-		"A, v0.1": editJSON(t, rawA, func(m map[string]any) { m["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1" }),
-		"A, v0.2": editJSON(t, rawA, func(m map[string]any) { m["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.2" }),
+		"A, v0.1":   editJSON(t, rawA, func(m map[string]any) { m["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1" }),
+		"A, v0.2":   editJSON(t, rawA, func(m map[string]any) { m["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.2" }),
 		"A, v0.3.0": editJSON(t, rawA, func(m map[string]any) { m["mediaType"] = "application/vnd.dev.sigstore.bundle.v0.3.0+json" }),
 		"A, v0.1 without its promise": editJSON(t, rawA, func(m map[string]any) {
 			m["mediaType"] = "application/vnd.dev.sigstore.bundle+json;version=0.1"
