@@ -49,6 +49,8 @@ type Verifier struct {
 	material   root.TrustedMaterial
 	sigstore   *verify.Verifier
 	thresholds Thresholds
+	// fast is set when sigstore verifies with the fast path (fastca.go).
+	fast bool
 	// members, for trusted material of several Sigstore instances: each
 	// bundle is verified against the instance whose CA issued it.
 	members []*Verifier
@@ -79,11 +81,17 @@ type multi interface {
 // verified against the instance that issued its certificate, with that
 // instance's thresholds; Thresholds then reports the weakest.
 func NewVerifier(tm root.TrustedMaterial) (*Verifier, error) {
+	return newVerifier(tm, true)
+}
+
+// newVerifier is NewVerifier; fast selects the fast path (fastca.go), which
+// gives the same verdicts as the plain one, sigstore-go's own authorities.
+func newVerifier(tm root.TrustedMaterial, fast bool) (*Verifier, error) {
 	if tm == nil {
 		return nil, errors.New("attest: nil trusted material")
 	}
 	if m, ok := tm.(multi); ok {
-		return newSetVerifier(m)
+		return newSetVerifier(m, fast)
 	}
 	th := Thresholds{TransparencyLog: 1, ObserverTimestamps: 1}
 	opts := []verify.VerifierOption{
@@ -94,21 +102,25 @@ func NewVerifier(tm root.TrustedMaterial) (*Verifier, error) {
 		th.SignedCertificateTimestamps = 1
 		opts = append(opts, verify.WithSignedCertificateTimestamps(th.SignedCertificateTimestamps))
 	}
-	sv, err := verify.NewVerifier(tm, opts...)
+	sm := tm
+	if fast {
+		sm = newFastMaterial(tm)
+	}
+	sv, err := verify.NewVerifier(sm, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("attest: building the sigstore verifier: %w", err)
 	}
-	return &Verifier{material: tm, sigstore: sv, thresholds: th}, nil
+	return &Verifier{material: tm, sigstore: sv, thresholds: th, fast: fast}, nil
 }
 
-func newSetVerifier(set multi) (*Verifier, error) {
+func newSetVerifier(set multi, fast bool) (*Verifier, error) {
 	members := set.Members()
 	if len(members) == 0 {
 		return nil, errors.New("attest: empty set of trusted material")
 	}
 	v := &Verifier{material: set}
 	for i, tm := range members {
-		m, err := NewVerifier(tm)
+		m, err := newVerifier(tm, fast)
 		if err != nil {
 			return nil, fmt.Errorf("attest: member %d: %w", i, err)
 		}
@@ -212,25 +224,25 @@ func (v *Verifier) VerifyBundle(index int, raw []byte, s Subject) Evidence {
 	if err != nil || len(digest) != 32 {
 		return ev.fail(CodePackageDigestAbsent, "no valid package SHA-256 to compare with: the record has none and no package bytes were given")
 	}
-	b, code, err := parseBundle(raw)
+	entity, b, code, err := v.parse(raw)
 	if err != nil {
 		return ev.fail(code, err.Error())
 	}
 	ev.MediaType = b.MediaType
 
-	res, err := v.sigstore.Verify(b, verify.NewPolicy(
+	res, err := v.sigstore.Verify(entity, verify.NewPolicy(
 		verify.WithArtifactDigest("sha256", digest), verify.WithoutIdentitiesUnsafe()))
 	digestRejected := false
 	if err != nil {
 		// Find out whether the digest alone was refused, for a precise
 		// code: verify a fresh copy without it. Only failures pay this.
-		fresh, _, perr := parseBundle(raw)
+		fresh, fb, _, perr := v.parse(raw)
 		if perr != nil {
 			return ev.fail(v.explain(b, err))
 		}
 		res, err = v.sigstore.Verify(fresh, verify.NewPolicy(verify.WithoutArtifactUnsafe(), verify.WithoutIdentitiesUnsafe()))
 		if err != nil {
-			return ev.fail(v.explain(fresh, err))
+			return ev.fail(v.explain(fb, err))
 		}
 		digestRejected = true
 	}
@@ -249,7 +261,7 @@ func (v *Verifier) VerifyBundle(index int, raw []byte, s Subject) Evidence {
 	for _, ts := range res.VerifiedTimestamps {
 		ev.Timestamps = append(ev.Timestamps, Timestamp{Type: ts.Type, URI: ts.URI, Time: ts.Timestamp.UTC()})
 	}
-	ev.LogEntries = v.logEntries(b, res)
+	ev.LogEntries = v.logEntries(entity, res)
 
 	if code, msg := checkStatement(&ev, res, s); code != "" {
 		return ev.fail(code, msg)
@@ -295,7 +307,7 @@ func parseBundle(raw []byte) (*bundle.Bundle, Code, error) {
 // other failure would have failed the whole verification. The promise is
 // checked again only when sigstore-go reported fewer log timestamps than
 // there are promises, so the common case costs no cryptography.
-func (v *Verifier) logEntries(b *bundle.Bundle, res *verify.VerificationResult) []LogEntry {
+func (v *Verifier) logEntries(b verify.TlogEntryProvider, res *verify.VerificationResult) []LogEntry {
 	entries, err := b.TlogEntries()
 	if err != nil {
 		return nil
