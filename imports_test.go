@@ -23,9 +23,9 @@ func TestImportGraphIsThePipeline(t *testing.T) {
 	allowed := map[string][]string{ // package → the module's packages it may import
 		"conda":     {"internal/textsafe"},
 		"lockfile":  {"conda", "internal/textsafe", "internal/strictyaml"},
-		"fetch":     {"conda", "internal/textsafe", "internal/atomicfile", "internal/cachedir", "internal/cep16", "internal/localfile"},
+		"fetch":     {"conda", "internal/textsafe", "internal/atomicfile", "internal/cachedir", "internal/cep16", "internal/localfile", "internal/recordfield"},
 		"attest":    {"conda", "internal/textsafe"},
-		"policy":    {"conda", "attest", "internal/textsafe", "internal/strictyaml", "internal/atomicfile"},
+		"policy":    {"conda", "attest", "internal/textsafe", "internal/strictyaml", "internal/atomicfile", "internal/nearest"},
 		"trustroot": {"conda", "fetch", "internal/textsafe", "internal/atomicfile", "internal/cachedir", "internal/trustdoc", "internal/localfile"},
 	}
 	// Third-party packages only some may import.

@@ -10,6 +10,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/condasigs/condasigs/internal/recordfield"
 	"github.com/condasigs/condasigs/internal/textsafe"
 )
 
@@ -124,23 +125,6 @@ func malformedRepodata(err error) error {
 	return &Error{Kind: KindMalformed, Msg: "invalid repodata.json", Err: err}
 }
 
-// The fields of Record that a record's keys name, in the order of
-// fieldNames: the first slots of a scanner's table of keys.
-const (
-	fName = iota
-	fVersion
-	fBuild
-	fBuildNumber
-	fSubdir
-	fSize
-	fSHA256
-	fMD5
-	fAttestations
-	numFields
-)
-
-var fieldNames = [numFields]string{"name", "version", "build", "build_number", "subdir", "size", "sha256", "md5", "attestations_sha256"}
-
 // scanner reads a JSON document through a fixed buffer, decoding the
 // strings and numbers it is asked to and skipping the rest without keeping
 // it. Every method that needs input the document does not have returns
@@ -202,9 +186,9 @@ func newScanner(r io.Reader) *scanner {
 }
 
 func (s *scanner) resetKeys() {
-	s.keys = make(map[string]int, 2*numFields)
+	s.keys = make(map[string]int, 2*recordfield.Count)
 	s.slots = s.slots[:0]
-	for f, name := range fieldNames {
+	for f, name := range recordfield.Names {
 		s.keys[name] = f
 		s.slots = append(s.slots, keySlot{variant: -1})
 	}
@@ -924,19 +908,19 @@ func (s *scanner) record() (Record, error) {
 		}
 		v := all[sp.from:sp.to]
 		switch f {
-		case fName:
+		case recordfield.Name:
 			rec.Name = v
-		case fVersion:
+		case recordfield.Version:
 			rec.Version = v
-		case fBuild:
+		case recordfield.Build:
 			rec.Build = v
-		case fSubdir:
+		case recordfield.Subdir:
 			rec.Subdir = v
-		case fSHA256:
+		case recordfield.SHA256:
 			rec.SHA256 = v
-		case fMD5:
+		case recordfield.MD5:
 			rec.MD5 = v
-		case fAttestations:
+		case recordfield.Attestations:
 			rec.AttestationsSHA256 = v
 		}
 	}
@@ -947,7 +931,7 @@ func (s *scanner) record() (Record, error) {
 // case variants of them, other keys once and skipped. The strings of rec
 // are appended to s.arena, at most kept bytes of them and of the keys,
 // at the spans returned.
-func (s *scanner) fields(rec *Record, kept int) (spans [numFields]span, err error) {
+func (s *scanner) fields(rec *Record, kept int) (spans [recordfield.Count]span, err error) {
 	if err := s.expect(':', "after a file name"); err != nil {
 		return spans, err
 	}
@@ -978,9 +962,9 @@ func (s *scanner) fields(rec *Record, kept int) (spans [numFields]span, err erro
 		if err != nil {
 			return spans, err
 		}
-		if f < numFields {
+		if f < recordfield.Count {
 			if err := s.field(f, rec, &spans, &kept); err != nil {
-				return spans, fmt.Errorf("%s: %w", fieldNames[f], err)
+				return spans, fmt.Errorf("%s: %w", recordfield.Names[f], err)
 			}
 		} else if err := s.skipValue(); err != nil {
 			return spans, err
@@ -999,7 +983,7 @@ func (s *scanner) slot() (int, error) {
 	if !ok {
 		key := string(s.scratch)
 		variant := -1
-		for f, name := range fieldNames {
+		for f, name := range recordfield.Names {
 			if strings.EqualFold(key, name) {
 				variant = f
 				break
@@ -1016,24 +1000,24 @@ func (s *scanner) slot() (int, error) {
 	}
 	sl.seen = s.recNo
 	if sl.variant >= 0 {
-		return 0, fmt.Errorf("key %s differs from %q only in case", textsafe.Quote(string(s.scratch)), fieldNames[sl.variant])
+		return 0, fmt.Errorf("key %s differs from %q only in case", textsafe.Quote(string(s.scratch)), recordfield.Names[sl.variant])
 	}
 	return i, nil
 }
 
 // field decodes the value of the known field f.
-func (s *scanner) field(f int, rec *Record, spans *[numFields]span, kept *int) error {
+func (s *scanner) field(f int, rec *Record, spans *[recordfield.Count]span, kept *int) error {
 	c, ok := s.peek()
 	if !ok {
 		return s.inputErr()
 	}
 	if c == 'n' { // null leaves the field as it is: empty
-		if f == fAttestations {
+		if f == recordfield.Attestations {
 			rec.advertisedEmpty = true
 		}
 		return s.literal()
 	}
-	if f == fBuildNumber || f == fSize {
+	if f == recordfield.BuildNumber || f == recordfield.Size {
 		if c != '-' && (c < '0' || c > '9') {
 			return fmt.Errorf("a number expected, got %q", c)
 		}
@@ -1044,7 +1028,7 @@ func (s *scanner) field(f int, rec *Record, spans *[numFields]span, kept *int) e
 		if !ok {
 			return fmt.Errorf("not an integer of 64 bits: %s", s.num)
 		}
-		if f == fSize {
+		if f == recordfield.Size {
 			rec.Size = v
 		} else {
 			rec.BuildNumber = v
@@ -1064,7 +1048,7 @@ func (s *scanner) field(f int, rec *Record, spans *[numFields]span, kept *int) e
 	}
 	*kept -= len(s.arena) - from
 	spans[f] = span{from, len(s.arena)}
-	if f == fAttestations && len(s.arena) == from {
+	if f == recordfield.Attestations && len(s.arena) == from {
 		rec.advertisedEmpty = true
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/condasigs/condasigs/conda"
+	"github.com/condasigs/condasigs/internal/nearest"
 	"github.com/condasigs/condasigs/internal/strictyaml"
 	"go.yaml.in/yaml/v3"
 )
@@ -528,7 +529,7 @@ func suggest(key string, known []string) string {
 		if strings.EqualFold(k, key) {
 			return k
 		}
-		if d := editDistance(strings.ToLower(key), k); d < bestDist {
+		if d := nearest.Distance(strings.ToLower(key), k); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
@@ -540,28 +541,6 @@ func suggest(key string, known []string) string {
 		return s
 	}
 	return ""
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // kind reports whether n is of kind k, else reports the problem.

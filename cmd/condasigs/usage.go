@@ -16,6 +16,7 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/conda"
+	"github.com/condasigs/condasigs/internal/nearest"
 	"github.com/condasigs/condasigs/internal/textsafe"
 )
 
@@ -95,7 +96,7 @@ func closestFlag(fs *pflag.FlagSet, name string) string {
 		if f.Deprecated != "" {
 			return
 		}
-		d := editDistance(name, f.Name)
+		d := nearest.Distance(name, f.Name)
 		if strings.HasPrefix(f.Name, name) && len(name) >= 3 {
 			d = min(d, 1)
 		}
@@ -105,32 +106,6 @@ func closestFlag(fs *pflag.FlagSet, name string) string {
 		}
 	})
 	return best
-}
-
-// editDistance is the Damerau-Levenshtein distance (with adjacent
-// transpositions) between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }
 
 // versionText is what --version and the version command print: the

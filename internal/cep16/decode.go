@@ -28,6 +28,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/condasigs/condasigs/conda"
+	"github.com/condasigs/condasigs/internal/recordfield"
 	"github.com/condasigs/condasigs/internal/textsafe"
 )
 
@@ -215,7 +216,7 @@ type recordKeys struct {
 // next starts a record.
 func (t *recordKeys) next() {
 	if t.slots == nil || t.cost > RecordKept {
-		t.slots, t.cost = make(map[string]*uint64, 2*numFields), 0
+		t.slots, t.cost = make(map[string]*uint64, 2*recordfield.Count), 0
 	}
 	t.rec++
 }
@@ -573,25 +574,9 @@ func records(b []byte, infoSubdir string, want func([]byte) bool, fn func(Record
 	return b, nil
 }
 
-// The known fields of a record, in the order of fieldNames.
-const (
-	fName = iota
-	fVersion
-	fBuild
-	fBuildNumber
-	fSubdir
-	fSize
-	fSHA256
-	fMD5
-	fAttestations
-	numFields
-)
-
-var fieldNames = [numFields]string{"name", "version", "build", "build_number", "subdir", "size", "sha256", "md5", "attestations_sha256"}
-
 // fields is a record as read, its strings still in the input.
 type fields struct {
-	str                  [numFields][]byte
+	str                  [recordfield.Count][]byte
 	buildNumber, size    int64
 	sha256               [32]byte
 	md5                  [16]byte
@@ -620,7 +605,7 @@ func (f *fields) read(b []byte, kept int, rk *recordKeys) ([]byte, error) {
 			return b, err
 		}
 		fi := -1
-		for i, name := range fieldNames {
+		for i, name := range recordfield.Names {
 			if string(k) == name {
 				fi = i
 				break
@@ -636,7 +621,7 @@ func (f *fields) read(b []byte, kept int, rk *recordKeys) ([]byte, error) {
 			continue
 		}
 		if b, err = f.field(fi, b, &kept); err != nil {
-			return b, wrap(fieldNames[fi], err)
+			return b, wrap(recordfield.Names[fi], err)
 		}
 	}
 	return b, nil
@@ -645,19 +630,19 @@ func (f *fields) read(b []byte, kept int, rk *recordKeys) ([]byte, error) {
 func (f *fields) field(fi int, b []byte, kept *int) ([]byte, error) {
 	var err error
 	switch fi {
-	case fBuildNumber:
+	case recordfield.BuildNumber:
 		f.buildNumber, b, err = uint63(b)
 		return b, err
-	case fSize:
+	case recordfield.Size:
 		f.size, b, err = uint63(b)
 		return b, err
-	case fSHA256:
+	case recordfield.SHA256:
 		f.hasSHA256, b, err = digest(b, f.sha256[:])
 		return b, err
-	case fMD5:
+	case recordfield.MD5:
 		f.hasMD5, b, err = digest(b, f.md5[:])
 		return b, err
-	case fAttestations:
+	case recordfield.Attestations:
 		f.attestationsKey = true
 		return f.attestationsValue(b)
 	}
@@ -717,11 +702,11 @@ func (f *fields) attestationsValue(b []byte) ([]byte, error) {
 func (f *fields) record(filename, infoSubdir string) Record {
 	r := Record{
 		Filename:        filename,
-		Name:            string(f.str[fName]),
-		Version:         string(f.str[fVersion]),
-		Build:           string(f.str[fBuild]),
+		Name:            string(f.str[recordfield.Name]),
+		Version:         string(f.str[recordfield.Version]),
+		Build:           string(f.str[recordfield.Build]),
 		BuildNumber:     f.buildNumber,
-		Subdir:          string(f.str[fSubdir]),
+		Subdir:          string(f.str[recordfield.Subdir]),
 		Size:            f.size,
 		AttestationsKey: f.attestationsKey,
 	}
