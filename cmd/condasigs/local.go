@@ -127,7 +127,13 @@ func runVerifyBundle(cmd *cobra.Command, f verifyFlags, paths []string) error {
 			return usageError("without --channel, the directory of %s is its channel, but %v: give --channel URL, the channel the package was published to", p, err)
 		}
 	}
-	f.sidecars = sidecarFile{sha256: bf.sha256, data: bf.data}
+	// The sidecar cache holds FILE alone, so FetchSidecar answers from it
+	// (hashing it again) without a request.
+	sidecars := fetch.NewMemCache(int64(len(bf.data)))
+	if err := sidecars.Put(ctx, bf.sha256, bf.data); err != nil {
+		return err
+	}
+	f.sidecars = sidecars
 	s, err := openSession(cmd, f, urls, false)
 	if err != nil {
 		return err
@@ -339,24 +345,3 @@ func pathURL(path string) string {
 	}
 	return (&url.URL{Scheme: "file", Path: p}).String()
 }
-
-// sidecarFile is a fetch.Cache that holds one sidecar, --bundle's, so
-// that FetchSidecar answers from it without a request; the fetcher hashes
-// it again. It stores nothing.
-type sidecarFile struct {
-	sha256 string
-	data   []byte
-}
-
-// Get returns the sidecar for its SHA-256.
-func (s sidecarFile) Get(ctx context.Context, key string) ([]byte, error) {
-	if key != s.sha256 {
-		return nil, fmt.Errorf("%w: not the --bundle file", fetch.ErrCacheMiss)
-	}
-	return bytes.Clone(s.data), ctx.Err()
-}
-
-// Put drops data.
-func (sidecarFile) Put(context.Context, string, []byte) error { return nil }
-
-var _ fetch.Cache = sidecarFile{}
