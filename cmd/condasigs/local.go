@@ -332,16 +332,3 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
-
-// pathURL is the file:// URL of path, made absolute.
-func pathURL(path string) string {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		abs = path
-	}
-	p := filepath.ToSlash(abs)
-	if !strings.HasPrefix(p, "/") {
-		p = "/" + p // a Windows path, C:/x, is the URL path /C:/x
-	}
-	return (&url.URL{Scheme: "file", Path: p}).String()
-}

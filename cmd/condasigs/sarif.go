@@ -343,10 +343,10 @@ func packageWhere(r *condasigs.Report) string {
 // given on the command line: a relative path is a relative URI reference
 // under srcRoot (the working directory), an absolute path a file URI.
 func lockFileLocation(path string) sarifArtifact {
-	slashed := filepath.ToSlash(path)
 	if filepath.IsAbs(path) || filepath.VolumeName(path) != "" {
-		return sarifArtifact{URI: fileURI(slashed)}
+		return sarifArtifact{URI: pathURL(path)}
 	}
+	slashed := filepath.ToSlash(path)
 	// url.URL escapes what a URI path cannot hold (spaces, %, #, ?), and
 	// prefixes "./" to a first segment with a colon, which would
 	// otherwise read as a scheme.
@@ -356,18 +356,9 @@ func lockFileLocation(path string) sarifArtifact {
 // dirURI is the file URI of directory dir, ending in a slash as a base
 // URI must.
 func dirURI(dir string) string {
-	u := fileURI(filepath.ToSlash(dir))
+	u := pathURL(dir)
 	if !strings.HasSuffix(u, "/") {
 		u += "/"
 	}
 	return u
-}
-
-// fileURI is the file URI of an absolute slash-separated path; a Windows
-// path (C:/x) gets the leading slash of a URI path (/C:/x).
-func fileURI(slashed string) string {
-	if !strings.HasPrefix(slashed, "/") {
-		slashed = "/" + slashed
-	}
-	return (&url.URL{Scheme: "file", Path: slashed}).String()
 }

@@ -239,7 +239,7 @@ func TestVerifyEnvSARIF(t *testing.T) {
 					assert.Equal(t, r.RuleID, run.Tool.Driver.Rules[*r.RuleIndex].ID, "ruleIndex points at the rule")
 					assert.Contains(t, r.Message.Text, r.Properties.Package+" from ", "the message names the package and its channel")
 					if given == path {
-						assert.Equal(t, fileURI(filepath.ToSlash(path)), loc.ArtifactLocation.URI)
+						assert.Equal(t, pathURL(path), loc.ArtifactLocation.URI)
 						assert.Empty(t, loc.ArtifactLocation.URIBaseID)
 						assert.Empty(t, run.OriginalURIBaseIDs)
 					} else {

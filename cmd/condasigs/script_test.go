@@ -56,7 +56,7 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("QUICKSTART", filepath.ToSlash(qs))
 			env.Setenv("FIXTURES", filepath.ToSlash(fixtures))
-			env.Setenv("CHANNEL", "file://"+slashPrefix(filepath.ToSlash(filepath.Join(qs, "channel"))))
+			env.Setenv("CHANNEL", pathURL(filepath.Join(qs, "channel")))
 			// The real bundle alone (one object, not a sidecar), and more.
 			env.Setenv("TESTDATA", filepath.ToSlash(testdata))
 			// No user cache or config of the machine running the tests.
@@ -96,12 +96,4 @@ func TestScripts(t *testing.T) {
 			},
 		},
 	})
-}
-
-// slashPrefix makes a Windows path (C:/x) a URL path (/C:/x).
-func slashPrefix(p string) string {
-	if len(p) > 0 && p[0] != '/' {
-		return "/" + p
-	}
-	return p
 }

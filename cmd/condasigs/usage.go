@@ -150,14 +150,20 @@ func fileURLHint(arg, what string) string {
 	if !filepath.IsAbs(path) && !strings.HasPrefix(arg, "./") && !strings.HasPrefix(arg, "../") && statErr != nil {
 		return ""
 	}
+	return fmt.Sprintf("; for a local %s, give its URL: %s", what, pathURL(path))
+}
+
+// pathURL is the file:// URL of path, made absolute.
+func pathURL(path string) string {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return ""
+		abs = path
 	}
-	if vol := filepath.VolumeName(abs); vol != "" {
-		abs = "/" + abs // file:///C:/...
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows path, C:/x, is the URL path /C:/x
 	}
-	return fmt.Sprintf("; for a local %s, give its URL: %s", what, (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String())
+	return (&url.URL{Scheme: "file", Path: p}).String()
 }
 
 // trustProblem is a failure to get the trusted root: said once, not as
