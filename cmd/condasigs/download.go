@@ -104,17 +104,11 @@ func runDownloadSidecar(cmd *cobra.Command, f downloadFlags, urls []string) erro
 	if err != nil {
 		return err
 	}
+	// The file written is named after the URL's file name: packageNames
+	// requires a package file name, without separators (a backslash on
+	// Windows), as verify --bundle does.
 	if _, err := packageNames(urls); err != nil {
 		return err
-	}
-	for _, u := range urls {
-		// The file written is named after the URL's file name: it must be
-		// a package file name, without separators (a backslash on
-		// Windows), as verify --bundle requires.
-		loc, _ := conda.SplitPackageURL(u) // packageNames checked it
-		if _, err := conda.ParseFilename(loc.Filename); err != nil {
-			return usageError("%s: %v: give the URL of a package, <channel>/<subdir>/<filename>", conda.Redact(u), err)
-		}
 	}
 	stderr := cmd.ErrOrStderr()
 	warnPlainHTTP(stderr, urls)
