@@ -277,7 +277,7 @@ func (v *Verifier) start(ctx context.Context, pkg Package, lock *lockState) (*jo
 	rep.PolicyEntry = j.match.Entry
 	if !j.match.Enabled {
 		j.done = true
-		d := j.match.Policy.Decide(policy.Input{})
+		d := j.match.Decide(policy.Input{})
 		rep.Outcome, rep.Status, rep.Reasons = d.Outcome, d.Status, d.Reasons
 		return j, nil
 	}
@@ -311,7 +311,7 @@ func (v *Verifier) start(ctx context.Context, pkg Package, lock *lockState) (*jo
 	if in.ArtifactMismatch != nil || in.LockMismatch != nil {
 		// Not the package the channel published: no sidecar is needed.
 		j.done = true
-		d := j.match.Policy.Decide(in)
+		d := j.match.Decide(in)
 		rep.Outcome, rep.Status, rep.Reasons = d.Outcome, d.Status, d.Reasons
 		return j, nil
 	}
@@ -397,14 +397,14 @@ func (v *Verifier) finish(ctx context.Context, j *job) (*Report, error) {
 			in.Pinned = &p
 		}
 	}
-	d := match.Policy.Decide(in)
+	d := match.Decide(in)
 	if v.pins != nil && in.Pinned == nil && v.recordPins && d.PinCandidate != nil {
 		// Trust on first use, atomically: if another verification pinned
 		// a signer of this package meanwhile, decide against that pin.
 		// (A pin candidate comes only from a policy that pins.)
 		if existing, loaded := v.pins.SetIfAbsent(match.Channel, name, *d.PinCandidate); loaded {
 			in.Pinned = &existing
-			d = match.Policy.Decide(in)
+			d = match.Decide(in)
 		}
 	}
 	rep.Outcome, rep.Status, rep.Reasons = d.Outcome, d.Status, d.Reasons

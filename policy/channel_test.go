@@ -116,7 +116,7 @@ func TestRulesForSpellings(t *testing.T) {
 					m, err := r.For(s)
 					if assert.NoError(t, err, s) {
 						assert.Equal(t, strict, m.Entry, "%s selects another entry", s)
-						assert.Equal(t, policy.ModeError, m.Policy.Effective().Require, s)
+						assert.Equal(t, policy.ModeError, m.Effective().Require, s)
 					}
 				}
 			}

@@ -11,9 +11,9 @@ import (
 // accepting it, e.g. "it matches https://github.com/o/r/* (issuer ...)
 // but its source_ref is refs/heads/main, not refs/tags/*"; "" when no
 // identity matches its SAN and issuer.
-func (e *CompiledPolicy) claimMiss(ev attest.Evidence) string {
+func (e *compiledPolicy) claimMiss(ev attest.Evidence) string {
 	for _, m := range e.identities {
-		if (m.id.Issuer != IssuerAny && ev.Issuer != m.id.Issuer) || !m.san.MatchString(ev.SAN) {
+		if (m.id.Issuer != issuerAny && ev.Issuer != m.id.Issuer) || !m.san.MatchString(ev.SAN) {
 			continue
 		}
 		var c struct{ repo, ref, signer, repoID, ownerID, runner string }

@@ -105,9 +105,9 @@ type Match struct {
 	// Enabled is false for a disabled entry and for an unconfigured
 	// channel (no entry and no catch-all).
 	Enabled bool
-	// Policy decides (see [CompiledPolicy.Decide]). For a channel that is
-	// not Enabled, it reports that the channel's packages are not checked.
-	Policy *CompiledPolicy
+	// policy decides (see [Match.Decide]); nil in a Match not made by
+	// [CompiledConfig.For].
+	policy *compiledPolicy
 }
 
 type compiledChannel struct {
@@ -115,7 +115,7 @@ type compiledChannel struct {
 	url    string   // normalised canonical URL
 	urls   []string // url and the mirrors, normalised
 	enable bool
-	engine *CompiledPolicy // of a disabled entry: one that checks nothing
+	engine *compiledPolicy // of a disabled entry: one that checks nothing
 }
 
 // CompileConfig checks c and prepares it for use. Every problem is
@@ -187,10 +187,10 @@ func compileChannel(cp ChannelPolicy, alias string) (compiledChannel, error) {
 		return cc, &channelError{CatchAll, errors.New("the catch-all entry cannot have mirrors")}
 	}
 	if !cp.Enabled {
-		cc.engine = &CompiledPolicy{unchecked: &unchecked{entry: cp.Channel}}
+		cc.engine = &compiledPolicy{unchecked: &unchecked{entry: cp.Channel}}
 		return cc, nil
 	}
-	e, err := Compile(cp.Policy)
+	e, err := compile(cp.Policy)
 	if err != nil {
 		return cc, &channelError{cp.Channel, errors.Unwrap(err)}
 	}
@@ -211,11 +211,11 @@ func (r *CompiledConfig) For(channelURL string) (Match, error) {
 	for _, ue := range r.byURL {
 		if segmentPrefix(ue.url, u) {
 			cc := ue.cc
-			return Match{Entry: cc.entry, Channel: cc.url, Enabled: cc.enable, Policy: cc.engine}, nil
+			return Match{Entry: cc.entry, Channel: cc.url, Enabled: cc.enable, policy: cc.engine}, nil
 		}
 	}
 	if r.fallback != nil {
-		return Match{Entry: CatchAll, Channel: u, Enabled: r.fallback.enable, Policy: r.fallback.engine}, nil
+		return Match{Entry: CatchAll, Channel: u, Enabled: r.fallback.enable, policy: r.fallback.engine}, nil
 	}
-	return Match{Channel: u, Policy: &CompiledPolicy{unchecked: &unchecked{channel: u}}}, nil
+	return Match{Channel: u, policy: &compiledPolicy{unchecked: &unchecked{channel: u}}}, nil
 }

@@ -373,9 +373,9 @@ func (p *configParser) identity(n *yaml.Node, field string) (Identity, bool) {
 	}
 	if err := id.check(); err != nil {
 		msg := err.Error()
-		if _, known := issuerShorthands[id.Issuer]; !known && id.Issuer != IssuerAny && !strings.Contains(id.Issuer, "://") {
+		if _, known := issuerShorthands[id.Issuer]; !known && id.Issuer != issuerAny && !strings.Contains(id.Issuer, "://") {
 			names := slices.Sorted(maps.Keys(issuerShorthands))
-			if s := suggest(id.Issuer, append(names, IssuerAny)); s != "" {
+			if s := suggest(id.Issuer, append(names, issuerAny)); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 		}

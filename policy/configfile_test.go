@@ -87,7 +87,7 @@ func TestParseConfigFull(t *testing.T) {
 			m := mustFor(t, rules, "https://mirror.example.com/my-org/label/main")
 			assert.Equal(t, "https://conda.example.com/my-org", m.Entry)
 			assert.True(t, m.Enabled)
-			assert.Equal(t, policy.ModeWarn, m.Policy.Effective().Pinning)
+			assert.Equal(t, policy.ModeWarn, m.Effective().Pinning)
 			assert.False(t, mustFor(t, rules, "bioconda").Enabled)
 			assert.Equal(t, policy.CatchAll, mustFor(t, rules, "https://prefix.dev/other").Entry)
 		})
@@ -582,7 +582,7 @@ func TestParseConfigAccepts(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, policy.Config{
 		Channels: []policy.ChannelPolicy{{Channel: "conda-forge", Policy: policy.Policy{
-			Require: policy.ModeIgnore, Identities: []policy.Identity{{SAN: "x", Issuer: policy.IssuerAny}},
+			Require: policy.ModeIgnore, Identities: []policy.Identity{{SAN: "x", Issuer: "any"}},
 		}}},
 		Default: &policy.ChannelPolicy{Channel: policy.CatchAll, Mirrors: []string{}, Policy: policy.Policy{
 			Require: policy.ModeWarn, Identities: []policy.Identity{},
@@ -673,7 +673,7 @@ attestations:
 		fmt.Printf("%s: entry %q, enabled %v\n", channel, m.Entry, m.Enabled)
 	}
 	cf, _ := rules.For("conda-forge")
-	d := cf.Policy.Decide(policy.Input{NotAdvertised: true})
+	d := cf.Decide(policy.Input{NotAdvertised: true})
 	fmt.Println("unsigned:", d.Outcome, d.Reasons[0].Code)
 	// Output:
 	// conda-forge: entry "conda-forge", enabled true
@@ -723,7 +723,7 @@ attestations:
 	bioconda, _ := rules.For("bioconda")
 	fmt.Println("bioconda enabled:", bioconda.Enabled)
 	other, _ := rules.For("https://prefix.dev/other")
-	fmt.Println("other:", other.Entry, other.Policy.Decide(policy.Input{NotAdvertised: true}).Outcome)
+	fmt.Println("other:", other.Entry, other.Decide(policy.Input{NotAdvertised: true}).Outcome)
 	// Output:
 	// entry: https://conda.example.com/my-org
 	// targetChannel: https://conda.example.com/my-org

@@ -30,7 +30,7 @@ func TestDecideDisabled(t *testing.T) {
 	in := policy.Input{NotAdvertised: true, ArtifactMismatch: errors.New("other bytes")}
 	m := mustFor(t, rules, "conda-forge")
 	require.False(t, m.Enabled)
-	d := m.Policy.Decide(in)
+	d := m.Decide(in)
 	assert.Equal(t, policy.Pass, d.Outcome)
 	assert.Equal(t, policy.StatusDisabled, d.Status)
 	assert.Equal(t, []policy.Code{policy.CodeNotChecked}, codesOf(d))
@@ -38,20 +38,20 @@ func TestDecideDisabled(t *testing.T) {
 
 	m = mustFor(t, rules, "https://h/other")
 	require.False(t, m.Enabled)
-	d = m.Policy.Decide(in)
+	d = m.Decide(in)
 	assert.Equal(t, policy.Warn, d.Outcome)
 	assert.Equal(t, policy.StatusDisabled, d.Status)
 	assert.Equal(t, []policy.Code{policy.CodeNotConfigured}, codesOf(d))
 	assert.Contains(t, d.Reasons[0].Message, "https://h/other")
 
-	d = mustFor(t, rules, "x").Policy.Decide(policy.Input{NotAdvertised: true})
+	d = mustFor(t, rules, "x").Decide(policy.Input{NotAdvertised: true})
 	assert.Equal(t, policy.Fail, d.Outcome, "an enabled match decides by its policy")
 	assert.Equal(t, []policy.Code{policy.CodeUnsigned}, codesOf(d))
 
 	// A disabled catch-all.
 	rules, err = policy.CompileConfig(policy.Config{Default: &policy.ChannelPolicy{}})
 	require.NoError(t, err)
-	d = mustFor(t, rules, "https://h/other").Policy.Decide(in)
+	d = mustFor(t, rules, "https://h/other").Decide(in)
 	assert.Equal(t, policy.Pass, d.Outcome)
 	assert.Equal(t, []policy.Code{policy.CodeNotChecked}, codesOf(d))
 }
@@ -132,7 +132,7 @@ func TestDecideNotes(t *testing.T) {
 func TestDecideWithoutPolicyFails(t *testing.T) {
 	for _, in := range []policy.Input{{}, {NotAdvertised: true}, {ArtifactMismatch: errors.New("other bytes")}} {
 		for _, m := range []policy.Match{{Entry: "x", Enabled: true}, {}} {
-			d := m.Policy.Decide(in)
+			d := m.Decide(in)
 			assert.Equal(t, policy.Fail, d.Outcome)
 			assert.Equal(t, []policy.Code{policy.CodeNoPolicy}, codesOf(d))
 		}

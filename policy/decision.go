@@ -45,7 +45,7 @@ const (
 	CodePackageDownloaded     Code = "package-downloaded"      // the attestations were checked against downloaded bytes
 	CodeNotChecked            Code = "not-checked"             // the channel's policy entry is disabled
 	CodeNotConfigured         Code = "not-configured"          // no policy entry covers the channel
-	CodeNoPolicy              Code = "no-policy"               // a nil CompiledPolicy, e.g. of a hand-made Match (misuse): fails
+	CodeNoPolicy              Code = "no-policy"               // a nil compiledPolicy, e.g. of a hand-made Match (misuse): fails
 	CodeTrustRootStale        Code = "trust-root-stale"        // the TUF trusted root is older than the warning age
 	CodeTrustRootAgeUnknown   Code = "trust-root-age-unknown"  // the TUF trusted root's last update is unknown
 )
@@ -151,19 +151,22 @@ type Decision struct {
 	PinCandidate *PinnedSigner `json:"-"`
 }
 
-// Decide applies the policy to in.
+// Decide applies the matched channel's policy to in. It is the one place
+// where a package's outcome is decided.
 //
-// The policy of a channel whose entry is disabled, and that of a channel
-// no entry covers, both from [CompiledConfig.For], look at nothing of in:
-// the first passes with a note (code not-checked), the second warns (code
+// The Match of a channel whose entry is disabled, and that of a channel no
+// entry covers, both from [CompiledConfig.For], look at nothing of in: the
+// first passes with a note (code not-checked), the second warns (code
 // not-configured), since the entries may have missed a spelling of the
-// channel. A nil policy (a hand-made [Match] has one) fails with code
-// no-policy: nothing says what to accept.
-func (e *CompiledPolicy) Decide(in Input) Decision {
+// channel. A Match not made by For (a zero or hand-made one) fails with
+// code no-policy: nothing says what to accept.
+func (m Match) Decide(in Input) Decision { return m.policy.decideAll(in) }
+
+func (e *compiledPolicy) decideAll(in Input) Decision {
 	switch {
 	case e == nil:
 		d := Decision{Outcome: Fail, Status: StatusVerificationFailure, Reasons: []Reason{}, Accepted: []int{}}
-		d.add(ruleEnabled, CodeNoPolicy, SeverityError, nil, "the channel has no compiled policy: take the Match from CompiledConfig.For, or the policy from Compile")
+		d.add(ruleEnabled, CodeNoPolicy, SeverityError, nil, "the Match was not made by CompiledConfig.For, so it holds no policy: take it from CompileConfig(...).For(channel)")
 		return d
 	case e.unchecked != nil:
 		return e.unchecked.decide()
@@ -238,7 +241,7 @@ func (d *Decision) note(rule string, code Code, sev Severity, msg string) {
 // signer is pinned from it: trust on first use learns only from packages
 // whose attestations are about what gets installed. Its reason comes
 // first: it is why the verdict is what it is.
-func (e *CompiledPolicy) bind(d *Decision, rule string, code Code, err error, what string) {
+func (e *compiledPolicy) bind(d *Decision, rule string, code Code, err error, what string) {
 	if err == nil {
 		return
 	}
@@ -259,7 +262,7 @@ func (e *CompiledPolicy) bind(d *Decision, rule string, code Code, err error, wh
 	d.Reasons = append([]Reason{r}, d.Reasons...)
 }
 
-func (e *CompiledPolicy) decide(in Input) Decision {
+func (e *compiledPolicy) decide(in Input) Decision {
 	p := e.policy
 	switch {
 	case in.RecordUnavailable != nil:
@@ -301,7 +304,7 @@ func (e *CompiledPolicy) decide(in Input) Decision {
 
 // checkPin compares the accepted signers with the pinned one. A package
 // stays trusted if any accepted bundle comes from the pinned signer.
-func (e *CompiledPolicy) checkPin(d *Decision, in Input) {
+func (e *compiledPolicy) checkPin(d *Decision, in Input) {
 	byIndex := map[int]attest.Evidence{}
 	for _, ev := range in.Bundles {
 		byIndex[ev.Index] = ev
@@ -332,7 +335,7 @@ func (e *CompiledPolicy) checkPin(d *Decision, in Input) {
 }
 
 // failure returns the outcome of a retrieval or verification failure.
-func (e *CompiledPolicy) failure() (Outcome, Severity) {
+func (e *compiledPolicy) failure() (Outcome, Severity) {
 	if e.policy.Require == ModeError {
 		return Fail, SeverityError
 	}
@@ -353,7 +356,7 @@ func (d *Decision) add(rule string, code Code, sev Severity, bundle *int, msg st
 	d.Reasons = append(d.Reasons, Reason{Rule: rule, Code: code, Severity: sev, Bundle: bundle, Message: msg})
 }
 
-func (e *CompiledPolicy) decideBundles(bundles []attest.Evidence) Decision {
+func (e *compiledPolicy) decideBundles(bundles []attest.Evidence) Decision {
 	p := e.policy
 	d := Decision{Reasons: []Reason{}, Accepted: []int{}, Signers: map[int]Identity{}}
 	// Problems that fail the package when nothing is accepted, and are a

@@ -5,9 +5,13 @@
 // missing, cannot be retrieved, or do not verify), the trusted identities
 // (certificate SAN patterns, each with the OIDC issuer it must come from),
 // what a targetChannel mismatch does, and what an attestation of an unknown
-// predicate type does. [Compile] checks a Policy once; the resulting
-// [CompiledPolicy] turns the evidence of one package into a [Decision] following
-// the require table:
+// predicate type does. A [Config] holds one Policy per channel (by name or
+// URL, with mirrors) and an optional catch-all ([Config.Default], the "*"
+// entry of a file); [LoadConfig] and [ParseConfig] read it from a YAML or
+// JSON file with errors that name the line. [CompileConfig] checks it once
+// and turns it into a [CompiledConfig], whose For picks the [Match] for a
+// channel; [Match.Decide] turns the evidence of one package into a
+// [Decision] following the require table:
 //
 //	require | missing | retrieval failure | verification failure
 //	error   | fail    | fail              | fail
@@ -19,12 +23,7 @@
 // counted; an invalid bundle beside an accepted one is a tampering signal
 // and turns a pass into a warning.
 //
-// A [Config] holds one Policy per channel (by name or URL, with mirrors)
-// and an optional catch-all ([Config.Default], the "*" entry of a file);
-// [LoadConfig] and [ParseConfig] read it from a YAML or JSON file with
-// errors that name the line, and [CompileConfig] turns it into [CompiledConfig],
-// whose For picks the entry for a channel and the policy that decides for
-// it (for a disabled or unconfigured channel, one that reports so). A
+// A disabled or unconfigured channel gets a Match that decides so. A
 // [PinStore] records the first verified signer of each package (trust on
 // first use) for policies that pin.
 package policy

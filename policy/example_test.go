@@ -13,19 +13,24 @@ import (
 
 // A policy that trusts conda-forge's GitHub Actions workflows, applied to
 // the evidence of a bundle signed by a look-alike organisation.
-func ExampleCompiledPolicy_Decide() {
-	engine, err := policy.Compile(policy.Policy{
+func ExampleMatch_Decide() {
+	rules, err := policy.CompileConfig(policy.Config{Default: &policy.ChannelPolicy{Enabled: true, Policy: policy.Policy{
 		Require: policy.ModeError,
 		Identities: []policy.Identity{{
 			SAN:    "https://github.com/conda-forge/*",
 			Issuer: "https://token.actions.githubusercontent.com",
 		}},
-	})
+	}}})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	d := engine.Decide(policy.Input{Bundles: []attest.Evidence{{
+	m, err := rules.For("https://conda.anaconda.org/conda-forge")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d := m.Decide(policy.Input{Bundles: []attest.Evidence{{
 		Verified: true, SignatureVerified: true,
 		SAN:    "https://github.com/conda-forge-evil/numpy/.github/workflows/build.yml@refs/heads/main",
 		Issuer: "https://token.actions.githubusercontent.com",
@@ -40,12 +45,15 @@ func ExampleCompiledPolicy_Decide() {
 	// identity untrusted-identity
 }
 
-// Compile explains what is wrong with a policy and how to fix it.
-func ExampleCompile() {
-	_, err := policy.Compile(policy.Policy{Identities: []policy.Identity{{SAN: "https://github.com/my-org/*"}}})
+// CompileConfig explains what is wrong with a policy and how to fix it.
+func ExampleCompileConfig_problems() {
+	_, err := policy.CompileConfig(policy.Config{Channels: []policy.ChannelPolicy{{
+		Channel: "https://conda.example.com/my-org", Enabled: true,
+		Policy: policy.Policy{Identities: []policy.Identity{{SAN: "https://github.com/my-org/*"}}},
+	}}})
 	fmt.Println(err)
 	// Output:
-	// policy: trusted identity "https://github.com/my-org/*" has no issuer: a SAN alone is weak, pin its OIDC issuer, e.g. github (https://token.actions.githubusercontent.com) for GitHub Actions, or write issuer: any to accept every issuer
+	// channel "https://conda.example.com/my-org": trusted identity "https://github.com/my-org/*" has no issuer: a SAN alone is weak, pin its OIDC issuer, e.g. github (https://token.actions.githubusercontent.com) for GitHub Actions, or write issuer: any to accept every issuer
 }
 
 // Load a configuration file, YAML or JSON, and compile it. Problems are
@@ -88,7 +96,7 @@ func ExampleLoadConfig() {
 		return
 	}
 	unsigned := policy.Input{NotAdvertised: true}
-	fmt.Println(m.Entry, m.Enabled, m.Policy.Decide(unsigned).Outcome) // what an unsigned package gets
+	fmt.Println(m.Entry, m.Enabled, m.Decide(unsigned).Outcome) // what an unsigned package gets
 
 	// A typo, located.
 	err = os.WriteFile(path, []byte(`attestations:
@@ -141,9 +149,9 @@ func ExampleCompileConfig() {
 		return
 	}
 	unsigned := policy.Input{NotAdvertised: true}
-	fmt.Println(m.Entry, m.Channel, m.Policy.Decide(unsigned).Outcome) // what an unsigned package gets
+	fmt.Println(m.Entry, m.Channel, m.Decide(unsigned).Outcome) // what an unsigned package gets
 	m, _ = rules.For("https://prefix.dev/other")
-	fmt.Println(m.Entry, m.Channel, m.Policy.Decide(unsigned).Outcome)
+	fmt.Println(m.Entry, m.Channel, m.Decide(unsigned).Outcome)
 	// Output:
 	// conda-forge https://conda.anaconda.org/conda-forge fail
 	// * https://prefix.dev/other warn
@@ -192,13 +200,18 @@ func ExampleCompiledConfig_For() {
 // A trusted identity matches a verified signer when the issuer is exact,
 // the SAN pattern matches, and every claim constraint set holds.
 func ExampleIdentity() {
-	engine, err := policy.Compile(policy.Policy{Identities: []policy.Identity{{
+	rules, err := policy.CompileConfig(policy.Config{Default: &policy.ChannelPolicy{Enabled: true, Policy: policy.Policy{Identities: []policy.Identity{{
 		SAN:               "https://github.com/prefix-dev/*",
 		Issuer:            "github",
 		RepositoryID:      "1048392115", // survives renames and transfers
 		SourceRef:         "refs/heads/main",
 		RunnerEnvironment: "github-hosted", // no self-hosted runners
-	}}})
+	}}}}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m, err := rules.For("https://prefix.dev/sigstore-example")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -222,14 +235,13 @@ func ExampleIdentity() {
 		{"another issuer", signer(workflow, "https://gitlab.com", "github-hosted")},
 		{"a look-alike organisation", signer("https://github.com/prefix-dev-evil/sigstore-example/.github/workflows/action.yaml@refs/heads/main", "https://token.actions.githubusercontent.com", "github-hosted")},
 	} {
-		_, trusted := engine.Trusted(c.ev)
-		fmt.Printf("%s: %v\n", c.name, trusted)
+		fmt.Printf("%s: %s\n", c.name, m.Decide(policy.Input{Bundles: []attest.Evidence{c.ev}}).Outcome)
 	}
 	// Output:
-	// the real signer: true
-	// a self-hosted runner: false
-	// another issuer: false
-	// a look-alike organisation: false
+	// the real signer: pass
+	// a self-hosted runner: fail
+	// another issuer: fail
+	// a look-alike organisation: fail
 }
 
 // SAN patterns are literal, case-sensitive and anchored; '*' matches any
@@ -267,10 +279,16 @@ func ExamplePinStore() {
 		fmt.Println(err)
 		return
 	}
-	engine, err := policy.Compile(policy.Policy{
+	const channel = "https://conda.example.com/my-org"
+	rules, err := policy.CompileConfig(policy.Config{Channels: []policy.ChannelPolicy{{Channel: channel, Enabled: true, Policy: policy.Policy{
 		Identities: []policy.Identity{{SAN: "https://github.com/my-org/*", Issuer: "github"}},
 		Pinning:    policy.ModeError,
-	})
+	}}}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	engine, err := rules.For(channel)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -279,7 +297,6 @@ func ExamplePinStore() {
 		SAN:    "https://github.com/my-org/tool/.github/workflows/release.yml@refs/tags/v1.0",
 		Issuer: "https://token.actions.githubusercontent.com",
 		Claims: &certificate.Extensions{SourceRepositoryURI: "https://github.com/my-org/tool", SourceRepositoryIdentifier: "123456"}}
-	const channel = "https://conda.example.com/my-org"
 	// With no pin yet, the decision names the signer to pin.
 	d := engine.Decide(policy.Input{Bundles: []attest.Evidence{first}})
 	if existing, found := pins.SetIfAbsent(channel, "tool", *d.PinCandidate); found {

@@ -15,7 +15,7 @@ const MaxConfigFileSize = maxConfigFileSize
 func (id Identity) Check() error { return id.check() }
 
 // Trusted is trusted, for the tests.
-func (e *CompiledPolicy) Trusted(ev attest.Evidence) (Identity, bool) { return e.trusted(ev) }
+func (e *compiledPolicy) Trusted(ev attest.Evidence) (Identity, bool) { return e.trusted(ev) }
 
 // Len returns the number of pins, for the tests.
 func (s *PinStore) Len() int {
@@ -29,7 +29,17 @@ func (s *PinStore) Len() int {
 }
 
 // Effective returns the effective policy, defaults filled in, for the tests.
-func (e *CompiledPolicy) Effective() Policy { return e.policy }
+func (e *compiledPolicy) Effective() Policy { return e.policy }
 
 // PinnedSignerOf is pinnedSignerOf, for the tests.
 var PinnedSignerOf = pinnedSignerOf
+
+// Compile is compile, for the tests: one policy, without a configuration.
+// Callers use CompileConfig and Match.Decide.
+func Compile(p Policy) (*compiledPolicy, error) { return compile(p) }
+
+// Decide is what Match.Decide does with the policy, for the tests.
+func (e *compiledPolicy) Decide(in Input) Decision { return e.decideAll(in) }
+
+// Effective returns the effective policy of the match, for the tests.
+func (m Match) Effective() Policy { return m.policy.policy }

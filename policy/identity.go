@@ -27,7 +27,7 @@ type Identity struct {
 	SANRegex string `json:"identity_regex,omitempty"`
 	// Issuer is the OIDC issuer, exactly: a URL, a shorthand for the
 	// issuers Fulcio certifies ("github", "github-oauth", "gitlab",
-	// "google", "microsoft", "buildkite", "codefresh"), or IssuerAny to
+	// "google", "microsoft", "buildkite", "codefresh"), or "any" to
 	// accept any issuer, which must be said explicitly.
 	Issuer string `json:"issuer"`
 	// SourceRepository is a pattern for the source repository URI claim.
@@ -46,8 +46,9 @@ type Identity struct {
 	RunnerEnvironment string `json:"runner_environment,omitempty"`
 }
 
-// IssuerAny accepts any OIDC issuer. It must be written explicitly.
-const IssuerAny = "any"
+// issuerAny, as Identity.Issuer, accepts any OIDC issuer. It must be
+// written explicitly.
+const issuerAny = "any"
 
 // issuerShorthands maps the names accepted in Identity.Issuer to the
 // issuer URLs Fulcio certifies.
@@ -108,7 +109,7 @@ func compileIdentity(id Identity) (identityMatcher, error) {
 	switch {
 	case id.Issuer == "":
 		return m, fmt.Errorf("trusted identity %q has no issuer: a SAN alone is weak, pin its OIDC issuer, e.g. github (https://token.actions.githubusercontent.com) for GitHub Actions, or write issuer: any to accept every issuer", id.pattern())
-	case id.Issuer == IssuerAny:
+	case id.Issuer == issuerAny:
 	case issuerShorthands[id.Issuer] != "":
 		id.Issuer = issuerShorthands[id.Issuer]
 	case !strings.Contains(id.Issuer, "://"):
@@ -168,7 +169,7 @@ func (g glob) MatchString(s string) bool {
 
 // match reports whether the verified signer of ev matches.
 func (m identityMatcher) match(ev attest.Evidence) bool {
-	if m.id.Issuer != IssuerAny && ev.Issuer != m.id.Issuer {
+	if m.id.Issuer != issuerAny && ev.Issuer != m.id.Issuer {
 		return false
 	}
 	if !m.san.MatchString(ev.SAN) {

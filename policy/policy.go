@@ -33,8 +33,9 @@ type Policy struct {
 	Pinning Mode `json:"pin,omitempty"`
 }
 
-// CompiledPolicy is a compiled Policy. It is immutable and safe for concurrent use.
-type CompiledPolicy struct {
+// compiledPolicy is a checked Policy, ready to decide (see [Match.Decide]).
+// It is immutable and safe for concurrent use.
+type compiledPolicy struct {
 	policy     Policy
 	identities []identityMatcher
 	// unchecked, when set, is the channel this policy checks nothing of:
@@ -46,8 +47,8 @@ type CompiledPolicy struct {
 // disabled entry, or, when no entry covers it, by its URL.
 type unchecked struct{ entry, channel string }
 
-// Compile checks p and prepares it for use. Errors say how to fix p.
-func Compile(p Policy) (*CompiledPolicy, error) {
+// compile checks p and prepares it for use. Errors say how to fix p.
+func compile(p Policy) (*compiledPolicy, error) {
 	var errs []error
 	var err error
 	if p.Require, err = orDefault(p.Require, ModeError, "require"); err != nil {
@@ -70,7 +71,7 @@ func Compile(p Policy) (*CompiledPolicy, error) {
 		errs = append(errs, errors.New("no trusted identities: a package passes only when a bundle's signer matches one; add the SAN pattern and OIDC issuer of the channel's publisher"))
 	}
 	p.Identities = slices.Clone(p.Identities) // the caller's slice stays theirs
-	e := &CompiledPolicy{policy: p}
+	e := &compiledPolicy{policy: p}
 	for i, id := range p.Identities {
 		m, err := compileIdentity(id)
 		if err != nil {
@@ -99,7 +100,7 @@ func orDefault(m, def Mode, field string) (Mode, error) {
 
 // trusted returns the first trusted identity that the verified signer of
 // ev matches, with its issuer shorthand resolved.
-func (e *CompiledPolicy) trusted(ev attest.Evidence) (Identity, bool) {
+func (e *compiledPolicy) trusted(ev attest.Evidence) (Identity, bool) {
 	for _, m := range e.identities {
 		if m.match(ev) {
 			return m.id, true

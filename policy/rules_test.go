@@ -34,7 +34,7 @@ func TestIdentityRules(t *testing.T) {
 	}{
 		{"shorthand issuer", policy.Identity{SAN: "https://github.com/o/*", Issuer: "github"}, signed(wf, ghIssuer, claims), true},
 		{"shorthand issuer mismatch", policy.Identity{SAN: "https://github.com/o/*", Issuer: "gitlab"}, signed(wf, ghIssuer, claims), false},
-		{"issuer any", policy.Identity{SAN: "https://github.com/o/*", Issuer: policy.IssuerAny}, signed(wf, "https://example.com/oidc", claims), true},
+		{"issuer any", policy.Identity{SAN: "https://github.com/o/*", Issuer: "any"}, signed(wf, "https://example.com/oidc", claims), true},
 		{"regex", policy.Identity{SANRegex: `https://github\.com/o/r/\.github/workflows/release\.yml@refs/tags/v[0-9]+`, Issuer: "github"}, signed(wf, ghIssuer, claims), true},
 		{"regex is anchored", policy.Identity{SANRegex: `github\.com/o/r`, Issuer: "github"}, signed(wf, ghIssuer, claims), false},
 		{"regex alternation anchors every branch", policy.Identity{SANRegex: `x|https://github\.com/o/.*`, Issuer: "github"}, signed("https://evil.example/?https://github.com/o/r", ghIssuer, claims), false},
@@ -163,14 +163,14 @@ func TestRulesForChannel(t *testing.T) {
 		assert.Equal(t, c.entry, m.Entry, c.channel)
 		assert.Equal(t, c.canonical, m.Channel, c.channel)
 		assert.Equal(t, c.enabled, m.Enabled, c.channel)
-		assert.NotNil(t, m.Policy, c.channel)
+		assert.NotEqual(t, policy.CodeNoPolicy, m.Decide(policy.Input{NotAdvertised: true}).Reasons[0].Code, c.channel)
 	}
 
 	withDefault := rulesFor(t, policy.Config{Channels: []policy.ChannelPolicy{cf}, Default: &policy.ChannelPolicy{Enabled: true, Policy: policy.Policy{Require: policy.ModeWarn, Identities: trusted}}})
 	m := mustFor(t, withDefault, "https://conda.anaconda.org/conda-forge-staging")
 	assert.Equal(t, policy.CatchAll, m.Entry)
 	assert.True(t, m.Enabled)
-	assert.Equal(t, policy.ModeWarn, m.Policy.Effective().Require)
+	assert.Equal(t, policy.ModeWarn, m.Effective().Require)
 	assert.Equal(t, "https://conda.anaconda.org/conda-forge-staging", m.Channel)
 }
 

@@ -24,7 +24,7 @@ func checkPinsExist(cmdName, path string) error {
 
 // unpinnableReason says why a package that verified gave no signer to pin
 // although its policy pins: its attestations need not be about what gets
-// installed (policy.CompiledPolicy binds no pin then); "" otherwise.
+// installed (policy.Match.Decide binds no pin then); "" otherwise.
 func unpinnableReason(r *condasigs.Report) string {
 	for _, reason := range r.Reasons {
 		switch reason.Code {

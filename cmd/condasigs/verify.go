@@ -414,7 +414,8 @@ func buildPolicy(cmd *cobra.Command, f verifyFlags, forPinning bool) (policy.Pol
 		return policy.Policy{}, nil, usageError("--pin needs --pins FILE")
 	}
 	p.Identities = ids
-	if _, err := policy.Compile(p); err != nil {
+	// The checks condasigs.New makes, before anything else is done.
+	if _, err := policy.CompileConfig(policy.Config{Default: &policy.ChannelPolicy{Enabled: true, Policy: p}}); err != nil {
 		return policy.Policy{}, nil, usageError("%v", err)
 	}
 	return p, nil, nil
