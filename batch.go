@@ -38,9 +38,10 @@ type BatchOptions struct {
 	// DownloadDir, with DownloadUnhashed, keeps the download of each
 	// package that does not fail in this directory under its file name,
 	// to be installed from there. The directory is created if absent (mode
-	// 0700) and must pass fetch.PrepareCacheDir, or nothing is kept and
-	// the packages stay unbound. A file is published only after the
-	// verdict, and never replaces another. Empty means nothing is kept.
+	// 0700) and must pass the rule of fetch.NewDirCache, or nothing is
+	// kept and the packages stay unbound. A file is published only after
+	// the verdict, and never replaces another. Empty means nothing is
+	// kept.
 	DownloadDir string
 	// InstallerChecksRecords, for VerifyLocked, is the caller's promise
 	// that whatever installs the packages checks each file's bytes

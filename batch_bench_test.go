@@ -50,7 +50,13 @@ func (e *benchEnv) verifier(b *testing.B, dir string) *condasigs.Verifier {
 	b.Helper()
 	var sidecars, verdicts fetch.Cache
 	if dir != "" {
-		sidecars, verdicts = fetch.NewDirCache(dir+"/sidecars"), fetch.NewDirCache(dir+"/verdicts")
+		var err error
+		if sidecars, err = fetch.NewDirCache(dir + "/sidecars"); err != nil {
+			b.Fatal(err)
+		}
+		if verdicts, err = fetch.NewDirCache(dir + "/verdicts"); err != nil {
+			b.Fatal(err)
+		}
 	}
 	v, err := condasigs.New(condasigs.Options{Trust: e.trust, Policy: policy.Policy{Identities: trusted},
 		Fetcher: fetch.New(fetch.Options{Cache: sidecars}), VerdictCache: verdicts})

@@ -14,7 +14,6 @@ import (
 	"sync"
 
 	"github.com/condasigs/condasigs/conda"
-	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/internal/atomicfile"
 	"github.com/condasigs/condasigs/internal/cachedir"
 	"github.com/condasigs/condasigs/lockfile"
@@ -148,7 +147,7 @@ type keptFile struct {
 
 // createKept starts keeping a download of filename, from subdir, in dir.
 // The file is installed later, trusted as it was verified, so dir must be
-// private to the user (fetch.PrepareCacheDir creates it, mode 0700, and
+// private to the user (cachedir.Prepare creates it, mode 0700, and
 // checks it), and so must the subdirectory, which may be older: in a
 // directory others can write, the verified file could be swapped before
 // it is installed. Writes are confined to dir (os.Root): no name can name
@@ -162,7 +161,7 @@ func createKept(dir, subdir, filename string) (*keptFile, error) {
 	if !validSubdir(subdir) {
 		return nil, fmt.Errorf("%q is not a subdir name", subdir)
 	}
-	if err := fetch.PrepareCacheDir(dir); err != nil {
+	if err := cachedir.Prepare(dir); err != nil {
 		var cde *cachedir.Error
 		if errors.As(err, &cde) {
 			return nil, fmt.Errorf("the download directory %s is not private (%s), so what is kept there could be swapped before it is installed; keep downloads in a directory of your own that no one else can write",

@@ -241,15 +241,25 @@ func ExampleNew_caches() {
 			AttestationsSHA256: "50d02de145d1f71b12cde241a6ba1dba68b9f7ff32eba233e89345927beded69"},
 	}
 
+	// Each directory is created private (0700) and checked: a directory
+	// others could write is refused with an error wrapping
+	// fetch.ErrCacheDirNotPrivate that says how to fix it.
+	sidecars, err := fetch.NewDirCache(filepath.Join(dir, "sidecars")) // by SHA-256, hashed again on read
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	verdicts, err := fetch.NewDirCache(filepath.Join(dir, "verdicts")) // trusted as read back: it decides
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	for run := 1; run <= 2; run++ {
 		v, err := condasigs.New(condasigs.Options{
-			Trust:  trust,
-			Policy: policy.Policy{Identities: []policy.Identity{exampleIdentity}},
-			Fetcher: fetch.New(fetch.Options{
-				AllowFile: true,
-				Cache:     fetch.NewDirCache(filepath.Join(dir, "sidecars")), // by SHA-256, hashed again on read
-			}),
-			VerdictCache: fetch.NewDirCache(filepath.Join(dir, "verdicts")), // keep it private: it decides
+			Trust:        trust,
+			Policy:       policy.Policy{Identities: []policy.Identity{exampleIdentity}},
+			Fetcher:      fetch.New(fetch.Options{AllowFile: true, Cache: sidecars}),
+			VerdictCache: verdicts,
 		})
 		if err != nil {
 			fmt.Println(err)

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/condasigs/condasigs/fetch"
 )
 
 func sha(b []byte) string {
@@ -29,4 +31,12 @@ func pinsIn(t *testing.T, path string) int {
 		n += len(byName)
 	}
 	return n
+}
+
+// mustDirCache is fetch.NewDirCache(dir), which must succeed.
+func mustDirCache(t testing.TB, dir string) fetch.Cache {
+	t.Helper()
+	c, err := fetch.NewDirCache(dir)
+	require.NoError(t, err)
+	return c
 }

@@ -344,7 +344,7 @@ func TestDownloadDirNotPrivate(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			switch runtime.GOOS {
 			case "windows", "plan9", "js", "wasip1":
-				t.Skip("modes and owners are not inspected here (see fetch.PrepareCacheDir)")
+				t.Skip("modes and owners are not inspected here (see fetch.NewDirCache)")
 			}
 			if c.foreign && os.Geteuid() != 0 {
 				t.Skip("making another user's files needs root")

@@ -16,7 +16,7 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/condasigstest"
-	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/cachedir"
 	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 )
@@ -82,7 +82,7 @@ func TestKeptFileAlreadyThere(t *testing.T) {
 		// The user "fixes" the directories, and the check passes.
 		require.NoError(t, os.Chmod(filepath.Join(dir, "linux-64"), 0o700))
 		require.NoError(t, os.Chmod(dir, 0o700))
-		require.NoError(t, fetch.PrepareCacheDir(dir))
+		require.NoError(t, cachedir.Prepare(dir))
 		rep := keep(t, dir)
 		assert.NotEqual(t, policy.Pass, rep.Outcome)
 		assert.NotContains(t, rep.Reasons[len(rep.Reasons)-1].Message, "install that file")

@@ -35,7 +35,7 @@ func (e *env) cachedVerifier(t *testing.T, dir string, p policy.Policy, pins *po
 	trust, err := trustroot.FromJSON(e.rootJSON)
 	require.NoError(t, err)
 	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: p, Fetcher: e.fetcher, PinStore: pins,
-		VerdictCache: fetch.NewDirCache(dir)})
+		VerdictCache: mustDirCache(t, dir)})
 	require.NoError(t, err)
 	return v
 }
@@ -123,7 +123,7 @@ func TestVerdictCacheKey(t *testing.T) {
 			// Another virtual Sigstore's root: the bundle no longer verifies.
 			trust, err := trustroot.FromJSON(condasigstest.NewSigstore(t).TrustedRootJSON(t))
 			require.NoError(t, err)
-			v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: policy.Policy{Identities: trusted}, Fetcher: e.fetcher, VerdictCache: fetch.NewDirCache(dir)})
+			v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: policy.Policy{Identities: trusted}, Fetcher: e.fetcher, VerdictCache: mustDirCache(t, dir)})
 			require.NoError(t, err)
 			return v, p, policy.Fail
 		},
@@ -297,7 +297,7 @@ func TestVerdictCacheWritesOnlyVerifications(t *testing.T) {
 
 	good := e.signed(t, "good-1.0-0.conda", san)
 	inMemory, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss.TrustedMaterial(), "virtual"),
-		Policy: policy.Policy{Identities: trusted}, Fetcher: e.fetcher, VerdictCache: fetch.NewDirCache(dir)})
+		Policy: policy.Policy{Identities: trusted}, Fetcher: e.fetcher, VerdictCache: mustDirCache(t, dir)})
 	require.NoError(t, err)
 	rep, err := inMemory.Verify(ctx, e.pkg(good))
 	require.NoError(t, err)

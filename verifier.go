@@ -61,9 +61,9 @@ type Options struct {
 	// trusted root's age) is applied afresh each time. Retrieval failures
 	// are never cached, and a corrupt entry is ignored and rebuilt. Only
 	// trusted material with a known digest (trustroot.Info.Digest) is
-	// cached. Whoever can write the cache can forge verdicts: keep it
-	// private to the user (fetch.NewDirCache makes its directories 0700), and
-	// create and check the directory with fetch.PrepareCacheDir.
+	// cached. Whoever can write the cache can forge verdicts: use a
+	// fetch.NewDirCache, which creates its directory private (0700) and
+	// refuses one that others could write or replace.
 	VerdictCache fetch.Cache
 	// Logger receives debug records. Nil discards them.
 	Logger *slog.Logger

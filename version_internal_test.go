@@ -22,7 +22,10 @@ func TestBuildDigestKeysVerdicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := fetch.NewDirCache(t.TempDir())
+	store, err := fetch.NewDirCache(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	j := &job{pkg: Package{Record: fetch.Record{Filename: "a-1-0.conda", AttestationsSHA256: strings.Repeat("ab", 32)}}}
 	v := &Verifier{verdicts: openVerdicts(store, nil), rules: rules, policyDigest: configDigest(policy.Config{}), fetcher: fetch.New(fetch.Options{})}
 	h := v.verdictHandle(j, "sha256:00")

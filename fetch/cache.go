@@ -2,14 +2,8 @@ package fetch
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 
-	"github.com/condasigs/condasigs/internal/atomicfile"
 	"github.com/condasigs/condasigs/internal/cachedir"
 )
 
@@ -28,153 +22,67 @@ type Cache interface {
 }
 
 // ErrCacheMiss is returned by Cache.Get for a key with no value.
-var ErrCacheMiss = errors.New("fetch: cache miss")
+var ErrCacheMiss = cachedir.ErrMiss
 
-// NewDirCache returns a Cache of files in dir, created on first Put. Keys
-// are file names made of ASCII letters, digits, '.', '_' and '-' (a hex
-// digest, say), spread over subdirectories named by their first two
+// ErrCacheDirNotPrivate is wrapped by the errors of [NewDirCache] that
+// say the directory must not be trusted.
+var ErrCacheDirNotPrivate = cachedir.ErrNotPrivate
+
+// NewDirCache returns a Cache of files in dir, once dir is ready to hold
+// a cache whose entries are trusted as they are read back (a verdict
+// cache, condasigs.Options.VerdictCache): it checks dir, creates it and
+// its missing parents (mode 0700) when it does not exist, and checks it
+// again, since in a sticky directory such as /tmp another user could have
+// created it in between. Anyone who can write such a directory, or
+// replace it or one of its parents, could forge what it returns and turn
+// its writes elsewhere.
+//
+// On Unix, the rule is that of OpenSSH's StrictModes. Symbolic links are
+// resolved one by one, and every directory on the way is checked:
+//   - dir itself, once resolved, must be a directory owned by the
+//     effective user, which neither its group nor others can write;
+//   - every directory above it, up to the root, must be owned by root or
+//     the effective user, and be writable by neither group nor others
+//     unless it has the sticky bit (as /tmp has);
+//   - every symbolic link on the way must be owned by root or the
+//     effective user (in a sticky directory, its owner can replace it).
+//
+// On other platforms (Windows), owners and access lists are not inspected:
+// a directory is trusted only when, symbolic links resolved, it lies under
+// the user's cache directory ([os.UserCacheDir], on Windows %LocalAppData%).
+//
+// An error wrapping [ErrCacheDirNotPrivate] means dir must not be trusted;
+// it says which path is at fault and what would fix it, and nothing was
+// created. Any other error means dir did not exist and could not be created
+// (it wraps the error of [os.MkdirAll], e.g. [os.ErrPermission]). On an
+// error the Cache is nil: given as a cache, it means none.
+//
+// Keys are file names made of ASCII letters, digits, '.', '_' and '-' (a
+// hex digest, say), spread over subdirectories named by their first two
 // characters. Writes go to a private temporary file, synced and renamed
 // over the entry, and the rename is synced (on Unix), so concurrent
 // processes sharing the directory never see a partial value, and a crash
 // leaves the old value or the new.
 //
-// Every file operation is confined to the directory ([os.Root]): a
-// symbolic link inside it that points out of it is not followed, so no
+// The cache keeps the directory that was checked: a relative dir is made
+// absolute at once, and every Get and Put checks that the directory it
+// opens is still private to the user (one removed since is prepared again
+// by Put). Every file operation is confined to the directory ([os.Root]):
+// a symbolic link inside it that points out of it is not followed, so no
 // one who can plant one makes a write land, or a read come from,
 // elsewhere. On Unix, an entry is read only when it is a regular file of
 // the effective user that neither group nor others can write, in a
 // subdirectory (not a symbolic link) of the effective user that neither
 // group nor others can write; anything else is a miss, and Put refuses to
 // write into such a subdirectory. So what another user planted, while the
-// directory was open to them, is never read back.
-//
-// Anyone who can write the directory itself, or replace it or a parent,
-// controls what it returns and where its writes go (the directory's own
-// path, links included, is followed): keep it private to the user, and
-// create and check it with [PrepareCacheDir] before use. A sidecar cache,
-// hashed on every read, needs no trust in what it returns, but its
-// directory must pass too before anything is written to it.
-func NewDirCache(dir string) Cache { return dirCache(dir) }
-
-// dirCache is NewDirCache's Cache: its directory.
-type dirCache string
-
-// Get reads the entry for key. An entry that does not exist, is not a
-// regular file, is larger than 64 MiB or is not private to the
-// user (see [NewDirCache]) is a miss: the error wraps [ErrCacheMiss].
-func (d dirCache) Get(ctx context.Context, key string) ([]byte, error) {
-	if err := d.check(key); err != nil {
-		return nil, err
-	}
-	p := filepath.Join(string(d), key[:2], key)
-	root, err := cachedir.OpenRoot(string(d))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, ErrCacheMiss
-	} else if err != nil {
-		return nil, err
-	}
-	defer root.Close()
-	// The open never blocks: the subdirectory is opened as a directory
-	// and the entry without waiting for a FIFO's writer.
-	f, err := root.OpenFile(filepath.Join(key[:2], key), os.O_RDONLY|nonblock, 0)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, ErrCacheMiss
-	} else if err != nil {
-		// A symbolic link out of the directory, a file where the
-		// subdirectory should be, or one that cannot be read.
-		return nil, fmt.Errorf("%w: %s: %v", ErrCacheMiss, p, err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	switch {
-	case err != nil:
-		return nil, err
-	case !fi.Mode().IsRegular():
-		return nil, fmt.Errorf("%w: %s is not a regular file", ErrCacheMiss, p)
-	case fi.Size() > cachedir.MaxEntry:
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrCacheMiss, p, cachedir.MaxEntry)
-	}
-	if err := cachedir.CheckPrivate(fi); err != nil {
-		return nil, fmt.Errorf("%w: the entry %s %v", ErrCacheMiss, p, err)
-	}
-	// The subdirectory, once the entry is open: only the user can replace
-	// it in a directory that passes PrepareCacheDir.
-	if err := privateSubdir(root, key[:2]); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCacheMiss, err)
-	}
-	// Entries are replaced by rename, never written in place, so the open
-	// file keeps the size it had when it was stated.
-	b := make([]byte, fi.Size())
-	if _, err := io.ReadFull(f, b); err != nil {
-		return nil, err
-	}
-	return b, ctx.Err()
-}
-
-// Put writes the entry for key atomically. It fails, writing nothing, when
-// the key's subdirectory is not private to the user or is a symbolic link.
-func (d dirCache) Put(ctx context.Context, key string, data []byte) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := d.check(key); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(string(d), 0o700); err != nil {
-		return err
-	}
-	root, err := cachedir.OpenRoot(string(d))
+// directory was open to them, is never read back, which is also why the
+// fix for a directory others can write is to remove it. The check applies
+// to dir alone: a subdirectory given a cache of its own is checked by its
+// own NewDirCache.
+func NewDirCache(dir string) (Cache, error) {
+	e, err := cachedir.OpenEntries(dir)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("fetch: %w", err)
 	}
-	defer root.Close()
-	sub := key[:2]
-	if err := root.Mkdir(sub, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	if err := privateSubdir(root, sub); err != nil {
-		return fmt.Errorf("fetch: not caching %s: %w", key, err)
-	}
-	return atomicfile.WriteFile(root, filepath.Join(sub, key), data, 0o600)
-}
-
-// privateSubdir checks the subdirectory sub of root: a directory, not a
-// symbolic link, private to the user.
-func privateSubdir(root *os.Root, sub string) error {
-	p := filepath.Join(root.Name(), sub)
-	fi, err := root.Lstat(sub)
-	switch {
-	case err != nil:
-		return err
-	case !fi.IsDir():
-		return fmt.Errorf("the cache subdirectory %s is not a directory (mode %s); remove it (rm -rf %s)", p, fi.Mode(), p)
-	}
-	if err := cachedir.CheckPrivate(fi); err != nil {
-		return fmt.Errorf("the cache subdirectory %s %v; remove it (rm -rf %s): others may have planted entries in it", p, err, p)
-	}
-	return nil
-}
-
-// check rejects a dirCache without a directory and an unsafe key.
-func (d dirCache) check(key string) error {
-	if d == "" {
-		return errors.New("fetch: the directory cache has no directory")
-	}
-	if !validCacheKey(key) {
-		return fmt.Errorf("fetch: cache key %q: use 3 to 200 ASCII letters, digits, '.', '_' or '-', not starting with '.'", key)
-	}
-	return nil
-}
-
-func validCacheKey(key string) bool {
-	if len(key) < 3 || len(key) > 200 || key[0] == '.' {
-		return false
-	}
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
+	return e, nil
 }

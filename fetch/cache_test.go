@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -23,11 +24,16 @@ func TestDirCacheRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	c := fetch.NewDirCache(filepath.Join(dir, "new", "cache"))
+	c := mustDirCache(t, filepath.Join(dir, "new", "cache"))
 	key := digestOf([]byte("k"))
+	for _, d := range []string{"new", "new/cache"} {
+		fi, err := os.Stat(filepath.Join(dir, d))
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), "%s created private, before use", d)
+	}
 
 	_, err := c.Get(ctx, key)
-	require.ErrorIs(t, err, fetch.ErrCacheMiss, "an entry never written, in a directory that does not exist")
+	require.ErrorIs(t, err, fetch.ErrCacheMiss, "an entry never written")
 	require.NoError(t, c.Put(ctx, key, []byte("one")))
 	got, err := c.Get(ctx, key)
 	require.NoError(t, err)
@@ -47,11 +53,42 @@ func TestDirCacheRoundTrip(t *testing.T) {
 	assert.Empty(t, leftovers)
 }
 
+// A cache of a relative directory keeps the directory that was checked:
+// after a change of the working directory it neither reads from nor
+// writes to the directory of that name there, which was never checked
+// (here one others can write, holding a planted entry).
+func TestDirCacheKeepsItsDirectory(t *testing.T) {
+	ctx := context.Background()
+	checked, other := t.TempDir(), t.TempDir()
+	key := digestOf([]byte("k"))
+	t.Chdir(checked)
+	c := mustDirCache(t, "c")
+	require.NoError(t, c.Put(ctx, key, []byte("mine")))
+
+	planted := writeFile(t, other, "c/"+key[:2]+"/"+key, []byte("planted"))
+	require.NoError(t, os.Chmod(filepath.Join(other, "c"), 0o777))
+	t.Chdir(other)
+	_, err := fetch.NewDirCache("c")
+	if runtime.GOOS != "windows" && runtime.GOOS != "plan9" {
+		require.ErrorIs(t, err, fetch.ErrCacheDirNotPrivate, "control: the other directory fails the check")
+	}
+	got, err := c.Get(ctx, key)
+	require.NoError(t, err)
+	assert.Equal(t, []byte("mine"), got, "read from the directory that was checked")
+	require.NoError(t, c.Put(ctx, key, []byte("new")))
+	b, err := os.ReadFile(filepath.Join(checked, "c", key[:2], key))
+	require.NoError(t, err)
+	assert.Equal(t, []byte("new"), b)
+	b, err = os.ReadFile(planted)
+	require.NoError(t, err)
+	assert.Equal(t, []byte("planted"), b, "nothing written to the unchecked directory")
+}
+
 func TestDirCacheRefusesUnsafeKeys(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	c := fetch.NewDirCache(filepath.Join(dir, "c"))
+	dir := filepath.Join(t.TempDir(), "c")
+	c := mustDirCache(t, dir)
 	for _, key := range []string{"", "ab", "../../etc", "a/b/c", `a\b\c`, ".hidden", "..x", "abc\x00", "sha256:abc", "ab c", string(bytes.Repeat([]byte("a"), 201))} {
 		assert.Error(t, c.Put(ctx, key, []byte("x")), "%q", key)
 		_, err := c.Get(ctx, key)
@@ -61,17 +98,20 @@ func TestDirCacheRefusesUnsafeKeys(t *testing.T) {
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Len(t, entries, 0, "nothing was written anywhere")
-	_, err = fetch.NewDirCache("").Get(ctx, "abc")
-	assert.ErrorContains(t, err, "no directory")
+	none, err := fetch.NewDirCache("")
+	assert.ErrorIs(t, err, fetch.ErrCacheDirNotPrivate)
+	assert.ErrorContains(t, err, "no cache directory")
+	assert.Nil(t, none)
 }
 
 func TestDirCacheOversizeEntryIsAMiss(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	c := mustDirCache(t, dir)
 	key := "abcdef"
 	writeFile(t, dir, "ab/"+key, nil)
 	require.NoError(t, os.Truncate(filepath.Join(dir, "ab", key), cachedir.MaxEntry+1))
-	_, err := fetch.NewDirCache(dir).Get(context.Background(), key)
+	_, err := c.Get(context.Background(), key)
 	assert.ErrorIs(t, err, fetch.ErrCacheMiss)
 }
 
@@ -80,7 +120,7 @@ func TestDirCacheOversizeEntryIsAMiss(t *testing.T) {
 func TestDirCacheAtomic(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c := fetch.NewDirCache(t.TempDir())
+	c := mustDirCache(t, t.TempDir())
 	key := "0123456789"
 	values := make([][]byte, 8)
 	for i := range values {
@@ -144,7 +184,7 @@ func TestFetchSidecarCache(t *testing.T) {
 	data := sidecarJSON(300)
 	srv := newSidecarServer(t, data)
 	dir := t.TempDir()
-	cache := &countingCache{Cache: fetch.NewDirCache(dir)}
+	cache := &countingCache{Cache: mustDirCache(t, dir)}
 	c := newClient(t, fetch.Options{Cache: cache})
 	pkgURL := srv.URL + "/chan/noarch/" + pkgFile + "?token=s3cret"
 	rec := record(pkgFile, data)
@@ -166,7 +206,7 @@ func TestFetchSidecarCache(t *testing.T) {
 	assert.Equal(t, 1, srv.Hits())
 
 	// Another client on the same directory (another process) is warm too.
-	sc, err = newClient(t, fetch.Options{Cache: fetch.NewDirCache(dir)}).FetchSidecar(ctx, pkgURL, rec)
+	sc, err = newClient(t, fetch.Options{Cache: mustDirCache(t, dir)}).FetchSidecar(ctx, pkgURL, rec)
 	require.NoError(t, err)
 	assert.True(t, sc.FromCache)
 }
@@ -189,7 +229,7 @@ func TestFetchSidecarCorruptCacheEntry(t *testing.T) {
 			t.Parallel()
 			srv := newSidecarServer(t, data)
 			logger, logs := testlog.New()
-			cache := fetch.NewDirCache(t.TempDir())
+			cache := mustDirCache(t, t.TempDir())
 			require.NoError(t, cache.Put(ctx, key, entry))
 			c := newClient(t, fetch.Options{Cache: cache, MaxSidecarSize: int64(len(data)) + 100, Logger: logger})
 			sc, err := c.FetchSidecar(ctx, srv.URL+"/chan/noarch/"+pkgFile, record(pkgFile, data))
@@ -214,7 +254,7 @@ func TestFetchSidecarCacheFailures(t *testing.T) {
 	data := sidecarJSON(300)
 	srv := newSidecarServer(t, data)
 
-	cache := &countingCache{Cache: fetch.NewDirCache(t.TempDir())}
+	cache := &countingCache{Cache: mustDirCache(t, t.TempDir())}
 	c := newClient(t, fetch.Options{Cache: cache})
 	_, err := c.FetchSidecar(ctx, srv.URL+"/chan/noarch/"+pkgFile, record(pkgFile, sidecarJSON(301)))
 	requireKind(t, err, fetch.KindNotFound)
@@ -224,7 +264,7 @@ func TestFetchSidecarCacheFailures(t *testing.T) {
 	requireKind(t, err, fetch.KindHashMismatch)
 	assert.Equal(t, 0, cache.puts)
 
-	broken := &countingCache{Cache: fetch.NewDirCache(t.TempDir()), putErr: fmt.Errorf("read-only file system")}
+	broken := &countingCache{Cache: mustDirCache(t, t.TempDir()), putErr: fmt.Errorf("read-only file system")}
 	logger, logs := testlog.New()
 	sc, err := newClient(t, fetch.Options{Cache: broken, Logger: logger}).FetchSidecar(ctx, srv.URL+"/chan/noarch/"+pkgFile, record(pkgFile, data))
 	require.NoError(t, err)
@@ -239,7 +279,7 @@ func TestFetchSidecarCachedOverCap(t *testing.T) {
 	ctx := context.Background()
 	data := sidecarJSON(300)
 	srv := newSidecarServer(t, data)
-	cache := fetch.NewDirCache(t.TempDir())
+	cache := mustDirCache(t, t.TempDir())
 	require.NoError(t, cache.Put(ctx, digestOf(data), data))
 	c := newClient(t, fetch.Options{Cache: cache, MaxSidecarSize: int64(len(data)) - 1})
 	_, err := c.FetchSidecar(ctx, srv.URL+"/chan/noarch/"+pkgFile, record(pkgFile, data))

@@ -33,11 +33,12 @@ func TestDirCacheDoesNotFollowLinksOut(t *testing.T) {
 	base := t.TempDir()
 	victim := testfs.MkdirMode(t, filepath.Join(base, "cron.d"), 0o700, -1) // stands for /etc/cron.d
 	dir := testfs.MkdirMode(t, filepath.Join(base, "cache"), 0o700, -1)
+	c := mustDirCache(t, dir) // opened before the link is planted
 	payload := []byte("* * * * * root touch /tmp/pwned\n")
 	key := digestOf(payload)
 	testfs.Symlink(t, victim, filepath.Join(dir, key[:2]), -1)
 
-	err := fetch.NewDirCache(dir).Put(ctx, key, payload)
+	err := c.Put(ctx, key, payload)
 	require.Error(t, err)
 	entries, err := os.ReadDir(victim)
 	require.NoError(t, err)
@@ -45,22 +46,22 @@ func TestDirCacheDoesNotFollowLinksOut(t *testing.T) {
 
 	// Nor is anything read through it, or through a link as the entry.
 	require.NoError(t, os.WriteFile(filepath.Join(victim, key), payload, 0o600))
-	_, err = fetch.NewDirCache(dir).Get(ctx, key)
+	_, err = c.Get(ctx, key)
 	assert.ErrorIs(t, err, fetch.ErrCacheMiss)
 	require.NoError(t, os.Remove(filepath.Join(dir, key[:2])))
 	testfs.MkdirMode(t, filepath.Join(dir, key[:2]), 0o700, -1)
 	testfs.Symlink(t, filepath.Join(victim, key), filepath.Join(dir, key[:2], key), -1)
-	_, err = fetch.NewDirCache(dir).Get(ctx, key)
+	_, err = c.Get(ctx, key)
 	assert.ErrorIs(t, err, fetch.ErrCacheMiss)
 	// A relative link that climbs out, the same.
 	require.NoError(t, os.Remove(filepath.Join(dir, key[:2], key)))
 	testfs.Symlink(t, "../../cron.d/"+key, filepath.Join(dir, key[:2], key), -1)
-	_, err = fetch.NewDirCache(dir).Get(ctx, key)
+	_, err = c.Get(ctx, key)
 	assert.ErrorIs(t, err, fetch.ErrCacheMiss)
 
 	// Put replaces the link by the entry: the file it points to is intact.
-	require.NoError(t, fetch.NewDirCache(dir).Put(ctx, key, []byte("mine")))
-	got, err := fetch.NewDirCache(dir).Get(ctx, key)
+	require.NoError(t, c.Put(ctx, key, []byte("mine")))
+	got, err := c.Get(ctx, key)
 	require.NoError(t, err)
 	assert.Equal(t, []byte("mine"), got)
 	b, err := os.ReadFile(filepath.Join(victim, key))
@@ -115,6 +116,7 @@ func TestDirCacheRejectsPlanted(t *testing.T) {
 			}
 			ctx := context.Background()
 			dir := testfs.MkdirMode(t, filepath.Join(t.TempDir(), "cache"), 0o700, me)
+			cache := mustDirCache(t, dir) // opened before the entry is planted
 			key := digestOf([]byte(c.name))
 			sub := filepath.Join(dir, key[:2])
 			entry := filepath.Join(sub, key)
@@ -124,10 +126,15 @@ func TestDirCacheRejectsPlanted(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, []byte("planted"), b)
 
-			_, err = fetch.NewDirCache(dir).Get(ctx, key)
+			_, err = cache.Get(ctx, key)
+			assert.ErrorIs(t, err, fetch.ErrCacheMiss)
+			// Opened afterwards (a later run): the directory passes,
+			// since its entries are not inspected then, but the planted
+			// entry is still a miss.
+			_, err = mustDirCache(t, dir).Get(ctx, key)
 			assert.ErrorIs(t, err, fetch.ErrCacheMiss)
 
-			err = fetch.NewDirCache(dir).Put(ctx, key, []byte("mine"))
+			err = cache.Put(ctx, key, []byte("mine"))
 			if c.putFail {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), "rm -rf "+sub)
@@ -137,11 +144,78 @@ func TestDirCacheRejectsPlanted(t *testing.T) {
 				return
 			}
 			require.NoError(t, err, "the user's own subdirectory: the planted entry is replaced")
-			got, err := fetch.NewDirCache(dir).Get(ctx, key)
+			got, err := cache.Get(ctx, key)
 			require.NoError(t, err)
 			assert.Equal(t, []byte("mine"), got)
 		})
 	}
+}
+
+// A cache directory removed while the cache is open, and made again by
+// someone else (in a sticky directory such as /tmp, anyone can), is not
+// the directory that was checked: nothing is read from it, even an entry
+// that looks like the user's, and nothing is written to it. One the user
+// removed is created again, private, by the next Put, and checked as
+// NewDirCache checks it.
+func TestDirCacheDirectoryReplaced(t *testing.T) {
+	const me = -1
+	for _, c := range []struct {
+		name string
+		root bool
+		make func(t *testing.T, dir string)
+	}{
+		{name: "world-writable", make: func(t *testing.T, dir string) { testfs.MkdirMode(t, dir, 0o777, me) }},
+		{name: "foreign", root: true, make: func(t *testing.T, dir string) { testfs.MkdirMode(t, dir, 0o755, testfs.ForeignUID) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if c.root {
+				needRoot(t)
+			}
+			ctx := context.Background()
+			tmp := testfs.MkdirMode(t, filepath.Join(t.TempDir(), "tmp"), 0o777|os.ModeSticky, me)
+			dir := filepath.Join(tmp, "cache")
+			cache := mustDirCache(t, dir)
+			key := digestOf([]byte(c.name))
+			require.NoError(t, cache.Put(ctx, key, []byte("mine")))
+
+			require.NoError(t, os.RemoveAll(dir))
+			c.make(t, dir)
+			sub := testfs.MkdirMode(t, filepath.Join(dir, key[:2]), 0o700, me)
+			writeEntry(t, filepath.Join(sub, key), 0o600, me)
+
+			_, err := cache.Get(ctx, key)
+			assert.ErrorIs(t, err, fetch.ErrCacheMiss)
+			assert.ErrorContains(t, err, "changed since it was checked")
+			other := digestOf([]byte("other"))
+			err = cache.Put(ctx, other, []byte("mine"))
+			require.ErrorIs(t, err, fetch.ErrCacheDirNotPrivate)
+			assert.NoFileExists(t, filepath.Join(dir, other[:2], other), "nothing written")
+		})
+	}
+	t.Run("removed", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		base := t.TempDir()
+		dir := filepath.Join(base, "p", "cache")
+		cache := mustDirCache(t, dir)
+		key := digestOf([]byte("removed"))
+		require.NoError(t, os.RemoveAll(filepath.Join(base, "p")))
+		_, err := cache.Get(ctx, key)
+		assert.ErrorIs(t, err, fetch.ErrCacheMiss)
+		require.NoError(t, cache.Put(ctx, key, []byte("v")))
+		fi, err := os.Stat(dir)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), "created again, private")
+
+		// Its parent, made again writable by others: not created again.
+		require.NoError(t, os.RemoveAll(filepath.Join(base, "p")))
+		testfs.MkdirMode(t, filepath.Join(base, "p"), 0o777, me)
+		err = cache.Put(ctx, key, []byte("v"))
+		require.ErrorIs(t, err, fetch.ErrCacheDirNotPrivate)
+		assert.ErrorContains(t, err, "no sticky bit")
+		assert.NoDirExists(t, dir)
+	})
 }
 
 // writeEntry writes "planted" at path with exactly mode, owned by uid
@@ -155,42 +229,60 @@ func writeEntry(t *testing.T, path string, mode os.FileMode, uid int) {
 	}
 }
 
-// A FIFO planted as the cache directory or as a key's subdirectory blocks
-// neither a read nor a write (os.OpenRoot would wait for its writer).
+// A FIFO as the cache directory or as a key's subdirectory blocks
+// neither a read nor a write (os.OpenRoot would wait for its writer), nor
+// NewDirCache, which refuses it as the directory.
 func TestDirCacheFIFODirectories(t *testing.T) {
 	t.Parallel()
 	key := digestOf([]byte("x"))
+	t.Run("the directory, at first", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "c")
+		if err := syscall.Mkfifo(dir, 0o600); err != nil {
+			t.Skipf("no FIFOs here: %v", err)
+		}
+		err := within(t, func() error {
+			c, err := fetch.NewDirCache(dir)
+			assert.Nil(t, c)
+			return err
+		})
+		assert.ErrorIs(t, err, fetch.ErrCacheDirNotPrivate)
+		assert.ErrorContains(t, err, "is not a directory")
+	})
 	for name, layout := range map[string]func(base string) (dir, fifo string){
-		"the directory":    func(base string) (string, string) { return filepath.Join(base, "c"), filepath.Join(base, "c") },
-		"the subdirectory": func(base string) (string, string) { return base, filepath.Join(base, key[:2]) },
+		"the directory, later": func(base string) (string, string) { return filepath.Join(base, "c"), filepath.Join(base, "c") },
+		"the subdirectory":     func(base string) (string, string) { return base, filepath.Join(base, key[:2]) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir, fifo := layout(t.TempDir())
+			c := mustDirCache(t, dir)
+			require.NoError(t, os.RemoveAll(fifo))
 			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 				t.Skipf("no FIFOs here: %v", err)
 			}
 			err := within(t, func() error {
-				_, err := fetch.NewDirCache(dir).Get(context.Background(), key)
+				_, err := c.Get(context.Background(), key)
 				return err
 			})
 			assert.Error(t, err)
-			err = within(t, func() error { return fetch.NewDirCache(dir).Put(context.Background(), key, []byte("x")) })
+			err = within(t, func() error { return c.Put(context.Background(), key, []byte("x")) })
 			assert.Error(t, err)
 		})
 	}
 }
 
-// PrepareCacheDir creates a missing directory private, and fails, creating
-// nothing, where it could not be trusted.
-func TestPrepareCacheDir(t *testing.T) {
+// NewDirCache creates a missing directory private, and fails, creating
+// nothing and returning no cache, where the directory could not be
+// trusted.
+func TestNewDirCacheChecksDir(t *testing.T) {
 	const me = -1
 	cases := []struct {
 		name    string
 		root    bool
 		layout  func(t *testing.T, base string) string
 		bad     string // what the error says; "" when dir is fit
-		created bool   // dir is made by PrepareCacheDir
+		created bool   // dir is made by NewDirCache
 	}{
 		{name: "new", created: true, layout: func(t *testing.T, b string) string { return filepath.Join(b, "new", "c") }},
 		{name: "new in a sticky directory", created: true, layout: func(t *testing.T, b string) string {
@@ -218,10 +310,12 @@ func TestPrepareCacheDir(t *testing.T) {
 			}
 			dir := c.layout(t, t.TempDir())
 			_, statErr := os.Lstat(dir)
-			err := fetch.PrepareCacheDir(dir)
+			cache, err := fetch.NewDirCache(dir)
 			if c.bad != "" {
 				require.ErrorIs(t, err, fetch.ErrCacheDirNotPrivate)
+				assert.Nil(t, cache, "no cache of a directory that is not trusted")
 				assert.Contains(t, err.Error(), c.bad)
+				assert.Contains(t, err.Error(), dir, "the path at fault is named")
 				_, err := os.Lstat(dir)
 				assert.Equal(t, os.IsNotExist(statErr), os.IsNotExist(err), "nothing created")
 				return
@@ -233,19 +327,25 @@ func TestPrepareCacheDir(t *testing.T) {
 			if c.created {
 				assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), "created private")
 			}
+			key := digestOf([]byte(c.name))
+			require.NoError(t, cache.Put(context.Background(), key, []byte("v")))
+			got, err := cache.Get(context.Background(), key)
+			require.NoError(t, err)
+			assert.Equal(t, []byte("v"), got)
 		})
 	}
 }
 
 // A directory that cannot be created is an error of its own kind: it is
 // not said to be not private.
-func TestPrepareCacheDirCannotCreate(t *testing.T) {
+func TestNewDirCacheCannotCreate(t *testing.T) {
 	if os.Geteuid() == 0 {
 		t.Skip("root writes anyway")
 	}
 	locked := testfs.MkdirMode(t, filepath.Join(t.TempDir(), "locked"), 0o500, -1)
 	t.Cleanup(func() { _ = os.Chmod(locked, 0o700) })
-	err := fetch.PrepareCacheDir(filepath.Join(locked, "c"))
+	c, err := fetch.NewDirCache(filepath.Join(locked, "c"))
+	assert.Nil(t, c)
 	require.ErrorIs(t, err, os.ErrPermission)
 	assert.NotErrorIs(t, err, fetch.ErrCacheDirNotPrivate)
 }

@@ -75,9 +75,11 @@ type Options struct {
 	// changed (If-None-Match, If-Modified-Since) before downloading it
 	// again: an unchanged channel costs a request and no transfer. A copy
 	// is kept only once read to its end, and is always revalidated, never
-	// used without asking. Copies are trusted as they are read back:
-	// create and check the directory with [PrepareCacheDir]. Empty means
-	// no such cache.
+	// used without asking. Copies are trusted as they are read back, so
+	// the directory must pass the rule of [NewDirCache], which New does
+	// not check: use a directory for which NewDirCache (which creates it)
+	// returns no error. The directory and every copy are also checked
+	// private to the user as they are used. Empty means no such cache.
 	RepodataDir string
 	// RecordSources lists the documents FindRecords reads a subdir's
 	// records from, by their file names, in the order tried: any of

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 
@@ -94,14 +95,22 @@ func ExampleClient_FetchSidecar() {
 
 // A directory cache keeps sidecars by their SHA-256 between runs: the second
 // retrieval of a sidecar makes no request. Every cached copy is hashed
-// again when it is read, so a damaged entry is fetched anew.
+// again when it is read, so a damaged entry is fetched anew. NewDirCache
+// creates the directory (mode 0700) and checks it: a directory others could
+// write is refused, and the program carries on without a cache.
 func ExampleNewDirCache() {
-	dir, err := os.MkdirTemp("", "sidecars")
+	base, err := os.MkdirTemp("", "example")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer os.RemoveAll(dir)
+	defer os.RemoveAll(base)
+	cache, err := fetch.NewDirCache(filepath.Join(base, "sidecars"))
+	if err != nil {
+		// errors.Is(err, fetch.ErrCacheDirNotPrivate): the error says
+		// which path is at fault and how to fix it. A nil Cache is none.
+		fmt.Println("not caching:", err)
+	}
 
 	sidecar := []byte(`[{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}]`)
 	sum := sha256.Sum256(sidecar)
@@ -113,7 +122,7 @@ func ExampleNewDirCache() {
 	}))
 	defer srv.Close()
 
-	c := fetch.New(fetch.Options{Cache: fetch.NewDirCache(dir)}) // created on first use, mode 0700
+	c := fetch.New(fetch.Options{Cache: cache})
 	for range 2 {
 		sc, err := c.FetchSidecar(context.Background(), srv.URL+"/conda-forge/noarch/"+rec.Filename, rec)
 		if err != nil {

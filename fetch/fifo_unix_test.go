@@ -40,6 +40,7 @@ func TestOpenFileNotRegular(t *testing.T) {
 func TestCachesIgnoreFIFOs(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	cache := mustDirCache(t, dir) // opened before the FIFO is planted
 	key := digestOf([]byte("x"))
 	sub := filepath.Join(dir, key[:2])
 	if err := os.MkdirAll(sub, 0o700); err != nil {
@@ -50,7 +51,7 @@ func TestCachesIgnoreFIFOs(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := fetch.NewDirCache(dir).Get(context.Background(), key)
+		_, err := cache.Get(context.Background(), key)
 		done <- err
 	}()
 	select {

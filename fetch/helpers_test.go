@@ -228,3 +228,11 @@ func sidecarJSON(n int) []byte {
 	sb.WriteString(`"}]`)
 	return []byte(sb.String())[:max(n, 0)]
 }
+
+// mustDirCache is fetch.NewDirCache(dir), which must succeed.
+func mustDirCache(t testing.TB, dir string) fetch.Cache {
+	t.Helper()
+	c, err := fetch.NewDirCache(dir)
+	require.NoError(t, err)
+	return c
+}

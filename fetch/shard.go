@@ -540,7 +540,7 @@ func (c *Client) getShard(ctx context.Context, u *url.URL, cache *shardCache, su
 	key := hex.EncodeToString(sum[:])
 	redacted := conda.Redact(u.String())
 	if cache != nil {
-		if data, err := cache.dir.Get(ctx, key); err == nil {
+		if data, err := cache.entries.Get(ctx, key); err == nil {
 			if sha256.Sum256(data) == sum {
 				c.log.DebugContext(ctx, "condasigs: shard from the cache", "url", redacted)
 				return data, nil
@@ -567,27 +567,20 @@ func (c *Client) getShard(ctx context.Context, u *url.URL, cache *shardCache, su
 			Msg: fmt.Sprintf("the shard hashes to %x, not to the %x of the shard index", got, sum)}
 	}
 	if cache != nil {
-		if err := cache.dir.Put(ctx, key, data); err != nil {
+		if err := cache.entries.Put(ctx, key, data); err != nil {
 			c.log.DebugContext(ctx, "condasigs: cannot keep a shard", "url", redacted, "err", err)
 		}
 	}
 	return data, nil
 }
 
-// shardCache keeps the shards of one index: a dirCache (entries checked
-// private as they are read) in RepodataDir/shards/<name of the index>.
+// shardCache keeps the shards of one index: entries checked private as
+// they are read, in RepodataDir/shards/<name of the index>.
 type shardCache struct {
-	dir dirCache
+	entries *cachedir.Entries
 }
 
-func (s *shardCache) remove(key string) {
-	root, err := cachedir.OpenRoot(string(s.dir))
-	if err != nil {
-		return
-	}
-	defer root.Close()
-	_ = root.Remove(filepath.Join(key[:2], key))
-}
+func (s *shardCache) remove(key string) { s.entries.Remove(key) }
 
 // shardCache returns the shard cache of the index at u, or nil when
 // Options.RepodataDir is not set or its shard directory is not private
@@ -602,7 +595,7 @@ func (c *Client) shardCache(ctx context.Context, u *url.URL) *shardCache {
 		c.log.WarnContext(ctx, "fetch: cannot keep shards", "err", err)
 		return nil
 	}
-	return &shardCache{dir: dirCache(filepath.Join(dir, sub))}
+	return &shardCache{entries: cachedir.PrivateEntries(filepath.Join(dir, sub))}
 }
 
 // prepareShardDir makes dir/sub, a directory of shards, once dir is
@@ -625,7 +618,7 @@ func (c *Client) prepareShardDir(dir, sub string) error {
 		if err := root.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			return err
 		}
-		if err := privateSubdir(root, d); err != nil {
+		if err := cachedir.PrivateSubdir(root, d); err != nil {
 			return err
 		}
 	}
@@ -660,7 +653,7 @@ func (k *cachedShards) mark(sum [32]byte) {
 // temporary file is left alone.
 func (s *shardCache) list() *cachedShards {
 	k := &cachedShards{}
-	root, err := cachedir.OpenRoot(string(s.dir))
+	root, err := cachedir.OpenRoot(s.entries.Dir())
 	if err != nil {
 		return k
 	}
@@ -700,7 +693,7 @@ func (s *shardCache) list() *cachedShards {
 
 // collect removes the listed shards that the index did not name.
 func (s *shardCache) collect(k *cachedShards) {
-	root, err := cachedir.OpenRoot(string(s.dir))
+	root, err := cachedir.OpenRoot(s.entries.Dir())
 	if err != nil {
 		return
 	}

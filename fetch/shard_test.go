@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/condasigs/condasigs/internal/cachedir"
 	"github.com/condasigs/condasigs/internal/cep16"
 )
 
@@ -244,7 +245,7 @@ func TestFindInShardsNoIndex(t *testing.T) {
 // privateRepodataDir is a RepodataDir that passes the cache directory checks.
 func privateRepodataDir(t *testing.T) string {
 	dir := filepath.Join(t.TempDir(), "repodata")
-	require.NoError(t, PrepareCacheDir(dir))
+	require.NoError(t, cachedir.Prepare(dir))
 	return dir
 }
 

@@ -208,7 +208,7 @@ func TestFindRecordsZstdCached(t *testing.T) {
 		_, _ = w.Write(doc)
 	})
 	dir := t.TempDir()
-	require.NoError(t, fetch.PrepareCacheDir(dir))
+	mustDirCache(t, dir) // checks the directory, as RepodataDir needs
 	c := newClient(t, fetch.Options{RepodataDir: dir, RecordSources: []string{"repodata.json.zst"}})
 	for range 2 {
 		found, err := c.FindRecords(context.Background(), srv.URL+"/c/noarch/repodata.json", []string{"a-1-0.tar.bz2"})

@@ -15,7 +15,7 @@
 // the target, the root rotations walked since the initial root, and a record
 // of the last successful update, from which the material's age is known. The
 // cache is used only if it is private to the user by the rule of
-// fetch.PrepareCacheDir (or, read-only, root's): anyone else who could write
+// fetch.NewDirCache (or, read-only, root's): anyone else who could write
 // it could roll it back to older metadata that is still validly signed, or
 // plant links that turn its writes elsewhere; such a cache is neither read
 // nor written. In it, nothing follows a link, and no file is read unchecked or

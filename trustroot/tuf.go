@@ -49,7 +49,7 @@ type TUFOptions struct {
 	// repository (a readable name and a hash of the URL; default: <user cache
 	// dir>/condasigs/tuf). It and the repository's directory are created
 	// private (mode 0700) when missing, and used only if they pass
-	// the rule of fetch.PrepareCacheDir (OpenSSH's StrictModes rule: yours, writable by
+	// the rule of fetch.NewDirCache (OpenSSH's StrictModes rule: yours, writable by
 	// no one else, under directories only root or you can change). One
 	// that does not, or cannot be made, is neither read nor written: the
 	// cache is kept in memory, with a warning that says why; offline, it

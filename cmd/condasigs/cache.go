@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,76 +10,81 @@ import (
 	"github.com/condasigs/condasigs/internal/cachedir"
 )
 
-// caches returns the sidecar and verdict caches and the repodata
-// directory under dir, or none when dir is empty (caching off). With
-// sidecarsOnly (dir is not trusted, see openCacheDir), only the sidecar
-// cache, whose entries are hashed on every read and so need no trust, and
-// read only: nothing is written to a directory that is not private.
-func caches(dir string, sidecarsOnly bool) (sidecars, verdicts fetch.Cache, repodata string) {
-	if dir == "" {
-		return nil, nil, ""
-	}
-	sidecars = fetch.NewDirCache(filepath.Join(dir, "sidecars"))
-	if sidecarsOnly {
-		return readOnlyCache{sidecars}, nil, ""
-	}
-	return sidecars, fetch.NewDirCache(filepath.Join(dir, "verdicts")), filepath.Join(dir, "repodata")
+// cacheSet is what verify-env uses of its cache directory; the zero value
+// is no cache at all (--no-cache).
+type cacheSet struct {
+	sidecars, verdicts fetch.Cache
+	repodata           string // kept repodata (fetch.Options.RepodataDir)
 }
 
-// readOnlyCache reads its Cache and writes nothing.
-type readOnlyCache struct{ fetch.Cache }
-
-// Put drops data.
-func (readOnlyCache) Put(context.Context, string, []byte) error { return nil }
-
-// cacheSubdirs are the subdirectories of the cache directory that caches
-// writes to: each is checked before use.
+// cacheSubdirs are the subdirectories of the cache directory that the
+// caches use: each is checked before use.
 var cacheSubdirs = []string{"verdicts", "repodata", "sidecars"}
 
 // openCacheDir decides how verify-env uses the cache directory dir, and
-// returns the one warning to print about it, if any. Verdicts and kept
-// repodata are trusted as they are read back, and sidecars are written,
-// so the caches are used only when dir and its verdicts, repodata and
-// sidecars subdirectories pass fetch.PrepareCacheDir, which creates them
+// returns its caches and the one warning to print about it, if any.
+// Verdicts and kept repodata are trusted as they are read back, and
+// sidecars are written, so the caches are used only when dir and its
+// verdicts, repodata and sidecars subdirectories pass the rule of
+// fetch.NewDirCache (cachedir.Prepare for repodata), which creates them
 // (mode 0700) when they do not exist and then checks them again, since
 // another user may create them first in a sticky directory such as /tmp.
-// Otherwise sidecarsOnly is set: the user's own sidecars in it are read
-// (they are hashed on every read) and nothing is written. A private
-// directory the user cannot write is read only, and said so.
-func openCacheDir(dir string) (sidecarsOnly bool, warning string) {
+// Otherwise only the user's own sidecars in it are read (they are hashed
+// on every read), and nothing is written. A private directory the user
+// cannot write is read only, and said so.
+func openCacheDir(dir string) (c cacheSet, warning string) {
 	// All are checked before any is created.
 	for _, sub := range append([]string{""}, cacheSubdirs...) {
 		if err := cachedir.Check(filepath.Join(dir, sub)); err != nil {
-			return true, untrusted(err)
+			return sidecarsOnly(dir), untrusted(err)
 		}
 	}
-	err := fetch.PrepareCacheDir(dir)
+	err := cachedir.Prepare(dir)
 	switch {
-	case errors.Is(err, fetch.ErrCacheDirNotPrivate):
-		return true, untrusted(err)
+	case errors.Is(err, cachedir.ErrNotPrivate):
+		return sidecarsOnly(dir), untrusted(err)
 	case err != nil:
 		// Nothing to read, and nothing may appear later unchecked.
 		cause := err
 		if u := errors.Unwrap(err); u != nil {
 			cause = u
 		}
-		return true, fmt.Sprintf("the cache directory %s cannot be created (%v); not using it", dir, cause)
+		return cacheSet{}, fmt.Sprintf("the cache directory %s cannot be created (%v); not using it", dir, cause)
 	}
 	writable := true
 	for _, sub := range cacheSubdirs {
-		err := fetch.PrepareCacheDir(filepath.Join(dir, sub))
+		p := filepath.Join(dir, sub)
+		var err error
+		switch sub {
+		case "verdicts":
+			c.verdicts, err = fetch.NewDirCache(p)
+		case "sidecars":
+			c.sidecars, err = fetch.NewDirCache(p)
+		default:
+			if err = cachedir.Prepare(p); err == nil {
+				c.repodata = p
+			}
+		}
 		switch {
 		case errors.Is(err, fetch.ErrCacheDirNotPrivate):
-			return true, untrusted(err)
+			return sidecarsOnly(dir), untrusted(err)
 		case err != nil:
-			// Missing, in dir, which is private: no one else can make it.
+			// Missing, in dir, which is private: no one else can make
+			// it, and there is nothing in it to read.
 			writable = false
 		}
 	}
 	if !writable || !cacheWritable(dir) {
-		return false, fmt.Sprintf("the cache directory %s is not writable; reading it only", dir)
+		return c, fmt.Sprintf("the cache directory %s is not writable; reading it only", dir)
 	}
-	return false, ""
+	return c, ""
+}
+
+// sidecarsOnly is what is used of a cache directory dir that is not
+// trusted: the user's own sidecars in it, which need no trust since they
+// are hashed on every read, and nothing is written.
+func sidecarsOnly(dir string) cacheSet {
+	return cacheSet{sidecars: cachedir.ReadOnlyEntries(filepath.Join(dir, "sidecars"))}
 }
 
 // reasonOf is what a cachedir.Check error says is wrong, without

@@ -228,9 +228,11 @@ func TestOpenCacheDir(t *testing.T) {
 				_, err := os.Lstat(filepath.Join(dir, sub))
 				existed[sub] = err == nil
 			}
-			sidecarsOnly, warning := openCacheDir(dir)
+			caches, warning := openCacheDir(dir)
 			if c.trusted {
-				assert.False(t, sidecarsOnly)
+				assert.NotNil(t, caches.sidecars)
+				assert.NotNil(t, caches.verdicts)
+				assert.Equal(t, filepath.Join(dir, "repodata"), caches.repodata)
 				assert.Empty(t, warning)
 				fi, err := os.Stat(dir)
 				require.NoError(t, err)
@@ -242,18 +244,16 @@ func TestOpenCacheDir(t *testing.T) {
 				}
 				return
 			}
-			assert.True(t, sidecarsOnly)
 			assert.Contains(t, warning, c.warning)
 			assert.Contains(t, warning, "to use them: ")
 			if c.fix != "" {
 				assert.Contains(t, warning, c.fix)
 			}
 
-			sidecars, verdicts, repodata := caches(dir, sidecarsOnly)
-			assert.Nil(t, verdicts)
-			assert.Empty(t, repodata)
-			require.NotNil(t, sidecars)
-			require.NoError(t, sidecars.Put(context.Background(), "abcdef", []byte("x")))
+			assert.Nil(t, caches.verdicts)
+			assert.Empty(t, caches.repodata)
+			require.NotNil(t, caches.sidecars)
+			require.NoError(t, caches.sidecars.Put(context.Background(), "abcdef", []byte("x")))
 			assert.NoDirExists(t, filepath.Join(dir, "sidecars", "ab"), "nothing written")
 			for sub, existed := range existed {
 				if !existed {
@@ -270,11 +270,15 @@ func TestOpenCacheDirReadOnly(t *testing.T) {
 		t.Skip("root writes anyway")
 	}
 	dir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "verdicts"), 0o700))
 	require.NoError(t, os.Chmod(dir, 0o500))
 	t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
-	sidecarsOnly, warning := openCacheDir(dir)
-	assert.False(t, sidecarsOnly)
+	caches, warning := openCacheDir(dir)
 	assert.Equal(t, "the cache directory "+dir+" is not writable; reading it only", warning)
+	assert.NotNil(t, caches.verdicts, "read")
+	// The others are missing, and cannot appear: nothing to read.
+	assert.Nil(t, caches.sidecars)
+	assert.Empty(t, caches.repodata)
 }
 
 // The review's scenario: the cache directory was once writable by others

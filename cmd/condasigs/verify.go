@@ -40,10 +40,10 @@ type verifyFlags struct {
 	// serves its file through it.
 	sidecars fetch.Cache
 	// verify-env only.
-	cacheDir     string
-	noCache      bool
-	sidecarsOnly bool // the cache directory is not private: no trusted caches
-	jobs         int
+	cacheDir string
+	noCache  bool
+	caches   cacheSet // of cacheDir (openCacheDir)
+	jobs     int
 	// verify-env: packages without sha256 in the lock file
 	downloadUnhashed      bool
 	keepDownloads         string
@@ -193,7 +193,7 @@ func openSession(cmd *cobra.Command, f verifyFlags, urls []string, forPinning bo
 	cmd.SetContext(ctx)
 
 	logger := debugLogger(f.trustFlags, cmd.ErrOrStderr())
-	sidecars, verdicts, repodata := caches(f.cacheDir, f.sidecarsOnly)
+	sidecars, verdicts, repodata := f.caches.sidecars, f.caches.verdicts, f.caches.repodata
 	if f.sidecars != nil {
 		sidecars = f.sidecars
 	}

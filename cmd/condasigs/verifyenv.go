@@ -130,7 +130,7 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 		}
 		if f.cacheDir != "" {
 			var warning string
-			f.sidecarsOnly, warning = openCacheDir(f.cacheDir)
+			f.caches, warning = openCacheDir(f.cacheDir)
 			if warning != "" {
 				fmt.Fprintln(cmd.ErrOrStderr(), "condasigs: warning:", warning)
 			}

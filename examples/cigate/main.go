@@ -95,11 +95,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// lock file makes no sidecar request and checks no signature.
 	// Verdicts are trusted as they are read back, and sidecars are
 	// written: each directory is created private, then checked
-	// (fetch.PrepareCacheDir), and left unused unless no one else can
-	// write it.
+	// (fetch.NewDirCache), and left unused unless no one else can write
+	// it.
 	fo := fetch.Options{Logger: log}
 	if *cacheDir != "" {
-		if err := fetch.PrepareCacheDir(*cacheDir); err != nil {
+		// The directory itself first, so that nothing is created in it
+		// unless it passes.
+		if _, err := fetch.NewDirCache(*cacheDir); err != nil {
 			fmt.Fprintln(stderr, "cigate: warning: nothing is cached:", condasigs.EscapeText(err.Error()))
 		} else {
 			fo.Cache = dirCache(*cacheDir, "sidecars", stderr)
@@ -196,12 +198,12 @@ func loadTrust(ctx context.Context, path string, log *slog.Logger) (trustroot.So
 // dirCache is the cache in the subdirectory name of dir, created private
 // and checked; nil, and a warning, when it is not fit.
 func dirCache(dir, name string, stderr io.Writer) fetch.Cache {
-	sub := filepath.Join(dir, name)
-	if err := fetch.PrepareCacheDir(sub); err != nil {
+	c, err := fetch.NewDirCache(filepath.Join(dir, name))
+	if err != nil {
 		fmt.Fprintf(stderr, "cigate: warning: %s are not cached: %s\n", name, condasigs.EscapeText(err.Error()))
 		return nil
 	}
-	return fetch.NewDirCache(sub)
+	return c
 }
 
 // message is an annotation's text: the package, its outcome and the reasons

@@ -2,7 +2,7 @@
 // trusted as they are read back (verdicts, kept repodata and downloads, the
 // TUF cache): OpenSSH's StrictModes rule on Unix, the user's cache
 // directory elsewhere. Packages fetch and trustroot and the CLI share it;
-// fetch.PrepareCacheDir is its public face.
+// fetch.NewDirCache is its public face, and its entries are [Entries].
 package cachedir
 
 import (
