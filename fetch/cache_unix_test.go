@@ -393,13 +393,20 @@ func TestRepodataPlantedCopyNotUsed(t *testing.T) {
 			files := cacheFiles(t, dir)
 			require.Len(t, files, 1)
 			c.plant(t, dir, files[0])
+			planted, err := os.ReadFile(files[0])
+			require.NoError(t, err)
 
 			assert.Equal(t, doc1, readAll(t, newClient(t, fetch.Options{RepodataDir: dir}), u))
 			_, cond := srv.stats()
 			require.Len(t, cond, 2)
 			assert.Equal(t, "|", cond[1], "the planted copy is not used")
 			if !c.dirPrivate {
-				assert.Empty(t, cacheFiles(t, dir), "nothing kept in a directory that is not private")
+				// A directory that fails the rule is not touched: nothing
+				// is kept, rewritten or removed in it.
+				assert.Equal(t, files, cacheFiles(t, dir), "nothing kept in a directory that is not private")
+				after, err := os.ReadFile(files[0])
+				require.NoError(t, err)
+				assert.Equal(t, planted, after)
 				return
 			}
 			readAll(t, c0, u)
@@ -407,4 +414,36 @@ func TestRepodataPlantedCopyNotUsed(t *testing.T) {
 			assert.Equal(t, `"v1"|`, cond[2], "a fresh copy was kept")
 		})
 	}
+}
+
+// TestRepodataDirParentOpenToOthers: Options.RepodataDir is held to
+// NewDirCache's whole rule, parents included: a private directory under a
+// parent that others can write (and so replace it through) keeps nothing,
+// and the documents are read whole from the server.
+func TestRepodataDirParentOpenToOthers(t *testing.T) {
+	srv := newRepodataServer(t, doc1, `"v1"`)
+	open := testfs.MkdirMode(t, filepath.Join(t.TempDir(), "open"), 0o777, -1)
+	dir := testfs.MkdirMode(t, filepath.Join(open, "repodata"), 0o700, -1)
+	c := newClient(t, fetch.Options{RepodataDir: dir})
+	u := srv.URL + "/c/noarch/repodata.json"
+	for range 2 {
+		assert.Equal(t, doc1, readAll(t, c, u))
+	}
+	assert.Empty(t, cacheFiles(t, dir), "nothing kept under a parent others can write")
+	_, cond := srv.stats()
+	assert.Equal(t, []string{"|", "|"}, cond, "no copy revalidated")
+}
+
+// TestRepodataDirRelative: a relative RepodataDir stays the directory it
+// named when New ran, whatever the working directory becomes.
+func TestRepodataDirRelative(t *testing.T) {
+	srv := newRepodataServer(t, doc1, `"v1"`)
+	base := t.TempDir()
+	t.Chdir(base)
+	c := newClient(t, fetch.Options{RepodataDir: "repodata"})
+	t.Chdir(t.TempDir())
+	u := srv.URL + "/c/noarch/repodata.json"
+	readAll(t, c, u)
+	assert.Len(t, cacheFiles(t, filepath.Join(base, "repodata")), 1, "kept where RepodataDir named when New ran")
+	assert.NoDirExists(t, "repodata")
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/condasigs/condasigs/conda"
+	"github.com/condasigs/condasigs/internal/cachedir"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
@@ -76,10 +77,12 @@ type Options struct {
 	// again: an unchanged channel costs a request and no transfer. A copy
 	// is kept only once read to its end, and is always revalidated, never
 	// used without asking. Copies are trusted as they are read back, so
-	// the directory must pass the rule of [NewDirCache], which New does
-	// not check: use a directory for which NewDirCache (which creates it)
-	// returns no error. The directory and every copy are also checked
-	// private to the user as they are used. Empty means no such cache.
+	// the directory is held to the rule of [NewDirCache]: before each
+	// document is read, the client creates the directory if it is missing
+	// and checks it, and every copy is checked private to the user as it
+	// is read. A directory that fails is not used (a warning says why
+	// and what fixes it): documents are then downloaded whole. A relative
+	// path is made absolute by New. Empty means no such cache.
 	RepodataDir string
 	// RecordSources lists the documents FindRecords reads a subdir's
 	// records from, by their file names, in the order tried: any of
@@ -105,6 +108,7 @@ type Client struct {
 
 // New returns a Client configured by opts.
 func New(opts Options) *Client {
+	opts.RepodataDir = cachedir.AbsoluteOr(opts.RepodataDir)
 	if opts.MaxSidecarSize <= 0 {
 		opts.MaxSidecarSize = DefaultMaxSidecarSize
 	}

@@ -47,6 +47,14 @@ func repodataName(u *url.URL) string {
 // downloads it and keeps it as it is read, under the size cap limit
 // (Options.MaxRepodataSize for repodata.json, less for a shard index).
 func (c *Client) openCachedRepodata(ctx context.Context, u *url.URL, limit int64) (io.ReadCloser, error) {
+	if err := cachedir.Prepare(c.opts.RepodataDir); err != nil {
+		c.log.WarnContext(ctx, "fetch: not keeping repodata: Options.RepodataDir is not fit", "err", err)
+		r, err := c.getHTTP(ctx, u, limit, c.opts.Timeout, nil, true)
+		if err != nil {
+			return nil, err
+		}
+		return r.body, nil
+	}
 	name := repodataName(u)
 	kept, meta, err := openKept(c.opts.RepodataDir, name, limit, conda.Redact(u.String()))
 	if err == nil {
@@ -161,10 +169,6 @@ func (c *Client) keep(ctx context.Context, r httpBody, name string) io.ReadClose
 		return r.body
 	}
 	dir := c.opts.RepodataDir
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		c.log.WarnContext(ctx, "fetch: cannot keep repodata", "err", err)
-		return r.body
-	}
 	root, err := cachedir.OpenRoot(dir)
 	if err == nil {
 		err = privateDir(root, dir)

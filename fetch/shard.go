@@ -603,7 +603,7 @@ func (c *Client) shardCache(ctx context.Context, u *url.URL) *shardCache {
 // an os.Root of dir (no symbolic link leads out of it) and checked
 // private before it is used.
 func (c *Client) prepareShardDir(dir, sub string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := cachedir.Prepare(dir); err != nil {
 		return err
 	}
 	root, err := cachedir.OpenRoot(dir)

@@ -70,6 +70,11 @@ func ReadOnlyEntries(dir string) *Entries {
 	return &Entries{dir: absoluteOr(dir)}
 }
 
+// AbsoluteOr is dir made absolute as the system reads it ("link/.." is
+// not cleaned away), or dir when it is empty or cannot be: so that a later
+// change of the working directory does not move a checked directory.
+func AbsoluteOr(dir string) string { return absoluteOr(dir) }
+
 // absoluteOr is dir made absolute (see absolute), or dir when it is empty
 // or cannot be.
 func absoluteOr(dir string) string {
