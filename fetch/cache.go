@@ -52,8 +52,8 @@ var ErrCacheDirNotPrivate = cachedir.ErrNotPrivate
 // the user's cache directory ([os.UserCacheDir], on Windows %LocalAppData%).
 //
 // An error wrapping [ErrCacheDirNotPrivate] means dir must not be trusted;
-// it says which path is at fault and what would fix it, and nothing was
-// created. Any other error means dir did not exist and could not be created
+// it says which path is at fault and what would fix it (when the path was
+// found unfit before anything was created, nothing was). Any other error means dir did not exist and could not be created
 // (it wraps the error of [os.MkdirAll], e.g. [os.ErrPermission]). On an
 // error the Cache is nil: given as a cache, it means none.
 //

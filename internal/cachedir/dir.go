@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 )
 
 // MaxEntry bounds what fetch.NewDirCache reads of one entry (64 MiB): a
@@ -110,20 +109,6 @@ func Check(dir string) error {
 	return check(abs)
 }
 
-// absolute makes dir absolute without cleaning it: "link/.." is the
-// parent of the link's target, as the system reads it, not the directory
-// the link is in, and the check must follow the path the system follows.
-func absolute(dir string) (string, error) {
-	if filepath.IsAbs(dir) {
-		return dir, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	return wd + string(filepath.Separator) + dir, nil
-}
-
 // Prepare makes dir ready to hold a cache whose entries are
 // trusted as they are read back, or files kept to be used later: it checks
 // dir with [Check], creates it and its missing parents (mode 0700)
@@ -143,6 +128,12 @@ func absolute(dir string) (string, error) {
 func Prepare(dir string) error {
 	if err := Check(dir); err != nil {
 		return err
+	}
+	// What is created and found is what was checked: the path made
+	// absolute as Check made it (on Windows, "\x" is on the current
+	// drive, not under the working directory).
+	if abs, err := absolute(dir); err == nil {
+		dir = abs
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating the cache directory %s: %w", dir, err)

@@ -86,3 +86,14 @@ func CheckOwnedBy(dir string, owner int) (string, error) {
 		Reason: fmt.Sprintf("on %s, who owns the directory %s is not checked", runtime.GOOS, dir),
 		Fix:    "use a directory of your own"}
 }
+
+// absolute makes dir absolute as the system reads it: on Windows, Win32
+// removes ".." from a path's text before it follows a junction, and a
+// rooted path without a drive (`\x`) is on the current drive, so
+// filepath.Abs (GetFullPathName) gives the path the system will use, and
+// the check follows that one.
+func absolute(dir string) (string, error) { return filepath.Abs(dir) }
+
+// sameDir is true: on these platforms the check is by path alone (see
+// check), and a directory opened by its path is the path's.
+func sameDir(a, b fs.FileInfo) bool { return true }

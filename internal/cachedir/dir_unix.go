@@ -266,3 +266,20 @@ func checkPrivate(fi fs.FileInfo) error {
 	}
 	return nil
 }
+
+// absolute makes dir absolute without cleaning it: "link/.." is the
+// parent of the link's target, as the system reads it, not the directory
+// the link is in, and the check must follow the path the system follows.
+func absolute(dir string) (string, error) {
+	if filepath.IsAbs(dir) {
+		return dir, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	return wd + string(filepath.Separator) + dir, nil
+}
+
+// sameDir reports whether a and b are one directory.
+func sameDir(a, b fs.FileInfo) bool { return os.SameFile(a, b) }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/condasigs/condasigs/internal/atomicfile"
 	"github.com/condasigs/condasigs/internal/localfile"
@@ -43,6 +44,14 @@ type Entries struct {
 	// sticky directory, once the user's was removed) is not used, and Put
 	// writes. Otherwise Put stores nothing.
 	trusted bool
+
+	mu sync.Mutex
+	// checked is the directory that last passed [Check] by dir's path,
+	// nil before the first use. A directory opened by that path that is
+	// another one (dir was removed, then made again or replaced by a link,
+	// perhaps by another user) is checked again by the whole rule before
+	// it is used.
+	checked fs.FileInfo
 }
 
 // OpenEntries prepares dir with [Prepare] and returns its entries, or the
@@ -212,11 +221,41 @@ func (e *Entries) open() (*os.Root, error) {
 				Fix:    "rm -rf " + e.dir + " (others may have planted entries in it), and let it be created again, private"}
 		}
 	}
+	if err == nil {
+		err = e.sameAsChecked(fi)
+	}
 	if err != nil {
 		root.Close()
 		return nil, err
 	}
 	return root, nil
+}
+
+// sameAsChecked returns nil when opened, the directory that dir's path
+// led to, is the one that last passed [Check]; otherwise it checks dir's
+// path again, and adopts opened only if the path passes and still leads to
+// it. So a cache that outlives its directory never follows what took the
+// directory's place (another user's link to elsewhere) unchecked.
+func (e *Entries) sameAsChecked(opened fs.FileInfo) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.checked != nil && sameDir(e.checked, opened) {
+		return nil
+	}
+	if err := Check(e.dir); err != nil {
+		return err
+	}
+	now, err := os.Stat(e.dir)
+	if err != nil {
+		return err
+	}
+	if !sameDir(now, opened) {
+		return &Error{Dir: e.dir, Path: e.dir,
+			Reason: fmt.Sprintf("the cache directory %s was replaced while it was checked", e.dir),
+			Fix:    "make sure no one else can replace it or its parents"}
+	}
+	e.checked = opened
+	return nil
 }
 
 // PrivateSubdir checks the subdirectory sub of root: a directory, not a
