@@ -66,8 +66,10 @@ var ErrCacheDirNotPrivate = cachedir.ErrNotPrivate
 //
 // The cache keeps the directory that was checked: a relative dir is made
 // absolute at once, and every Get and Put checks that the directory it
-// opens is still private to the user (one removed since is prepared again
-// by Put). Every file operation is confined to the directory ([os.Root]):
+// opens is still private to the user and, when it is not the one last
+// checked (dir was removed, and made again or replaced by a link), checks
+// dir's path again by the whole rule first; one removed since is
+// prepared again by Put. Every file operation is confined to the directory ([os.Root]):
 // a symbolic link inside it that points out of it is not followed, so no
 // one who can plant one makes a write land, or a read come from,
 // elsewhere. On Unix, an entry is read only when it is a regular file of
