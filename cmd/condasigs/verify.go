@@ -406,7 +406,12 @@ func buildPolicy(cmd *cobra.Command, f verifyFlags, forPinning bool) (policy.Pol
 	if err != nil {
 		return policy.Policy{}, nil, err
 	}
-	p := policy.Policy{Require: req, ChannelMismatch: cm, Pinning: policy.Mode(f.pin)}
+	p := policy.Policy{Require: req, ChannelMismatch: cm}
+	if f.pin != "" {
+		if p.Pinning, err = modeFlag("pin", f.pin); err != nil {
+			return policy.Policy{}, nil, err
+		}
+	}
 	if forPinning && p.Pinning == "" {
 		p.Pinning = policy.ModeError
 	}
@@ -416,9 +421,27 @@ func buildPolicy(cmd *cobra.Command, f verifyFlags, forPinning bool) (policy.Pol
 	p.Identities = ids
 	// The checks condasigs.New makes, before anything else is done.
 	if _, err := policy.CompileConfig(policy.Config{Default: &policy.ChannelPolicy{Enabled: true, Policy: p}}); err != nil {
-		return policy.Policy{}, nil, usageError("%v", err)
+		return policy.Policy{}, nil, usageError("%v", withoutEntry(err))
 	}
 	return p, nil, nil
+}
+
+// withoutEntry is err, a CompileConfig error, without the name of the
+// entry each problem is reported under: the flags make one policy, and
+// the catch-all entry that holds it is not the user's.
+func withoutEntry(err error) error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return err
+	}
+	var problems []error
+	for _, e := range j.Unwrap() {
+		if inner := errors.Unwrap(e); inner != nil {
+			e = inner
+		}
+		problems = append(problems, e)
+	}
+	return errors.Join(problems...)
 }
 
 // modeFlag returns the policy mode of a flag's value.
