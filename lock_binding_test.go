@@ -48,7 +48,7 @@ func newBindingEnv(t *testing.T) *bindingEnv {
 }
 
 func (e *bindingEnv) entry(rec fetch.Record, sha256, md5 string) lockfile.Package {
-	return lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: sha256, MD5: md5, Platform: "linux-64"}
+	return lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: sha256, MD5: md5, Platforms: []string{"linux-64"}}
 }
 
 // A lock entry passes only when the installer will check the bytes against

@@ -18,7 +18,7 @@ import (
 // locked is the lock-file entry of a package of the env's channel, with
 // the hashes its record has.
 func (e *env) locked(rec fetch.Record) lockfile.Package {
-	return lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: rec.SHA256, MD5: rec.MD5, Platform: "linux-64"}
+	return lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: rec.SHA256, MD5: rec.MD5, Platforms: []string{"linux-64"}}
 }
 
 func outcomes(results []condasigs.Result) []string {

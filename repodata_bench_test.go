@@ -112,7 +112,7 @@ func newPaddedEnv(tb testing.TB) *paddedEnv {
 		rec := ch.Add(tb, condasigstest.Package{Filename: fmt.Sprintf("signed%03d-1.0-0.conda", i), Signer: ss,
 			Identity: san, Issuer: issuer, TargetChannel: channel})
 		recs = append(recs, rec)
-		e.pkgs = append(e.pkgs, lockfile.Package{URL: channel + "/linux-64/" + rec.Filename, SHA256: rec.SHA256, Platform: "linux-64"})
+		e.pkgs = append(e.pkgs, lockfile.Package{URL: channel + "/linux-64/" + rec.Filename, SHA256: rec.SHA256, Platforms: []string{"linux-64"}})
 	}
 	var err error
 	if e.trust, err = trustroot.FromJSON(ss.TrustedRootJSON(tb)); err != nil {

@@ -91,7 +91,7 @@ func (y *yamlFile) condaLockEntry(b *lockBuilder, entry, node *yaml.Node) error 
 		return y.errorf(urlNode, "the URL %s is in subdir %s, but the entry is for platform %s: a package for a platform comes from that platform's subdir or from noarch; the file is damaged or was edited", shortURL(raw), textsafe.Quote(loc.Subdir), textsafe.Quote(platform))
 	}
 
-	p := Package{URL: raw, Platform: loc.Subdir, Line: entry.Line}
+	p := Package{URL: raw, Platforms: []string{platform}, Line: entry.Line}
 	hash, ok := fields.Get("hash")
 	if !ok || strictyaml.IsNull(hash.Value) {
 		return y.errorf(entry, "the package %s has no hash:, which conda-lock always writes: the file is damaged; regenerate it", shortURL(raw))

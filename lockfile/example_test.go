@@ -36,7 +36,7 @@ packages:
 	}
 	fmt.Println(lf.Format)
 	for _, p := range lf.Packages {
-		fmt.Printf("line %d: %s %s sha256 %s...\n", p.Line, p.Platform, conda.Redact(p.URL), p.SHA256[:12])
+		fmt.Printf("line %d: %v %s sha256 %s...\n", p.Line, p.Platforms, conda.Redact(p.URL), p.SHA256[:12])
 	}
 	for _, s := range lf.Skipped {
 		fmt.Printf("line %d: skipped %s\n", s.Line, s.What)
@@ -47,7 +47,7 @@ packages:
 	fmt.Println(err)
 	// Output:
 	// pixi.lock
-	// line 11: linux-64 https://conda.anaconda.org/conda-forge/linux-64/libzlib-1.3.1-hb9d3cd8_2.conda sha256 8a688ebdfbfb...
+	// line 11: [linux-64] https://conda.anaconda.org/conda-forge/linux-64/libzlib-1.3.1-hb9d3cd8_2.conda sha256 8a688ebdfbfb...
 	// line 14: skipped PyPI package requests 2.32.3
 	// env.txt:2: the hash "abc" after # has 3 characters: conda reads #<32 hexadecimal characters> as an MD5 and #<64> (or #sha256:<64>) as a SHA-256
 }

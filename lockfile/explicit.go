@@ -3,6 +3,7 @@ package lockfile
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -15,8 +16,7 @@ import (
 //
 //   - lines end with "\n", "\r\n" or "\r" (Python's universal newlines);
 //   - each line is stripped of surrounding white space; blank lines and
-//     lines starting with # are skipped wherever they are (# platform:
-//     linux-64 among them: the platform of a package is that of its URL);
+//     lines starting with # are skipped wherever they are;
 //   - a line @EXPLICIT starts the package URLs; a later one is ignored;
 //   - each further line is <url>[#<hash>]: the URL of a .conda or .tar.bz2
 //     file, or a local path, which conda turns into a file:// URL;
@@ -27,15 +27,35 @@ import (
 // Unlike conda, it refuses what conda would expand from its environment
 // (relative paths, ~, $VARIABLES), and accepts uppercase hexadecimal (as
 // mamba does), normalized to lowercase.
+//
+// conda installs every package line, whatever platform its URL names. The
+// comment "# platform: <subdir>" that conda list --explicit and conda-lock
+// write says which platform the file is for: every package gets that
+// platform (lockfile.Package.Platforms), and a URL in another subdir than
+// it or noarch is refused. A file without it says nothing of platforms.
+// Two such comments that disagree are refused.
 func parseExplicit(name string, data []byte) (*File, error) {
 	b := newLockBuilder(name, FormatExplicit)
 	started := false
+	platform, platformLine := "", 0
 	for lineNo := 1; len(data) > 0; lineNo++ {
 		var raw []byte
 		raw, data = nextLine(data)
 		line := string(bytes.TrimSpace(raw))
 		switch {
-		case line == "" || line[0] == '#':
+		case line == "":
+			continue
+		case line[0] == '#':
+			p, ok, err := explicitPlatform(line)
+			switch {
+			case err != nil:
+				return nil, &Error{File: name, Line: lineNo, Err: err}
+			case !ok:
+			case platformLine != 0 && p != platform:
+				return nil, lockErr(name, lineNo, "# platform: %s, but line %d says # platform: %s: an explicit file is for one platform", textsafe.Quote(p), platformLine, textsafe.Quote(platform))
+			default:
+				platform, platformLine = p, lineNo
+			}
 			continue
 		case line == explicitMarker:
 			started = true
@@ -57,7 +77,35 @@ func parseExplicit(name string, data []byte) (*File, error) {
 	if !started {
 		return nil, lockErr(name, 0, "no @EXPLICIT line: %w", errUnsupported)
 	}
+	if platform != "" {
+		for i := range b.lf.Packages {
+			p := &b.lf.Packages[i]
+			if err := checkSubdir(p.URL, platform); err != nil {
+				return nil, &Error{File: name, Line: p.Line, Err: err}
+			}
+			p.Platforms = []string{platform}
+		}
+	}
 	return b.lf, nil
+}
+
+// platformComment matches conda's "# platform: <subdir>" comment.
+var platformComment = regexp.MustCompile(`^#\s*platform\s*:\s*(.*?)\s*$`)
+
+// subdirName is what a conda subdir name is made of.
+var subdirName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// explicitPlatform returns the platform of a "# platform: <subdir>"
+// comment line; ok is false for any other comment.
+func explicitPlatform(line string) (platform string, ok bool, err error) {
+	m := platformComment.FindStringSubmatch(line)
+	if m == nil {
+		return "", false, nil
+	}
+	if !subdirName.MatchString(m[1]) {
+		return "", false, fmt.Errorf("# platform: %s is not a conda subdir name (such as linux-64 or osx-arm64): the file is damaged or was edited", textsafe.Quote(m[1]))
+	}
+	return m[1], true, nil
 }
 
 // parseExplicitLine reads <url>[#<hash>].
@@ -91,11 +139,10 @@ func parseExplicitLine(line string) (Package, error) {
 		}
 		location = u
 	}
-	loc, err := checkPackageURL(location)
-	if err != nil {
+	if _, err := checkPackageURL(location); err != nil {
 		return p, err
 	}
-	p.URL, p.Platform = location, loc.Subdir
+	p.URL = location
 	return p, nil
 }
 

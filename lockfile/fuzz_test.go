@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,7 +21,8 @@ var (
 // FuzzParseLockFile: Parse never panics; every error is a
 // *lockfile.Error; every package it returns has a URL that
 // SplitPackageURL splits into <channel>/<subdir>/<file>.conda or .tar.bz2,
-// the subdir as its Platform, lowercase hexadecimal hashes of the right
+// platforms (sorted, once each) of which the subdir is one or noarch,
+// lowercase hexadecimal hashes of the right
 // length (at least one for the YAML formats), a line of the file, and a
 // URL no other package has.
 func FuzzParseLockFile(f *testing.F) {
@@ -75,8 +77,13 @@ func FuzzParseLockFile(f *testing.F) {
 			if !strings.HasSuffix(loc.Filename, ".conda") && !strings.HasSuffix(loc.Filename, ".tar.bz2") {
 				t.Fatalf("package %q: not a .conda or .tar.bz2 file", p.URL)
 			}
-			if p.Platform != loc.Subdir {
-				t.Fatalf("package %q: platform %q, subdir %q", p.URL, p.Platform, loc.Subdir)
+			if !slices.IsSorted(p.Platforms) || len(slices.Compact(slices.Clone(p.Platforms))) != len(p.Platforms) {
+				t.Fatalf("package %q: platforms %q not sorted, once each", p.URL, p.Platforms)
+			}
+			for _, pl := range p.Platforms {
+				if pl != loc.Subdir && loc.Subdir != "noarch" {
+					t.Fatalf("package %q in subdir %q installed on platform %q", p.URL, loc.Subdir, pl)
+				}
 			}
 			if !fuzzSHA256.MatchString(p.SHA256) || !fuzzMD5.MatchString(p.MD5) {
 				t.Fatalf("package %q: hashes %q, %q", p.URL, p.SHA256, p.MD5)

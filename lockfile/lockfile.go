@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/condasigs/condasigs/conda"
@@ -39,8 +40,17 @@ type Package struct {
 	// MD5 is the package file's MD5, lowercase hex; "" when the file gives
 	// none.
 	MD5 string
-	// Platform is the subdir of the URL, e.g. "linux-64" or "noarch".
-	Platform string
+	// Platforms are the platforms (subdirs such as "linux-64") the lock
+	// file installs the package on, sorted: a conda-lock.yml entry's
+	// platform:, the platforms under which a pixi.lock's environments list
+	// the package, an explicit file's "# platform:" line. Not the subdir of
+	// the URL: a noarch package is installed on platforms, and what an
+	// installer installs is what the file lists for the platform, whatever
+	// the URL says (the parser refuses a URL whose subdir is neither such a
+	// platform nor noarch). Nil when the file does not say (an explicit
+	// file without a "# platform:" line, a pixi.lock package no environment
+	// lists): take it to be installed on every platform.
+	Platforms []string
 	// Format is the format of the lock file the entry comes from; empty
 	// for an entry made by other means. It tells which hash the format's
 	// installer checks: conda-lock install checks the md5 only.
@@ -366,6 +376,14 @@ func (b *lockBuilder) add(p Package, sha256Line, md5Line int) error {
 		return nil
 	}
 	prev := &b.lf.Packages[i]
+	// Each listing names the same hashes: an installer that reads one of
+	// them checks only what that one gives.
+	if (prev.SHA256 == "") != (p.SHA256 == "") || (prev.MD5 == "") != (p.MD5 == "") {
+		return lockErr(b.lf.Name, p.Line,
+			"%s is listed at line %d with %s and here with %s: an installer may check either; list it once, or with the same hashes each time",
+			shortURL(p.URL), prev.Line, hashKinds(*prev), hashKinds(p))
+	}
+	prev.Platforms = mergePlatforms(prev.Platforms, p.Platforms)
 	for _, h := range []struct {
 		name       string
 		prev, this *string
@@ -382,6 +400,46 @@ func (b *lockBuilder) add(p Package, sha256Line, md5Line int) error {
 		}
 	}
 	return nil
+}
+
+// hashKinds names the hashes p gives, for a message.
+func hashKinds(p Package) string {
+	switch {
+	case p.SHA256 != "" && p.MD5 != "":
+		return "sha256 and md5"
+	case p.SHA256 != "":
+		return "sha256 only"
+	case p.MD5 != "":
+		return "md5 only"
+	}
+	return "no hash"
+}
+
+// mergePlatforms is the sorted union of a and b; nil (every platform)
+// when either is nil.
+func mergePlatforms(a, b []string) []string {
+	if a == nil || b == nil {
+		return nil
+	}
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// checkSubdir refuses the package URL raw, of a package the lock file
+// installs on platform, when its subdir is another: a package for a platform comes from that
+// platform's subdir or from noarch.
+func checkSubdir(raw, platform string) error {
+	loc, err := conda.SplitPackageURL(raw)
+	if err != nil {
+		return err
+	}
+	subdir := loc.Subdir
+	if subdir == platform || subdir == "noarch" {
+		return nil
+	}
+	return fmt.Errorf("the URL %s is in subdir %s, but the lock file installs it on platform %s: a package for a platform comes from that platform's subdir or from noarch; the file is damaged or was edited",
+		shortURL(raw), textsafe.Quote(subdir), textsafe.Quote(platform))
 }
 
 // skip records an entry that is not a channel's package, once.

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +72,11 @@ func checkLockFile(t *testing.T, lf *lockfile.File) {
 		seen[p.URL] = true
 		loc, err := conda.SplitPackageURL(p.URL)
 		if assert.NoError(t, err) {
-			assert.Equal(t, loc.Subdir, p.Platform, p.URL)
+			assert.True(t, slices.IsSorted(p.Platforms), "%s: platforms %v not sorted", p.URL, p.Platforms)
+			assert.Len(t, slices.Compact(slices.Clone(p.Platforms)), len(p.Platforms), "%s: platforms %v repeat", p.URL, p.Platforms)
+			for _, pl := range p.Platforms {
+				assert.True(t, loc.Subdir == pl || loc.Subdir == "noarch", "%s installed on %s", p.URL, pl)
+			}
 		}
 		assert.Regexp(t, `^([0-9a-f]{64})?$`, p.SHA256)
 		assert.Regexp(t, `^([0-9a-f]{32})?$`, p.MD5)
@@ -87,8 +92,9 @@ func checkLockFile(t *testing.T, lf *lockfile.File) {
 
 func TestParseLockFileTestdata(t *testing.T) {
 	type pkg struct {
-		url, sha256, md5, platform string
-		line                       int
+		url, sha256, md5 string
+		platforms        []string
+		line             int
 	}
 	for _, tc := range []struct {
 		file     string
@@ -101,47 +107,47 @@ func TestParseLockFileTestdata(t *testing.T) {
 			file: "explicit-md5.txt", format: lockfile.FormatExplicit, packages: 9,
 			skipped: []string{},
 			check: []pkg{
-				{url: urlBz2, md5: "c6d5c3585bfa0eb3b9f27e98c7604bcb", platform: "linux-64", line: 6},
-				{url: "https://conda.anaconda.org/conda-forge/noarch/six-1.16.0-pyh6c4a22f_0.tar.bz2", md5: "a7174af71696fa56cf2740c56b856907", platform: "noarch", line: 12},
-				{url: urlTok, md5: "a77b47b60ec64368018a5b7b908da063", platform: "linux-64", line: 14},
+				{url: urlBz2, md5: "c6d5c3585bfa0eb3b9f27e98c7604bcb", platforms: []string{"linux-64"}, line: 6},
+				{url: "https://conda.anaconda.org/conda-forge/noarch/six-1.16.0-pyh6c4a22f_0.tar.bz2", md5: "a7174af71696fa56cf2740c56b856907", platforms: []string{"linux-64"}, line: 12},
+				{url: urlTok, md5: "a77b47b60ec64368018a5b7b908da063", platforms: []string{"linux-64"}, line: 14},
 			},
 		},
 		{
 			file: "explicit-sha256.txt", format: lockfile.FormatExplicit, packages: 8,
 			skipped: []string{},
 			check: []pkg{
-				{url: "https://conda.anaconda.org/conda-forge/osx-arm64/libzlib-1.3.1-h8359307_2.conda", sha256: "36f91c113a0993bad2df5aeab0cc29a86bcaea4e1c45f0994e95671fb128e36c", platform: "osx-arm64", line: 5},
+				{url: "https://conda.anaconda.org/conda-forge/osx-arm64/libzlib-1.3.1-h8359307_2.conda", sha256: "36f91c113a0993bad2df5aeab0cc29a86bcaea4e1c45f0994e95671fb128e36c", platforms: []string{"osx-arm64"}, line: 5},
 				// #sha256:<hex>
-				{url: "https://conda.anaconda.org/conda-forge/noarch/ca-certificates-2025.1.31-hbd8a1cb_0.conda", sha256: "ea4a896921b09af2571ea9aa2ef3e01a13635bf00457f85c4b9e28dd010a63de", platform: "noarch", line: 10},
+				{url: "https://conda.anaconda.org/conda-forge/noarch/ca-certificates-2025.1.31-hbd8a1cb_0.conda", sha256: "ea4a896921b09af2571ea9aa2ef3e01a13635bf00457f85c4b9e28dd010a63de", platforms: []string{"osx-arm64"}, line: 10},
 				// no hash
-				{url: "https://conda.anaconda.org/conda-forge/noarch/six-1.16.0-pyh6c4a22f_0.tar.bz2", platform: "noarch", line: 11},
+				{url: "https://conda.anaconda.org/conda-forge/noarch/six-1.16.0-pyh6c4a22f_0.tar.bz2", platforms: []string{"osx-arm64"}, line: 11},
 				// a file:// URL with an MD5
-				{url: "file:///opt/channels/local/osx-arm64/mytool-0.3.0-h0123abc_0.conda", md5: "34b699de91f53874b626a71eff28130c", platform: "osx-arm64", line: 12},
+				{url: "file:///opt/channels/local/osx-arm64/mytool-0.3.0-h0123abc_0.conda", md5: "34b699de91f53874b626a71eff28130c", platforms: []string{"osx-arm64"}, line: 12},
 				// an absolute path becomes a file:// URL, as in conda
-				{url: "file:///opt/channels/local/noarch/myscripts-1.0-pyh0_0.tar.bz2", sha256: "9108283ff0435effc56f5a8f5a463b38d7a5644443d477888f8f54c51e42026f", platform: "noarch", line: 13},
+				{url: "file:///opt/channels/local/noarch/myscripts-1.0-pyh0_0.tar.bz2", sha256: "9108283ff0435effc56f5a8f5a463b38d7a5644443d477888f8f54c51e42026f", platforms: []string{"osx-arm64"}, line: 13},
 			},
 		},
 		{
 			file: "pixi-v4.lock", format: lockfile.FormatPixiLock, packages: 16,
 			skipped: []string{"PyPI package requests 2.32.3", "PyPI package my-helpers 0.1"},
 			check: []pkg{
-				{url: urlBz2, sha256: "da60b8dbf5ce6f20e7006ce462bf866732da7d98b9a760f27614fce467249c3e", md5: "c6d5c3585bfa0eb3b9f27e98c7604bcb", platform: "linux-64", line: 36},
-				{url: urlTok, sha256: "28dcb38641c560ac3ebf4a244d4e56119fa040c5d25d51932256edac62830a78", md5: "a77b47b60ec64368018a5b7b908da063", platform: "linux-64", line: 59},
+				{url: urlBz2, sha256: "da60b8dbf5ce6f20e7006ce462bf866732da7d98b9a760f27614fce467249c3e", md5: "c6d5c3585bfa0eb3b9f27e98c7604bcb", platforms: []string{"linux-64"}, line: 36},
+				{url: urlTok, sha256: "28dcb38641c560ac3ebf4a244d4e56119fa040c5d25d51932256edac62830a78", md5: "a77b47b60ec64368018a5b7b908da063", platforms: []string{"linux-64"}, line: 59},
 			},
 		},
 		{
 			file: "pixi-v5.lock", format: lockfile.FormatPixiLock, packages: 16,
 			skipped: []string{"PyPI package requests 2.32.3"},
 			check: []pkg{
-				{url: "https://conda.anaconda.org/conda-forge/win-64/vc-14.3-h5fd82a7_24.conda", sha256: "53c3efde349bbd1dad8c464477b3e4b93c2059a60ea354f0e14776ec0feac1a3", md5: "294b9f0ed06088bbfb40dcfc2cc0a3fa", platform: "win-64", line: 246},
+				{url: "https://conda.anaconda.org/conda-forge/win-64/vc-14.3-h5fd82a7_24.conda", sha256: "53c3efde349bbd1dad8c464477b3e4b93c2059a60ea354f0e14776ec0feac1a3", md5: "294b9f0ed06088bbfb40dcfc2cc0a3fa", platforms: []string{"win-64"}, line: 246},
 			},
 		},
 		{
 			file: "pixi-v6.lock", format: lockfile.FormatPixiLock, packages: 16,
 			skipped: []string{"conda source package my-project (.)", "PyPI package requests 2.32.3"},
 			check: []pkg{
-				{url: urlTok, sha256: "28dcb38641c560ac3ebf4a244d4e56119fa040c5d25d51932256edac62830a78", md5: "a77b47b60ec64368018a5b7b908da063", platform: "linux-64", line: 56},
-				{url: "https://conda.anaconda.org/conda-forge/noarch/tzdata-2025a-h78e105d_0.conda", sha256: "bec0281128630e0c97a08900e884153c008954633149dea90469892ae4641cb6", md5: "41126d2861bba3470f0549dffedb509a", platform: "noarch", line: 191},
+				{url: urlTok, sha256: "28dcb38641c560ac3ebf4a244d4e56119fa040c5d25d51932256edac62830a78", md5: "a77b47b60ec64368018a5b7b908da063", platforms: []string{"linux-64"}, line: 56},
+				{url: "https://conda.anaconda.org/conda-forge/noarch/tzdata-2025a-h78e105d_0.conda", sha256: "bec0281128630e0c97a08900e884153c008954633149dea90469892ae4641cb6", md5: "41126d2861bba3470f0549dffedb509a", platforms: []string{"linux-64", "osx-arm64", "win-64"}, line: 191},
 			},
 		},
 		{
@@ -151,8 +157,8 @@ func TestParseLockFileTestdata(t *testing.T) {
 			check: []pkg{
 				// tzdata, noarch, is listed for each platform: once here,
 				// at its first line
-				{url: "https://conda.anaconda.org/conda-forge/noarch/tzdata-2025a-h78e105d_0.conda", sha256: "bec0281128630e0c97a08900e884153c008954633149dea90469892ae4641cb6", md5: "41126d2861bba3470f0549dffedb509a", platform: "noarch", line: 108},
-				{url: urlTok, sha256: "28dcb38641c560ac3ebf4a244d4e56119fa040c5d25d51932256edac62830a78", md5: "a77b47b60ec64368018a5b7b908da063", platform: "linux-64", line: 119},
+				{url: "https://conda.anaconda.org/conda-forge/noarch/tzdata-2025a-h78e105d_0.conda", sha256: "bec0281128630e0c97a08900e884153c008954633149dea90469892ae4641cb6", md5: "41126d2861bba3470f0549dffedb509a", platforms: []string{"linux-64", "osx-arm64", "win-64"}, line: 108},
+				{url: urlTok, sha256: "28dcb38641c560ac3ebf4a244d4e56119fa040c5d25d51932256edac62830a78", md5: "a77b47b60ec64368018a5b7b908da063", platforms: []string{"linux-64"}, line: 119},
 			},
 		},
 	} {
@@ -176,7 +182,7 @@ func TestParseLockFileTestdata(t *testing.T) {
 			for _, want := range tc.check {
 				got, ok := byURL[want.url]
 				if assert.True(t, ok, "missing %s", want.url) {
-					assert.Equal(t, lockfile.Package{URL: want.url, SHA256: want.sha256, MD5: want.md5, Platform: want.platform, Line: want.line}, got)
+					assert.Equal(t, lockfile.Package{URL: want.url, SHA256: want.sha256, MD5: want.md5, Platforms: want.platforms, Line: want.line}, got)
 				}
 			}
 
@@ -279,6 +285,7 @@ func TestParseLockFileSyntaxErrorLines(t *testing.T) {
 
 func TestParseExplicit(t *testing.T) {
 	const head = "# platform: linux-64\n@EXPLICIT\n" // URLs start at line 3
+	linux64 := []string{"linux-64"}
 	parse := func(t *testing.T, body string) *lockfile.File {
 		t.Helper()
 		lf, err := lockfile.Parse("env.txt", []byte(head+body))
@@ -292,19 +299,19 @@ func TestParseExplicit(t *testing.T) {
 		name, line string
 		want       lockfile.Package
 	}{
-		{"md5", urlA + "#" + md5A, lockfile.Package{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 3}},
-		{"sha256", urlA + "#" + shaA, lockfile.Package{URL: urlA, SHA256: shaA, Platform: "linux-64", Line: 3}},
-		{"sha256: prefix", urlA + "#sha256:" + shaA, lockfile.Package{URL: urlA, SHA256: shaA, Platform: "linux-64", Line: 3}},
-		{"uppercase hex", urlA + "#" + strings.ToUpper(md5A), lockfile.Package{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 3}},
-		{"no hash", urlA, lockfile.Package{URL: urlA, Platform: "linux-64", Line: 3}},
-		{"surrounding white space", " \t" + urlA + "#" + md5A + "  ", lockfile.Package{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 3}},
-		{".tar.bz2", urlBz2 + "#" + md5A, lockfile.Package{URL: urlBz2, MD5: md5A, Platform: "linux-64", Line: 3}},
-		{"noarch", urlB, lockfile.Package{URL: urlB, Platform: "noarch", Line: 3}},
-		{"token URL, kept as written", urlTok + "#" + shaA, lockfile.Package{URL: urlTok, SHA256: shaA, Platform: "linux-64", Line: 3}},
-		{"file URL", urlFile + "#" + md5A, lockfile.Package{URL: urlFile, MD5: md5A, Platform: "linux-64", Line: 3}},
-		{"absolute path", "/opt/channels/local/linux-64/mytool-0.3.0-h0123abc_0.conda#" + md5A, lockfile.Package{URL: urlFile, MD5: md5A, Platform: "linux-64", Line: 3}},
-		{"absolute path with a space", "/opt/my channel/linux-64/a-1-0.conda", lockfile.Package{URL: "file:///opt/my%20channel/linux-64/a-1-0.conda", Platform: "linux-64", Line: 3}},
-		{"Windows path", `C:\Users\me\channel\win-64\a-1-0.conda#` + md5A, lockfile.Package{URL: "file:///C:/Users/me/channel/win-64/a-1-0.conda", MD5: md5A, Platform: "win-64", Line: 3}},
+		{"md5", urlA + "#" + md5A, lockfile.Package{URL: urlA, MD5: md5A, Platforms: linux64, Line: 3}},
+		{"sha256", urlA + "#" + shaA, lockfile.Package{URL: urlA, SHA256: shaA, Platforms: linux64, Line: 3}},
+		{"sha256: prefix", urlA + "#sha256:" + shaA, lockfile.Package{URL: urlA, SHA256: shaA, Platforms: linux64, Line: 3}},
+		{"uppercase hex", urlA + "#" + strings.ToUpper(md5A), lockfile.Package{URL: urlA, MD5: md5A, Platforms: linux64, Line: 3}},
+		{"no hash", urlA, lockfile.Package{URL: urlA, Platforms: linux64, Line: 3}},
+		{"surrounding white space", " \t" + urlA + "#" + md5A + "  ", lockfile.Package{URL: urlA, MD5: md5A, Platforms: linux64, Line: 3}},
+		{".tar.bz2", urlBz2 + "#" + md5A, lockfile.Package{URL: urlBz2, MD5: md5A, Platforms: linux64, Line: 3}},
+		{"noarch", urlB, lockfile.Package{URL: urlB, Platforms: linux64, Line: 3}},
+		{"token URL, kept as written", urlTok + "#" + shaA, lockfile.Package{URL: urlTok, SHA256: shaA, Platforms: linux64, Line: 3}},
+		{"file URL", urlFile + "#" + md5A, lockfile.Package{URL: urlFile, MD5: md5A, Platforms: linux64, Line: 3}},
+		{"absolute path", "/opt/channels/local/linux-64/mytool-0.3.0-h0123abc_0.conda#" + md5A, lockfile.Package{URL: urlFile, MD5: md5A, Platforms: linux64, Line: 3}},
+		{"absolute path with a space", "/opt/my channel/linux-64/a-1-0.conda", lockfile.Package{URL: "file:///opt/my%20channel/linux-64/a-1-0.conda", Platforms: linux64, Line: 3}},
+		{"Windows path", `C:\Users\me\channel\linux-64\a-1-0.conda#` + md5A, lockfile.Package{URL: "file:///C:/Users/me/channel/linux-64/a-1-0.conda", MD5: md5A, Platforms: linux64, Line: 3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lf := parse(t, tc.line+"\n")
@@ -315,13 +322,28 @@ func TestParseExplicit(t *testing.T) {
 	t.Run("comments, blank lines and a second @EXPLICIT", func(t *testing.T) {
 		lf := parse(t, "\n# no URL for: x-1-0.conda\n"+urlA+"\n@EXPLICIT\n\n"+urlB+"#"+md5B)
 		assert.Equal(t, []lockfile.Package{
-			{URL: urlA, Platform: "linux-64", Line: 5},
-			{URL: urlB, MD5: md5B, Platform: "noarch", Line: 8},
+			{URL: urlA, Platforms: linux64, Line: 5},
+			{URL: urlB, MD5: md5B, Platforms: linux64, Line: 8},
 		}, lf.Packages)
 	})
-	t.Run("a URL twice, with one hash each", func(t *testing.T) {
-		lf := parse(t, urlA+"#"+md5A+"\n"+urlA+"#"+shaA+"\n"+urlA+"\n")
-		assert.Equal(t, []lockfile.Package{{URL: urlA, SHA256: shaA, MD5: md5A, Platform: "linux-64", Line: 3}}, lf.Packages)
+	t.Run("a URL twice, with the same hash", func(t *testing.T) {
+		lf := parse(t, urlA+"#"+shaA+"\n"+urlA+"#"+shaA+"\n")
+		assert.Equal(t, []lockfile.Package{{URL: urlA, SHA256: shaA, Platforms: linux64, Line: 3}}, lf.Packages)
+	})
+	// An installer may read either line, and check only its hash: an md5
+	// line beside a sha256 one would bind the bytes to the md5 alone.
+	t.Run("a URL twice, with hashes of different kinds", func(t *testing.T) {
+		for _, body := range []string{
+			urlA + "#" + md5A + "\n" + urlA + "#" + shaA + "\n",
+			urlA + "#" + shaA + "\n" + urlA + "\n",
+		} {
+			_, err := lockfile.Parse("env.txt", []byte(head+body))
+			var le *lockfile.Error
+			if assert.ErrorAs(t, err, &le, body) {
+				assert.Equal(t, 4, le.Line)
+				assert.ErrorContains(t, err, "an installer may check either")
+			}
+		}
 	})
 	t.Run("nothing after the marker", func(t *testing.T) {
 		assert.Empty(t, parse(t, "").Packages)
@@ -405,9 +427,9 @@ func TestParsePixiLock(t *testing.T) {
 			"- conda: "+urlTok+"\n"+ // 17
 			"  md5: "+md5A+"\n"))
 		assert.Equal(t, []lockfile.Package{
-			{URL: urlA, SHA256: shaA, Platform: "linux-64", Line: 4},
-			{URL: "file:///opt/channel/linux-64/local-1.0-0.conda", MD5: md5B, Platform: "linux-64", Line: 11},
-			{URL: urlTok, MD5: md5A, Platform: "linux-64", Line: 17},
+			{URL: urlA, SHA256: shaA, Line: 4},
+			{URL: "file:///opt/channel/linux-64/local-1.0-0.conda", MD5: md5B, Line: 11},
+			{URL: urlTok, MD5: md5A, Line: 17},
 		}, lf.Packages)
 		build := "pixi builds it from source (a path or a source URL, not a channel's .conda or .tar.bz2 file): it has no channel attestations to check"
 		assert.Equal(t, []lockfile.Skipped{
@@ -426,8 +448,8 @@ func TestParsePixiLock(t *testing.T) {
 				"- kind: pypi\n  name: requests\n  version: 2.32.3\n  url: "+urlWhl+"\n"+ // 9
 				"- kind: conda\n  url: "+urlB+"\n  sha256: "+shaB+"\n  md5: "+md5B+"\n") // 13
 			assert.Equal(t, []lockfile.Package{
-				{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 4},
-				{URL: urlB, SHA256: shaB, MD5: md5B, Platform: "noarch", Line: 13},
+				{URL: urlA, MD5: md5A, Line: 4},
+				{URL: urlB, SHA256: shaB, MD5: md5B, Line: 13},
 			}, lf.Packages)
 			assert.Equal(t, []lockfile.Skipped{{What: "PyPI package requests 2.32.3", Line: 9, Reason: "a PyPI package, not a conda package: it has no conda attestations to check"}}, lf.Skipped)
 		}
@@ -439,18 +461,18 @@ func TestParsePixiLock(t *testing.T) {
 				"- kind: conda\n  url: "+urlA+"\n  md5: "+md5A+"\n"+ // 4
 				"- conda: "+urlB+"\n  md5: "+md5B+"\n") // 7
 			assert.Equal(t, []lockfile.Package{
-				{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 4},
-				{URL: urlB, MD5: md5B, Platform: "noarch", Line: 7},
+				{URL: urlA, MD5: md5A, Line: 4},
+				{URL: urlB, MD5: md5B, Line: 7},
 			}, lf.Packages)
 		}
 	})
 	t.Run("an entry listed again through an alias", func(t *testing.T) {
 		lf := parse(t, pixiV6("- &zlib\n  conda: "+urlA+"\n  md5: "+md5A+"\n- *zlib\n- *zlib\n"))
-		assert.Equal(t, []lockfile.Package{{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 4}}, lf.Packages)
+		assert.Equal(t, []lockfile.Package{{URL: urlA, MD5: md5A, Line: 4}}, lf.Packages)
 	})
-	t.Run("a URL twice, with one hash each", func(t *testing.T) {
-		lf := parse(t, pixiV6("- conda: "+urlA+"\n  md5: "+md5A+"\n- conda: "+urlA+"\n  sha256: "+shaA+"\n"))
-		assert.Equal(t, []lockfile.Package{{URL: urlA, SHA256: shaA, MD5: md5A, Platform: "linux-64", Line: 4}}, lf.Packages)
+	t.Run("a URL twice, with hashes of different kinds", func(t *testing.T) {
+		le := lockFileError(t, "pixi.lock", 6, pixiV6("- conda: "+urlA+"\n  md5: "+md5A+"\n- conda: "+urlA+"\n  sha256: "+shaA+"\n"))
+		assert.Contains(t, le.Error(), "is listed at line 4 with md5 only and here with sha256 only: an installer may check either")
 	})
 	t.Run("no packages", func(t *testing.T) {
 		assert.Empty(t, parse(t, "version: 6\nenvironments: {}\npackages: []\n").Packages)
@@ -536,10 +558,10 @@ func TestParseCondaLock(t *testing.T) {
 			"- name: requests\n  version: 2.32.3\n  manager: pip\n  platform: osx-arm64\n  url: "+urlWhl+"\n  hash:\n    sha256: "+shaA+"\n"+ // 43
 			"- name: t\n  manager: conda\n  platform: linux-64\n  url: "+urlTok+"\n  hash: {sha256: "+shaB+", md5: "+strings.ToUpper(md5B)+"}\n")) // 50
 		assert.Equal(t, []lockfile.Package{
-			{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 4},
-			{URL: urlOSX, MD5: md5B, Platform: "osx-arm64", Line: 12},
-			{URL: urlB, MD5: md5A, Platform: "noarch", Line: 20},
-			{URL: urlTok, SHA256: shaB, MD5: md5B, Platform: "linux-64", Line: 50},
+			{URL: urlA, MD5: md5A, Platforms: []string{"linux-64"}, Line: 4},
+			{URL: urlOSX, MD5: md5B, Platforms: []string{"osx-arm64"}, Line: 12},
+			{URL: urlB, MD5: md5A, Platforms: []string{"linux-64", "osx-arm64"}, Line: 20},
+			{URL: urlTok, SHA256: shaB, MD5: md5B, Platforms: []string{"linux-64"}, Line: 50},
 		}, lf.Packages)
 		assert.Equal(t, []lockfile.Skipped{{What: "PyPI package requests 2.32.3", Line: 36, Reason: "a PyPI package, not a conda package: it has no conda attestations to check"}}, lf.Skipped)
 	})
@@ -547,8 +569,8 @@ func TestParseCondaLock(t *testing.T) {
 		lf := parse(t, condaLock("- manager: conda\n  platform: linux-64\n  url: "+urlA+"\n  hash: &h {md5: "+md5A+"}\n"+
 			"- manager: conda\n  platform: linux-64\n  url: "+urlBz2+"\n  hash: *h\n"))
 		assert.Equal(t, []lockfile.Package{
-			{URL: urlA, MD5: md5A, Platform: "linux-64", Line: 4},
-			{URL: urlBz2, MD5: md5A, Platform: "linux-64", Line: 8},
+			{URL: urlA, MD5: md5A, Platforms: []string{"linux-64"}, Line: 4},
+			{URL: urlBz2, MD5: md5A, Platforms: []string{"linux-64"}, Line: 8},
 		}, lf.Packages)
 	})
 
@@ -664,7 +686,9 @@ func TestParseLockFileAliases(t *testing.T) {
 		{"as an entry", laughs("version: 6\nenvironments: {}\npackages:\n- *l12\n"), 17},
 		{"as a location", laughs("version: 6\nenvironments: {}\npackages:\n- conda: *l12\n"), 17},
 		{"as a hash", laughs("version: 1\npackage:\n- manager: conda\n  platform: linux-64\n  url: " + urlA + "\n  hash: *l12\n"), 19},
-		{"beside the packages", laughs("version: 6\nenvironments: {laughs: *l12}\npackages:\n- conda: " + urlA + "\n  md5: " + md5A + "\n"), 0},
+		{"beside the packages", laughs("version: 6\nenvironments: {e: {channels: *l12, packages: {}}}\npackages:\n- conda: " + urlA + "\n  md5: " + md5A + "\n"), 0},
+		{"as an environment", laughs("version: 6\nenvironments: {laughs: *l12}\npackages:\n- conda: " + urlA + "\n  md5: " + md5A + "\n"), 15},
+		{"as a platform's packages", laughs("version: 6\nenvironments: {e: {packages: {linux-64: *l12}}}\npackages:\n- conda: " + urlA + "\n  md5: " + md5A + "\n"), 13},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()

@@ -2,6 +2,7 @@ package lockfile
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/condasigs/condasigs/internal/strictyaml"
@@ -48,6 +49,9 @@ func (y *yamlFile) parsePixiLock(top *strictyaml.Mapping) (*File, error) {
 		return nil, y.errorf(vnode, "pixi.lock version %d is not one this tool reads (it reads versions %s): update this tool, or write the lock file with a pixi that writes one of those", version, pixiVersions)
 	}
 	b := newLockBuilder(y.name, FormatPixiLock)
+	if y.platforms, err = y.pixiPlatforms(top); err != nil {
+		return nil, err
+	}
 	err = y.eachEntry(top, "packages", "pixi.lock", func(item, entry *yaml.Node) error {
 		fields, err := y.mapping(entry)
 		if err != nil {
@@ -87,7 +91,7 @@ func (y *yamlFile) pixiKindEntry(b *lockBuilder, entry *yaml.Node, fields *stric
 		case !ok:
 			return y.errorf(entry, "a conda package without url:: the file is damaged; regenerate it with pixi lock")
 		}
-		return y.pixiBinary(b, entry, fields, raw, at(fields, "url"))
+		return y.pixiBinary(b, entry, fields, raw, at(fields, "url"), y.platforms[raw])
 	case "pypi":
 		b.skip(y.pypiWhat(fields, "url", "path"), entry.Line, reasonPyPI)
 		return nil
@@ -117,6 +121,7 @@ func (y *yamlFile) pixiKeyedEntry(b *lockBuilder, entry *yaml.Node, fields *stri
 	case !ok || location == "":
 		return y.errorf(at(fields, "conda"), "conda: is empty: it is the URL of the package")
 	}
+	platforms := y.platforms[location] // by the location as the environments write it
 	fileName := location
 	if !isLocalPath(location) {
 		if i := strings.IndexAny(fileName, "?#"); i >= 0 {
@@ -140,17 +145,21 @@ func (y *yamlFile) pixiKeyedEntry(b *lockBuilder, entry *yaml.Node, fields *stri
 		}
 		location = u
 	}
-	return y.pixiBinary(b, entry, fields, location, at(fields, "conda"))
+	return y.pixiBinary(b, entry, fields, location, at(fields, "conda"), platforms)
 }
 
 // pixiBinary records a conda package of a pixi.lock, at url raw (given by
-// urlNode).
-func (y *yamlFile) pixiBinary(b *lockBuilder, entry *yaml.Node, fields *strictyaml.Mapping, raw string, urlNode *yaml.Node) error {
-	loc, err := checkPackageURL(raw)
-	if err != nil {
+// urlNode), that the environments list under platforms.
+func (y *yamlFile) pixiBinary(b *lockBuilder, entry *yaml.Node, fields *strictyaml.Mapping, raw string, urlNode *yaml.Node, platforms []string) error {
+	if _, err := checkPackageURL(raw); err != nil {
 		return &Error{File: y.name, Line: urlNode.Line, Err: err}
 	}
-	p := Package{URL: raw, Platform: loc.Subdir, Line: entry.Line}
+	for _, platform := range platforms {
+		if err := checkSubdir(raw, platform); err != nil {
+			return &Error{File: y.name, Line: urlNode.Line, Err: err}
+		}
+	}
+	p := Package{URL: raw, Platforms: slices.Clone(platforms), Line: entry.Line}
 	shaLine, md5Line, err := y.hashes(fields, &p)
 	if err != nil {
 		return err
@@ -159,6 +168,98 @@ func (y *yamlFile) pixiBinary(b *lockBuilder, entry *yaml.Node, fields *strictya
 		return y.errorf(entry, "the package %s has neither sha256: nor md5:, which pixi always records: the file is damaged or was edited; regenerate it with pixi lock", shortURL(raw))
 	}
 	return b.add(p, shaLine, md5Line)
+}
+
+// maxPixiPlatforms bounds the platforms a pixi.lock's environments name:
+// conda has about twenty subdirs.
+const maxPixiPlatforms = 64
+
+// pixiPlatforms reads environments: (environment name: {packages:
+// {platform: [{conda: <location>} or {pypi: ...}, ...]}}) and returns, by
+// conda location as written, the sorted platforms under which some
+// environment lists it: what pixi installs on a platform is that
+// platform's list, whatever the URLs say. Each list is read once per
+// platform, however often aliases repeat it.
+func (y *yamlFile) pixiPlatforms(top *strictyaml.Mapping) (map[string][]string, error) {
+	out := map[string][]string{}
+	kv, ok := top.Get("environments")
+	if !ok || strictyaml.IsNull(kv.Value) {
+		return out, nil
+	}
+	envs, err := y.mappingValue(kv, "environments: is a mapping of environment names")
+	if err != nil {
+		return nil, err
+	}
+	type seenKey struct {
+		list     *yaml.Node
+		platform string
+	}
+	seen := map[seenKey]bool{}
+	names := map[string]bool{}
+	for _, env := range envs.Entries() {
+		if strictyaml.IsNull(env.Value) {
+			continue
+		}
+		em, err := y.mappingValue(env, "an environment is a mapping with channels: and packages:")
+		if err != nil {
+			return nil, err
+		}
+		pk, ok := em.Get("packages")
+		if !ok || strictyaml.IsNull(pk.Value) {
+			continue
+		}
+		byPlatform, err := y.mappingValue(pk, "an environment's packages: is a mapping of platforms to lists of packages")
+		if err != nil {
+			return nil, err
+		}
+		for _, pl := range byPlatform.Entries() {
+			platform := pl.Key
+			if !subdirName.MatchString(platform) {
+				return nil, y.errorf(pl.KeyNode, "the platform %s is not a conda subdir name (such as linux-64 or osx-arm64): the file is damaged or was edited", textsafe.Quote(platform))
+			}
+			if names[platform] = true; len(names) > maxPixiPlatforms {
+				return nil, y.errorf(pl.KeyNode, "the environments name more than %d platforms: the file is damaged or was edited", maxPixiPlatforms)
+			}
+			list := pl.Value
+			switch {
+			case strictyaml.IsNull(list):
+				continue
+			case list.Kind != yaml.SequenceNode:
+				return nil, y.errorf(pl.At, "the packages of platform %s are %s: a list", textsafe.Quote(platform), strictyaml.DescribeNode(list))
+			case seen[seenKey{list, platform}]:
+				continue
+			}
+			seen[seenKey{list, platform}] = true
+			for _, item := range list.Content {
+				ref := strictyaml.Deref(item)
+				if ref.Kind != yaml.MappingNode {
+					return nil, y.errorf(item, "an entry of the packages of platform %s is %s: each is a mapping with conda: or pypi:", textsafe.Quote(platform), strictyaml.DescribeNode(ref))
+				}
+				rm, err := y.mapping(ref)
+				if err != nil {
+					return nil, err
+				}
+				location, ok, err := y.str(rm, "conda")
+				if err != nil {
+					return nil, err
+				}
+				if ok && !slices.Contains(out[location], platform) {
+					out[location] = append(out[location], platform)
+					slices.Sort(out[location])
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// mappingValue returns the value of kv as a mapping; what says what it
+// should be, for the error when it is not.
+func (y *yamlFile) mappingValue(kv strictyaml.Entry, what string) (*strictyaml.Mapping, error) {
+	if kv.Value.Kind != yaml.MappingNode {
+		return nil, y.errorf(kv.At, "%s is %s: %s", kv.Key, strictyaml.DescribeNode(kv.Value), what)
+	}
+	return y.mapping(kv.Value)
 }
 
 // hashes reads the sha256: and md5: of fields into p, and returns their

@@ -15,6 +15,9 @@ type yamlFile struct {
 	// r reads the document; aliases are resolved, each mapping read once,
 	// so that the work stays linear in the size of the file.
 	r *strictyaml.Reader
+	// platforms are a pixi.lock's platforms by package location (see
+	// pixiPlatforms).
+	platforms map[string][]string
 }
 
 func newYAMLFile(name string) *yamlFile {

@@ -89,7 +89,7 @@ The trust, policy, identity and claim flags are verify's (condasigs verify
 	addVerifyFlags(cmd, &f)
 	fl := cmd.Flags()
 	fl.BoolVar(&lf.replace, "replace", false, "replace pins whose signer changed")
-	fl.StringArrayVar(&lf.platforms, "platform", nil, "with a lock file: pin only the packages of this subdir, e.g. linux-64, and noarch (repeatable; default: all)")
+	fl.StringArrayVar(&lf.platforms, "platform", nil, "with a lock file: pin only the packages it installs on this platform, e.g. linux-64 (repeatable; default: all)")
 	fl.BoolVar(&f.installerChecksSHA256, "installer-checks-sha256", false, "with a conda-lock.yml: it is installed by a tool that checks each package's sha256 (micromamba, pixi), not by conda-lock install, which checks the md5 only")
 	return cmd
 }

@@ -87,7 +87,7 @@ problems, and when a package could not be verified.`,
 	fl.IntVarP(&f.jobs, "jobs", "j", 0, "verifications at once (default: the number of CPUs); retrievals run 4 times as many")
 	fl.BoolVar(&f.noCache, "no-cache", false, "neither read nor write the sidecar and verdict caches")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "directory of the sidecar, verdict and repodata caches (default <user cache dir>/condasigs)")
-	fl.StringArrayVar(&platforms, "platform", nil, "verify only the packages of this subdir, e.g. linux-64, and noarch (repeatable; default: all); FILE must have packages for it")
+	fl.StringArrayVar(&platforms, "platform", nil, "verify only the packages FILE installs on this platform, e.g. linux-64, whatever their URLs say (repeatable; default: all); FILE must have packages for it")
 	fl.BoolVar(&f.downloadUnhashed, "download-unhashed", false, "download each package whose entry gives no sha256, hash it and verify the attestations against those bytes (streamed, capped by the record's size, not kept)")
 	fl.BoolVar(&f.installerChecksSHA256, "installer-checks-sha256", false, "a conda-lock.yml is installed by a tool that checks each package's sha256 (micromamba, pixi), not by conda-lock install, which checks the md5 only")
 	fl.StringVar(&f.keepDownloads, "keep-downloads", "", "with --download-unhashed, keep the downloaded packages that agree with their records in this directory, to install exactly the bytes verified")
@@ -178,10 +178,12 @@ func runVerifyEnv(cmd *cobra.Command, f verifyFlags, platforms []string, file st
 // progressBarOn is newProgressBar; tests draw the bar on a buffer.
 var progressBarOn = newProgressBar
 
-// selectPlatforms keeps the packages of the given subdirs, and noarch; all
-// of them when none is given. A lock file without packages, and a platform
-// it has no package for (a typo, or another lock file than meant), are
-// usage errors: a gate that verifies nothing must not pass.
+// selectPlatforms keeps the packages the lock file installs on the given
+// platforms (lockfile.Package.Platforms: what the installer installs there,
+// whatever the URLs say), and those it says nothing of; all of them when
+// none is given. A lock file without packages, and a platform it has no
+// package for (a typo, or another lock file than meant), are usage errors:
+// a gate that verifies nothing must not pass.
 func selectPlatforms(lf *lockfile.File, platforms []string) ([]lockfile.Package, error) {
 	if len(lf.Packages) == 0 {
 		skipped := ""
@@ -195,20 +197,27 @@ func selectPlatforms(lf *lockfile.File, platforms []string) ([]lockfile.Package,
 	}
 	var have []string
 	for _, p := range lf.Packages {
-		if !slices.Contains(have, p.Platform) {
-			have = append(have, p.Platform)
+		for _, pl := range p.Platforms {
+			if !slices.Contains(have, pl) {
+				have = append(have, pl)
+			}
 		}
 	}
 	slices.Sort(have)
 	for _, want := range platforms {
-		if !slices.Contains(have, want) {
+		switch {
+		case slices.Contains(have, want):
+		case len(have) == 0:
+			return nil, usageError("--platform %s: %s does not say which platform its packages are installed on (an explicit file without a \"# platform:\" line): leave --platform out to verify them all",
+				want, lf.Name)
+		default:
 			return nil, usageError("--platform %s: %s has no package for it; its packages are for %s: give one of those, or leave --platform out to verify them all",
 				want, lf.Name, strings.Join(have, ", "))
 		}
 	}
 	var out []lockfile.Package
 	for _, p := range lf.Packages {
-		if p.Platform == "noarch" || slices.Contains(platforms, p.Platform) {
+		if p.Platforms == nil || slices.ContainsFunc(p.Platforms, func(pl string) bool { return slices.Contains(platforms, pl) }) {
 			out = append(out, p)
 		}
 	}
