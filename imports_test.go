@@ -22,10 +22,10 @@ const module = "github.com/condasigs/condasigs"
 func TestImportGraphIsThePipeline(t *testing.T) {
 	allowed := map[string][]string{ // package → the module's packages it may import
 		"conda":     {"internal/textsafe"},
-		"lockfile":  {"conda", "internal/textsafe", "internal/strictyaml"},
+		"lockfile":  {"conda", "internal/textsafe", "internal/strictyaml", "internal/localfile"},
 		"fetch":     {"conda", "internal/textsafe", "internal/atomicfile", "internal/cachedir", "internal/cep16", "internal/localfile", "internal/recordfield"},
 		"attest":    {"conda", "internal/textsafe"},
-		"policy":    {"conda", "attest", "internal/textsafe", "internal/strictyaml", "internal/atomicfile", "internal/nearest"},
+		"policy":    {"conda", "attest", "internal/textsafe", "internal/strictyaml", "internal/atomicfile", "internal/nearest", "internal/localfile"},
 		"trustroot": {"conda", "fetch", "internal/textsafe", "internal/atomicfile", "internal/cachedir", "internal/trustdoc", "internal/localfile"},
 	}
 	// Third-party packages only some may import.

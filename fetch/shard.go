@@ -386,28 +386,36 @@ func (c *Client) findInShards(ctx context.Context, repodataURL string, filenames
 	callSem := make(chan struct{}, shardsPerCall)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	record := func(found map[string]Found) {
+		mu.Lock()
+		defer mu.Unlock()
+		for f, v := range found {
+			out[f] = v
+		}
+	}
+	// A goroutine starts only once it holds a slot of the call: at most
+	// shardsPerCall run, however many shards the names need (a lock file
+	// and an index choose that number).
 	for _, j := range jobs {
+		select {
+		case callSem <- struct{}{}:
+		case <-ctx.Done():
+			record(allFailed(j.files, ctx.Err()))
+			continue
+		}
 		wg.Go(func() {
+			defer func() { <-callSem }()
 			var found map[string]Found
 			select {
-			case callSem <- struct{}{}:
-				select {
-				case clientSem <- struct{}{}:
-					found = c.findInShard(ctx, base, cache, j.sum, j.files, idx.Subdir, budget)
-					<-clientSem
-				case <-ctx.Done():
-				}
-				<-callSem
+			case clientSem <- struct{}{}:
+				found = c.findInShard(ctx, base, cache, j.sum, j.files, idx.Subdir, budget)
+				<-clientSem
 			case <-ctx.Done():
 			}
 			if found == nil {
 				found = allFailed(j.files, ctx.Err())
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			for f, v := range found {
-				out[f] = v
-			}
+			record(found)
 		})
 	}
 	wg.Wait()

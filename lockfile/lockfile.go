@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
-	"os"
 	"path"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/condasigs/condasigs/conda"
+	"github.com/condasigs/condasigs/internal/localfile"
 	"github.com/condasigs/condasigs/internal/textsafe"
 )
 
@@ -125,18 +124,13 @@ const maxSize = 32 << 20
 // larger files. Every error is a *[Error]; one that wraps an
 // operating-system error matches it with errors.Is (fs.ErrNotExist, ...).
 func Read(path string) (*File, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, &Error{File: path, Err: withoutPath(err)}
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
-	if err != nil {
-		return nil, &Error{File: path, Err: withoutPath(err)}
-	}
-	if len(data) > maxSize {
+	data, err := localfile.ReadFile(path, maxSize)
+	switch {
+	case errors.Is(err, localfile.ErrTooLarge):
 		return nil, &Error{File: path, Err: fmt.Errorf(
 			"the file is larger than %d bytes (32 MiB), the most this tool reads from a lock file: check the path, or split the environments into several lock files", maxSize)}
+	case err != nil:
+		return nil, &Error{File: path, Err: withoutPath(err)}
 	}
 	return Parse(path, data)
 }

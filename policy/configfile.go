@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/condasigs/condasigs/conda"
+	"github.com/condasigs/condasigs/internal/localfile"
 	"github.com/condasigs/condasigs/internal/nearest"
 	"github.com/condasigs/condasigs/internal/strictyaml"
 	"go.yaml.in/yaml/v3"
@@ -63,18 +62,13 @@ func (e *ConfigError) Error() string {
 // LoadConfig reads and parses the configuration file at path (see
 // [ParseConfig]). Files larger than maxConfigFileSize are refused.
 func LoadConfig(path string) (Config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("policy: configuration: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigFileSize+1))
-	if err != nil {
-		return Config{}, fmt.Errorf("policy: configuration: %w", err)
-	}
-	if len(data) > maxConfigFileSize {
+	data, err := localfile.ReadFile(path, maxConfigFileSize)
+	if errors.Is(err, localfile.ErrTooLarge) {
 		return Config{}, &ConfigError{File: path, Msg: fmt.Sprintf(
 			"the file is larger than %d bytes (1 MiB), far more than a policy configuration needs: check the path", maxConfigFileSize)}
+	}
+	if err != nil {
+		return Config{}, fmt.Errorf("policy: configuration: %w", err)
 	}
 	return ParseConfig(path, data)
 }

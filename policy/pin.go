@@ -17,6 +17,7 @@ import (
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/internal/atomicfile"
+	"github.com/condasigs/condasigs/internal/localfile"
 	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/rogpeppe/go-internal/lockedfile"
 )
@@ -126,22 +127,20 @@ func LoadPins(path string) (*PinStore, error) {
 // readPins reads and checks the pin file at path. A missing file is no
 // pins, and exists is false.
 func readPins(path string) (pins map[string]map[string]PinnedSigner, exists bool, err error) {
-	fi, err := os.Stat(path)
+	// The open never blocks (a FIFO would wait for a writer), and the
+	// file opened is the one checked: a regular file, never a FIFO, a
+	// device or a directory.
+	f, fi, err := localfile.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return map[string]map[string]PinnedSigner{}, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("pins: %w", err)
 	}
+	defer f.Close()
 	if !fi.Mode().IsRegular() {
-		// A FIFO would block the read; a directory is no pin file.
 		return nil, false, fmt.Errorf("pins: %s is not a regular file", path)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, false, fmt.Errorf("pins: %w", err)
-	}
-	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxPinFile+1))
 	if err != nil {
 		return nil, false, fmt.Errorf("pins: %s: %w", path, err)

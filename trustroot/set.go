@@ -2,7 +2,6 @@ package trustroot
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -50,9 +49,9 @@ func fromFiles(paths []string) (Source, error) {
 	digests := make([]string, 0, len(paths))
 	logs := 0
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		b, err := readRootFile(p)
 		if err != nil {
-			return nil, fmt.Errorf("trustroot: reading the trusted root: %w", err)
+			return nil, err
 		}
 		tr, err := parseTrustedRoot(b)
 		if err != nil {

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
+
+	"github.com/condasigs/condasigs/internal/localfile"
 )
 
 // Source provides trusted material. Implementations are safe for
@@ -90,9 +91,9 @@ func FromFile(path string, more ...string) (Source, error) {
 	if len(more) > 0 {
 		return fromFiles(append([]string{path}, more...))
 	}
-	b, err := os.ReadFile(path)
+	b, err := readRootFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("trustroot: reading the trusted root: %w", err)
+		return nil, err
 	}
 	tr, err := parseSingleRoot(b)
 	if err != nil {
@@ -141,3 +142,21 @@ func parseSingleRoot(b []byte) (*root.TrustedRoot, error) {
 // Beside other roots it is accepted (GitHub's instance has none);
 // bundles of such an instance still fail for want of a log entry.
 var errNoLogs = errors.New("the trusted root lists no transparency log: CEP 27 requires every attestation to be logged, so none could verify against it")
+
+// maxRootFile caps what is read of a trusted_root.json file: 16 MiB, a
+// thousand times the public-good one.
+const maxRootFile = 16 << 20
+
+// readRootFile reads the trusted_root.json file at path, under the cap,
+// without blocking on a FIFO or reading a device (a pipe, as bash's <(...)
+// gives, is read as its writer writes it).
+func readRootFile(path string) ([]byte, error) {
+	b, err := localfile.ReadFile(path, maxRootFile)
+	if errors.Is(err, localfile.ErrTooLarge) {
+		return nil, fmt.Errorf("trustroot: %s is larger than 16 MiB, far more than a trusted_root.json (a few KiB): check the path", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("trustroot: reading the trusted root: %w", err)
+	}
+	return b, nil
+}

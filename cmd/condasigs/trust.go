@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/localfile"
 	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/trustroot"
 	"github.com/spf13/pflag"
@@ -112,7 +112,7 @@ func (f *trustFlags) tufOptions(logger *slog.Logger) (trustroot.TUFOptions, erro
 		}
 	}
 	if f.tufRoot != "" {
-		b, err := os.ReadFile(f.tufRoot)
+		b, err := localfile.ReadFile(f.tufRoot, maxTrustDocSize)
 		if err != nil {
 			return opts, fmt.Errorf("--tuf-root: %w", err)
 		}

@@ -1,12 +1,16 @@
 // Package localfile opens local files that condasigs reads whole (a
 // file:// channel's documents, repodata and package files given on the
-// command line) without blocking on FIFOs and without reading devices.
+// command line, trusted roots, policy and lock files) without blocking on
+// FIFOs and without reading devices.
 package localfile
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"time"
 )
 
 // ErrNotRegular is Open's error for a FIFO, a device or a socket.
@@ -32,4 +36,68 @@ func Open(path string) (*os.File, fs.FileInfo, error) {
 		return nil, nil, err
 	}
 	return f, fi, nil
+}
+
+// ErrNoWriter is wrapped by ReadFile's error for a FIFO that no one opened
+// for writing in time.
+var ErrNoWriter = errors.New("no one opened the FIFO for writing")
+
+// errIsDir is ReadFile's error for a directory.
+var errIsDir = errors.New("is a directory, not a file")
+
+// ErrTooLarge is wrapped by ReadFile's error for a file longer than its
+// cap.
+var ErrTooLarge = errors.New("larger than the most that is read of it")
+
+// FIFOWait bounds how long ReadFile waits for a named FIFO's writer to
+// open it: a writer started with the reader opens it at once, and a FIFO
+// another user planted, which no one writes, is refused soon.
+const FIFOWait = 5 * time.Second
+
+// ReadFile reads the whole file at path, at most max bytes: a regular
+// file, or a pipe (bash's <(...), a /dev/stdin fed by a pipe, a named
+// FIFO), which is read once, as its writer writes it. The open never
+// blocks for long: a named FIFO that no writer opens within FIFOWait is
+// an error wrapping ErrNoWriter. A device (such
+// as /dev/zero, read without end), a socket or a directory is refused
+// with an error wrapping ErrNotRegular, and a file longer than max bytes
+// with one wrapping ErrTooLarge, once max+1 bytes have been read. Errors
+// are *fs.PathError values.
+func ReadFile(path string, max int64) ([]byte, error) { return readFile(path, max, FIFOWait) }
+
+// readFile is ReadFile, waiting at most wait for a FIFO's writer.
+func readFile(path string, max int64, wait time.Duration) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|Nonblock, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case fi.Mode().IsRegular():
+	case fi.Mode()&fs.ModeNamedPipe != 0:
+		// A pipe is opened again, as a program that reads it would: the
+		// open waits for a writer (a named FIFO's may come later than
+		// this reader), for at most FIFOWait.
+		f.Close()
+		if f, err = openFIFO(path, wait); err != nil {
+			return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+		}
+		defer f.Close()
+	case fi.IsDir():
+		return nil, &fs.PathError{Op: "read", Path: path, Err: errIsDir}
+	default:
+		return nil, &fs.PathError{Op: "read", Path: path, Err: ErrNotRegular}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+	}
+	if int64(len(b)) > max {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w (%d bytes)", ErrTooLarge, max)}
+	}
+	return b, nil
 }
