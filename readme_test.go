@@ -62,7 +62,7 @@ func TestSecurityDocNamesRealTests(t *testing.T) {
 			dir = filepath.Join("cmd", "condasigs")
 		case "cigate", "preflight", "mirror", "quickstart": // examples/<name>
 			dir = filepath.Join("examples", dir)
-		case "textsafe", "verdictcache", "atomicfile", "cachedir": // internal/<name>
+		case "textsafe", "verdictcache", "atomicfile", "cachedir", "localfile": // internal/<name>
 			dir = filepath.Join("internal", dir)
 		}
 		files, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
