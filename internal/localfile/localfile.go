@@ -67,9 +67,26 @@ func ReadFile(path string, max int64) ([]byte, error) { return readFile(path, ma
 
 // readFile is ReadFile, waiting at most wait for a FIFO's writer.
 func readFile(path string, max int64, wait time.Duration) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|Nonblock, 0)
+	var f *os.File
+	var err error
+	fifo := false
+	if fi, serr := os.Stat(path); serr == nil && fi.Mode()&fs.ModeNamedPipe != 0 {
+		fifo = true
+		// A pipe is opened as a program that reads it would: the open
+		// waits for a writer (a named FIFO's may come later than this
+		// reader; an open that did not wait, then closed, would lose what
+		// the writer wrote meanwhile), for at most wait.
+		f, err = openFIFO(path, wait)
+	} else {
+		// Never blocks: a FIFO made at path meanwhile is refused below.
+		f, err = os.OpenFile(path, os.O_RDONLY|Nonblock, 0)
+	}
 	if err != nil {
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, err
+		}
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
@@ -78,15 +95,7 @@ func readFile(path string, max int64, wait time.Duration) ([]byte, error) {
 	}
 	switch {
 	case fi.Mode().IsRegular():
-	case fi.Mode()&fs.ModeNamedPipe != 0:
-		// A pipe is opened again, as a program that reads it would: the
-		// open waits for a writer (a named FIFO's may come later than
-		// this reader), for at most FIFOWait.
-		f.Close()
-		if f, err = openFIFO(path, wait); err != nil {
-			return nil, &fs.PathError{Op: "open", Path: path, Err: err}
-		}
-		defer f.Close()
+	case fi.Mode()&fs.ModeNamedPipe != 0 && fifo:
 	case fi.IsDir():
 		return nil, &fs.PathError{Op: "read", Path: path, Err: errIsDir}
 	default:
