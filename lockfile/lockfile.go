@@ -396,6 +396,27 @@ func (b *lockBuilder) add(p Package, sha256Line, md5Line int) error {
 	return nil
 }
 
+// looseURL is u in a form where spellings an URL parser takes as one URL
+// meet: scheme, host and path lowercased, a default port dropped, the path
+// unescaped and its dot segments removed. It joins more than any parser
+// does (the path's case), so that no two spellings of one URL stay apart.
+func looseURL(u string) string {
+	pu, err := url.Parse(strings.TrimSpace(u))
+	if err != nil {
+		return strings.ToLower(u)
+	}
+	host, port := strings.ToLower(pu.Hostname()), pu.Port()
+	scheme := strings.ToLower(pu.Scheme)
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	p := path.Clean("/" + pu.Path) // Path is unescaped
+	return scheme + "://" + host + strings.ToLower(p) + "?" + pu.RawQuery
+}
+
 // hashKinds names the hashes p gives, for a message.
 func hashKinds(p Package) string {
 	switch {

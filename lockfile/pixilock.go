@@ -71,7 +71,35 @@ func (y *yamlFile) parsePixiLock(top *strictyaml.Mapping) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := y.pixiResolved(b); err != nil {
+		return nil, err
+	}
 	return b.lf, nil
+}
+
+// pixiResolved refuses environments that reference a package no packages:
+// entry describes with the same location, and packages: entries whose URLs
+// differ only in spelling. pixi (rattler_lock) resolves a reference by URL
+// equality after normalising both (the case of scheme and host, default
+// ports, dot segments, a file:// URL and its path), and fails on one that
+// matches nothing; pixi writes both from one value. Read by their text, a
+// reference in another spelling would give its package no platform, or the
+// platform to another entry than the one installed.
+func (y *yamlFile) pixiResolved(b *lockBuilder) error {
+	for _, r := range y.refs {
+		if !y.described[r.location] {
+			return y.errorf(r.node, "the environments list %s, which no entry of packages: describes with that location: the file is damaged or was edited; regenerate it with pixi lock", displayLocation(r.location))
+		}
+	}
+	first := map[string]Package{}
+	for _, p := range b.lf.Packages {
+		k := looseURL(p.URL)
+		if q, dup := first[k]; dup {
+			return lockErr(y.name, p.Line, "%s and %s (line %d) name one package in two spellings: installers may take either; the file is damaged or was edited", shortURL(p.URL), shortURL(q.URL), q.Line)
+		}
+		first[k] = p
+	}
+	return nil
 }
 
 // pixiKindEntry reads an entry written kind: conda with url:, or kind:
@@ -91,6 +119,7 @@ func (y *yamlFile) pixiKindEntry(b *lockBuilder, entry *yaml.Node, fields *stric
 		case !ok:
 			return y.errorf(entry, "a conda package without url:: the file is damaged; regenerate it with pixi lock")
 		}
+		y.described[raw] = true
 		return y.pixiBinary(b, entry, fields, raw, at(fields, "url"), y.platforms[raw])
 	case "pypi":
 		b.skip(y.pypiWhat(fields, "url", "path"), entry.Line, reasonPyPI)
@@ -121,6 +150,7 @@ func (y *yamlFile) pixiKeyedEntry(b *lockBuilder, entry *yaml.Node, fields *stri
 	case !ok || location == "":
 		return y.errorf(at(fields, "conda"), "conda: is empty: it is the URL of the package")
 	}
+	y.described[location] = true
 	platforms := y.platforms[location] // by the location as the environments write it
 	fileName := location
 	if !isLocalPath(location) {
@@ -196,6 +226,8 @@ func (y *yamlFile) pixiPlatforms(top *strictyaml.Mapping) (map[string][]string, 
 	}
 	seen := map[seenKey]bool{}
 	names := map[string]bool{}
+	seenRef := map[string]bool{}
+	y.described = map[string]bool{}
 	for _, env := range envs.Entries() {
 		if strictyaml.IsNull(env.Value) {
 			continue
@@ -242,6 +274,10 @@ func (y *yamlFile) pixiPlatforms(top *strictyaml.Mapping) (map[string][]string, 
 				location, ok, err := y.str(rm, "conda")
 				if err != nil {
 					return nil, err
+				}
+				if ok && !seenRef[location] {
+					seenRef[location] = true
+					y.refs = append(y.refs, pixiRef{location, at(rm, "conda")})
 				}
 				if ok && !slices.Contains(out[location], platform) {
 					out[location] = append(out[location], platform)

@@ -32,7 +32,7 @@ func TestPlatformsAreWhatInstallersInstall(t *testing.T) {
 			"  default:\n    packages:\n"+
 			"      linux-64:\n      - conda: "+urlA+"\n      - conda: "+urlB+"\n      - pypi: "+urlWhl+"\n"+
 			"      osx-arm64:\n      - conda: "+urlOSX+"\n      - conda: "+urlB+"\n"+
-			"  test:\n    packages:\n      win-64:\n      - conda: "+urlB+"\n      - conda: https://example.com/c/win-64/unlisted-1-0.conda\n"+
+			"  test:\n    packages:\n      win-64:\n      - conda: "+urlB+"\n"+
 			"packages:\n"+
 			"- conda: "+urlA+"\n  md5: "+md5A+"\n"+
 			"- conda: "+urlB+"\n  md5: "+md5B+"\n"+
@@ -102,6 +102,35 @@ func TestPlatformContradictions(t *testing.T) {
 			assert.Contains(t, le.Error(), tc.msg)
 		})
 	}
+
+	// pixi resolves an environment's reference by URL equality after
+	// normalising both; read by its text, a reference in another spelling
+	// would leave the package it names on no platform of it.
+	t.Run("pixi.lock: a reference to no described location", func(t *testing.T) {
+		for _, ref := range []string{
+			"https://example.com/c/win-64/unlisted-1-0.conda",
+			strings.Replace(urlOSX, "conda.anaconda.org", "CONDA.anaconda.org", 1),
+			strings.Replace(urlOSX, "https://", "HTTPS://", 1),
+			strings.Replace(urlOSX, "conda.anaconda.org", "conda.anaconda.org:443", 1),
+			strings.Replace(urlOSX, "/conda-forge/", "/conda-forge/./", 1),
+			strings.Replace(urlOSX, "/conda-forge/", "/x/../conda-forge/", 1),
+			"file:///srv/ch/osx-arm64/zlib-1.3.1-h8359307_2.conda",
+		} {
+			data := "version: 6\nenvironments:\n" +
+				"  default:\n    packages:\n      linux-64:\n      - conda: " + urlA + "\n      - conda: " + ref + "\n" +
+				"  decoy:\n    packages:\n      osx-arm64:\n      - conda: " + urlOSX + "\n" +
+				"packages:\n- conda: " + urlA + "\n  md5: " + md5A + "\n- conda: " + urlOSX + "\n  md5: " + md5B + "\n"
+			le := lockFileError(t, "pixi.lock", 7, data)
+			assert.Contains(t, le.Error(), "which no entry of packages: describes with that location", ref)
+		}
+	})
+	t.Run("pixi.lock: one package in two spellings", func(t *testing.T) {
+		alt := strings.Replace(urlOSX, "conda.anaconda.org", "CONDA.anaconda.org:443", 1)
+		data := "version: 6\nenvironments:\n  default:\n    packages:\n      osx-arm64:\n      - conda: " + urlOSX + "\n      - conda: " + alt + "\n" +
+			"packages:\n- conda: " + urlOSX + "\n  md5: " + md5A + "\n- conda: " + alt + "\n  md5: " + md5B + "\n"
+		le := lockFileError(t, "pixi.lock", 11, data)
+		assert.Contains(t, le.Error(), "name one package in two spellings")
+	})
 
 	t.Run("pixi.lock: too many platforms", func(t *testing.T) {
 		var b strings.Builder

@@ -16,8 +16,17 @@ type yamlFile struct {
 	// so that the work stays linear in the size of the file.
 	r *strictyaml.Reader
 	// platforms are a pixi.lock's platforms by package location (see
-	// pixiPlatforms).
+	// pixiPlatforms), refs the environments' conda: references, in file
+	// order, and described the locations its packages: entries describe.
 	platforms map[string][]string
+	refs      []pixiRef
+	described map[string]bool
+}
+
+// pixiRef is a pixi.lock environment's reference to a conda package.
+type pixiRef struct {
+	location string
+	node     *yaml.Node
 }
 
 func newYAMLFile(name string) *yamlFile {

@@ -90,4 +90,18 @@ func TestPlatformSelectsWhatIsInstalled(t *testing.T) {
 		code, out = run(t, config, pixi(t, []string{goodURL}, []string{other}, entry(goodURL, pkgSHA256), entry(other, evilSHA)))
 		assert.Equal(t, exitFail, code, "without --platform, every platform's: %s", out)
 	})
+
+	t.Run("pixi.lock: a reference in another spelling", func(t *testing.T) {
+		evil := mirror + "/osx-arm64/evil-1.0-0.conda"
+		alias := mirror + "/./osx-arm64/evil-1.0-0.conda" // one URL for pixi
+		var b strings.Builder
+		b.WriteString("version: 6\nenvironments:\n  default:\n    packages:\n      linux-64:\n      - conda: " + goodURL + "\n      - conda: " + alias + "\n")
+		b.WriteString("  decoy:\n    packages:\n      osx-arm64:\n      - conda: " + evil + "\n")
+		b.WriteString("packages:\n" + entry(goodURL, pkgSHA256) + entry(evil, evilSHA))
+		lock := filepath.Join(t.TempDir(), "pixi.lock")
+		require.NoError(t, os.WriteFile(lock, []byte(b.String()), 0o644))
+		code, out := run(t, config, lock, "--platform", "linux-64")
+		assert.Equal(t, exitProblem, code, out)
+		assert.Contains(t, out, "which no entry of packages: describes with that location")
+	})
 }
