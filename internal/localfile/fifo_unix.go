@@ -8,9 +8,10 @@ import (
 	"time"
 )
 
-// openFIFO opens the FIFO at path for reading, waiting at most wait for a
-// writer. A reader left waiting in the open is released, by a writer that
-// opens the FIFO and closes it at once, so that no goroutine stays blocked.
+// openFIFO opens the FIFO at path, the user's, for reading, waiting at
+// most wait for a writer. A reader left waiting in the open is released
+// by a writer that opens the FIFO and closes it at once (the user can
+// write their own FIFO), so that no goroutine stays blocked.
 func openFIFO(path string, wait time.Duration) (*os.File, error) {
 	type result struct {
 		f   *os.File
@@ -39,4 +40,10 @@ func openFIFO(path string, wait time.Duration) (*os.File, error) {
 		}
 	}()
 	return nil, ErrNoWriter
+}
+
+// ownFile reports whether fi belongs to the effective user or to root.
+func ownFile(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && (int(st.Uid) == os.Geteuid() || st.Uid == 0)
 }

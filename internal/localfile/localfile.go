@@ -42,6 +42,9 @@ func Open(path string) (*os.File, fs.FileInfo, error) {
 // for writing in time.
 var ErrNoWriter = errors.New("no one opened the FIFO for writing")
 
+// errForeignFIFO is ReadFile's error for another user's FIFO.
+var errForeignFIFO = fmt.Errorf("a FIFO of another user: %w", ErrNotRegular)
+
 // errIsDir is ReadFile's error for a directory.
 var errIsDir = errors.New("is a directory, not a file")
 
@@ -58,7 +61,8 @@ const FIFOWait = 5 * time.Second
 // file, or a pipe (bash's <(...), a /dev/stdin fed by a pipe, a named
 // FIFO), which is read once, as its writer writes it. The open never
 // blocks for long: a named FIFO that no writer opens within FIFOWait is
-// an error wrapping ErrNoWriter. A device (such
+// an error wrapping ErrNoWriter. A FIFO of another user (but root), who
+// could hold it open without writing, is refused at once, as a device. A device (such
 // as /dev/zero, read without end), a socket or a directory is refused
 // with an error wrapping ErrNotRegular, and a file longer than max bytes
 // with one wrapping ErrTooLarge, once max+1 bytes have been read. Errors
@@ -71,6 +75,12 @@ func readFile(path string, max int64, wait time.Duration) ([]byte, error) {
 	var err error
 	fifo := false
 	if fi, serr := os.Stat(path); serr == nil && fi.Mode()&fs.ModeNamedPipe != 0 {
+		// Only a pipe of the user's (bash's <(...), a FIFO they made) is
+		// waited for: one another user made, who may hold it open
+		// without writing or never open it, is not read at all.
+		if !ownFile(fi) {
+			return nil, &fs.PathError{Op: "open", Path: path, Err: errForeignFIFO}
+		}
 		fifo = true
 		// A pipe is opened as a program that reads it would: the open
 		// waits for a writer (a named FIFO's may come later than this

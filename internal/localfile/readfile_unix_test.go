@@ -103,3 +103,26 @@ func TestReadFileFIFO(t *testing.T) {
 		t.Errorf("ReadFile(/dev/fd/N of a pipe) = %q, %v", got, err)
 	}
 }
+
+// A FIFO another user made is not read, nor waited for: they could hold
+// it open without writing.
+func TestReadFileForeignFIFO(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a FIFO to another user")
+	}
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o666); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	if err := os.Chown(fifo, 12345, 12345); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := localfile.ReadFileWaiting(fifo, 100, 5*time.Second)
+	if !errors.Is(err, localfile.ErrNotRegular) {
+		t.Errorf("ReadFile(another user's FIFO): %v, want ErrNotRegular", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("ReadFile(another user's FIFO) waited %v", d)
+	}
+}
