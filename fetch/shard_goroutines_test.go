@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tinylib/msgp/msgp"
-
 	"github.com/condasigs/condasigs/internal/cep16"
 )
 
@@ -24,22 +22,14 @@ import (
 // number of shards the names need.
 func TestShardJobsGoroutinesBounded(t *testing.T) {
 	const n = 20_000
-	b := msgp.AppendMapHeader(nil, 3)
-	b = msgp.AppendString(b, "version")
-	b = msgp.AppendUint64(b, 1)
-	b = msgp.AppendString(b, "info")
-	b = msgp.AppendMapHeader(b, 1)
-	b = msgp.AppendString(b, "shards_base_url")
-	b = msgp.AppendString(b, "./shards/")
-	b = msgp.AppendString(b, "shards")
-	b = msgp.AppendMapHeader(b, uint32(n))
 	names := make([]string, n)
 	for i := range n {
 		names[i] = "p" + strconv.FormatInt(int64(i), 36)
-		sum := sha256.Sum256([]byte(names[i]))
-		b = msgp.AppendString(b, names[i])
-		b = msgp.AppendBytes(b, sum[:])
 	}
+	b := shardIndexOf(names, func(name string) []byte { // a shard each
+		sum := sha256.Sum256([]byte(name))
+		return sum[:]
+	})
 	z := cep16.Compress(b)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/"+shardIndexFile) {

@@ -26,6 +26,17 @@ import (
 // hostileShardIndex is the msgpack of a shard index of n distinct short
 // names that all give the same hash: it compresses about 100 to 1.
 func hostileShardIndex(n int) []byte {
+	names := make([]string, n)
+	for i := range n {
+		names[i] = strconv.FormatInt(int64(i), 36)
+	}
+	var zero [32]byte
+	return shardIndexOf(names, func(string) []byte { return zero[:] })
+}
+
+// shardIndexOf is the msgpack of a shard index that gives each name the
+// hash sum(name), shards under ./shards/.
+func shardIndexOf(names []string, sum func(name string) []byte) []byte {
 	b := msgp.AppendMapHeader(nil, 3)
 	b = msgp.AppendString(b, "version")
 	b = msgp.AppendUint64(b, 1)
@@ -34,11 +45,10 @@ func hostileShardIndex(n int) []byte {
 	b = msgp.AppendString(b, "shards_base_url")
 	b = msgp.AppendString(b, "./shards/")
 	b = msgp.AppendString(b, "shards")
-	b = msgp.AppendMapHeader(b, uint32(n))
-	var sum [32]byte
-	for i := range n {
-		b = msgp.AppendString(b, strconv.FormatInt(int64(i), 36))
-		b = msgp.AppendBytes(b, sum[:])
+	b = msgp.AppendMapHeader(b, uint32(len(names)))
+	for _, name := range names {
+		b = msgp.AppendString(b, name)
+		b = msgp.AppendBytes(b, sum(name))
 	}
 	return b
 }
