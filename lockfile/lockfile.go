@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/url"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -132,7 +133,11 @@ func Read(path string) (*File, error) {
 	case err != nil:
 		return nil, &Error{File: path, Err: withoutPath(err)}
 	}
-	return Parse(path, data)
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		dir = ""
+	}
+	return parse(path, data, dir)
 }
 
 // withoutPath returns the cause of a *fs.PathError, whose path Error
@@ -171,12 +176,18 @@ func withoutPath(err error) error {
 // never expanded more than once, and YAML documents denser than lock files
 // are (more than about 4,000,000 values) are refused before they are
 // parsed, since the YAML library takes some 250 bytes for each.
-func Parse(name string, data []byte) (*File, error) {
+func Parse(name string, data []byte) (*File, error) { return parse(name, data, "") }
+
+// parse is Parse of a file in directory dir, absolute, against which a
+// pixi.lock's relative package paths are resolved ("" when not known:
+// such a path is then refused).
+func parse(name string, data []byte, dir string) (*File, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	if explicitFirst(data) {
 		return parseExplicit(name, data)
 	}
 	y := newYAMLFile(name)
+	y.dir = dir
 	root, err := y.parse(data)
 	if err == nil {
 		var lf *File

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -410,7 +411,19 @@ func TestParsePixiLock(t *testing.T) {
 	}
 
 	t.Run("version 6 entries", func(t *testing.T) {
-		lf := parse(t, pixiV6(""+
+		// Read by its path: a package file at a relative path is in the
+		// lock file's directory.
+		dir := t.TempDir()
+		lockPath := filepath.Join(dir, "pixi.lock")
+		readLock := func(t *testing.T, data string) *lockfile.File {
+			t.Helper()
+			require.NoError(t, os.WriteFile(lockPath, []byte(data), 0o600))
+			lf, err := lockfile.Read(lockPath)
+			require.NoError(t, err)
+			checkLockFile(t, lf)
+			return lf
+		}
+		lf := readLock(t, pixiV6(""+
 			"- conda: "+urlA+"\n"+ // 4
 			"  sha256: "+strings.ToUpper(shaA)+"\n"+
 			"- conda: ../my-project\n"+ // 6
@@ -428,6 +441,7 @@ func TestParsePixiLock(t *testing.T) {
 			"  md5: "+md5A+"\n"))
 		assert.Equal(t, []lockfile.Package{
 			{URL: urlA, SHA256: shaA, Line: 4},
+			{URL: (&url.URL{Scheme: "file", Path: filepath.ToSlash(filepath.Join(dir, "packages", "linux-64", "local-1.0-0.conda"))}).String(), MD5: md5A, Line: 9},
 			{URL: "file:///opt/channel/linux-64/local-1.0-0.conda", MD5: md5B, Line: 11},
 			{URL: urlTok, MD5: md5A, Line: 17},
 		}, lf.Packages)
@@ -435,7 +449,6 @@ func TestParsePixiLock(t *testing.T) {
 		assert.Equal(t, []lockfile.Skipped{
 			{What: "conda source package my-project (../my-project)", Line: 6, Reason: build},
 			{What: "conda source package https://example.com/src/my-lib-1.0.tar.gz", Line: 8, Reason: build},
-			{What: "conda package file ./packages/linux-64/local-1.0-0.conda", Line: 9, Reason: "a package file at a path relative to the lock file, not from a channel: it has no channel attestations to check"},
 			{What: "PyPI package requests 2.32.3", Line: 13, Reason: "a PyPI package, not a conda package: it has no conda attestations to check"},
 			{What: "PyPI package ./helpers", Line: 16, Reason: "a PyPI package, not a conda package: it has no conda attestations to check"},
 		}, lf.Skipped)

@@ -2,6 +2,9 @@ package lockfile
 
 import (
 	"fmt"
+	"net/url"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -159,6 +162,9 @@ func (y *yamlFile) pixiKeyedEntry(b *lockBuilder, entry *yaml.Node, fields *stri
 		}
 	}
 	fileName = fileName[strings.LastIndexAny(fileName, `/\`)+1:]
+	if strings.HasSuffix(strings.ToLower(fileName), ".whl") {
+		return y.errorf(at(fields, "conda"), "a wheel (%s) under conda:: a pixi.lock names wheels under pypi:; the file is damaged or was edited", displayLocation(location))
+	}
 	if !isArchiveName(fileName) {
 		what := "conda source package " + displayLocation(location)
 		if name, _, _ := y.str(fields, "name"); name != "" {
@@ -168,14 +174,36 @@ func (y *yamlFile) pixiKeyedEntry(b *lockBuilder, entry *yaml.Node, fields *stri
 		return nil
 	}
 	if isLocalPath(location) {
-		u, ok := localPathURL(location)
-		if !ok {
-			b.skip("conda package file "+displayLocation(location), entry.Line, "a package file at a path relative to the lock file, not from a channel: it has no channel attestations to check")
-			return nil
+		// pixi installs a package file at a path as it installs one of a
+		// channel: it is verified as one, from its directory, as conda's
+		// explicit files name them.
+		u, err := y.pixiPathURL(location)
+		if err != nil {
+			return y.errorf(at(fields, "conda"), "%v", err)
 		}
 		location = u
 	}
 	return y.pixiBinary(b, entry, fields, location, at(fields, "conda"), platforms)
+}
+
+// pixiPathURL is the file:// URL of the package file at local path p of
+// a pixi.lock, which rattler takes as written (no ~, $VARIABLE or %
+// expansion): an absolute path, or one relative to the lock file's
+// directory.
+func (y *yamlFile) pixiPathURL(p string) (string, error) {
+	switch {
+	case windowsDrive.MatchString(p):
+		p = "/" + strings.ReplaceAll(p, `\`, "/")
+	case strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//"):
+	case strings.HasPrefix(p, "/") || strings.HasPrefix(p, `\`) || y.dir == "":
+		return "", fmt.Errorf("the package file %s is at a path relative to the lock file, whose directory is not known here: read the lock file by its path", displayLocation(p))
+	default:
+		p = filepath.ToSlash(filepath.Join(y.dir, filepath.FromSlash(p)))
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p // a Windows drive
+		}
+	}
+	return (&url.URL{Scheme: "file", Path: path.Clean(p)}).String(), nil
 }
 
 // pixiBinary records a conda package of a pixi.lock, at url raw (given by

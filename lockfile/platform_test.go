@@ -143,3 +143,25 @@ func TestPlatformContradictions(t *testing.T) {
 		assert.Contains(t, le.Error(), "more than 64 platforms")
 	})
 }
+
+// TestPixiLocalPackageFiles: pixi installs a package file at a local path
+// as it installs one of a channel (rattler takes the path as written, with
+// no ~, $ or % expansion), so such an entry is verified from its directory,
+// never skipped.
+func TestPixiLocalPackageFiles(t *testing.T) {
+	entry := func(loc string) string { return "version: 6\nenvironments: {}\npackages:\n- conda: " + loc + "\n  sha256: " + shaA + "\n" }
+
+	lf, err := lockfile.Parse("pixi.lock", []byte(entry("/opt/pk%20gs/~me/$HOME/linux-64/evil2-1.0-0.conda")))
+	require.NoError(t, err)
+	require.Len(t, lf.Packages, 1)
+	assert.Equal(t, "file:///opt/pk%2520gs/~me/$HOME/linux-64/evil2-1.0-0.conda", lf.Packages[0].URL)
+	assert.Empty(t, lf.Skipped)
+
+	// Relative to the lock file: known when it is read by its path.
+	le := lockFileError(t, "pixi.lock", 4, entry("./evil-1.0-0.conda"))
+	assert.Contains(t, le.Error(), "at a path relative to the lock file, whose directory is not known here")
+
+	// A wheel is never a conda package.
+	le = lockFileError(t, "pixi.lock", 4, entry("https://files.example.com/x-1.0-py3-none-any.whl"))
+	assert.Contains(t, le.Error(), "a wheel")
+}

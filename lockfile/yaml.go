@@ -20,6 +20,9 @@ type yamlFile struct {
 	// order, and described the locations its packages: entries describe.
 	platforms map[string][]string
 	refs      []pixiRef
+	// dir is the directory of the file, absolute, when known: a pixi.lock
+	// names local package files relative to it.
+	dir       string
 	described map[string]bool
 }
 
