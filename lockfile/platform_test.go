@@ -149,7 +149,9 @@ func TestPlatformContradictions(t *testing.T) {
 // no ~, $ or % expansion), so such an entry is verified from its directory,
 // never skipped.
 func TestPixiLocalPackageFiles(t *testing.T) {
-	entry := func(loc string) string { return "version: 6\nenvironments: {}\npackages:\n- conda: " + loc + "\n  sha256: " + shaA + "\n" }
+	entry := func(loc string) string {
+		return "version: 6\nenvironments: {}\npackages:\n- conda: " + loc + "\n  sha256: " + shaA + "\n"
+	}
 
 	lf, err := lockfile.Parse("pixi.lock", []byte(entry("/opt/pk%20gs/~me/$HOME/linux-64/evil2-1.0-0.conda")))
 	require.NoError(t, err)
