@@ -47,6 +47,7 @@ func FuzzParseLockFile(f *testing.F) {
 		"version: 1\nh: &h {md5: " + md5A + "}\npackage:\n- {manager: conda, platform: linux-64, url: \"" + urlTok + "\", hash: *h}\n",
 		"a: &a [*a]\nversion: 6\npackages: *a\n",
 		"version: 6\npackages:\n- <<: {conda: x}\n",
+		"version: 6\npackages:\n- conda: " + urlA + "\n  md5: " + md5A + "\n", // no environments:
 		"", "\ufeff", "[]", "{}", "- x", "version: 6\nenvironments: {}\npackages:\n- conda: [\n",
 	} {
 		f.Add([]byte(s))

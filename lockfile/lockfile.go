@@ -300,6 +300,12 @@ func localPathURL(p string) (string, bool) {
 	if strings.HasPrefix(p, "~") || strings.ContainsAny(p, "$%") {
 		return "", false
 	}
+	return absolutePathURL(p)
+}
+
+// absolutePathURL is the file:// URL of p taken as written, when p is an
+// absolute path: POSIX, or with a Windows drive; ok is false otherwise.
+func absolutePathURL(p string) (string, bool) {
 	switch {
 	case windowsDrive.MatchString(p):
 		p = "/" + strings.ReplaceAll(p, `\`, "/")
@@ -453,8 +459,8 @@ func mergePlatforms(a, b []string) []string {
 }
 
 // checkSubdir refuses the package URL raw, of a package the lock file
-// installs on platform, when its subdir is another: a package for a platform comes from that
-// platform's subdir or from noarch.
+// installs on platform, when its subdir is another: a package for a
+// platform comes from that platform's subdir or from noarch.
 func checkSubdir(raw, platform string) error {
 	loc, err := conda.SplitPackageURL(raw)
 	if err != nil {

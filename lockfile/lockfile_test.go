@@ -487,6 +487,12 @@ func TestParsePixiLock(t *testing.T) {
 		le := lockFileError(t, "pixi.lock", 6, pixiV6("- conda: "+urlA+"\n  md5: "+md5A+"\n- conda: "+urlA+"\n  sha256: "+shaA+"\n"))
 		assert.Contains(t, le.Error(), "is listed at line 4 with md5 only and here with sha256 only: an installer may check either")
 	})
+	t.Run("no environments", func(t *testing.T) {
+		for _, envs := range []string{"", "environments:\n"} {
+			lf := parse(t, "version: 6\n"+envs+"packages:\n- conda: "+urlA+"\n  md5: "+md5A+"\n")
+			assert.Equal(t, []lockfile.Package{{URL: urlA, MD5: md5A, Line: 3 + strings.Count(envs, "\n")}}, lf.Packages)
+		}
+	})
 	t.Run("no packages", func(t *testing.T) {
 		assert.Empty(t, parse(t, "version: 6\nenvironments: {}\npackages: []\n").Packages)
 		assert.Empty(t, parse(t, "version: 6\nenvironments: {}\npackages:\n").Packages)

@@ -2,8 +2,6 @@ package lockfile
 
 import (
 	"fmt"
-	"net/url"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -52,6 +50,7 @@ func (y *yamlFile) parsePixiLock(top *strictyaml.Mapping) (*File, error) {
 		return nil, y.errorf(vnode, "pixi.lock version %d is not one this tool reads (it reads versions %s): update this tool, or write the lock file with a pixi that writes one of those", version, pixiVersions)
 	}
 	b := newLockBuilder(y.name, FormatPixiLock)
+	y.described = map[string]bool{}
 	if y.platforms, err = y.pixiPlatforms(top); err != nil {
 		return nil, err
 	}
@@ -191,19 +190,20 @@ func (y *yamlFile) pixiKeyedEntry(b *lockBuilder, entry *yaml.Node, fields *stri
 // expansion): an absolute path, or one relative to the lock file's
 // directory.
 func (y *yamlFile) pixiPathURL(p string) (string, error) {
-	switch {
-	case windowsDrive.MatchString(p):
-		p = "/" + strings.ReplaceAll(p, `\`, "/")
-	case strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//"):
-	case strings.HasPrefix(p, "/") || strings.HasPrefix(p, `\`) || y.dir == "":
-		return "", fmt.Errorf("the package file %s is at a path relative to the lock file, whose directory is not known here: read the lock file by its path", displayLocation(p))
-	default:
-		p = filepath.ToSlash(filepath.Join(y.dir, filepath.FromSlash(p)))
-		if !strings.HasPrefix(p, "/") {
-			p = "/" + p // a Windows drive
-		}
+	if u, ok := absolutePathURL(p); ok {
+		return u, nil
 	}
-	return (&url.URL{Scheme: "file", Path: path.Clean(p)}).String(), nil
+	neither := fmt.Errorf("the package file %s is at a path that is neither absolute nor relative to the lock file", displayLocation(p))
+	switch {
+	case strings.HasPrefix(p, "/") || strings.HasPrefix(p, `\`): // a UNC path, a root without a drive
+		return "", neither
+	case y.dir == "":
+		return "", fmt.Errorf("the package file %s is at a path relative to the lock file, whose directory is not known here: read the lock file by its path", displayLocation(p))
+	}
+	if u, ok := absolutePathURL(filepath.Join(y.dir, filepath.FromSlash(p))); ok {
+		return u, nil
+	}
+	return "", neither
 }
 
 // pixiBinary records a conda package of a pixi.lock, at url raw (given by
@@ -255,7 +255,6 @@ func (y *yamlFile) pixiPlatforms(top *strictyaml.Mapping) (map[string][]string, 
 	seen := map[seenKey]bool{}
 	names := map[string]bool{}
 	seenRef := map[string]bool{}
-	y.described = map[string]bool{}
 	for _, env := range envs.Entries() {
 		if strictyaml.IsNull(env.Value) {
 			continue

@@ -62,11 +62,11 @@ const FIFOWait = 5 * time.Second
 // FIFO), which is read once, as its writer writes it. The open never
 // blocks for long: a named FIFO that no writer opens within FIFOWait is
 // an error wrapping ErrNoWriter. A FIFO of another user (but root), who
-// could hold it open without writing, is refused at once, as a device. A device (such
-// as /dev/zero, read without end), a socket or a directory is refused
-// with an error wrapping ErrNotRegular, and a file longer than max bytes
-// with one wrapping ErrTooLarge, once max+1 bytes have been read. Errors
-// are *fs.PathError values.
+// could hold it open without writing, a device (such as /dev/zero, read
+// without end) and a socket are refused with an error wrapping
+// ErrNotRegular, a directory too, and a file longer than max bytes with
+// one wrapping ErrTooLarge, once max+1 bytes have been read. Errors are
+// *fs.PathError values.
 func ReadFile(path string, max int64) ([]byte, error) { return readFile(path, max, FIFOWait) }
 
 // readFile is ReadFile, waiting at most wait for a FIFO's writer.
