@@ -208,7 +208,7 @@ func selectPlatforms(lf *lockfile.File, platforms []string) ([]lockfile.Package,
 		switch {
 		case slices.Contains(have, want):
 		case len(have) == 0:
-			return nil, usageError("--platform %s: %s does not say which platform its packages are installed on (an explicit file without a \"# platform:\" line): leave --platform out to verify them all",
+			return nil, usageError("--platform %s: %s does not say which platform its packages are installed on (an explicit file without a \"# platform:\" line, or a pixi.lock whose environments list none of them): leave --platform out to verify them all",
 				want, lf.Name)
 		default:
 			return nil, usageError("--platform %s: %s has no package for it; its packages are for %s: give one of those, or leave --platform out to verify them all",
