@@ -83,7 +83,7 @@ func TestAdversarialSpelling(t *testing.T) {
 		Trust: trustroot.NewStatic(ss.TrustedMaterial(), "virtual"),
 		Config: &policy.Config{
 			Channels: []policy.ChannelPolicy{strict(canonical), strict(localhost), strict("conda-forge")},
-			Default:  &policy.ChannelPolicy{Channel: policy.CatchAll, Enabled: false},
+			Default:  &policy.ChannelPolicy{Channel: "*", Enabled: false},
 		},
 		Fetcher: fetch.New(fetch.Options{RetryMax: -1, Timeout: 5 * time.Second}),
 	})

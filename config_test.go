@@ -65,7 +65,7 @@ func TestPerChannelConfig(t *testing.T) {
 	rep, err = e.configured(t, other, nil, false).Verify(context.Background(), e.pkg(unsigned))
 	require.NoError(t, err)
 	assert.Equal(t, policy.Fail, rep.Outcome, "the catch-all applies")
-	assert.Equal(t, policy.CatchAll, rep.PolicyEntry)
+	assert.Equal(t, "*", rep.PolicyEntry)
 }
 
 // TestMirrorEntry: packages served from a mirror get the upstream entry,

@@ -33,7 +33,7 @@ func TestReadmeConfigSample(t *testing.T) {
 	rules, err := policy.CompileConfig(cfg)
 	require.NoError(t, err)
 	assert.Equal(t, "conda-forge", mustFor(t, rules, "https://conda.anaconda.org/conda-forge").Entry)
-	assert.Equal(t, policy.CatchAll, mustFor(t, rules, "https://conda.anaconda.org/conda-forge-staging").Entry)
+	assert.Equal(t, "*", mustFor(t, rules, "https://conda.anaconda.org/conda-forge-staging").Entry)
 	assert.Equal(t, "https://conda.example.com/my-org", mustFor(t, rules, "https://mirror.example.com/my-org").Channel)
 	assert.False(t, mustFor(t, rules, "https://conda.anaconda.org/bioconda").Enabled)
 	assert.Equal(t, policy.ModeWarn, cfg.Channels[0].Pinning, "the conda-forge entry pins")

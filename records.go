@@ -45,7 +45,7 @@ func (v *Verifier) readRecords(ctx context.Context, pkgs []Package, locks []*loc
 		switch f := found[k]; {
 		case ctx.Err() != nil:
 			locks[i] = &lockState{misuse: fmt.Errorf("condasigs: %w", ctx.Err())}
-		case f.Err != nil && (fetch.KindOf(f.Err) == "" || fetch.KindOf(f.Err) == fetch.KindInvalidURL):
+		case f.Err != nil && (fetchKind(f.Err) == "" || fetchKind(f.Err) == fetch.KindInvalidURL):
 			locks[i] = &lockState{misuse: fmt.Errorf("condasigs: %w", f.Err)}
 		case f.Err != nil:
 			locks[i] = &lockState{unavailable: f.Err, source: f.Source}

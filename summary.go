@@ -13,6 +13,9 @@ type Summary struct {
 	Failed int
 	// Errors counts the results with Err (a subset of Failed).
 	Errors int
+	// Refuse is true when the batch must be refused: a package failed or
+	// could not be verified (Failed > 0). An empty batch is not refused.
+	Refuse bool
 }
 
 // Summarize counts results.
@@ -31,9 +34,6 @@ func Summarize(results []Result) Summary {
 			s.Failed++
 		}
 	}
+	s.Refuse = s.Failed > 0
 	return s
 }
-
-// Refuse reports whether the batch must be refused: any package failed or
-// could not be verified. An empty batch is not refused.
-func (s Summary) Refuse() bool { return s.Failed > 0 }

@@ -19,17 +19,17 @@ func TestSummarize(t *testing.T) {
 	}
 	s := condasigs.Summarize([]condasigs.Result{rep(policy.Pass), rep(policy.Warn), rep(policy.Pass)})
 	assert.Equal(t, condasigs.Summary{Total: 3, Passed: 2, Warned: 1}, s)
-	assert.False(t, s.Refuse())
+	assert.False(t, s.Refuse)
 
 	s = condasigs.Summarize([]condasigs.Result{rep(policy.Pass), rep(policy.Fail)})
 	assert.Equal(t, 1, s.Failed)
-	assert.True(t, s.Refuse())
+	assert.True(t, s.Refuse)
 
 	// An error refuses the batch as a failure does.
 	s = condasigs.Summarize([]condasigs.Result{rep(policy.Pass), {Err: errors.New("canceled")}, {}})
-	assert.Equal(t, condasigs.Summary{Total: 3, Passed: 1, Failed: 2, Errors: 2}, s)
-	assert.True(t, s.Refuse())
-	assert.False(t, condasigs.Summarize(nil).Refuse())
+	assert.Equal(t, condasigs.Summary{Total: 3, Passed: 1, Failed: 2, Errors: 2, Refuse: true}, s)
+	assert.True(t, s.Refuse)
+	assert.False(t, condasigs.Summarize(nil).Refuse)
 }
 
 // An ArtifactSHA256 that is no SHA-256 is the caller's mistake, said as

@@ -11,12 +11,13 @@ import (
 
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/internal/verdictcache"
+	"github.com/condasigs/condasigs/internal/version"
 	"github.com/condasigs/condasigs/policy"
 )
 
 // buildDigest is verdictcache.BuildDigest of this build, computed once per
 // process: it describes the process, which does not change.
-var buildDigest = sync.OnceValue(func() string { return verdictcache.BuildDigest(Version) })
+var buildDigest = sync.OnceValue(func() string { return verdictcache.BuildDigest(version.Version) })
 
 // openVerdicts opens Options.VerdictCache; nil when there is none.
 func openVerdicts(store fetch.Cache, log *slog.Logger) *verdictcache.Cache {

@@ -13,6 +13,7 @@ import (
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/internal/verdictcache"
 	"github.com/condasigs/condasigs/policy"
 	"github.com/condasigs/condasigs/trustroot"
@@ -133,7 +134,7 @@ func New(opts Options) (*Verifier, error) {
 	case cfg != nil && (opts.Policy.Require != "" || opts.Policy.Identities != nil):
 		return nil, errors.New("condasigs: set Options.Policy or Options.Config, not both")
 	case cfg == nil:
-		cfg = &policy.Config{Default: &policy.ChannelPolicy{Channel: policy.CatchAll, Enabled: true, Policy: opts.Policy}}
+		cfg = &policy.Config{Default: &policy.ChannelPolicy{Enabled: true, Policy: opts.Policy}}
 	}
 	rules, err := policy.CompileConfig(*cfg)
 	if err != nil {
@@ -143,10 +144,7 @@ func New(opts Options) (*Verifier, error) {
 	if f == nil {
 		f = fetch.New(fetch.Options{Logger: opts.Logger})
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := textsafe.Logger(opts.Logger)
 	records := opts.Records
 	if records == nil {
 		records = f
@@ -154,6 +152,16 @@ func New(opts Options) (*Verifier, error) {
 	return &Verifier{trust: opts.Trust, rules: rules, policyDigest: configDigest(*cfg), pins: opts.PinStore, recordPins: opts.LearnPins, fetcher: f, records: records, log: log,
 		verdicts: openVerdicts(opts.VerdictCache, log),
 		warnAge:  ageLimit(opts.TrustRootWarnAge, defaultTrustRootWarnAge), maxAge: ageLimit(opts.TrustRootMaxAge, 0)}, nil
+}
+
+// fetchKind returns the Kind of the fetch failure in err's chain, or ""
+// when err is not one.
+func fetchKind(err error) fetch.Kind {
+	var fe *fetch.Error
+	if errors.As(err, &fe) {
+		return fe.Kind
+	}
+	return ""
 }
 
 // defaultTrustRootWarnAge is the default Options.TrustRootWarnAge.
@@ -350,7 +358,7 @@ func (v *Verifier) retrieve(ctx context.Context, j *job, get sidecarFetcher) err
 		if ctx.Err() != nil {
 			return fmt.Errorf("condasigs: %w", ctx.Err())
 		}
-		switch kind := fetch.KindOf(err); kind {
+		switch kind := fetchKind(err); kind {
 		case "", fetch.KindInvalidURL:
 			// Not the channel's doing: a URL the fetcher cannot use
 			// (file:// not allowed, an unsupported scheme) is misuse.

@@ -2,7 +2,7 @@
 // them, then checks the CEP 27 publish attestation each one carries.
 //
 // A sidecar is a JSON array of one or more Sigstore bundles; anything else is
-// malformed ([ErrMalformedSidecar]). A [Verifier] checks each bundle on its
+// malformed (an error of [Verifier.VerifySidecar]). A [Verifier] checks each bundle on its
 // own with sigstore-go (signature, Fulcio certificate chain, SCTs when the
 // trusted material has CT logs, transparency-log inclusion, observer
 // timestamps) and then the in-toto statement: its type, the predicate type,

@@ -15,3 +15,7 @@ func FastCounts(tm root.TrustedMaterial) (cas, tsas int) {
 	m := newFastMaterial(tm)
 	return len(m.cas), len(m.tsas)
 }
+
+// ErrMalformedSidecar is what VerifySidecar returns for a malformed
+// sidecar.
+var ErrMalformedSidecar = errMalformedSidecar

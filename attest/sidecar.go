@@ -7,10 +7,10 @@ import (
 	"fmt"
 )
 
-// ErrMalformedSidecar is returned by [Verifier.VerifySidecar] for anything
+// errMalformedSidecar is what [Verifier.VerifySidecar] returns for anything
 // that is not a JSON array of one or more JSON objects. CEP 50 makes it a
 // retrieval failure, never "no attestations".
-var ErrMalformedSidecar = errors.New("malformed sidecar")
+var errMalformedSidecar = errors.New("malformed sidecar")
 
 // MaxBundles bounds the bundles of one sidecar, and so the cryptography
 // one package can cost. A sidecar holds one attestation per signer and
@@ -25,24 +25,24 @@ const MaxBundles = 100
 func parseSidecar(data []byte) ([]json.RawMessage, error) {
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '[' {
-		return nil, fmt.Errorf("%w: not a JSON array", ErrMalformedSidecar)
+		return nil, fmt.Errorf("%w: not a JSON array", errMalformedSidecar)
 	}
 	if !json.Valid(data) {
-		return nil, fmt.Errorf("%w: invalid JSON", ErrMalformedSidecar)
+		return nil, fmt.Errorf("%w: invalid JSON", errMalformedSidecar)
 	}
 	var raw []json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformedSidecar, err)
+		return nil, fmt.Errorf("%w: %v", errMalformedSidecar, err)
 	}
 	if len(raw) == 0 {
-		return nil, fmt.Errorf("%w: empty array (an advertised sidecar holds at least one bundle)", ErrMalformedSidecar)
+		return nil, fmt.Errorf("%w: empty array (an advertised sidecar holds at least one bundle)", errMalformedSidecar)
 	}
 	if len(raw) > MaxBundles {
-		return nil, fmt.Errorf("%w: %d bundles, more than the limit of %d", ErrMalformedSidecar, len(raw), MaxBundles)
+		return nil, fmt.Errorf("%w: %d bundles, more than the limit of %d", errMalformedSidecar, len(raw), MaxBundles)
 	}
 	for i, b := range raw {
 		if len(b) == 0 || b[0] != '{' {
-			return nil, fmt.Errorf("%w: element %d is not a JSON object", ErrMalformedSidecar, i)
+			return nil, fmt.Errorf("%w: element %d is not a JSON object", errMalformedSidecar, i)
 		}
 	}
 	return raw, nil

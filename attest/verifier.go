@@ -195,9 +195,11 @@ func issuedBy(leaf *x509.Certificate, tm root.TrustedMaterial) bool {
 }
 
 // VerifySidecar parses a sidecar and verifies each of its bundles
-// independently. The error is non-nil only when the sidecar is malformed
-// ([ErrMalformedSidecar]) or ctx ended between two bundles; a bundle that
-// fails is reported in its Evidence.
+// independently. The error is non-nil only when ctx ended between two
+// bundles (then it is ctx's error) or the sidecar is malformed: not a JSON
+// array of one to MaxBundles JSON objects, which CEP 50 makes a retrieval
+// failure, never "no attestations". A bundle that fails is reported in its
+// Evidence.
 func (v *Verifier) VerifySidecar(ctx context.Context, data []byte, s Subject) ([]Evidence, error) {
 	raws, err := parseSidecar(data)
 	if err != nil {

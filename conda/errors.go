@@ -2,13 +2,14 @@ package conda
 
 import "errors"
 
-// Sentinel errors for errors.Is: every error of [ValidateDigest] and
-// [SidecarURL] about the digest matches ErrInvalidDigest, and every error
-// of [SplitPackageURL] and [SidecarURL] about the package URL matches
-// ErrInvalidURL. Their messages never hold credentials.
+// The classes of refused input: every error of [ValidateDigest] and
+// [SidecarURL] about the digest is of errInvalidDigest, and every error of
+// [SplitPackageURL] and [SidecarURL] about the package URL of
+// errInvalidURL (SidecarURL checks the digest first). Their messages never
+// hold credentials.
 var (
-	ErrInvalidDigest = errors.New("invalid attestations_sha256")
-	ErrInvalidURL    = errors.New("invalid package URL")
+	errInvalidDigest = errors.New("invalid attestations_sha256")
+	errInvalidURL    = errors.New("invalid package URL")
 )
 
 // invalidError is an input refused by a rule of this package. url, when

@@ -22,12 +22,12 @@ import (
 // checked before any URL is built from s.
 func ValidateDigest(s string) error {
 	if len(s) != 64 {
-		return &invalidError{kind: ErrInvalidDigest, msg: fmt.Sprintf("attestations_sha256 has %d characters, want 64 lowercase hex", len(s))}
+		return &invalidError{kind: errInvalidDigest, msg: fmt.Sprintf("attestations_sha256 has %d characters, want 64 lowercase hex", len(s))}
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return &invalidError{kind: ErrInvalidDigest, msg: fmt.Sprintf("attestations_sha256 has a character other than lowercase hex at offset %d", i)}
+			return &invalidError{kind: errInvalidDigest, msg: fmt.Sprintf("attestations_sha256 has a character other than lowercase hex at offset %d", i)}
 		}
 	}
 	return nil
@@ -75,20 +75,20 @@ func SplitPackageURL(packageURL string) (PackageLocation, error) {
 		return PackageLocation{}, err
 	}
 	if strings.Contains(strings.ToLower(u.EscapedPath()), "%2f") {
-		return PackageLocation{}, &invalidError{kind: ErrInvalidURL, url: Redact(packageURL), msg: `the package URL's path holds an escaped "/" (%2F)`}
+		return PackageLocation{}, &invalidError{kind: errInvalidURL, url: Redact(packageURL), msg: `the package URL's path holds an escaped "/" (%2F)`}
 	}
 	// Dot segments are refused: a server resolves them before it reads a
 	// /t/<token> segment, and the channel would be another one than the
 	// one read here (lock files refuse them too).
 	for _, seg := range strings.Split(u.Path, "/") {
 		if seg == "." || seg == ".." {
-			return PackageLocation{}, &invalidError{kind: ErrInvalidURL, url: Redact(packageURL), msg: fmt.Sprintf("the package URL has a %q path segment: write the URL of the package without it", seg)}
+			return PackageLocation{}, &invalidError{kind: errInvalidURL, url: Redact(packageURL), msg: fmt.Sprintf("the package URL has a %q path segment: write the URL of the package without it", seg)}
 		}
 	}
 	dir, filename := path.Split(u.Path)
 	channelPath, subdir := path.Split(strings.TrimSuffix(dir, "/"))
 	if filename == "" || subdir == "" {
-		return PackageLocation{}, &invalidError{kind: ErrInvalidURL, url: Redact(packageURL), msg: "a package URL has the form <channel>/<subdir>/<filename>"}
+		return PackageLocation{}, &invalidError{kind: errInvalidURL, url: Redact(packageURL), msg: "a package URL has the form <channel>/<subdir>/<filename>"}
 	}
 	// The repodata URL keeps the package URL's escaping exactly, as the
 	// sidecar URL does: a server may tell an escaped character apart.
@@ -104,7 +104,7 @@ func SplitPackageURL(packageURL string) (PackageLocation, error) {
 	channel.Fragment, channel.RawFragment = "", ""
 	channelPath, err = stripToken(channelPath)
 	if err != nil {
-		return PackageLocation{}, &invalidError{kind: ErrInvalidURL, url: Redact(packageURL), msg: err.Error()}
+		return PackageLocation{}, &invalidError{kind: errInvalidURL, url: Redact(packageURL), msg: err.Error()}
 	}
 	channel.Path = strings.TrimSuffix(channelPath, "/")
 	channel.RawPath = ""
@@ -119,19 +119,19 @@ func SplitPackageURL(packageURL string) (PackageLocation, error) {
 func parsePackageURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, &invalidError{kind: ErrInvalidURL, url: Redact(s), msg: "cannot parse the package URL"}
+		return nil, &invalidError{kind: errInvalidURL, url: Redact(s), msg: "cannot parse the package URL"}
 	}
 	switch u.Scheme {
 	case "http", "https":
 		if u.Host == "" {
-			return nil, &invalidError{kind: ErrInvalidURL, url: Redact(s), msg: "the package URL has no host"}
+			return nil, &invalidError{kind: errInvalidURL, url: Redact(s), msg: "the package URL has no host"}
 		}
 	case "file":
 	default:
-		return nil, &invalidError{kind: ErrInvalidURL, url: Redact(s), msg: fmt.Sprintf("unsupported URL scheme %q: use http, https or file", u.Scheme)}
+		return nil, &invalidError{kind: errInvalidURL, url: Redact(s), msg: fmt.Sprintf("unsupported URL scheme %q: use http, https or file", u.Scheme)}
 	}
 	if u.Path == "" || strings.HasSuffix(u.Path, "/") {
-		return nil, &invalidError{kind: ErrInvalidURL, url: Redact(s), msg: "the package URL does not end in a file name"}
+		return nil, &invalidError{kind: errInvalidURL, url: Redact(s), msg: "the package URL does not end in a file name"}
 	}
 	return u, nil
 }

@@ -24,10 +24,6 @@ type Cache interface {
 // ErrCacheMiss is returned by Cache.Get for a key with no value.
 var ErrCacheMiss = cachedir.ErrMiss
 
-// ErrCacheDirNotPrivate is wrapped by the errors of [NewDirCache] that
-// say the directory must not be trusted.
-var ErrCacheDirNotPrivate = cachedir.ErrNotPrivate
-
 // NewDirCache returns a Cache of files in dir, once dir is ready to hold
 // a cache whose entries are trusted as they are read back (a verdict
 // cache, condasigs.Options.VerdictCache): it checks dir, creates it and
@@ -51,11 +47,11 @@ var ErrCacheDirNotPrivate = cachedir.ErrNotPrivate
 // a directory is trusted only when, symbolic links resolved, it lies under
 // the user's cache directory ([os.UserCacheDir], on Windows %LocalAppData%).
 //
-// An error wrapping [ErrCacheDirNotPrivate] means dir must not be trusted;
-// it says which path is at fault and what would fix it (when the path was
-// found unfit before anything was created, nothing was). Any other error means dir did not exist and could not be created
-// (it wraps the error of [os.MkdirAll], e.g. [os.ErrPermission]). On an
-// error the Cache is nil: given as a cache, it means none.
+// On an error the Cache is nil (given as a cache, it means none) and dir
+// must not be used: the error says which path is at fault and what would
+// fix it, or, when dir did not exist and could not be created, wraps the
+// error of [os.MkdirAll] (e.g. [os.ErrPermission]). When the path was found
+// unfit before anything was created, nothing was.
 //
 // Keys are file names made of ASCII letters, digits, '.', '_' and '-' (a
 // hex digest, say), spread over subdirectories named by their first two

@@ -13,12 +13,13 @@ import (
 
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/internal/cachedir"
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Defaults for Options fields left zero.
 const (
-	DefaultMaxSidecarSize  = 4 << 20 // 4 MiB, as rattler
+	defaultMaxSidecarSize  = 4 << 20 // 4 MiB, as rattler
 	defaultMaxRepodataSize = 1 << 30 // 1 GiB
 	defaultRetryMax        = 3
 	defaultRetryWaitMin    = 250 * time.Millisecond
@@ -110,7 +111,7 @@ type Client struct {
 func New(opts Options) *Client {
 	opts.RepodataDir = cachedir.AbsoluteOr(opts.RepodataDir)
 	if opts.MaxSidecarSize <= 0 {
-		opts.MaxSidecarSize = DefaultMaxSidecarSize
+		opts.MaxSidecarSize = defaultMaxSidecarSize
 	}
 	if opts.MaxRepodataSize <= 0 {
 		opts.MaxRepodataSize = defaultMaxRepodataSize
@@ -130,10 +131,7 @@ func New(opts Options) *Client {
 	if opts.Timeout <= 0 {
 		opts.Timeout = defaultTimeout
 	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger := textsafe.Logger(opts.Logger)
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	// A batch fetches many sidecars from one host at once: keep their
 	// connections for reuse (the default keeps 2 a host).

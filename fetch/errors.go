@@ -1,10 +1,6 @@
 package fetch
 
-import (
-	"errors"
-
-	"github.com/condasigs/condasigs/conda"
-)
+import "errors"
 
 // Kind classifies a fetch failure. Its string form is a stable code, fit for
 // machine-readable reports.
@@ -74,21 +70,9 @@ func join(a, b string) string {
 	return a + ": " + b
 }
 
-// fromConda classifies an input refused by a rule of package conda as the
-// fetch failure it is.
-func fromConda(err error) error {
-	switch {
-	case errors.Is(err, conda.ErrInvalidDigest):
-		return &Error{Kind: KindInvalidDigest, Err: err}
-	case errors.Is(err, conda.ErrInvalidURL):
-		return &Error{Kind: KindInvalidURL, Err: err}
-	}
-	return err
-}
-
-// KindOf returns the Kind of a fetch failure in err's chain, or "" when err
+// kindOf returns the Kind of a fetch failure in err's chain, or "" when err
 // is not one.
-func KindOf(err error) Kind {
+func kindOf(err error) Kind {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Kind

@@ -161,7 +161,7 @@ func Resolve(ctx context.Context, src RecordSource, packageURLs []string, parall
 	for i, u := range packageURLs {
 		loc, err := conda.SplitPackageURL(u)
 		if err != nil {
-			out[i].Err = fromConda(err)
+			out[i].Err = &Error{Kind: KindInvalidURL, Err: err}
 			continue
 		}
 		g := groups[loc.RepodataURL]

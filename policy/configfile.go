@@ -203,7 +203,7 @@ func (p *configParser) parse(data []byte) (Config, *Config) {
 		cp := p.channel(kv.k, kv.v, kv.key, field)
 		clean := len(p.errs) == before
 		p.keys[kv.key] = kv.k
-		if kv.key == CatchAll {
+		if kv.key == catchAll {
 			cfg.Default = &cp
 			if clean {
 				check.Default = &cp
@@ -226,7 +226,7 @@ var identityKeys = []string{"identity", "identity_regex", "issuer", "source_repo
 
 func (p *configParser) channel(k, v *yaml.Node, key, field string) ChannelPolicy {
 	cp := ChannelPolicy{Channel: key}
-	if key != CatchAll {
+	if key != catchAll {
 		if _, err := conda.ChannelURL(key, p.alias); err != nil {
 			p.errorf(k, field, "not a channel: %v; write a channel name such as conda-forge, a URL such as https://prefix.dev/my-channel, or \"*\" for all other channels", err)
 		}
@@ -282,7 +282,7 @@ func (p *configParser) mirrors(n *yaml.Node, field, channel string) []string {
 	if !p.kind(n, yaml.SequenceNode, field, "a list of channel URLs or names, e.g. [https://prefix.dev/conda-forge]") {
 		return nil
 	}
-	if channel == CatchAll && len(n.Content) > 0 {
+	if channel == catchAll && len(n.Content) > 0 {
 		p.errorf(n, field, "the catch-all entry \"*\" cannot have mirrors: give the mirrored channel an entry of its own, or remove mirrors")
 		return nil
 	}
@@ -297,7 +297,7 @@ func (p *configParser) mirrors(n *yaml.Node, field, channel string) []string {
 		if !ok {
 			continue
 		}
-		if m == CatchAll {
+		if m == catchAll {
 			p.errorf(item, f, "a mirror cannot be \"*\": give the mirror's URL")
 			continue
 		}
@@ -436,7 +436,7 @@ func (p *configParser) mapping(n *yaml.Node, field string, known []string) []key
 		case strictyaml.NonStringKey:
 			p.errorf(k, f, "a key must be a string, not %s: quote it (%q)", strictyaml.DescribeValue(k), k.Value)
 		case strictyaml.DuplicateKey:
-			if field == "attestations" && k.Value == CatchAll {
+			if field == "attestations" && k.Value == catchAll {
 				p.errorf(k, f, "duplicate key %q (first at line %d): a configuration has one catch-all entry; remove the one at line %d or the one at line %d", k.Value, e.First, e.First, k.Line)
 			} else {
 				p.errorf(k, f, "duplicate key %q (first at line %d): keep one of the two", k.Value, e.First)

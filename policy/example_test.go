@@ -134,7 +134,7 @@ func ExampleCompileConfig() {
 				Identities: []policy.Identity{{SAN: "https://github.com/conda-forge/*", Issuer: "github"}},
 			},
 		}},
-		Default: &policy.ChannelPolicy{Channel: policy.CatchAll, Enabled: true, Policy: policy.Policy{
+		Default: &policy.ChannelPolicy{Enabled: true, Policy: policy.Policy{
 			Require:    policy.ModeWarn,
 			Identities: []policy.Identity{{SAN: "https://github.com/*", Issuer: "github"}},
 		}},

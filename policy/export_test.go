@@ -8,6 +8,9 @@ var (
 	MatchSAN         = matchSAN
 )
 
+// CatchAll is the catch-all entry's key.
+const CatchAll = catchAll
+
 // MaxConfigFileSize is the size cap of configuration files.
 const MaxConfigFileSize = maxConfigFileSize
 

@@ -114,8 +114,7 @@ func ExampleCombine() {
 // needs the network, so it is compiled but not run.
 func ExampleNewTUF() {
 	ctx := context.Background()
-	opts := trustroot.PublicGood() // or trustroot.Staging(), or a private instance's URL and root.json
-	opts.CacheDir = trustroot.DefaultCacheDir()
+	opts := trustroot.PublicGood()                       // or trustroot.Staging(), or a private instance's URL and root.json
 	opts.HTTPClient = &http.Client{Timeout: time.Minute} // proxies, TLS roots: all TUF traffic goes through it
 	opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -126,10 +125,9 @@ func ExampleNewTUF() {
 	}
 	defer trust.Close() // stops the background refresh
 
-	// Refresh now, e.g. before a long batch; on failure the last good root
-	// stays in use.
-	if err := trust.Refresh(ctx); err != nil {
-		fmt.Println("refresh failed; the last good root stays in use:", err)
+	// A failed background refresh leaves the last good root in use.
+	if err := trust.LastError(); err != nil {
+		fmt.Println("the last refresh failed; the last good root stays in use:", err)
 	}
 	snap, err := trust.Snapshot(ctx)
 	if err != nil {

@@ -73,7 +73,7 @@ func TestTUFFetcher(t *testing.T) {
 	dead.Close()
 	_, err = f.DownloadFile(deadURL+"/2.root.json", 100, 0)
 	require.Error(t, err)
-	assert.Equal(t, fetch.KindNetwork, fetch.KindOf(err))
+	assert.ErrorIs(t, err, fetch.KindNetwork)
 	var he *metadata.ErrDownloadHTTP
 	assert.False(t, errors.As(err, &he))
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/sigstore/sigstore-go/pkg/tuf"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 	"github.com/theupdateframework/go-tuf/v2/metadata/config"
@@ -153,10 +154,7 @@ func NewTUF(ctx context.Context, opts TUFOptions) (*TUF, error) {
 	if err := opts.fill(); err != nil {
 		return nil, err
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := textsafe.Logger(opts.Logger)
 	fo := opts.Fetch
 	if opts.HTTPClient != nil {
 		fo.HTTPClient = opts.HTTPClient
@@ -233,7 +231,7 @@ func (o *TUFOptions) fill() error {
 		o.RefreshInterval = defaultRefreshInterval
 	}
 	if o.CacheDir == "" && !o.DisableCache {
-		if dir := DefaultCacheDir(); dir != "" {
+		if dir := defaultCacheDir(); dir != "" {
 			o.CacheDir = dir
 		} else {
 			o.DisableCache = true
@@ -242,10 +240,9 @@ func (o *TUFOptions) fill() error {
 	return nil
 }
 
-// DefaultCacheDir is where TUF metadata is cached by default:
-// <user cache dir>/condasigs/tuf, or "" when the system has no user cache
-// directory.
-func DefaultCacheDir() string {
+// defaultCacheDir is where TUF metadata is cached by default (see
+// TUFOptions.CacheDir), or "" when the system has no user cache directory.
+func defaultCacheDir() string {
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		return ""
@@ -724,12 +721,12 @@ func expiryOf(tm *trustedmetadata.TrustedMetadata) time.Time {
 // Snapshot returns the current trusted root.
 func (t *TUF) Snapshot(context.Context) (*Snapshot, error) { return t.current.Load(), nil }
 
-// Refresh updates the trusted root now. On failure the last good root stays
+// refresh updates the trusted root now. On failure the last good root stays
 // in use and the error is returned (and remembered for LastError). The
 // update starts from the metadata the last load trusted, held in memory
 // whether or not the cache is written: metadata older than those (a
 // rollback by the mirror or in the cache) are refused, and logged.
-func (t *TUF) Refresh(ctx context.Context) error {
+func (t *TUF) refresh(ctx context.Context) error {
 	t.refreshMu.Lock()
 	defer t.refreshMu.Unlock()
 	snap, trusted, err := t.load(ctx, t.opts.Offline, t.trusted)
@@ -781,7 +778,7 @@ func (t *TUF) refreshLoop(ctx context.Context) {
 			return
 		case <-timer.C:
 		}
-		if err := t.Refresh(ctx); err != nil {
+		if err := t.refresh(ctx); err != nil {
 			if ctx.Err() != nil {
 				return
 			}

@@ -66,7 +66,7 @@ func openCacheDir(dir string) (c cacheSet, warning string) {
 			}
 		}
 		switch {
-		case errors.Is(err, fetch.ErrCacheDirNotPrivate):
+		case errors.Is(err, cachedir.ErrNotPrivate):
 			return sidecarsOnly(dir), untrusted(err)
 		case err != nil:
 			// Missing, in dir, which is private: no one else can make

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -62,7 +63,7 @@ could not be retrieved, a sidecar whose bytes are not the advertised ones.`,
 	fl.StringVarP(&f.outputDir, "output-dir", "o", ".", "directory to write the sidecars to (created if missing)")
 	fl.StringVar(&f.repodata, "repodata", "", "read records from this repodata.json file instead of the channel's")
 	fl.StringSliceVar(&f.recordSources, "record-source", nil, "where records are read from, in the order tried: shards, zst, json, as for verify (default shards,zst,json)")
-	fl.Int64Var(&f.maxSidecarSize, "max-sidecar-size", fetch.DefaultMaxSidecarSize, "sidecar size cap in bytes (positive)")
+	fl.Int64Var(&f.maxSidecarSize, "max-sidecar-size", defaultMaxSidecarSize, "sidecar size cap in bytes (positive)")
 	fl.DurationVar(&f.timeout, "timeout", 5*time.Minute, "overall time limit")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log requests and retries to stderr")
 	return cmd
@@ -78,7 +79,7 @@ func checkDownloadFlags(cmd *cobra.Command, f downloadFlags) ([]string, error) {
 		return nil, usageError("--output-dir %s is not a directory: give the directory to write the sidecars to", f.outputDir)
 	}
 	if f.maxSidecarSize <= 0 {
-		return nil, usageError("--max-sidecar-size must be a positive number of bytes, not %d; leave it out for the default, %d (4 MiB)", f.maxSidecarSize, fetch.DefaultMaxSidecarSize)
+		return nil, usageError("--max-sidecar-size must be a positive number of bytes, not %d; leave it out for the default, %d (4 MiB)", f.maxSidecarSize, defaultMaxSidecarSize)
 	}
 	if f.timeout <= 0 {
 		return nil, usageError("--timeout must be positive, not %s", f.timeout)
@@ -177,7 +178,7 @@ func downloadOne(ctx context.Context, fetcher *fetch.Client, dir *os.Root, packa
 	}
 	sc, err := fetcher.FetchSidecar(ctx, packageURL, rec)
 	if err != nil {
-		return "", fmt.Errorf("%w%s", err, downloadHint(fetch.KindOf(err)))
+		return "", fmt.Errorf("%w%s", err, downloadHint(err))
 	}
 	name := rec.Filename + ".sigs." + sc.SHA256
 	if err := atomicfile.WriteFile(dir, name, sc.Data, 0o644); err != nil {
@@ -186,16 +187,16 @@ func downloadOne(ctx context.Context, fetcher *fetch.Client, dir *os.Root, packa
 	return name, nil
 }
 
-// downloadHint says what to do about a retrieval failure of kind.
-func downloadHint(kind fetch.Kind) string {
-	switch kind {
-	case fetch.KindHashMismatch:
+// downloadHint says what to do about a retrieval failure.
+func downloadHint(err error) string {
+	switch {
+	case errors.Is(err, fetch.KindHashMismatch):
 		return ": the channel serves other bytes than its repodata advertises; nothing was written: do not carry this package's attestations until the channel serves the advertised ones"
-	case fetch.KindNotFound:
+	case errors.Is(err, fetch.KindNotFound):
 		return ": the channel advertises a sidecar it does not serve; nothing was written"
-	case fetch.KindTooLarge:
+	case errors.Is(err, fetch.KindTooLarge):
 		return ": raise --max-sidecar-size if the sidecar is legitimately that large"
-	case fetch.KindInvalidDigest:
+	case errors.Is(err, fetch.KindInvalidDigest):
 		return ": the record's attestations_sha256 is malformed; nothing was fetched"
 	}
 	return ""

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/condasigs/condasigs/condasigstest"
+	"github.com/condasigs/condasigs/fetch"
 )
 
 // The air-gapped round trip: download-sidecar on the connected side writes
@@ -112,4 +113,9 @@ func TestDownloadSidecarRepodataFile(t *testing.T) {
 	require.NoError(t, err)
 	sum := sha256.Sum256(b)
 	assert.Equal(t, rec.AttestationsSHA256, hex.EncodeToString(sum[:]))
+}
+
+// The CLI's --max-sidecar-size default is the library's.
+func TestMaxSidecarSizeDefaultIsTheLibrarys(t *testing.T) {
+	require.Equal(t, fetch.New(fetch.Options{}).MaxSidecarSize(), int64(defaultMaxSidecarSize))
 }

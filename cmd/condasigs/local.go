@@ -24,6 +24,7 @@ import (
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/internal/localfile"
+	"github.com/condasigs/condasigs/internal/memcache"
 	"github.com/condasigs/condasigs/internal/textsafe"
 	"github.com/condasigs/condasigs/policy"
 )
@@ -129,7 +130,7 @@ func runVerifyBundle(cmd *cobra.Command, f verifyFlags, paths []string) error {
 	}
 	// The sidecar cache holds FILE alone, so FetchSidecar answers from it
 	// (hashing it again) without a request.
-	sidecars := fetch.NewMemCache(int64(len(bf.data)))
+	sidecars := memcache.New(int64(len(bf.data)))
 	if err := sidecars.Put(ctx, bf.sha256, bf.data); err != nil {
 		return err
 	}

@@ -21,8 +21,8 @@ import (
 	"os/signal"
 	"strings"
 
-	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/internal/textsafe"
+	"github.com/condasigs/condasigs/internal/version"
 	"github.com/spf13/cobra"
 )
 
@@ -76,7 +76,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.Version = condasigs.Version
+	root.Version = version.Version
 	root.SetVersionTemplate(versionText())
 	root.SetFlagErrorFunc(flagError) // inherited by every subcommand
 	root.AddCommand(newVerifyCommand(), newVerifyEnvCommand(), newPinCommand(), newTrustRootCommand(), newVersionCommand(),

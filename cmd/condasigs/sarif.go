@@ -13,6 +13,7 @@ import (
 
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/internal/textsafe"
+	"github.com/condasigs/condasigs/internal/version"
 	"github.com/condasigs/condasigs/policy"
 )
 
@@ -191,7 +192,7 @@ func writeSARIF(w io.Writer, env envReport) error {
 	}
 	rules, index := sarifRuleList(env.Packages)
 	run := sarifRun{
-		Tool:        sarifTool{Driver: sarifDriver{Name: "condasigs", Version: condasigs.Version, InformationURI: projectURI, Rules: rules}},
+		Tool:        sarifTool{Driver: sarifDriver{Name: "condasigs", Version: version.Version, InformationURI: projectURI, Rules: rules}},
 		Invocations: []sarifInvocation{{ExecutionSuccessful: env.Summary.Errors == 0}},
 		Results:     []sarifResult{},
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/internal/textsafe"
+	"github.com/condasigs/condasigs/internal/version"
 	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
 )
@@ -223,7 +224,7 @@ func TestVerifyEnvSARIF(t *testing.T) {
 				d := parseSARIF(t, schema, out)
 				run := d.Runs[0]
 				assert.Equal(t, "condasigs", run.Tool.Driver.Name)
-				assert.Equal(t, condasigs.Version, run.Tool.Driver.Version)
+				assert.Equal(t, version.Version, run.Tool.Driver.Version)
 				assert.Equal(t, projectURI, run.Tool.Driver.InformationURI)
 
 				type got struct {

@@ -210,12 +210,12 @@ func loadTUF(ctx context.Context, f trustFlags, logger *slog.Logger) (trustroot.
 		return t, func() { t.Close() }, nil
 	}
 	if f.offline {
-		dir := f.tufCache
-		if dir == "" {
-			dir = trustroot.DefaultCacheDir()
+		cache := "the default TUF cache"
+		if f.tufCache != "" {
+			cache = "the TUF cache " + f.tufCache
 		}
-		return nil, nil, fmt.Errorf("--offline: no usable trusted root of %s in the TUF cache %s: %w; to fill the cache, run once online with the same --tuf-cache (e.g. condasigs trust-root show), or use --trusted-root FILE",
-			conda.Redact(opts.RepositoryURL), dir, err)
+		return nil, nil, fmt.Errorf("--offline: no usable trusted root of %s in %s: %w; to fill the cache, run once online with the same --tuf-cache (e.g. condasigs trust-root show), or use --trusted-root FILE",
+			conda.Redact(opts.RepositoryURL), cache, err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 		return nil, nil, fmt.Errorf("%w (--timeout %s; to work without network, use --offline with a filled cache or --trusted-root FILE)", err, f.timeout)

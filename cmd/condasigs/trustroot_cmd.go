@@ -11,6 +11,7 @@ import (
 
 	"github.com/condasigs/condasigs/internal/atomicfile"
 	"github.com/condasigs/condasigs/internal/textsafe"
+	"github.com/condasigs/condasigs/internal/trustdoc"
 	"github.com/condasigs/condasigs/trustroot"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/spf13/cobra"
@@ -153,7 +154,14 @@ func exportJSON(snap *trustroot.Snapshot, files int) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("export writes one trusted_root.json; the trusted material (%T, from %s) is not one", snap.Material, snap.Info.Source)
 	}
-	return trustroot.Marshal(tr)
+	b, err := trustdoc.Marshal(tr)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := trustroot.FromJSON(b); err != nil {
+		return nil, fmt.Errorf("trustroot: the encoded trusted root does not load again: %w", err)
+	}
+	return b, nil
 }
 
 // trustVersion is the version of trust-root show's JSON shape.

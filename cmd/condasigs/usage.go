@@ -14,10 +14,10 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/conda"
 	"github.com/condasigs/condasigs/internal/nearest"
 	"github.com/condasigs/condasigs/internal/textsafe"
+	"github.com/condasigs/condasigs/internal/version"
 )
 
 // wantArgs returns an Args check that says, when the command line gives
@@ -122,7 +122,7 @@ func versionText() string {
 			}
 		}
 	}
-	return fmt.Sprintf("condasigs %s\nsigstore-go %s\n%s %s/%s\n", condasigs.Version, sigstore, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("condasigs %s\nsigstore-go %s\n%s %s/%s\n", version.Version, sigstore, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 func newVersionCommand() *cobra.Command {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/condasigs/condasigs"
+	"github.com/condasigs/condasigs/internal/version"
 )
 
 // Mistyped flags and commands, and missing or extra arguments, exit 2
@@ -65,7 +65,7 @@ func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"--version"}, {"version"}} {
 		code, out, errOut := runCLI(t, args...)
 		assert.Equal(t, exitOK, code, errOut)
-		assert.Contains(t, out, "condasigs "+condasigs.Version+"\n", args)
+		assert.Contains(t, out, "condasigs "+version.Version+"\n", args)
 		assert.Contains(t, out, "\nsigstore-go ", args)
 		assert.Contains(t, out, runtime.Version(), args)
 	}

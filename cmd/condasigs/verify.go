@@ -50,6 +50,10 @@ type verifyFlags struct {
 	installerChecksSHA256 bool
 }
 
+// defaultMaxSidecarSize is --max-sidecar-size's default: the library's
+// (fetch.Options.MaxSidecarSize left zero), which a test holds it to.
+const defaultMaxSidecarSize = 4 << 20
+
 func newVerifyCommand() *cobra.Command {
 	var f verifyFlags
 	cmd := &cobra.Command{
@@ -117,7 +121,7 @@ func addPolicyFlags(cmd *cobra.Command, f *verifyFlags) {
 	onceStringVar(fl, &f.require, "require", "error", "what missing, unretrievable or unverifiable attestations do: error, warn or ignore")
 	onceStringVar(fl, &f.channelMismatch, "channel-mismatch", "error", "what an attestation for another channel does: error, warn (e.g. for a mirror) or ignore")
 	fl.StringVar(&f.format, "format", "text", "output format: text or json")
-	fl.Int64Var(&f.maxSidecarSize, "max-sidecar-size", fetch.DefaultMaxSidecarSize, "sidecar size cap in bytes (positive)")
+	fl.Int64Var(&f.maxSidecarSize, "max-sidecar-size", defaultMaxSidecarSize, "sidecar size cap in bytes (positive)")
 	fl.StringSliceVar(&f.recordSources, "record-source", nil, "where records are read from, in the order tried: shards (CEP 16 sharded repodata), zst (repodata.json.zst), json (repodata.json); one the channel does not serve moves on to the next (default shards,zst,json)")
 }
 
@@ -242,7 +246,7 @@ func checkFlags(cmd *cobra.Command, f verifyFlags) error {
 		return err
 	}
 	if f.maxSidecarSize <= 0 {
-		return usageError("--max-sidecar-size must be a positive number of bytes, not %d; leave it out for the default, %d (4 MiB)", f.maxSidecarSize, fetch.DefaultMaxSidecarSize)
+		return usageError("--max-sidecar-size must be a positive number of bytes, not %d; leave it out for the default, %d (4 MiB)", f.maxSidecarSize, defaultMaxSidecarSize)
 	}
 	if fl.Changed("channel") {
 		if err := checkChannelURL(f.channel); err != nil {

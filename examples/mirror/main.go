@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: mirror -source URL -subdir NAME [-subdir NAME...] -dest DIR [-verify -identity PATTERN...]")
 		return exitUsage
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: condasigs.EscapeLogAttr}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	m := &mirror{
 		source:  strings.TrimRight(*source, "/"),
@@ -288,22 +288,13 @@ func (m *mirror) copyArtifact(ctx context.Context, dir string, p condasigs.Packa
 	if sum, err := fileSHA256(path); err == nil && sum == rec.SHA256 {
 		return "present", nil
 	}
-	limit := rec.Size
-	if limit <= 0 {
-		limit = 1 << 40
-	}
-	body, err := m.fetcher.Open(ctx, p.URL, limit)
-	if err != nil {
-		return "", err
-	}
-	defer body.Close()
 	tmp, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
 		return "", err
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
-	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(tmp, h), body)
+	// Streamed to the file, capped by the record's size, and hashed.
+	got, err := m.fetcher.DownloadPackage(ctx, p.URL, rec.Size, tmp)
 	if err == nil {
 		err = tmp.Chmod(0o644) // served to everyone, like the source
 	}
@@ -313,8 +304,8 @@ func (m *mirror) copyArtifact(ctx context.Context, dir string, p condasigs.Packa
 	if err != nil {
 		return "", err
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != rec.SHA256 {
-		return "", fmt.Errorf("the package hashes to %s, repodata lists %s", got, rec.SHA256)
+	if got.SHA256 != rec.SHA256 {
+		return "", fmt.Errorf("the package hashes to %s, repodata lists %s", got.SHA256, rec.SHA256)
 	}
 	return "copied", os.Rename(tmp.Name(), path)
 }

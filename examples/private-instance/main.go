@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: private-instance (-tuf-url URL -tuf-root FILE | -trusted-root FILE) -identity PATTERN -issuer URL PACKAGE-URL...")
 		return exitUsage
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: condasigs.EscapeLogAttr}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	trust, closeTrust, err := loadTrust(ctx, tf, log)
 	if err != nil {

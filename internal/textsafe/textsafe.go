@@ -15,6 +15,8 @@ package textsafe
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -254,3 +256,68 @@ func Clip(s string) string {
 
 // Quote returns s clipped and quoted as a Go string, for a message.
 func Quote(s string) string { return strconv.Quote(Clip(s)) }
+
+// Logger returns l, or a logger that discards everything when l is nil,
+// with every message, string and error escaped by [Escape] before l's
+// handler sees it: the log lines of a library carry no command or control
+// that a channel, a certificate or a lock file put in them, whatever
+// handler the caller gave.
+func Logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	if _, ok := l.Handler().(escaper); ok {
+		return l
+	}
+	return slog.New(escaper{l.Handler()})
+}
+
+// escaper is the slog.Handler of Logger.
+type escaper struct{ h slog.Handler }
+
+func (e escaper) Enabled(ctx context.Context, l slog.Level) bool { return e.h.Enabled(ctx, l) }
+
+func (e escaper) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, Escape(r.Message), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(escapeAttr(a))
+		return true
+	})
+	return e.h.Handle(ctx, out)
+}
+
+func (e escaper) WithAttrs(attrs []slog.Attr) slog.Handler {
+	esc := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		esc[i] = escapeAttr(a)
+	}
+	return escaper{e.h.WithAttrs(esc)}
+}
+
+func (e escaper) WithGroup(name string) slog.Handler { return escaper{e.h.WithGroup(Escape(name))} }
+
+// escapeAttr escapes a's key and value, in groups too, once any LogValuer
+// is resolved: strings, and any other value (an error, a Stringer, a
+// slice) as the text it prints.
+func escapeAttr(a slog.Attr) slog.Attr {
+	a.Key = Escape(a.Key)
+	a.Value = a.Value.Resolve()
+	switch a.Value.Kind() {
+	case slog.KindGroup:
+		g := a.Value.Group()
+		esc := make([]slog.Attr, len(g))
+		for i, ga := range g {
+			esc[i] = escapeAttr(ga)
+		}
+		a.Value = slog.GroupValue(esc...)
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			a.Value = slog.StringValue(Escape(err.Error()))
+		} else {
+			a.Value = slog.StringValue(Escape(fmt.Sprint(a.Value.Any())))
+		}
+	case slog.KindString:
+		a.Value = slog.StringValue(Escape(a.Value.String()))
+	}
+	return a
+}

@@ -1,12 +1,17 @@
 package textsafe
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestEscape(t *testing.T) {
@@ -156,3 +161,36 @@ func TestReplaceAttr(t *testing.T) {
 		t.Errorf("other values changed: %s", out)
 	}
 }
+
+// Logger escapes the message, every attribute (in groups, given with
+// With, and LogValuers once resolved) and group names, whatever handler
+// it wraps, and wraps once.
+func TestLogger(t *testing.T) {
+	var b bytes.Buffer
+	raw := slog.New(slog.NewJSONHandler(&b, nil))
+	log := Logger(raw)
+	assert.Same(t, log, Logger(log), "wrapped once")
+	log.With("with", "w\u202e").WithGroup("g\x1b").Info("m\n::error::x",
+		"s", "a\u2066b", "err", errors.New("c\x07"), "list", []string{"d\u200be"},
+		slog.Group("grp", "inner", "f\u202eg"), "lazy", lazy("h\u2067i"))
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(b.Bytes(), &got), b.String())
+	out := fmt.Sprint(got)
+	for _, bad := range []string{"\u202e", "\x1b", "\n", "\u2066", "\x07", "\u200b", "\u2067"} {
+		assert.NotContains(t, out, bad, "%q in %s", bad, out)
+	}
+	assert.Equal(t, `m\n::error::x`, got["msg"])
+	assert.Equal(t, `w\u202e`, got["with"])
+	g := got[`g\x1b`].(map[string]any)
+	assert.Equal(t, `a\u2066b`, g["s"])
+	assert.Equal(t, `c\x07`, g["err"])
+	assert.Equal(t, `[d\u200be]`, g["list"])
+	assert.Equal(t, `f\u202eg`, g["grp"].(map[string]any)["inner"])
+	assert.Equal(t, `h\u2067i`, g["lazy"])
+
+	assert.NotPanics(t, func() { Logger(nil).Error("discarded") })
+}
+
+type lazy string
+
+func (l lazy) LogValue() slog.Value { return slog.StringValue(string(l)) }

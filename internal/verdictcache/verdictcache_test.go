@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/condasigs/condasigs/attest"
-	"github.com/condasigs/condasigs/fetch"
+	"github.com/condasigs/condasigs/internal/memcache"
 )
 
 func testKey() Key {
@@ -60,7 +60,7 @@ func TestKeyFields(t *testing.T) {
 // Without a store or a build digest there is no cache; without a trusted
 // digest or a sidecar digest, no handle.
 func TestHandleNeedsAKey(t *testing.T) {
-	store := fetch.NewMemCache(1 << 20)
+	store := memcache.New(1 << 20)
 	if Open(nil, "b", nil) != nil || Open(store, "", nil) != nil {
 		t.Fatal("a cache without a store or a build digest")
 	}
@@ -90,7 +90,7 @@ func TestHandleNeedsAKey(t *testing.T) {
 // same build only.
 func TestStoreLookup(t *testing.T) {
 	ctx := context.Background()
-	store := fetch.NewMemCache(1 << 20)
+	store := memcache.New(1 << 20)
 	c := Open(store, "b", slog.New(slog.DiscardHandler))
 	if _, ok := c.Handle(testKey()).Lookup(ctx); ok {
 		t.Fatal("a hit in an empty cache")
@@ -117,7 +117,7 @@ func TestStoreLookup(t *testing.T) {
 // all of them, and is written again when a part of it is damaged.
 func TestBatch(t *testing.T) {
 	ctx := context.Background()
-	store := fetch.NewMemCache(1 << 20)
+	store := memcache.New(1 << 20)
 	c := Open(store, "b", nil)
 	keys := []Key{testKey(), testKey(), testKey()}
 	keys[1].Filename, keys[2].Filename = "b-1-0.conda", "c-1-0.conda"
@@ -156,7 +156,7 @@ func TestBatch(t *testing.T) {
 	}
 
 	// The batch entry alone answers.
-	lone := fetch.NewMemCache(1 << 20)
+	lone := memcache.New(1 << 20)
 	if err := lone.Put(ctx, b.name, entry); err != nil {
 		t.Fatal(err)
 	}

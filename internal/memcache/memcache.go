@@ -1,13 +1,17 @@
-package fetch
+// Package memcache is a bounded cache in memory, of the fetch.Cache
+// interface, for the CLI and the tests.
+package memcache
 
 import (
 	"container/list"
 	"context"
 	"sync"
+
+	"github.com/condasigs/condasigs/internal/cachedir"
 )
 
-// memCache is NewMemCache's Cache.
-type memCache struct {
+// Cache is New's cache.
+type Cache struct {
 	max int64
 
 	mu    sync.Mutex
@@ -21,23 +25,22 @@ type memEntry struct {
 	data []byte
 }
 
-// NewMemCache returns a Cache in memory holding at most maxBytes of
-// values: when a Put would exceed the bound, the least recently used
-// entries are dropped. It suits a long-running process (a package
-// manager's daemon, a mirror) that verifies the same packages again. Get
-// returns a copy of the value, Put stores a copy, and a value larger than
-// the bound is not stored.
-func NewMemCache(maxBytes int64) Cache {
-	return &memCache{max: maxBytes, order: list.New(), byKey: map[string]*list.Element{}}
+// New returns a cache in memory holding at most maxBytes of values: when a
+// Put would exceed the bound, the least recently used entries are dropped.
+// Get returns a copy of the value, Put stores a copy, and a value larger
+// than the bound is not stored.
+func New(maxBytes int64) *Cache {
+	return &Cache{max: maxBytes, order: list.New(), byKey: map[string]*list.Element{}}
 }
 
-// Get returns a copy of the value stored under key, or ErrCacheMiss.
-func (c *memCache) Get(ctx context.Context, key string) ([]byte, error) {
+// Get returns a copy of the value stored under key, or cachedir.ErrMiss
+// (fetch.ErrCacheMiss).
+func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.byKey[key]
 	if !ok {
-		return nil, ErrCacheMiss
+		return nil, cachedir.ErrMiss
 	}
 	c.order.MoveToFront(el)
 	return append([]byte(nil), el.Value.(*memEntry).data...), ctx.Err()
@@ -45,7 +48,7 @@ func (c *memCache) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Put stores a copy of data under key. A value larger than the bound is
 // not stored.
-func (c *memCache) Put(ctx context.Context, key string, data []byte) error {
+func (c *Cache) Put(ctx context.Context, key string, data []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -66,7 +69,7 @@ func (c *memCache) Put(ctx context.Context, key string, data []byte) error {
 	return nil
 }
 
-func (c *memCache) remove(el *list.Element) {
+func (c *Cache) remove(el *list.Element) {
 	e := c.order.Remove(el).(*memEntry)
 	delete(c.byKey, e.key)
 	c.size -= int64(len(e.data))

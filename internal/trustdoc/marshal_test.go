@@ -1,4 +1,4 @@
-package trustroot_test
+package trustdoc_test
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/condasigs/condasigs/internal/fixtures"
+	"github.com/condasigs/condasigs/internal/trustdoc"
 	"github.com/condasigs/condasigs/trustroot"
 	"github.com/sigstore/sigstore-go/pkg/root"
 )
@@ -33,7 +34,7 @@ func TestMarshalCanonical(t *testing.T) {
 	for _, in := range [][]byte{raw, reversed} {
 		tr, err := root.NewTrustedRootFromJSON(in)
 		require.NoError(t, err)
-		b, err := trustroot.Marshal(tr)
+		b, err := trustdoc.Marshal(tr)
 		require.NoError(t, err)
 		out = append(out, b)
 	}
