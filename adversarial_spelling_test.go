@@ -74,9 +74,11 @@ func TestAdversarialSpelling(t *testing.T) {
 	unsignedRec := ch.Add(t, condasigstest.Package{Filename: unsigned, Unsigned: true})
 	signedRec := ch.Add(t, condasigstest.Package{Filename: signed, Signer: ss, TargetChannel: canonical})
 
+	// The identity condasigstest signs with when a Package names none.
+	const kitIdentity = "https://github.com/example/pkg/.github/workflows/release.yml@refs/tags/v1.0"
 	strict := func(channel string) policy.ChannelPolicy {
 		return policy.ChannelPolicy{Channel: channel, Enabled: true, Policy: policy.Policy{Require: policy.ModeError,
-			Identities: []policy.Identity{{SAN: condasigstest.DefaultIdentity, Issuer: condasigstest.DefaultIssuer}}}}
+			Identities: []policy.Identity{{SAN: kitIdentity, Issuer: condasigstest.DefaultIssuer}}}}
 	}
 	localhost := "http://localhost:" + port + "/chan"
 	v, err := condasigs.New(condasigs.Options{

@@ -206,7 +206,7 @@ func (a *advEnv) addPackage(t *testing.T, p condasigstest.Package) condasigs.Pac
 		p.Data = data(p.Filename)
 	}
 	rec := a.ch.Add(t, p)
-	return condasigs.Package{URL: a.ch.PackageURL(a.url, p.Filename), Record: rec}
+	return condasigs.Package{URL: a.url + "/linux-64/" + p.Filename, Record: rec}
 }
 
 // statement is a CEP 27 statement with the given JSON members after _type,
@@ -228,13 +228,13 @@ const publishType = `"predicateType":"` + attest.PublishPredicateType + `"`
 func (a *advEnv) realPackage(t *testing.T, filename string, pkgData, sidecar []byte) condasigs.Package {
 	t.Helper()
 	rec := a.real.Add(t, condasigstest.Package{Filename: filename, Data: pkgData, Sidecar: sidecar})
-	return condasigs.Package{URL: a.real.PackageURL(a.realURL, filename), Channel: fixtures.Channel, Record: rec}
+	return condasigs.Package{URL: a.realURL + "/" + fixtures.Subdir + "/" + filename, Channel: fixtures.Channel, Record: rec}
 }
 
 // realBundle publishes the real package with one bundle.
 func (a *advEnv) realBundle(t *testing.T, bundle []byte) condasigs.Package {
 	t.Helper()
-	return a.realPackage(t, fixtures.Filename, fixtures.Read(fixtures.PackageFile), condasigstest.Sidecar(bundle))
+	return a.realPackage(t, fixtures.Filename, fixtures.Read(fixtures.PackageFile), []byte("["+string(bundle)+"]"))
 }
 
 // realMutated publishes the real package with its real bundle changed by fn.
@@ -411,10 +411,10 @@ func TestAdversarialCorpus(t *testing.T) {
 			return a.realBundle(t, b)
 		}, want: bundleFailure(attest.CodeBundleMalformed)},
 		{name: "real: bundle replayed under another filename", world: realWorld, build: func(t *testing.T, _ string) condasigs.Package {
-			return a.realPackage(t, "signed-package-2.1.1-hb0f4dca_0.conda", realPkg, condasigstest.Sidecar(realJSON()))
+			return a.realPackage(t, "signed-package-2.1.1-hb0f4dca_0.conda", realPkg, []byte("["+string(realJSON())+"]"))
 		}, want: bundleFailure(attest.CodeSubjectName)},
 		{name: "real: bundle over other package bytes", world: realWorld, build: func(t *testing.T, _ string) condasigs.Package {
-			return a.realPackage(t, fixtures.Filename, []byte("malware with the real filename"), condasigstest.Sidecar(realJSON()))
+			return a.realPackage(t, fixtures.Filename, []byte("malware with the real filename"), []byte("["+string(realJSON())+"]"))
 		}, want: bundleFailure(attest.CodeSubjectDigest)},
 		{name: "real: served as another channel's package", world: realWorld, build: func(t *testing.T, _ string) condasigs.Package {
 			p := a.realBundle(t, realJSON())
@@ -426,9 +426,10 @@ func TestAdversarialCorpus(t *testing.T) {
 		}, want: bundleFailure(attest.CodeTransparencyLog)},
 		{name: "real: record advertises a sidecar that was replaced", world: realWorld, build: func(t *testing.T, _ string) condasigs.Package {
 			p := a.realBundle(t, realJSON())
-			tampered := condasigstest.Sidecar(testchannel.MutateJSON(t, realJSON(), func(m map[string]any) {
+			mutated := testchannel.MutateJSON(t, realJSON(), func(m map[string]any) {
 				testchannel.Object(t, m, "dsseEnvelope")["payloadType"] = "text/plain"
-			}))
+			})
+			tampered := []byte("[" + string(mutated) + "]")
 			require.NoError(t, os.WriteFile(filepath.Join(a.real.Dir, a.real.Subdir, fixtures.Filename+".sigs."+p.Record.AttestationsSHA256), tampered, 0o644))
 			return p
 		}, want: retrievalFailure(fetch.KindHashMismatch)},
@@ -564,10 +565,10 @@ func TestAdversarialCorpus(t *testing.T) {
 			return a.addSidecar(t, fn, []byte(`["`+base64.StdEncoding.EncodeToString(a.good(t, fn))+`"]`))
 		}, want: retrievalFailure(fetch.KindMalformed)},
 		{name: "sidecar: trailing data after the array", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.addSidecar(t, fn, append(condasigstest.Sidecar(a.good(t, fn)), []byte(` {"more":1}`)...))
+			return a.addSidecar(t, fn, []byte("["+string(a.good(t, fn))+`] {"more":1}`))
 		}, want: retrievalFailure(fetch.KindMalformed)},
 		{name: "sidecar: two arrays", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.addSidecar(t, fn, append(condasigstest.Sidecar(a.good(t, fn)), condasigstest.Sidecar(a.good(t, fn))...))
+			return a.addSidecar(t, fn, []byte("["+string(a.good(t, fn))+"]["+string(a.good(t, fn))+"]"))
 		}, want: retrievalFailure(fetch.KindMalformed)},
 		{name: "sidecar: 100000 nested arrays", build: func(t *testing.T, fn string) condasigs.Package {
 			return a.addSidecar(t, fn, []byte(strings.Repeat("[", 100000)+strings.Repeat("]", 100000)))
@@ -582,7 +583,7 @@ func TestAdversarialCorpus(t *testing.T) {
 			return a.addSidecar(t, fn, []byte("[\xff\xfe"+string(a.good(t, fn))+"]"))
 		}, want: retrievalFailure(fetch.KindMalformed)},
 		{name: "sidecar: UTF-8 byte order mark", build: func(t *testing.T, fn string) condasigs.Package {
-			return a.addSidecar(t, fn, append([]byte("\xef\xbb\xbf"), condasigstest.Sidecar(a.good(t, fn))...))
+			return a.addSidecar(t, fn, []byte("\xef\xbb\xbf["+string(a.good(t, fn))+"]"))
 		}, want: retrievalFailure(fetch.KindMalformed)},
 		{name: "sidecar: more than attest.MaxBundles bundles", build: func(t *testing.T, fn string) condasigs.Package {
 			b := a.good(t, fn)
@@ -645,7 +646,7 @@ func TestAdversarialCorpus(t *testing.T) {
 		{name: "sidecar hash mismatch", build: func(t *testing.T, fn string) condasigs.Package {
 			p := a.add(t, fn, a.good(t, fn))
 			// The sidecar replaced on the server, repodata unchanged.
-			evil := condasigstest.Sidecar(a.other.Bundle(t, san, issuer, condasigstest.Statement(fn, sha(data(fn)), a.url)))
+			evil := []byte("[" + string(a.other.Bundle(t, san, issuer, condasigstest.Statement(fn, sha(data(fn)), a.url))) + "]")
 			require.NoError(t, os.WriteFile(filepath.Join(a.ch.Dir, a.ch.Subdir, fn+".sigs."+p.Record.AttestationsSHA256), evil, 0o644))
 			return p
 		}, want: retrievalFailure(fetch.KindHashMismatch)},

@@ -36,7 +36,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	url := e.ch.Serve(b)
 	for i := range benchPackages {
 		rec := e.ch.Add(b, condasigstest.Package{Filename: fmt.Sprintf("pkg%d-1.0-0.conda", i), Signer: e.ss, Identity: san, Issuer: issuer, TargetChannel: url})
-		e.pkgs = append(e.pkgs, condasigs.Package{URL: e.ch.PackageURL(url, rec.Filename), Record: rec})
+		e.pkgs = append(e.pkgs, condasigs.Package{URL: url + "/linux-64/" + rec.Filename, Record: rec})
 	}
 	var err error
 	if e.trust, err = trustroot.FromJSON(e.ss.TrustedRootJSON(b)); err != nil {

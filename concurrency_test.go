@@ -180,8 +180,8 @@ func TestTrustRootRefreshDuringVerifications(t *testing.T) {
 	sA, sB := condasigstest.NewSigstore(t), condasigstest.NewSigstore(t)
 	ch := condasigstest.NewChannel(t, "linux-64")
 	gc := serveGated(t, ch.Dir)
-	pkgA := condasigs.Package{URL: ch.PackageURL(gc.url, "by-a-1.0-0.conda"), Record: ch.Add(t, condasigstest.Package{Filename: "by-a-1.0-0.conda", Signer: sA, Identity: san, Issuer: issuer, TargetChannel: gc.url})}
-	pkgB := condasigs.Package{URL: ch.PackageURL(gc.url, "by-b-1.0-0.conda"), Record: ch.Add(t, condasigstest.Package{Filename: "by-b-1.0-0.conda", Signer: sB, Identity: san, Issuer: issuer, TargetChannel: gc.url})}
+	pkgA := condasigs.Package{URL: gc.url + "/linux-64/by-a-1.0-0.conda", Record: ch.Add(t, condasigstest.Package{Filename: "by-a-1.0-0.conda", Signer: sA, Identity: san, Issuer: issuer, TargetChannel: gc.url})}
+	pkgB := condasigs.Package{URL: gc.url + "/linux-64/by-b-1.0-0.conda", Record: ch.Add(t, condasigstest.Package{Filename: "by-b-1.0-0.conda", Signer: sB, Identity: san, Issuer: issuer, TargetChannel: gc.url})}
 	snapA := &trustroot.Snapshot{Material: sA.TrustedMaterial(), Info: trustroot.Info{Kind: "static", Source: "A"}}
 	snapB := &trustroot.Snapshot{Material: sB.TrustedMaterial(), Info: trustroot.Info{Kind: "static", Source: "B"}}
 	src := &swapSource{}

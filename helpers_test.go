@@ -4,13 +4,21 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/url"
 	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/fetch"
 )
+
+// fileURL is the file:// URL of a condasigstest channel's directory, which
+// its URL method gives before Serve.
+func fileURL(ch *condasigstest.Channel) string {
+	return (&url.URL{Scheme: "file", Path: ch.Dir}).String()
+}
 
 func sha(b []byte) string {
 	s := sha256.Sum256(b)

@@ -48,7 +48,7 @@ func newBindingEnv(t *testing.T) *bindingEnv {
 }
 
 func (e *bindingEnv) entry(rec fetch.Record, sha256, md5 string) lockfile.Package {
-	return lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: sha256, MD5: md5, Platforms: []string{"linux-64"}}
+	return lockfile.Package{URL: e.pkgURL(rec.Filename), SHA256: sha256, MD5: md5, Platforms: []string{"linux-64"}}
 }
 
 // A lock entry passes only when the installer will check the bytes against
@@ -180,7 +180,7 @@ func TestDownloadChecksEveryHash(t *testing.T) {
 		e.entry(recMD5, "", ""),              // the record's md5 is of other bytes
 		e.entry(lockMD5, "", md5hex(e.evil)), // the lock's md5 is of other bytes
 		e.entry(short, "", ""),               // shorter than the record says
-		{URL: e.ch.PackageURL(e.url, lockSHA.Filename), SHA256: sha(e.evil), Format: lockfile.FormatCondaLock}, // the lock's sha256
+		{URL: e.pkgURL(lockSHA.Filename), SHA256: sha(e.evil), Format: lockfile.FormatCondaLock}, // the lock's sha256
 	}
 	res := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, entries, condasigs.BatchOptions{DownloadUnhashed: true})
 	for i, r := range res {
@@ -195,8 +195,8 @@ func TestDownloadChecksEveryHash(t *testing.T) {
 func TestCondaLockBindsOnlyWithSHA256Installer(t *testing.T) {
 	ctx := context.Background()
 	e := newBindingEnv(t)
-	swapped := lockfile.Package{URL: e.ch.PackageURL(e.url, e.swapped.Filename), SHA256: sha(e.good), MD5: md5hex(e.evil), Format: lockfile.FormatCondaLock}
-	honest := lockfile.Package{URL: e.ch.PackageURL(e.url, e.honest.Filename), SHA256: e.honest.SHA256, MD5: e.honest.MD5, Format: lockfile.FormatCondaLock}
+	swapped := lockfile.Package{URL: e.pkgURL(e.swapped.Filename), SHA256: sha(e.good), MD5: md5hex(e.evil), Format: lockfile.FormatCondaLock}
+	honest := lockfile.Package{URL: e.pkgURL(e.honest.Filename), SHA256: e.honest.SHA256, MD5: e.honest.MD5, Format: lockfile.FormatCondaLock}
 	for _, c := range []struct {
 		opts condasigs.BatchOptions
 		want []string
@@ -304,7 +304,7 @@ func TestInstallerChecksRecords(t *testing.T) {
 func TestUnboundInEveryLockFormat(t *testing.T) {
 	ctx := context.Background()
 	e := newBindingEnv(t)
-	url := e.ch.PackageURL(e.url, e.swapped.Filename)
+	url := e.pkgURL(e.swapped.Filename)
 	md5 := md5hex(e.evil)
 	files := map[string]string{
 		"pixi.lock": "version: 6\nenvironments:\n  default:\n    channels:\n    - url: " + e.url + "/\n    packages:\n      linux-64:\n      - conda: " + url +

@@ -13,12 +13,13 @@ import (
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/lockfile"
 	"github.com/condasigs/condasigs/policy"
+	"github.com/condasigs/condasigs/trustroot"
 )
 
 // locked is the lock-file entry of a package of the env's channel, with
 // the hashes its record has.
 func (e *env) locked(rec fetch.Record) lockfile.Package {
-	return lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: rec.SHA256, MD5: rec.MD5, Platforms: []string{"linux-64"}}
+	return lockfile.Package{URL: e.pkgURL(rec.Filename), SHA256: rec.SHA256, MD5: rec.MD5, Platforms: []string{"linux-64"}}
 }
 
 func outcomes(results []condasigs.Result) []string {
@@ -62,9 +63,9 @@ func TestVerifyLockedMismatch(t *testing.T) {
 	rec := e.signed(t, "a-1.0-0.conda", san)
 	other := sha([]byte("another build"))
 	cases := map[string]lockfile.Package{
-		"sha256": {URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: other},
-		"md5":    {URL: e.ch.PackageURL(e.url, rec.Filename), MD5: "0123456789abcdef0123456789abcdef"},
-		"both, md5 wrong": {URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: rec.SHA256,
+		"sha256": {URL: e.pkgURL(rec.Filename), SHA256: other},
+		"md5":    {URL: e.pkgURL(rec.Filename), MD5: "0123456789abcdef0123456789abcdef"},
+		"both, md5 wrong": {URL: e.pkgURL(rec.Filename), SHA256: rec.SHA256,
 			MD5: "0123456789abcdef0123456789abcdef"},
 	}
 	for name, lp := range cases {
@@ -78,7 +79,7 @@ func TestVerifyLockedMismatch(t *testing.T) {
 		})
 	}
 	// Upper-case hex in the lock file is the same hash.
-	lp := lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: upper(rec.SHA256), MD5: upper(rec.MD5)}
+	lp := lockfile.Package{URL: e.pkgURL(rec.Filename), SHA256: upper(rec.SHA256), MD5: upper(rec.MD5)}
 	r := e.verifier(t, policy.Policy{}).VerifyLocked(ctx, []lockfile.Package{lp}, condasigs.BatchOptions{})[0]
 	require.NoError(t, r.Err)
 	assert.Equal(t, policy.Pass, r.Report.Outcome)
@@ -103,9 +104,9 @@ func TestVerifyLockedUsesLockDigest(t *testing.T) {
 	rec := e.ch.Add(t, condasigstest.Package{Filename: "a-1.0-0.conda", Data: data, OmitSHA256: true,
 		Bundles: [][]byte{e.ss.Bundle(t, san, issuer, condasigstest.Statement("a-1.0-0.conda", sha(data), e.url))}})
 	v := e.verifier(t, policy.Policy{})
-	good := lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: sha(data)}
-	bad := lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename), SHA256: sha([]byte("other bytes"))}
-	none := lockfile.Package{URL: e.ch.PackageURL(e.url, rec.Filename)}
+	good := lockfile.Package{URL: e.pkgURL(rec.Filename), SHA256: sha(data)}
+	bad := lockfile.Package{URL: e.pkgURL(rec.Filename), SHA256: sha([]byte("other bytes"))}
+	none := lockfile.Package{URL: e.pkgURL(rec.Filename)}
 	results := v.VerifyLocked(ctx, []lockfile.Package{good, bad, none}, condasigs.BatchOptions{})
 	assert.Equal(t, []string{"pass verified", "fail verification-failure", "fail verification-failure"}, outcomes(results))
 	assert.Equal(t, "subject-digest", string(results[1].Report.Bundles[0].Code))
@@ -118,7 +119,7 @@ func TestVerifyLockedRecordUnavailable(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	rec := e.signed(t, "a-1.0-0.conda", san)
-	gone := lockfile.Package{URL: e.ch.PackageURL(e.url, "gone-1.0-0.conda")}
+	gone := lockfile.Package{URL: e.pkgURL("gone-1.0-0.conda")}
 	noSubdir := lockfile.Package{URL: e.url + "/osx-64/b-1.0-0.conda"}
 	lock := []lockfile.Package{e.locked(rec), gone, noSubdir}
 	for mode, want := range map[policy.Mode][]string{
@@ -184,7 +185,9 @@ func TestVerifyLockedReadsEachRepodataOnce(t *testing.T) {
 		rec := ch.Add(t, condasigstest.Package{Filename: name, Signer: ss})
 		lock = append(lock, lockfile.Package{URL: ch.Package(name).URL, SHA256: rec.SHA256})
 	}
-	v, err := condasigs.New(condasigs.Options{Trust: ss.Trust(t), Config: &policy.Config{Channels: []policy.ChannelPolicy{
+	trust, err := trustroot.FromJSON(ss.TrustedRootJSON(t))
+	require.NoError(t, err)
+	v, err := condasigs.New(condasigs.Options{Trust: trust, Config: &policy.Config{Channels: []policy.ChannelPolicy{
 		{Channel: url, Enabled: true, Policy: policy.Policy{Identities: []policy.Identity{{SAN: "https://github.com/example/*", Issuer: condasigstest.DefaultIssuer}}}},
 		{Channel: otherURL, Enabled: true, Policy: policy.Policy{Identities: []policy.Identity{{SAN: "https://github.com/example/*", Issuer: condasigstest.DefaultIssuer}}}},
 	}}})

@@ -24,9 +24,9 @@ func TestVerifyAllReadsMissingRecords(t *testing.T) {
 	a := e.signed(t, "a-1.0-0.conda", san)
 	b := e.signed(t, "b-1.0-0.conda", san)
 	pkgs := []condasigs.Package{
-		{URL: e.ch.PackageURL(e.url, a.Filename)},
-		{URL: e.ch.PackageURL(e.url, b.Filename)},
-		{URL: e.ch.PackageURL(e.url, "gone-1.0-0.conda")},
+		{URL: e.pkgURL(a.Filename)},
+		{URL: e.pkgURL(b.Filename)},
+		{URL: e.pkgURL("gone-1.0-0.conda")},
 	}
 	for mode, want := range map[policy.Mode][]string{
 		policy.ModeError: {"pass verified", "pass verified", "fail retrieval-failure"},
@@ -42,7 +42,7 @@ func TestVerifyAllReadsMissingRecords(t *testing.T) {
 	}
 
 	// Verify does the same for one package.
-	rep, err := e.verifier(t, policy.Policy{}).Verify(ctx, condasigs.Package{URL: e.ch.PackageURL(e.url, a.Filename)})
+	rep, err := e.verifier(t, policy.Policy{}).Verify(ctx, condasigs.Package{URL: e.pkgURL(a.Filename)})
 	require.NoError(t, err)
 	assert.Equal(t, policy.Pass, rep.Outcome)
 }
@@ -58,7 +58,7 @@ func TestVerifyAllRecordSource(t *testing.T) {
 		Fetcher: e.fetcher, Records: src})
 	require.NoError(t, err)
 	results := v.VerifyAll(ctx, []condasigs.Package{
-		{URL: e.ch.PackageURL(e.url, a.Filename)}, {URL: e.ch.PackageURL(e.url, "other-1.0-0.conda")},
+		{URL: e.pkgURL(a.Filename)}, {URL: e.pkgURL("other-1.0-0.conda")},
 	}, condasigs.BatchOptions{})
 	assert.Equal(t, []string{"pass verified", "fail retrieval-failure"}, outcomes(results))
 	assert.Zero(t, e.ch.Requests("/linux-64/repodata.json"), "the channel's repodata is not read")
@@ -72,7 +72,7 @@ func TestVerifyAllReadsOnlyWhatIsNeeded(t *testing.T) {
 	e := newEnv(t)
 	a := e.signed(t, "a-1.0-0.conda", san)
 	cfg := policy.Config{Channels: []policy.ChannelPolicy{{Channel: e.url, Enabled: false}}}
-	results := e.configured(t, cfg, nil, false).VerifyAll(ctx, []condasigs.Package{{URL: e.ch.PackageURL(e.url, a.Filename)}}, condasigs.BatchOptions{})
+	results := e.configured(t, cfg, nil, false).VerifyAll(ctx, []condasigs.Package{{URL: e.pkgURL(a.Filename)}}, condasigs.BatchOptions{})
 	require.NoError(t, results[0].Err)
 	assert.Equal(t, policy.StatusDisabled, results[0].Report.Status)
 

@@ -431,7 +431,7 @@ func TestVerdictCacheHonoursTheFetcher(t *testing.T) {
 	assert.Equal(t, []string{"too-large"}, reasonCodes(rep))
 
 	// The same through file://: allowed, cached; then refused.
-	local := condasigs.Package{URL: e.ch.PackageURL(e.ch.FileURL(), rec.Filename), Channel: e.url, Record: rec}
+	local := condasigs.Package{URL: fileURL(e.ch) + "/linux-64/" + rec.Filename, Channel: e.url, Record: rec}
 	e.fetcher = fetch.New(fetch.Options{RetryMax: -1, AllowFile: true})
 	rep, err = e.cachedVerifier(t, dir, policy.Policy{}, nil).Verify(ctx, local)
 	require.NoError(t, err)

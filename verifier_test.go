@@ -57,8 +57,11 @@ func (e *env) verifier(t *testing.T, p policy.Policy) *condasigs.Verifier {
 }
 
 func (e *env) pkg(rec fetch.Record) condasigs.Package {
-	return condasigs.Package{URL: e.ch.PackageURL(e.url, rec.Filename), Record: rec}
+	return condasigs.Package{URL: e.pkgURL(rec.Filename), Record: rec}
 }
+
+// pkgURL is the URL of filename on the served channel, added or not.
+func (e *env) pkgURL(filename string) string { return e.url + "/linux-64/" + filename }
 
 func (e *env) signed(t *testing.T, filename, signer string) fetch.Record {
 	return e.ch.Add(t, condasigstest.Package{Filename: filename, Signer: e.ss, Identity: signer, Issuer: issuer, TargetChannel: e.url})
@@ -222,7 +225,7 @@ func TestArtifactDigest(t *testing.T) {
 
 	// A record without sha256: the attestation is checked against the bytes.
 	norec := e.ch.Add(t, condasigstest.Package{Filename: "nosha-1.0-0.conda", OmitSHA256: true,
-		Bundles: [][]byte{e.ss.Bundle(t, san, issuer, condasigstest.Statement("nosha-1.0-0.conda", e.ch.SHA256("demo-1.0-0.conda"), e.url))}})
+		Bundles: [][]byte{e.ss.Bundle(t, san, issuer, condasigstest.Statement("nosha-1.0-0.conda", rec.SHA256, e.url))}})
 	p = e.pkg(norec)
 	rep, err = v.Verify(context.Background(), p)
 	require.NoError(t, err)
@@ -347,7 +350,7 @@ func TestUnusableURLIsMisuse(t *testing.T) {
 	v, err := condasigs.New(condasigs.Options{Trust: trustroot.NewStatic(e.ss.TrustedMaterial(), "virtual"),
 		Policy: policy.Policy{Require: policy.ModeIgnore, Identities: trusted}})
 	require.NoError(t, err)
-	_, err = v.Verify(context.Background(), condasigs.Package{URL: e.ch.PackageURL(e.ch.FileURL(), rec.Filename), Record: rec})
+	_, err = v.Verify(context.Background(), condasigs.Package{URL: fileURL(e.ch) + "/linux-64/" + rec.Filename, Record: rec})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, fetch.KindInvalidURL)
 	assert.ErrorContains(t, err, "AllowFile")
@@ -357,8 +360,8 @@ func TestUnusableURLIsMisuse(t *testing.T) {
 // an empty value is not "unsigned", even under require: ignore.
 func TestEmptyAdvertisementIsRetrievalFailure(t *testing.T) {
 	e := newEnv(t)
-	e.signed(t, "demo-1.0-0.conda", san)
-	doc := `{"packages.conda": {"demo-1.0-0.conda": {"name": "demo", "sha256": "` + e.ch.SHA256("demo-1.0-0.conda") + `", "attestations_sha256": ""}}}`
+	demo := e.signed(t, "demo-1.0-0.conda", san)
+	doc := `{"packages.conda": {"demo-1.0-0.conda": {"name": "demo", "sha256": "` + demo.SHA256 + `", "attestations_sha256": ""}}}`
 	rec, err := findRecord(strings.NewReader(doc), "demo-1.0-0.conda")
 	require.NoError(t, err)
 	rep, err := e.verifier(t, policy.Policy{Require: policy.ModeIgnore}).Verify(context.Background(), e.pkg(rec))

@@ -109,7 +109,7 @@ func TestVerifierConcurrent(t *testing.T) {
 	ss := condasigstest.NewSigstore(t)
 	v, err := attest.NewVerifier(ss.TrustedMaterial())
 	require.NoError(t, err)
-	side := condasigstest.Sidecar(ss.Bundle(t, vSAN, vIssuer, condasigstest.Statement(vFilename, vSHA, vChannel)))
+	side := []byte("[" + string(ss.Bundle(t, vSAN, vIssuer, condasigstest.Statement(vFilename, vSHA, vChannel))) + "]")
 	s := attest.Subject{Filename: vFilename, SHA256: vSHA, Channel: vChannel}
 	errs := make(chan string, 16)
 	for range 16 {

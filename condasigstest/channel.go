@@ -40,10 +40,9 @@ type Channel struct {
 	resign     map[string]Package
 	fileTarget map[string]string
 
-	mu         sync.Mutex              // guards the fields below
-	records    map[string]fetch.Record // as written in repodata, by filename
-	packageSHA map[string]string       // the packages' true sha256, by filename
-	srv        *server                 // shared by the subdirs of one channel
+	mu      sync.Mutex              // guards the fields below
+	records map[string]fetch.Record // as written in repodata, by filename
+	srv     *server                 // shared by the subdirs of one channel
 }
 
 // server is a channel's HTTP server, once Serve started it.
@@ -79,7 +78,7 @@ func (c *Channel) WithSubdir(t testing.TB, subdir string) *Channel {
 func newSubdir(t testing.TB, dir, subdir string, srv *server) *Channel {
 	t.Helper()
 	c := &Channel{Dir: dir, Subdir: subdir, resign: map[string]Package{}, fileTarget: map[string]string{},
-		records: map[string]fetch.Record{}, packageSHA: map[string]string{}, srv: srv}
+		records: map[string]fetch.Record{}, srv: srv}
 	if err := os.MkdirAll(filepath.Join(c.Dir, subdir), 0o755); err != nil {
 		t.Fatalf("condasigstest: %v", err)
 	}
@@ -103,8 +102,8 @@ type Package struct {
 	Bundles [][]byte
 	// Unsigned packages have no attestations_sha256 and no sidecar files.
 	Unsigned bool
-	// Sidecar is the sidecar's raw bytes, overriding Sidecar(Bundles...):
-	// for garbage, empty-array or oversize tests.
+	// Sidecar is the sidecar's raw bytes, overriding the JSON array of
+	// Bundles: for garbage, empty-array or oversize tests.
 	Sidecar []byte
 	// AdvertisedSHA256 overrides the record's attestations_sha256; the
 	// sidecar is still stored under its true hash.
@@ -112,13 +111,15 @@ type Package struct {
 	// NoSidecarFile advertises the sidecar but leaves out its
 	// content-addressed file (a 404); the mutable .sigs file is written.
 	NoSidecarFile bool
-	// OmitSHA256 leaves "sha256" out of the record.
+	// OmitSHA256 leaves "sha256" out of the record. The package's bytes
+	// are still in its file, filepath.Join(Dir, Subdir, Filename).
 	OmitSHA256 bool
 
 	// Signer, when Bundles and Sidecar are nil and the package is not
-	// Unsigned, signs the package: one bundle by Identity and Issuer (by
-	// default DefaultIdentity and DefaultIssuer) over Statement(Filename,
-	// the sha256 of Data, TargetChannel).
+	// Unsigned, signs the package: one bundle by Identity and Issuer over
+	// Statement(Filename, the sha256 of Data, TargetChannel). By default
+	// Identity is "https://github.com/example/pkg/.github/workflows/release.yml@refs/tags/v1.0"
+	// and Issuer is [DefaultIssuer].
 	Signer           *Sigstore
 	Identity, Issuer string
 	// TargetChannel is the statement's targetChannel. Empty means the
@@ -143,11 +144,15 @@ type Package struct {
 	EditRecord func(*fetch.Record)
 }
 
-// Identities a Signer signs with when a Package names none.
-const (
-	DefaultIdentity = "https://github.com/example/pkg/.github/workflows/release.yml@refs/tags/v1.0"
-	DefaultIssuer   = "https://token.actions.githubusercontent.com"
-)
+// DefaultIssuer is the OIDC issuer a Signer signs with when a Package
+// names none: GitHub Actions'. The identity it signs with then is
+// "https://github.com/example/pkg/.github/workflows/release.yml@refs/tags/v1.0",
+// which the SAN pattern "https://github.com/example/*" matches.
+const DefaultIssuer = "https://token.actions.githubusercontent.com"
+
+// defaultIdentity is the identity (certificate SAN) a Signer signs with
+// when a Package names none.
+const defaultIdentity = "https://github.com/example/pkg/.github/workflows/release.yml@refs/tags/v1.0"
 
 // sign makes p's bundle with p.Signer. forFile reports a bundle signed for
 // the channel's own URL while that is its file:// URL (before Serve).
@@ -155,7 +160,7 @@ func (c *Channel) sign(t testing.TB, p Package, data []byte) (bundle []byte, for
 	t.Helper()
 	identity, issuer := p.Identity, p.Issuer
 	if identity == "" {
-		identity = DefaultIdentity
+		identity = defaultIdentity
 	}
 	if issuer == "" {
 		issuer = DefaultIssuer
@@ -166,7 +171,7 @@ func (c *Channel) sign(t testing.TB, p Package, data []byte) (bundle []byte, for
 		target = ""
 	case target == "":
 		if target = c.served(); target == "" {
-			target, forFile = c.FileURL(), true
+			target, forFile = c.fileURL(), true
 		}
 	}
 	name := p.Filename
@@ -248,7 +253,6 @@ func (c *Channel) add(t testing.TB, p Package) fetch.Record {
 	}
 	c.mu.Lock()
 	c.records[p.Filename] = rec
-	c.packageSHA[p.Filename] = hex.EncodeToString(sum[:])
 	c.mu.Unlock()
 	c.writeRepodata(t)
 	return rec
@@ -270,13 +274,5 @@ func (c *Channel) Package(filename string) condasigs.Package {
 	c.mu.Lock()
 	rec := c.records[filename]
 	c.mu.Unlock()
-	return condasigs.Package{URL: c.PackageURL(c.URL(), filename), Record: rec}
-}
-
-// SHA256 returns the sha256 of an added package's bytes (even when its record
-// omits it), or "" for a filename never added.
-func (c *Channel) SHA256(filename string) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.packageSHA[filename]
+	return condasigs.Package{URL: c.URL() + "/" + c.Subdir + "/" + filename, Record: rec}
 }

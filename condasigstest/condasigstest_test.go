@@ -8,6 +8,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
@@ -33,6 +36,21 @@ func sha(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
+// fileURL is the channel's file:// URL, which Channel.URL gives before
+// Serve.
+func fileURL(ch *condasigstest.Channel) string {
+	return (&url.URL{Scheme: "file", Path: ch.Dir}).String()
+}
+
+// fileSHA is the sha256 of an added package's bytes, read from its file
+// (even when its record omits it).
+func fileSHA(t *testing.T, ch *condasigstest.Channel, filename string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(ch.Dir, ch.Subdir, filename))
+	require.NoError(t, err)
+	return sha(data)
+}
+
 func verify(t *testing.T, tm root.TrustedMaterial, sidecar []byte, s attest.Subject) attest.Evidence {
 	t.Helper()
 	v, err := attest.NewVerifier(tm)
@@ -52,7 +70,7 @@ func TestBundleVerifies(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, attest.Thresholds{TransparencyLog: 1, ObserverTimestamps: 1}, v.Thresholds(), "no SCT required")
 
-	ev := verify(t, ss.TrustedMaterial(), condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel + "/"})
+	ev := verify(t, ss.TrustedMaterial(), []byte("["+string(bundle)+"]"), attest.Subject{Filename: filename, SHA256: digest, Channel: channel + "/"})
 	require.True(t, ev.Verified, "%s: %s", ev.Code, ev.Message)
 	assert.Equal(t, "application/vnd.dev.sigstore.bundle.v0.3+json", ev.MediaType)
 	assert.Equal(t, identity, ev.SAN)
@@ -72,7 +90,7 @@ func TestBundleWithoutPredicate(t *testing.T) {
 	ss := condasigstest.NewSigstore(t)
 	digest := sha([]byte("x"))
 	bundle := ss.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, ""))
-	ev := verify(t, ss.TrustedMaterial(), condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
+	ev := verify(t, ss.TrustedMaterial(), []byte("["+string(bundle)+"]"), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
 	require.True(t, ev.Verified, "%s: %s", ev.Code, ev.Message)
 	assert.Equal(t, attest.ChannelAbsent, ev.ChannelMatch)
 }
@@ -83,7 +101,7 @@ func TestBundleAtOutsideCertificateValidity(t *testing.T) {
 	ss := condasigstest.NewSigstore(t)
 	digest := sha([]byte("x"))
 	bundle := ss.BundleAt(t, identity, issuer, condasigstest.Statement(filename, digest, channel), time.Now().Add(20*time.Minute))
-	ev := verify(t, ss.TrustedMaterial(), condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest})
+	ev := verify(t, ss.TrustedMaterial(), []byte("["+string(bundle)+"]"), attest.Subject{Filename: filename, SHA256: digest})
 	assert.False(t, ev.Verified)
 	assert.Equal(t, attest.CodeTransparencyLog, ev.Code, ev.Message)
 	assert.Contains(t, ev.Message, "integrated time outside certificate validity")
@@ -96,7 +114,7 @@ func TestForeignSigstoreDoesNotVerify(t *testing.T) {
 	trusted, foreign := condasigstest.NewSigstore(t), condasigstest.NewSigstore(t)
 	digest := sha([]byte("x"))
 	bundle := foreign.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, channel))
-	ev := verify(t, trusted.TrustedMaterial(), condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
+	ev := verify(t, trusted.TrustedMaterial(), []byte("["+string(bundle)+"]"), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
 	assert.False(t, ev.Verified)
 	assert.False(t, ev.SignatureVerified)
 	assert.Equal(t, attest.CodeTransparencyLog, ev.Code)
@@ -119,7 +137,7 @@ func TestUntrustedCertificateAuthority(t *testing.T) {
 	digest := sha([]byte("x"))
 	bundle := ss.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, channel))
 	tm := foreignCA{TrustedMaterial: ss.TrustedMaterial(), ca: condasigstest.NewSigstore(t).TrustedMaterial()}
-	ev := verify(t, tm, condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
+	ev := verify(t, tm, []byte("["+string(bundle)+"]"), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
 	assert.False(t, ev.Verified)
 	assert.Equal(t, attest.CodeCertificate, ev.Code, ev.Message)
 }
@@ -143,15 +161,15 @@ func TestUntrustedTimestampIsDropped(t *testing.T) {
 	digest := sha([]byte("x"))
 	bundle := ss.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, channel))
 	tm := foreignTSA{TrustedMaterial: ss.TrustedMaterial(), tsa: condasigstest.NewSigstore(t).TrustedMaterial()}
-	ev := verify(t, tm, condasigstest.Sidecar(bundle), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
+	ev := verify(t, tm, []byte("["+string(bundle)+"]"), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
 	require.True(t, ev.Verified, "%s: %s", ev.Code, ev.Message)
 	require.Len(t, ev.Timestamps, 1)
 	assert.Equal(t, "Tlog", ev.Timestamps[0].Type)
 }
 
-func TestSidecar(t *testing.T) {
-	assert.Equal(t, "[]", string(condasigstest.Sidecar()))
-	assert.Equal(t, `[{"a":1},{"b":2}]`, string(condasigstest.Sidecar([]byte(`{"a":1}`), []byte(`{"b":2}`))))
+// Without a targetChannel, a statement has no predicate. (The sidecar
+// helper is tested in statement_internal_test.go.)
+func TestStatementWithoutPredicate(t *testing.T) {
 	var st map[string]any
 	require.NoError(t, json.Unmarshal(condasigstest.Statement(filename, "ab", ""), &st))
 	assert.NotContains(t, st, "predicate")
@@ -174,7 +192,7 @@ func TestServedChannel(t *testing.T) {
 	assert.Equal(t, base, ch.URL())
 	rec := ch.Add(t, condasigstest.Package{Filename: filename, Signer: ss, Identity: identity, Issuer: issuer})
 	assert.Equal(t, fetch.Record{Filename: filename, Name: "demo", Version: "1.0", Build: "0", Subdir: "linux-64",
-		Size: rec.Size, SHA256: ch.SHA256(filename), MD5: rec.MD5, AttestationsSHA256: rec.AttestationsSHA256}, rec)
+		Size: rec.Size, SHA256: fileSHA(t, ch, filename), MD5: rec.MD5, AttestationsSHA256: rec.AttestationsSHA256}, rec)
 
 	code, repodata := get(t, base+"/linux-64/repodata.json")
 	require.Equal(t, http.StatusOK, code)
@@ -183,12 +201,12 @@ func TestServedChannel(t *testing.T) {
 	require.NoError(t, got[filename].Err)
 	assert.Equal(t, rec, got[filename].Record)
 
-	code, pkg := get(t, ch.PackageURL(base, filename))
+	code, pkg := get(t, base+"/linux-64/"+filename)
 	require.Equal(t, http.StatusOK, code)
 	assert.Equal(t, rec.SHA256, sha(pkg))
 	assert.Equal(t, int64(len(pkg)), rec.Size)
 
-	code, side := get(t, ch.PackageURL(base, filename)+".sigs."+rec.AttestationsSHA256+"?token=secret")
+	code, side := get(t, base+"/linux-64/"+filename+".sigs."+rec.AttestationsSHA256+"?token=secret")
 	require.Equal(t, http.StatusOK, code)
 	assert.Equal(t, rec.AttestationsSHA256, sha(side))
 	code, mutable := get(t, base+"/t/tk-123/linux-64/"+filename+".sigs")
@@ -213,7 +231,7 @@ func TestServedChannel(t *testing.T) {
 
 func TestPackageVariants(t *testing.T) {
 	ch := condasigstest.NewChannel(t, "noarch")
-	assert.Equal(t, ch.FileURL(), ch.URL())
+	assert.Equal(t, fileURL(ch), ch.URL())
 	base := ch.Serve(t)
 	wrong := sha([]byte("not the sidecar"))
 	unsigned := ch.Add(t, condasigstest.Package{Filename: "plain-2.0-py_3.tar.bz2", Unsigned: true})
@@ -230,8 +248,8 @@ func TestPackageVariants(t *testing.T) {
 	assert.Equal(t, sha([]byte("[]")), empty.AttestationsSHA256)
 	assert.Equal(t, wrong, advertised.AttestationsSHA256)
 	assert.Empty(t, nosha.SHA256)
-	assert.Equal(t, sha([]byte("x")), ch.SHA256("nosha-1-0.conda"))
-	assert.Empty(t, ch.SHA256("never-added-1-0.conda"))
+	assert.Equal(t, sha([]byte("x")), fileSHA(t, ch, "nosha-1-0.conda"))
+	assert.NoFileExists(t, filepath.Join(ch.Dir, ch.Subdir, "never-added-1-0.conda"))
 
 	_, repodata := get(t, base+"/noarch/repodata.json")
 	var doc struct {
@@ -244,15 +262,15 @@ func TestPackageVariants(t *testing.T) {
 	assert.NotContains(t, doc.Packages["plain-2.0-py_3.tar.bz2"], "attestations_sha256")
 	assert.NotContains(t, doc.PackagesConda["nosha-1-0.conda"], "sha256")
 
-	code, _ := get(t, ch.PackageURL(base, "plain-2.0-py_3.tar.bz2")+".sigs")
+	code, _ := get(t, base+"/noarch/plain-2.0-py_3.tar.bz2.sigs")
 	assert.Equal(t, http.StatusNotFound, code, "unsigned: no mutable sidecar")
-	code, _ = get(t, ch.PackageURL(base, "wrong-1-0.conda")+".sigs."+wrong)
+	code, _ = get(t, base+"/noarch/wrong-1-0.conda.sigs."+wrong)
 	assert.Equal(t, http.StatusNotFound, code, "stored under its true hash only")
-	code, _ = get(t, ch.PackageURL(base, "gone-1-0.conda")+".sigs."+missing.AttestationsSHA256)
+	code, _ = get(t, base+"/noarch/gone-1-0.conda.sigs."+missing.AttestationsSHA256)
 	assert.Equal(t, http.StatusNotFound, code)
-	code, _ = get(t, ch.PackageURL(base, "gone-1-0.conda")+".sigs")
+	code, _ = get(t, base+"/noarch/gone-1-0.conda.sigs")
 	assert.Equal(t, http.StatusOK, code, "the mutable file is still there")
-	code, body := get(t, ch.PackageURL(base, "garbage-1-0.conda")+".sigs."+garbage.AttestationsSHA256)
+	code, body := get(t, base+"/noarch/garbage-1-0.conda.sigs."+garbage.AttestationsSHA256)
 	assert.Equal(t, http.StatusOK, code)
 	assert.Equal(t, "not json", string(body))
 }
@@ -275,8 +293,8 @@ func TestTrustedRootJSONRoundTrip(t *testing.T) {
 	tr, err := root.NewTrustedRootFromJSON(ss.TrustedRootJSON(t))
 	require.NoError(t, err)
 	digest := sha([]byte("x"))
-	ev := verify(t, tr, condasigstest.Sidecar(ss.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, channel))),
-		attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
+	bundle := ss.Bundle(t, identity, issuer, condasigstest.Statement(filename, digest, channel))
+	ev := verify(t, tr, []byte("["+string(bundle)+"]"), attest.Subject{Filename: filename, SHA256: digest, Channel: channel})
 	assert.True(t, ev.Verified, "%s: %s", ev.Code, ev.Message)
 }
 
@@ -288,7 +306,7 @@ func TestSigstoreMethods(t *testing.T) {
 	for i := range typ.NumMethod() {
 		names = append(names, typ.Method(i).Name)
 	}
-	assert.Equal(t, []string{"Bundle", "BundleAt", "BundleLoggedBy", "Trust", "TrustedMaterial", "TrustedRootJSON"}, names)
+	assert.Equal(t, []string{"Bundle", "BundleAt", "BundleLoggedBy", "TrustedMaterial", "TrustedRootJSON"}, names)
 	for _, f := range reflect.VisibleFields(typ.Elem()) {
 		assert.False(t, f.IsExported(), "exported field %s", f.Name)
 	}

@@ -9,7 +9,11 @@
 //	ch := condasigstest.NewChannel(t, "linux-64")
 //	ch.Serve(t)
 //	ch.Add(t, condasigstest.Package{Filename: "demo-1.0-0.conda", Signer: ss})
-//	v, _ := condasigs.New(condasigs.Options{Trust: ss.Trust(t), Policy: policy.Policy{
+//	trust, err := trustroot.FromJSON(ss.TrustedRootJSON(t)) // a trust root as any integration builds one
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	v, _ := condasigs.New(condasigs.Options{Trust: trust, Policy: policy.Policy{
 //		Identities: []policy.Identity{{SAN: "https://github.com/example/*", Issuer: condasigstest.DefaultIssuer}}}})
 //	report, _ := v.Verify(ctx, ch.Package("demo-1.0-0.conda")) // passes
 //
@@ -21,18 +25,20 @@
 // A [Package]'s knobs make each failure a test wants: Unsigned (no
 // attestations), TamperSidecar (the served bytes are not the advertised
 // ones), RecordSHA256 (repodata names other bytes), NoSidecarFile (a 404),
-// Identity and Issuer (who signs), ReplayOf (another package's bundle),
-// TargetChannel and NoPredicate (the statement's channel); Bundles and
-// Sidecar take bytes made by hand, with [Statement], [Sigstore.Bundle],
-// [Sigstore.BundleAt], [Sigstore.BundleLoggedBy] and [Sidecar].
+// Identity and Issuer (who signs; by default the identity
+// https://github.com/example/pkg/.github/workflows/release.yml@refs/tags/v1.0
+// and [DefaultIssuer]), ReplayOf (another package's bundle), TargetChannel
+// and NoPredicate (the statement's channel); Bundles and Sidecar take bytes
+// made by hand, with [Statement], [Sigstore.Bundle], [Sigstore.BundleAt] and
+// [Sigstore.BundleLoggedBy] (a sidecar is the JSON array of its bundles).
 // [Channel.Requests] counts what the server was asked for, e.g. to check
 // that a warm cache makes no request.
 //
 // A [Sigstore] (Fulcio CA, Rekor v1 log, RFC 3161 timestamping authority)
 // wraps sigstore-go's test-only VirtualSigstore without exposing it. Its
-// trusted material is [Sigstore.Trust], a trustroot.Source for
-// condasigs.Options.Trust read from its trusted_root.json
-// ([Sigstore.TrustedRootJSON]) with a stable digest, or
+// trusted material is [Sigstore.TrustedRootJSON], a trusted_root.json that
+// trustroot.FromJSON reads as a trustroot.Source for condasigs.Options.Trust
+// (the same document every time, so with a stable digest), or
 // [Sigstore.TrustedMaterial], a root.TrustedMaterial for attest.NewVerifier
 // and trustroot.NewStatic.
 //

@@ -12,6 +12,7 @@ import (
 	"github.com/condasigs/condasigs/attest"
 	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/policy"
+	"github.com/condasigs/condasigs/trustroot"
 )
 
 // A downstream test builds a channel, signs packages, and checks what its
@@ -28,7 +29,11 @@ func Example() {
 	ch.Add(t, condasigstest.Package{Filename: "tampered-1.0-0.conda", Signer: ss, TamperSidecar: true})
 	ch.Add(t, condasigstest.Package{Filename: "unsigned-1.0-0.conda", Unsigned: true})
 
-	v, err := condasigs.New(condasigs.Options{Trust: ss.Trust(t), Policy: policy.Policy{
+	trust, err := trustroot.FromJSON(ss.TrustedRootJSON(t)) // a trust root as any integration builds one
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: policy.Policy{
 		Identities: []policy.Identity{{SAN: "https://github.com/example/*", Issuer: condasigstest.DefaultIssuer}}}})
 	if err != nil {
 		t.Fatalf("%v", err)
@@ -64,8 +69,14 @@ func ExampleChannel_Serve() {
 	ch.Add(t, condasigstest.Package{Filename: "demo-1.0-0.conda", Signer: ss}) // for ch.URL(), a file:// URL so far
 	base := ch.Serve(t)                                                        // signed again, for base
 
-	v, err := condasigs.New(condasigs.Options{Trust: ss.Trust(t), Policy: policy.Policy{
-		Identities: []policy.Identity{{SAN: condasigstest.DefaultIdentity, Issuer: condasigstest.DefaultIssuer}}}})
+	trust, err := trustroot.FromJSON(ss.TrustedRootJSON(t))
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	// The identity the kit signs with when a Package names none.
+	const defaultIdentity = "https://github.com/example/pkg/.github/workflows/release.yml@refs/tags/v1.0"
+	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: policy.Policy{
+		Identities: []policy.Identity{{SAN: defaultIdentity, Issuer: condasigstest.DefaultIssuer}}}})
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
@@ -87,8 +98,9 @@ func ExampleSigstore_TrustedMaterial() {
 	sum := sha256.Sum256([]byte("the package's bytes"))
 	digest := hex.EncodeToString(sum[:])
 	statement := condasigstest.Statement("demo-1.0-0.conda", digest, "https://conda.example.com/demo")
-	sidecar := condasigstest.Sidecar(ss.Bundle(t, "https://github.com/example/demo/.github/workflows/release.yml@refs/tags/v1.0",
-		condasigstest.DefaultIssuer, statement))
+	bundle := ss.Bundle(t, "https://github.com/example/demo/.github/workflows/release.yml@refs/tags/v1.0",
+		condasigstest.DefaultIssuer, statement)
+	sidecar := []byte("[" + string(bundle) + "]") // a CEP 50 sidecar: the JSON array of the bundles
 
 	v, err := attest.NewVerifier(ss.TrustedMaterial())
 	if err != nil {

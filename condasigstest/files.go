@@ -26,7 +26,7 @@ func (c *Channel) addSidecar(t testing.TB, p Package) (string, []byte) {
 		if p.Bundles == nil {
 			t.Fatalf("condasigstest: %s: give Bundles or Sidecar, or set Unsigned", p.Filename)
 		}
-		side = Sidecar(p.Bundles...)
+		side = sidecar(p.Bundles...)
 	}
 	sum := sha256.Sum256(side)
 	digest := hex.EncodeToString(sum[:])

@@ -10,6 +10,7 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/policy"
+	"github.com/condasigs/condasigs/trustroot"
 )
 
 // The kit as a downstream test uses it: a served channel, packages signed
@@ -19,8 +20,10 @@ func TestKnobs(t *testing.T) {
 	ss := condasigstest.NewSigstore(t)
 	ch := condasigstest.NewChannel(t, "linux-64")
 	ch.Serve(t)
+	trust, err := trustroot.FromJSON(ss.TrustedRootJSON(t))
+	require.NoError(t, err)
 	v, err := condasigs.New(condasigs.Options{
-		Trust: ss.Trust(t),
+		Trust: trust,
 		Policy: policy.Policy{Identities: []policy.Identity{
 			{SAN: "https://github.com/example/*", Issuer: condasigstest.DefaultIssuer},
 		}},
@@ -73,9 +76,13 @@ func TestKnobs(t *testing.T) {
 func TestTrustIsStable(t *testing.T) {
 	ss := condasigstest.NewSigstore(t)
 	assert.Equal(t, ss.TrustedRootJSON(t), ss.TrustedRootJSON(t))
-	a, err := ss.Trust(t).Snapshot(context.Background())
+	srcA, err := trustroot.FromJSON(ss.TrustedRootJSON(t))
 	require.NoError(t, err)
-	b, err := ss.Trust(t).Snapshot(context.Background())
+	a, err := srcA.Snapshot(context.Background())
+	require.NoError(t, err)
+	srcB, err := trustroot.FromJSON(ss.TrustedRootJSON(t))
+	require.NoError(t, err)
+	b, err := srcB.Snapshot(context.Background())
 	require.NoError(t, err)
 	assert.NotEmpty(t, a.Info.Digest)
 	assert.Equal(t, a.Info.Digest, b.Info.Digest)

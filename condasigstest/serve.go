@@ -90,21 +90,17 @@ func (c *Channel) Requests(path string) int {
 	return c.srv.requests[path]
 }
 
-// URL returns the served channel URL once Serve was called, else FileURL.
+// URL returns the channel URL, without trailing slash: the served one once
+// Serve was called, else the file:// URL of Dir. A package's URL is
+// URL() + "/" + Subdir + "/" + its filename, as [Channel.Package] gives it.
 func (c *Channel) URL() string {
 	if u := c.served(); u != "" {
 		return u
 	}
-	return c.FileURL()
+	return c.fileURL()
 }
 
-// FileURL returns the channel's file:// URL, without trailing slash.
-func (c *Channel) FileURL() string {
+// fileURL returns the channel's file:// URL, without trailing slash.
+func (c *Channel) fileURL() string {
 	return (&url.URL{Scheme: "file", Path: c.Dir}).String()
-}
-
-// PackageURL returns base + "/" + subdir + "/" + filename, e.g. the package's
-// URL with base = Serve's or FileURL's result.
-func (c *Channel) PackageURL(base, filename string) string {
-	return base + "/" + c.Subdir + "/" + filename
 }

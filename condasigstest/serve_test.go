@@ -13,12 +13,15 @@ import (
 	"github.com/condasigs/condasigs"
 	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/policy"
+	"github.com/condasigs/condasigs/trustroot"
 )
 
 // kitVerifier trusts ss and the kit's default signer.
 func kitVerifier(t *testing.T, ss *condasigstest.Sigstore) *condasigs.Verifier {
 	t.Helper()
-	v, err := condasigs.New(condasigs.Options{Trust: ss.Trust(t), Policy: policy.Policy{
+	trust, err := trustroot.FromJSON(ss.TrustedRootJSON(t))
+	require.NoError(t, err)
+	v, err := condasigs.New(condasigs.Options{Trust: trust, Policy: policy.Policy{
 		Identities: []policy.Identity{{SAN: "https://github.com/example/*", Issuer: condasigstest.DefaultIssuer}}}})
 	require.NoError(t, err)
 	return v
@@ -110,17 +113,17 @@ func TestFileTargetOnServedChannel(t *testing.T) {
 	}{
 		{"signer after Serve", "linux-64", "", func(tb testing.TB, ch *condasigstest.Channel) {
 			ch.Serve(tb)
-			ch.Add(tb, condasigstest.Package{Filename: filename, Signer: ss, TargetChannel: ch.FileURL()})
+			ch.Add(tb, condasigstest.Package{Filename: filename, Signer: ss, TargetChannel: fileURL(ch)})
 		}},
 		{"signer before Serve", "linux-64", "", func(tb testing.TB, ch *condasigstest.Channel) {
-			ch.Add(tb, condasigstest.Package{Filename: filename, Signer: ss, TargetChannel: ch.FileURL()})
+			ch.Add(tb, condasigstest.Package{Filename: filename, Signer: ss, TargetChannel: fileURL(ch)})
 			ch.Serve(tb)
 		}},
 		{"hand-made bundles after Serve", "linux-64", "", func(tb testing.TB, ch *condasigstest.Channel) {
 			ch.Serve(tb)
 			ch.Add(tb, condasigstest.Package{Filename: filename, Bundles: [][]byte{
 				ss.Bundle(tb, identity, issuer, condasigstest.Statement(filename, digest, channel)),
-				ss.Bundle(tb, identity, issuer, condasigstest.Statement(filename, digest, ch.FileURL())),
+				ss.Bundle(tb, identity, issuer, condasigstest.Statement(filename, digest, fileURL(ch))),
 			}})
 		}},
 		{"other subdir before Serve", "noarch", "FILE:///elsewhere", func(tb testing.TB, ch *condasigstest.Channel) {
@@ -136,7 +139,7 @@ func TestFileTargetOnServedChannel(t *testing.T) {
 			require.NotEmpty(t, msg, "the test was not failed")
 			target := c.target
 			if target == "" {
-				target = ch.FileURL()
+				target = fileURL(ch)
 			}
 			assert.Equal(t, "condasigstest: "+c.subdir+"/"+filename+": the attestation names targetChannel "+target+
 				", but the channel is served over HTTP at "+ch.URL()+", where it would fail verification (target-channel-mismatch); "+
@@ -151,7 +154,7 @@ func TestFileTargetOnFileChannel(t *testing.T) {
 	ss := condasigstest.NewSigstore(t)
 	ch := condasigstest.NewChannel(t, "linux-64")
 	assert.Empty(t, fatalOf(t, func(tb testing.TB) {
-		ch.Add(tb, condasigstest.Package{Filename: filename, Signer: ss, TargetChannel: ch.FileURL()})
+		ch.Add(tb, condasigstest.Package{Filename: filename, Signer: ss, TargetChannel: fileURL(ch)})
 		ch.Add(tb, condasigstest.Package{Filename: "plain-1.0-0.conda", Signer: ss})
 	}))
 	served := condasigstest.NewChannel(t, "linux-64")

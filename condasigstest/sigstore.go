@@ -9,8 +9,6 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
-
-	"github.com/condasigs/condasigs/trustroot"
 )
 
 // Sigstore is a throw-away Sigstore instance: sigstore-go's test-only
@@ -86,8 +84,11 @@ func (s *Sigstore) BundleLoggedBy(t testing.TB, log *Sigstore, identity, issuer 
 }
 
 // TrustedRootJSON returns s as a trusted_root.json document (without CT
-// logs, as CTLogs says), for tests that serve it from a TUF repository or
-// pass it as a file.
+// logs, as CTLogs says), the same document every time: for
+// condasigs.Options.Trust, read it with trustroot.FromJSON (whose digest is
+// then stable); or serve it from a TUF repository, or pass it as a file.
+//
+//	trust, err := trustroot.FromJSON(ss.TrustedRootJSON(t))
 func (s *Sigstore) TrustedRootJSON(t testing.TB) []byte {
 	t.Helper()
 	// Made once: the virtual logs' validity starts when they are listed,
@@ -97,17 +98,6 @@ func (s *Sigstore) TrustedRootJSON(t testing.TB) []byte {
 		t.Fatalf("condasigstest: trusted root: %v", s.rootErr)
 	}
 	return s.rootJSON
-}
-
-// Trust returns s as a trustroot.Source read from its trusted_root.json,
-// with a digest, as condasigs.Options.Trust.
-func (s *Sigstore) Trust(t testing.TB) trustroot.Source {
-	t.Helper()
-	src, err := trustroot.FromJSON(s.TrustedRootJSON(t))
-	if err != nil {
-		t.Fatalf("condasigstest: trusted root: %v", err)
-	}
-	return src
 }
 
 func (s *Sigstore) trustedRootJSON() ([]byte, error) {

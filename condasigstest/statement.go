@@ -41,9 +41,9 @@ func Statement(filename, sha256hex, targetChannel string) []byte {
 	return out
 }
 
-// Sidecar joins bundles (JSON documents) into a CEP 50 sidecar: a JSON array.
+// sidecar joins bundles (JSON documents) into a CEP 50 sidecar: a JSON array.
 // With no bundles it returns the empty array "[]", which CEP 50 forbids.
-func Sidecar(bundles ...[]byte) []byte {
+func sidecar(bundles ...[]byte) []byte {
 	return append(append([]byte("["), bytes.Join(bundles, []byte(","))...), ']')
 }
 

@@ -28,9 +28,9 @@ func TestVerifyEnvUnboundEntries(t *testing.T) {
 	md5Of := func(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) } //nolint:gosec
 	const fn = "numpy-2.2-0.conda"
 	ch.Add(t, condasigstest.Package{Filename: fn, Data: evil, RecordSHA256: hexOf(good),
-		Bundles: [][]byte{ss.Bundle(t, condasigstest.DefaultIdentity, condasigstest.DefaultIssuer, condasigstest.Statement(fn, hexOf(good), url))}})
+		Bundles: [][]byte{ss.Bundle(t, kitIdentity, condasigstest.DefaultIssuer, condasigstest.Statement(fn, hexOf(good), url))}})
 	honest := ch.Add(t, condasigstest.Package{Filename: "honest-1.0-0.conda", Signer: ss})
-	swapped := ch.PackageURL(url, fn)
+	swapped := url + "/linux-64/" + fn
 
 	run := func(t *testing.T, line string, extra ...string) (int, string, string) {
 		t.Helper()
@@ -64,13 +64,13 @@ func TestVerifyEnvUnboundEntries(t *testing.T) {
 	// An honest package on a hashless line passes once downloaded, and is
 	// kept for installation when asked.
 	keep := filepath.Join(dir, "downloads")
-	code, out, errOut := run(t, ch.PackageURL(url, honest.Filename), "--download-unhashed", "--keep-downloads", keep)
+	code, out, errOut := run(t, url+"/linux-64/"+honest.Filename, "--download-unhashed", "--keep-downloads", keep)
 	assert.Equal(t, exitOK, code, out+errOut)
 	kept, err := os.ReadFile(filepath.Join(keep, "linux-64", honest.Filename))
 	require.NoError(t, err)
 	assert.Equal(t, honest.SHA256, hexOf(kept))
 
-	code, _, errOut = run(t, ch.PackageURL(url, honest.Filename), "--keep-downloads", keep)
+	code, _, errOut = run(t, url+"/linux-64/"+honest.Filename, "--keep-downloads", keep)
 	assert.Equal(t, exitProblem, code)
 	assert.Contains(t, errOut, "give both")
 }
@@ -83,7 +83,7 @@ func TestVerifyEnvCondaLockInstaller(t *testing.T) {
 	rec := vc.ch.Add(t, condasigstest.Package{Filename: "honest-1.0-0.conda", Signer: vc.ss})
 	lock := filepath.Join(dir, "conda-lock.yml")
 	require.NoError(t, os.WriteFile(lock, []byte("version: 1\nmetadata:\n  content_hash: {}\n  channels: []\n  platforms: [linux-64]\n  sources: []\npackage:\n"+
-		"- name: honest\n  version: '1.0'\n  manager: conda\n  platform: linux-64\n  dependencies: {}\n  url: "+vc.ch.PackageURL(vc.url, rec.Filename)+
+		"- name: honest\n  version: '1.0'\n  manager: conda\n  platform: linux-64\n  dependencies: {}\n  url: "+vc.packageURL(rec.Filename)+
 		"\n  hash:\n    md5: "+rec.MD5+"\n    sha256: "+rec.SHA256+"\n  category: main\n  optional: false\n"), 0o644))
 	args := []string{"verify-env", "--trusted-root", vc.root, "--identity", "https://github.com/example/*", "--issuer", "github", "--no-cache"}
 

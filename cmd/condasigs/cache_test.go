@@ -420,7 +420,7 @@ func TestVerifyEnvPlantedSidecarLink(t *testing.T) {
 			}
 
 			explicit := filepath.Join(dir, "env.txt")
-			require.NoError(t, os.WriteFile(explicit, []byte("@EXPLICIT\n"+ch.PackageURL(url, "pwn-1.0-0.conda")+"#"+ch.SHA256("pwn-1.0-0.conda")+"\n"), 0o644))
+			require.NoError(t, os.WriteFile(explicit, []byte("@EXPLICIT\n"+url+"/linux-64/pwn-1.0-0.conda#"+rec.SHA256+"\n"), 0o644))
 			_, _, errOut := runCLI(t, "verify-env", "--trusted-root", root, "--identity", "https://github.com/example/*", "--issuer", "github",
 				"--cache-dir", cache, explicit)
 			if c.warning == "" {
@@ -444,7 +444,7 @@ func TestVerifyEnvKeepDownloadsNotPrivate(t *testing.T) {
 	ch, url, root := vc.ch, vc.url, vc.root
 	honest := ch.Add(t, condasigstest.Package{Filename: "honest-1.0-0.conda", Signer: vc.ss})
 	explicit := filepath.Join(dir, "env.txt")
-	require.NoError(t, os.WriteFile(explicit, []byte("@EXPLICIT\n"+ch.PackageURL(url, honest.Filename)+"\n"), 0o644))
+	require.NoError(t, os.WriteFile(explicit, []byte("@EXPLICIT\n"+url+"/linux-64/"+honest.Filename+"\n"), 0o644))
 	run := func(keep string) (int, string, string) {
 		return runCLI(t, "verify-env", "--trusted-root", root, "--identity", "https://github.com/example/*", "--issuer", "github",
 			"--no-cache", "--download-unhashed", "--keep-downloads", keep, explicit)

@@ -24,7 +24,7 @@ func TestDownloadSidecarRoundTrip(t *testing.T) {
 	rec := vc.ch.Add(t, condasigstest.Package{Filename: fn, Signer: vc.ss})
 	out := t.TempDir()
 
-	code, stdout, stderr := runCLI(t, "download-sidecar", "--output-dir", out, vc.ch.PackageURL(vc.url, fn))
+	code, stdout, stderr := runCLI(t, "download-sidecar", "--output-dir", out, vc.packageURL(fn))
 	require.Equal(t, exitOK, code, stdout+stderr)
 	name := fn + ".sigs." + rec.AttestationsSHA256
 	assert.Equal(t, filepath.Join(out, name)+"\n", stdout)
@@ -91,7 +91,7 @@ func TestDownloadSidecarHashMismatch(t *testing.T) {
 	vc := newVirtualChannel(t, t.TempDir())
 	rec := vc.ch.Add(t, condasigstest.Package{Filename: "tampered-1.0-0.conda", Signer: vc.ss, TamperSidecar: true})
 	out := t.TempDir()
-	code, stdout, stderr := runCLI(t, "download-sidecar", "-o", out, vc.ch.PackageURL(vc.url, "tampered-1.0-0.conda"))
+	code, stdout, stderr := runCLI(t, "download-sidecar", "-o", out, vc.packageURL("tampered-1.0-0.conda"))
 	assert.Equal(t, exitProblem, code)
 	assert.Empty(t, stdout)
 	assert.Contains(t, stderr, "repodata advertises "+rec.AttestationsSHA256)
@@ -106,7 +106,7 @@ func TestDownloadSidecarRepodataFile(t *testing.T) {
 	rec := vc.ch.Add(t, condasigstest.Package{Filename: "good-1.0-0.conda", Signer: vc.ss})
 	out := t.TempDir()
 	code, stdout, stderr := runCLI(t, "download-sidecar", "--repodata", filepath.Join(vc.ch.Dir, "linux-64", "repodata.json"), "-o", out,
-		vc.ch.PackageURL(vc.url, "good-1.0-0.conda"))
+		vc.packageURL("good-1.0-0.conda"))
 	require.Equal(t, exitOK, code, stdout+stderr)
 	assert.Zero(t, vc.ch.Requests("/linux-64/repodata.json"), "the record came from --repodata")
 	b, err := os.ReadFile(filepath.Join(out, "good-1.0-0.conda.sigs."+rec.AttestationsSHA256))

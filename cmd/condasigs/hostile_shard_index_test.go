@@ -33,8 +33,8 @@ func TestVerifyEnvHostileShardIndexExitCode(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(filepath.Join(v.ch.Dir, "linux-64", "repodata_shards.msgpack.zst"), sub.Index, 0o644))
 			explicit := filepath.Join(dir, "env.txt")
-			require.NoError(t, os.WriteFile(explicit, []byte("@EXPLICIT\n"+v.ch.PackageURL(v.url, rec.Filename)+"#"+rec.SHA256+"\n"), 0o644))
-			code, out, errOut := runCLI(t, "verify-env", "--trusted-root", v.root, "--identity", condasigstest.DefaultIdentity,
+			require.NoError(t, os.WriteFile(explicit, []byte("@EXPLICIT\n"+v.packageURL(rec.Filename)+"#"+rec.SHA256+"\n"), 0o644))
+			code, out, errOut := runCLI(t, "verify-env", "--trusted-root", v.root, "--identity", kitIdentity,
 				"--issuer", condasigstest.DefaultIssuer, "--no-cache", "--require", tc.require, explicit)
 			assert.Equal(t, tc.code, code, out+errOut)
 			assert.Contains(t, out, "record-unavailable", out+errOut)

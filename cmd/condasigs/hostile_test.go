@@ -115,7 +115,7 @@ func TestHostileTextVerifyEnv(t *testing.T) {
 	var lines []string
 	for _, u := range []string{evil, target} {
 		name, _ := url.PathUnescape(u[strings.LastIndexByte(u, '/')+1:])
-		lines = append(lines, u+"#"+vc.ch.SHA256(name))
+		lines = append(lines, u+"#"+vc.ch.Package(name).Record.SHA256)
 	}
 	require.NoError(t, os.WriteFile(lock, []byte("@EXPLICIT\n"+strings.Join(lines, "\n")+"\n"+gone+"#"+strings.Repeat("ab", 32)+"\n"), 0o644))
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -41,12 +42,12 @@ func (p *pinChannel) lock(t *testing.T, names []string, sha map[string]string) (
 	t.Helper()
 	lines := []string{"version: 6", "environments:", "  default:", "    channels:", "    - url: " + p.base + "/", "    packages:", "      linux-64:"}
 	for _, n := range names {
-		lines = append(lines, "      - conda: "+p.vc.ch.PackageURL(p.base, n))
+		lines = append(lines, "      - conda: "+p.base+"/linux-64/"+n)
 	}
 	lines = append(lines, "packages:")
 	at := map[string]int{}
 	for _, n := range names {
-		lines = append(lines, "- conda: "+p.vc.ch.PackageURL(p.base, n))
+		lines = append(lines, "- conda: "+p.base+"/linux-64/"+n)
 		at[n] = len(lines)
 		lines = append(lines, "  sha256: "+sha[n])
 	}
@@ -169,7 +170,7 @@ func TestPinLockFileMisuse(t *testing.T) {
 	sha := map[string]string{"alpha-1.0-0.conda": p.add(t, "alpha-1.0-0.conda", "")}
 	lock, _ := p.lock(t, []string{"alpha-1.0-0.conda"}, sha)
 	pins := filepath.Join(p.dir, "pins.json")
-	pkgURL := p.vc.ch.PackageURL(p.vc.url, "alpha-1.0-0.conda")
+	pkgURL := p.vc.packageURL("alpha-1.0-0.conda")
 	for name, c := range map[string]struct {
 		args []string
 		want string
@@ -203,7 +204,7 @@ func TestPinLockFileMisuse(t *testing.T) {
 func TestPinLockFileChannel(t *testing.T) {
 	p := newPinChannel(t)
 	sha := map[string]string{"alpha-1.0-0.conda": p.add(t, "alpha-1.0-0.conda", "")}
-	p.base = p.vc.ch.FileURL() // the lock file points at the channel's directory
+	p.base = (&url.URL{Scheme: "file", Path: p.vc.ch.Dir}).String() // the lock file points at the channel's directory
 	lock, _ := p.lock(t, []string{"alpha-1.0-0.conda"}, sha)
 	pins := filepath.Join(p.dir, "pins.json")
 	code, out, errOut := runCLI(t, p.args("pin", "--pins", pins, lock)...)

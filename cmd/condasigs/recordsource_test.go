@@ -38,8 +38,8 @@ func TestVerifyEnvRecordSources(t *testing.T) {
 			v.ch.Documents = tc.documents
 			rec := v.ch.Add(t, condasigstest.Package{Filename: "a-1.0-0.conda", Signer: v.ss})
 			explicit := filepath.Join(dir, "env.txt")
-			require.NoError(t, os.WriteFile(explicit, []byte("@EXPLICIT\n"+v.ch.PackageURL(v.url, rec.Filename)+"#"+rec.SHA256+"\n"), 0o644))
-			args := append([]string{"verify-env", "--trusted-root", v.root, "--identity", condasigstest.DefaultIdentity, "--issuer", condasigstest.DefaultIssuer, "--no-cache"}, tc.flags...)
+			require.NoError(t, os.WriteFile(explicit, []byte("@EXPLICIT\n"+v.packageURL(rec.Filename)+"#"+rec.SHA256+"\n"), 0o644))
+			args := append([]string{"verify-env", "--trusted-root", v.root, "--identity", kitIdentity, "--issuer", condasigstest.DefaultIssuer, "--no-cache"}, tc.flags...)
 
 			code, out, errOut := runCLI(t, append(args, explicit)...)
 			require.Equal(t, tc.code, code, out+errOut)
@@ -72,8 +72,8 @@ func TestVerifyRecordSourceFlag(t *testing.T) {
 	v := newVirtualChannel(t, dir)
 	v.ch.Documents = []string{"repodata_shards.msgpack.zst", "repodata.json.zst"}
 	rec := v.ch.Add(t, condasigstest.Package{Filename: "a-1.0-0.conda", Signer: v.ss})
-	args := []string{"verify", "--trusted-root", v.root, "--identity", condasigstest.DefaultIdentity, "--issuer", condasigstest.DefaultIssuer}
-	url := v.ch.PackageURL(v.url, rec.Filename)
+	args := []string{"verify", "--trusted-root", v.root, "--identity", kitIdentity, "--issuer", condasigstest.DefaultIssuer}
+	url := v.packageURL(rec.Filename)
 
 	code, out, errOut := runCLI(t, append(args, "--format", "json", url)...)
 	require.Equal(t, exitOK, code, out+errOut)

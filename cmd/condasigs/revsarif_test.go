@@ -121,7 +121,7 @@ func TestVerifyPinsFileMissingRefused(t *testing.T) {
 		assert.Empty(t, out, format)
 		assert.Contains(t, errOut, "condasigs-pin.json does not exist, and verify-env compares signers with pins but records none", format)
 	}
-	code, _, errOut := runCLI(t, p.args("verify", "--pins", missing, "--pin", "error", p.vc.ch.PackageURL(p.vc.url, "alpha-1.0-0.conda"))...)
+	code, _, errOut := runCLI(t, p.args("verify", "--pins", missing, "--pin", "error", p.vc.packageURL("alpha-1.0-0.conda"))...)
 	assert.Equal(t, exitProblem, code)
 	assert.Contains(t, errOut, "does not exist, and verify compares signers")
 
@@ -138,7 +138,7 @@ func TestPinLockUnboundSaysWhy(t *testing.T) {
 	p := newPinChannel(t)
 	p.add(t, "alpha-1.0-0.conda", "")
 	lock := filepath.Join(p.dir, "env.txt")
-	require.NoError(t, os.WriteFile(lock, []byte("@EXPLICIT\n"+p.vc.ch.PackageURL(p.base, "alpha-1.0-0.conda")+"\n"), 0o644))
+	require.NoError(t, os.WriteFile(lock, []byte("@EXPLICIT\n"+p.base+"/linux-64/alpha-1.0-0.conda\n"), 0o644))
 	pins := filepath.Join(p.dir, "pins.json")
 	code, out, errOut := runCLI(t, p.args("pin", "--pins", pins, "--require", "warn", lock)...)
 	assert.Equal(t, exitOK, code, out+errOut)

@@ -143,7 +143,7 @@ func newLockEnv(t *testing.T) *lockEnv {
 	return e
 }
 
-func (e *lockEnv) url(name string) string { return e.vc.ch.PackageURL(e.base, name) }
+func (e *lockEnv) url(name string) string { return e.base + "/linux-64/" + name }
 
 func (e *lockEnv) names() []string { return []string{e.good, e.mismatch, e.unsigned} }
 

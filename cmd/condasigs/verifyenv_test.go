@@ -188,7 +188,7 @@ func TestVerifyEnvWarmMakesNoSidecarRequest(t *testing.T) {
 	var sidecars []string
 	for _, name := range []string{"a-1.0-0.conda", "b-2.0-1.tar.bz2", "c-3.0-0.conda"} {
 		rec := ch.Add(t, condasigstest.Package{Filename: name, Signer: ss})
-		lines = append(lines, ch.PackageURL(url, name)+"#"+rec.SHA256)
+		lines = append(lines, url+"/linux-64/"+name+"#"+rec.SHA256)
 		sidecars = append(sidecars, "/linux-64/"+name+".sigs."+rec.AttestationsSHA256)
 	}
 	explicit := filepath.Join(dir, "env.txt")
@@ -215,6 +215,13 @@ type virtualChannel struct {
 	root string // the trusted_root.json file
 }
 
+// kitIdentity is the identity condasigstest signs with when a Package names
+// none.
+const kitIdentity = "https://github.com/example/pkg/.github/workflows/release.yml@refs/tags/v1.0"
+
+// packageURL is the URL of filename on the served channel.
+func (v virtualChannel) packageURL(filename string) string { return v.url + "/linux-64/" + filename }
+
 func newVirtualChannel(t *testing.T, dir string) virtualChannel {
 	t.Helper()
 	v := virtualChannel{ss: condasigstest.NewSigstore(t), ch: condasigstest.NewChannel(t, "linux-64")}
@@ -230,7 +237,7 @@ func newVirtualChannel(t *testing.T, dir string) virtualChannel {
 func (v virtualChannel) verifyEnvJSON(t *testing.T, dir, filename, sha string, extra ...string) (int, string, string) {
 	t.Helper()
 	explicit := filepath.Join(dir, "env.txt")
-	require.NoError(t, os.WriteFile(explicit, []byte("@EXPLICIT\n"+v.ch.PackageURL(v.url, filename)+"#"+sha+"\n"), 0o644))
+	require.NoError(t, os.WriteFile(explicit, []byte("@EXPLICIT\n"+v.packageURL(filename)+"#"+sha+"\n"), 0o644))
 	args := append([]string{"verify-env", "--trusted-root", v.root, "--identity", "https://github.com/example/*", "--issuer", "github",
 		"--format", "json"}, extra...)
 	return runCLI(t, append(args, explicit)...)

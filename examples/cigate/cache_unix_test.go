@@ -167,7 +167,7 @@ func TestCacheDirMadeBeforeUse(t *testing.T) {
 	e := env{ch: ch, dir: dir, flags: []string{"-trusted-root", root,
 		"-identity", "https://github.com/example/*", "-issuer", condasigstest.DefaultIssuer}}
 	line := func(fn string) string {
-		return strings.Replace(e.url(fn), chURL, proxy.URL, 1) + "#sha256:" + e.ch.SHA256(fn)
+		return strings.Replace(e.url(fn), chURL, proxy.URL, 1) + "#sha256:" + e.ch.Package(fn).Record.SHA256
 	}
 	good, evil := e.ch.Package("good-1.0-0.conda").Record, e.ch.Package("evil-1.0-0.conda").Record
 

@@ -40,7 +40,7 @@ func TestHostileNamesAnnotations(t *testing.T) {
 	lock := filepath.Join(dir, "explicit.txt")
 	content := "@EXPLICIT\n"
 	for _, n := range names {
-		content += base + "/linux-64/" + url.PathEscape(n) + "#" + ch.SHA256(n) + "\n"
+		content += base + "/linux-64/" + url.PathEscape(n) + "#" + ch.Package(n).Record.SHA256 + "\n"
 	}
 	if err := os.WriteFile(root, ss.TrustedRootJSON(t), 0o644); err != nil {
 		t.Fatal(err)

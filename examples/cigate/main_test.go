@@ -59,7 +59,7 @@ func (e env) explicit(t *testing.T) string {
 // line is the explicit-file line of a package, with its sha256, as
 // conda list --explicit --sha256 writes it.
 func (e env) line(filename string) string {
-	return e.url(filename) + "#sha256:" + e.ch.SHA256(filename)
+	return e.url(filename) + "#sha256:" + e.ch.Package(filename).Record.SHA256
 }
 
 func runGate(t *testing.T, args ...string) (int, string) {
@@ -134,7 +134,7 @@ packages:
 - pypi: https://files.pythonhosted.org/packages/ab/cd/requests-2.32.3-py3-none-any.whl
   name: requests
   version: 2.32.3
-`, e.ch.URL(), good, evil, e.ch.SHA256("good-1.0-0.conda"), e.ch.SHA256("evil-1.0-0.conda"))
+`, e.ch.URL(), good, evil, e.ch.Package("good-1.0-0.conda").Record.SHA256, e.ch.Package("evil-1.0-0.conda").Record.SHA256)
 	file := e.write(t, "pixi.lock", lock)
 	code, out := runGate(t, append(e.flags, file)...)
 	if code != exitFail {

@@ -15,6 +15,7 @@ import (
 	"github.com/condasigs/condasigs/condasigstest"
 	"github.com/condasigs/condasigs/fetch"
 	"github.com/condasigs/condasigs/policy"
+	"github.com/condasigs/condasigs/trustroot"
 )
 
 // identity is the trusted signer of the test channels.
@@ -102,7 +103,11 @@ func TestMirrorVerifies(t *testing.T) {
 
 	verify := func(opts condasigs.Options, pkg condasigs.Package) *condasigs.Report {
 		t.Helper()
-		opts.Trust = src.ss.Trust(t)
+		trust, err := trustroot.FromJSON(src.ss.TrustedRootJSON(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Trust = trust
 		v, err := condasigs.New(opts)
 		if err != nil {
 			t.Fatal(err)

@@ -118,7 +118,7 @@ func TestAllGood(t *testing.T) {
 	tx := newTransaction(t)
 	code, out, _ := runPreflight(t, append(tx.flags, tx.good)...)
 	want := "transaction verified: 1 packages, 1 passed, 0 with warnings; continuing\n" +
-		"  install good-1.0-0.conda only if its bytes have sha256 " + tx.ch.SHA256("good-1.0-0.conda") + "\n"
+		"  install good-1.0-0.conda only if its bytes have sha256 " + tx.ch.Package("good-1.0-0.conda").Record.SHA256 + "\n"
 	if code != exitContinue || out != want {
 		t.Fatalf("exit status %d, stdout %q", code, out)
 	}
@@ -126,7 +126,7 @@ func TestAllGood(t *testing.T) {
 
 func TestNotInRepodataRefuses(t *testing.T) {
 	tx := newTransaction(t)
-	gone := tx.ch.PackageURL(tx.ch.URL(), "gone-1.0-0.conda")
+	gone := tx.ch.URL() + "/linux-64/gone-1.0-0.conda"
 	code, out, _ := runPreflight(t, append(tx.flags, tx.good, gone)...)
 	if code != exitRefuse || !strings.Contains(out, "error [record-unavailable]: ") {
 		t.Fatalf("exit status %d, want %d with record-unavailable", code, exitRefuse)
