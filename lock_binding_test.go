@@ -315,7 +315,9 @@ func TestUnboundInEveryLockFormat(t *testing.T) {
 		"explicit": "@EXPLICIT\n" + url + "#" + md5 + "\n",
 	}
 	for name, content := range files {
-		lf, err := lockfile.Parse(name, []byte(content))
+		path := filepath.Join(t.TempDir(), name)
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+		lf, err := lockfile.Read(path)
 		require.NoError(t, err, name)
 		require.Len(t, lf.Packages, 1, name)
 		require.Empty(t, lf.Packages[0].SHA256, name)

@@ -311,11 +311,9 @@ func escapeAttr(a slog.Attr) slog.Attr {
 		}
 		a.Value = slog.GroupValue(esc...)
 	case slog.KindAny:
-		if err, ok := a.Value.Any().(error); ok {
-			a.Value = slog.StringValue(Escape(err.Error()))
-		} else {
-			a.Value = slog.StringValue(Escape(fmt.Sprint(a.Value.Any())))
-		}
+		// fmt recovers from a panicking Error or String method (a nil
+		// pointer, say), as slog's own handlers do.
+		a.Value = slog.StringValue(Escape(fmt.Sprint(a.Value.Any())))
 	case slog.KindString:
 		a.Value = slog.StringValue(Escape(a.Value.String()))
 	}

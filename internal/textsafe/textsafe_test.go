@@ -189,8 +189,14 @@ func TestLogger(t *testing.T) {
 	assert.Equal(t, `h\u2067i`, g["lazy"])
 
 	assert.NotPanics(t, func() { Logger(nil).Error("discarded") })
+	var nilErr *nilError
+	assert.NotPanics(t, func() { log.Info("typed nil", "err", nilErr) })
 }
 
 type lazy string
 
 func (l lazy) LogValue() slog.Value { return slog.StringValue(string(l)) }
+
+type nilError struct{ msg string }
+
+func (e *nilError) Error() string { return e.msg }
