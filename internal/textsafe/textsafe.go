@@ -280,21 +280,30 @@ func (e escaper) Enabled(ctx context.Context, l slog.Level) bool { return e.h.En
 func (e escaper) Handle(ctx context.Context, r slog.Record) error {
 	out := slog.NewRecord(r.Time, r.Level, Escape(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
-		out.AddAttrs(escapeAttr(a))
+		if a = escapeAttr(a); !a.Equal(slog.Attr{}) {
+			out.AddAttrs(a)
+		}
 		return true
 	})
 	return e.h.Handle(ctx, out)
 }
 
 func (e escaper) WithAttrs(attrs []slog.Attr) slog.Handler {
-	esc := make([]slog.Attr, len(attrs))
-	for i, a := range attrs {
-		esc[i] = escapeAttr(a)
-	}
-	return escaper{e.h.WithAttrs(esc)}
+	return escaper{e.h.WithAttrs(escapeAttrs(attrs))}
 }
 
 func (e escaper) WithGroup(name string) slog.Handler { return escaper{e.h.WithGroup(Escape(name))} }
+
+// escapeAttrs escapes attrs, leaving out the empty ones, as handlers do.
+func escapeAttrs(attrs []slog.Attr) []slog.Attr {
+	esc := make([]slog.Attr, 0, len(attrs))
+	for _, a := range attrs {
+		if a = escapeAttr(a); !a.Equal(slog.Attr{}) {
+			esc = append(esc, a)
+		}
+	}
+	return esc
+}
 
 // escapeAttr escapes a's key and value, in groups too, once any LogValuer
 // is resolved: strings, and any other value (an error, a Stringer, a
@@ -304,13 +313,11 @@ func escapeAttr(a slog.Attr) slog.Attr {
 	a.Value = a.Value.Resolve()
 	switch a.Value.Kind() {
 	case slog.KindGroup:
-		g := a.Value.Group()
-		esc := make([]slog.Attr, len(g))
-		for i, ga := range g {
-			esc[i] = escapeAttr(ga)
-		}
-		a.Value = slog.GroupValue(esc...)
+		a.Value = slog.GroupValue(escapeAttrs(a.Value.Group())...)
 	case slog.KindAny:
+		if a.Value.Any() == nil {
+			break // an empty Attr, or nil: nothing to escape
+		}
 		// fmt recovers from a panicking Error or String method (a nil
 		// pointer, say), as slog's own handlers do.
 		a.Value = slog.StringValue(Escape(fmt.Sprint(a.Value.Any())))

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"testing/slogtest"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
@@ -200,3 +201,23 @@ func (l lazy) LogValue() slog.Value { return slog.StringValue(string(l)) }
 type nilError struct{ msg string }
 
 func (e *nilError) Error() string { return e.msg }
+
+// Logger keeps the rules of a slog.Handler (empty attributes left out,
+// groups, WithAttrs and WithGroup), checked by testing/slogtest.
+func TestLoggerHandlerRules(t *testing.T) {
+	var b bytes.Buffer
+	h := Logger(slog.New(slog.NewJSONHandler(&b, nil))).Handler()
+	results := func() []map[string]any {
+		var out []map[string]any
+		for _, line := range bytes.Split(b.Bytes(), []byte("\n")) {
+			if len(line) == 0 {
+				continue
+			}
+			var m map[string]any
+			require.NoError(t, json.Unmarshal(line, &m))
+			out = append(out, m)
+		}
+		return out
+	}
+	require.NoError(t, slogtest.TestHandler(h, results))
+}
