@@ -66,7 +66,8 @@ type Options struct {
 	// fetch.NewDirCache, which creates its directory private (0700) and
 	// refuses one that others could write or replace.
 	VerdictCache fetch.Cache
-	// Logger receives debug records. Nil discards them.
+	// Logger receives debug records, their text escaped as EscapeText
+	// does before its handler sees them. Nil discards them.
 	Logger *slog.Logger
 }
 

@@ -93,7 +93,9 @@ type Options struct {
 	// that order.
 	RecordSources []string
 	// Logger receives debug records of requests and retries, with URLs
-	// redacted. Nil discards them.
+	// redacted and text that came from a channel escaped (control, format
+	// and bidirectional characters, line breaks, CI workflow commands)
+	// before its handler sees them. Nil discards them.
 	Logger *slog.Logger
 }
 

@@ -105,7 +105,9 @@ type TUFOptions struct {
 	// comes sooner: 1 min, doubling up to the interval. Negative disables
 	// refresh.
 	RefreshInterval time.Duration
-	// Logger receives refresh results and failures. Nil discards them.
+	// Logger receives refresh results and failures, their text escaped
+	// (control, format and bidirectional characters, line breaks, CI
+	// workflow commands) before its handler sees them. Nil discards them.
 	Logger *slog.Logger
 }
 
