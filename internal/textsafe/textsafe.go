@@ -223,22 +223,10 @@ func appendU(out []byte, r rune) []byte {
 }
 
 // ReplaceAttr is a [slog.HandlerOptions] ReplaceAttr hook that escapes
-// every string and error value with [Escape], so that a log line, like any
-// other output, carries no command or control that a channel, a
-// certificate or a lock file put in it.
-func ReplaceAttr(_ []string, a slog.Attr) slog.Attr {
-	switch v := a.Value; v.Kind() {
-	case slog.KindString:
-		if s := v.String(); !isPlain(s) {
-			a.Value = slog.StringValue(Escape(s))
-		}
-	case slog.KindAny:
-		if err, ok := v.Any().(error); ok {
-			a.Value = slog.StringValue(Escape(err.Error()))
-		}
-	}
-	return a
-}
+// every key and value as [Logger] does, so that a log line, like any other
+// output, carries no command or control that a channel, a certificate or a
+// lock file put in it.
+func ReplaceAttr(_ []string, a slog.Attr) slog.Attr { return escapeAttr(a) }
 
 // Clip cuts s to a length fit for a message (100 bytes, never inside a
 // UTF-8 sequence), marking a cut with "...".
